@@ -1,0 +1,87 @@
+"""Settings: one object, built lazily from the environment.
+
+Every setting has a safe default for a local demo. In production (``BINGEWISE_ENV=production``)
+placeholder secrets are refused, so a deployment cannot run on the demo key by accident.
+
+Environment variables (all optional):
+
+- ``BINGEWISE_HOME``: data folder (default ``./bingewise-data``), holding the warehouse, models
+  and releases.
+- ``BINGEWISE_DATABASE_URL``: SQLAlchemy URL of the registry (default: SQLite in the data folder;
+  ``postgresql+psycopg://user@127.0.0.1:5432/db`` for PostgreSQL).
+- ``BINGEWISE_SECRET_KEY``: key for keyed hashes (tombstones) and tokens.
+- ``BINGEWISE_SMTP_URL``: ``smtp://host:port`` of the mail relay.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "bingewise-local-demo-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """All of Bingewise's settings. Build with :func:`get_settings`, not at import time."""
+
+    model_config = SettingsConfigDict(env_prefix="BINGEWISE_", extra="ignore")
+
+    env: Literal["local", "test", "production"] = "local"
+    home: Path = Path("bingewise-data")
+    database_url: str | None = None
+    secret_key: str = PLACEHOLDER_SECRET
+    smtp_url: str = "smtp://127.0.0.1:8025"
+    session_gap_minutes: float = 30.0
+    finished_share: float = 0.85
+    retention_days: int = 730
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        if self.env == "production" and self.secret_key == PLACEHOLDER_SECRET:
+            raise ValueError(
+                "BINGEWISE_SECRET_KEY is the demo placeholder; set a real secret in production"
+            )
+        return self
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The embedded DuckDB warehouse file."""
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def models_dir(self) -> Path:
+        """Folder of trained models (``.npz``, never pickle)."""
+        return self.home / "models"
+
+    @property
+    def releases_dir(self) -> Path:
+        """Folder of published (differentially private) releases."""
+        return self.home / "releases"
+
+    @property
+    def registry_url(self) -> str:
+        """SQLAlchemy URL of the registry; SQLite in the data folder unless set."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'registry.sqlite').resolve()}"
+
+    def ensure_home(self) -> Path:
+        """Create the data folder (and its sub-folders) if missing; return it."""
+        for path in (self.home, self.models_dir, self.releases_dir):
+            path.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests change the environment between cases)."""
+    get_settings.cache_clear()

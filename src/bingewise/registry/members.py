@@ -1,0 +1,110 @@
+"""Members repository: create, read and list members in the registry."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from bingewise.registry.tables import members
+from bingewise.schema import Members
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRecord:
+    """One member as the registry holds them."""
+
+    member_id: int
+    email: str | None = None
+    country: str | None = None
+    time_zone: str | None = None
+    signup_date: dt.date | None = None
+    household_id: int | None = None
+    profile: str | None = None
+
+
+class MembersRepo:
+    """Small repository over the ``members`` table."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def upsert_many(self, records: Iterable[MemberRecord], *, chunk: int = 5000) -> int:
+        """Insert members, leaving existing ones untouched; returns how many were new."""
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        new = 0
+        batch: list[dict[str, object]] = []
+
+        def flush(conn: sa.Connection) -> int:
+            if not batch:
+                return 0
+            ids = [row[Members.member_id] for row in batch]
+            existing = set(
+                conn.execute(
+                    sa.select(members.c.member_id).where(members.c.member_id.in_(ids))
+                ).scalars()
+            )
+            fresh = [row for row in batch if row[Members.member_id] not in existing]
+            if fresh:
+                conn.execute(members.insert(), fresh)
+            batch.clear()
+            return len(fresh)
+
+        with self.engine.begin() as conn:
+            for rec in records:
+                batch.append(
+                    {
+                        Members.member_id: rec.member_id,
+                        Members.email: rec.email,
+                        Members.country: rec.country,
+                        Members.time_zone: rec.time_zone,
+                        Members.signup_date: rec.signup_date,
+                        Members.household_id: rec.household_id,
+                        Members.profile: rec.profile,
+                        Members.created_utc: now,
+                    }
+                )
+                if len(batch) >= chunk:
+                    new += flush(conn)
+            new += flush(conn)
+        return new
+
+    def get(self, member_id: int) -> MemberRecord | None:
+        """The member with this id, or ``None``."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(members).where(members.c.member_id == member_id)
+            ).mappings().first()
+        return None if row is None else _record(row)
+
+    def list(self, limit: int | None = None) -> Sequence[MemberRecord]:
+        """Members ordered by id."""
+        query = sa.select(members).order_by(members.c.member_id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [_record(r) for r in conn.execute(query).mappings()]
+
+    def count(self) -> int:
+        """How many members the registry holds."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(members)).scalar_one())
+
+    def delete(self, member_id: int) -> int:
+        """Remove a member row; returns rows removed (0 or 1)."""
+        with self.engine.begin() as conn:
+            return conn.execute(members.delete().where(members.c.member_id == member_id)).rowcount
+
+
+def _record(row: sa.RowMapping) -> MemberRecord:
+    return MemberRecord(
+        member_id=row[Members.member_id],
+        email=row[Members.email],
+        country=row[Members.country],
+        time_zone=row[Members.time_zone],
+        signup_date=row[Members.signup_date],
+        household_id=row[Members.household_id],
+        profile=row[Members.profile],
+    )

@@ -1,0 +1,115 @@
+"""The warehouse: viewing events, catalog and derived tables, reached through Ibis.
+
+The embedded default is one DuckDB file (``$BINGEWISE_HOME/warehouse.duckdb``). Analytics are
+Ibis expressions over :meth:`Warehouse.table`; writes go through DuckDB transactions so that a
+file is ingested whole or not at all.
+
+>>> wh = Warehouse.open(":memory:")
+>>> wh.table(Events.table).count().execute()
+0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import pyarrow as pa
+
+from bingewise.config import get_settings
+from bingewise.schema import WAREHOUSE_TABLES, Events
+
+__all__ = ["Warehouse", "duckdb_type"]
+
+_DUCK_TYPES = {
+    pa.int64(): "BIGINT",
+    pa.int32(): "INTEGER",
+    pa.float64(): "DOUBLE",
+    pa.string(): "VARCHAR",
+    pa.timestamp("us"): "TIMESTAMP",
+    pa.date32(): "DATE",
+    pa.bool_(): "BOOLEAN",
+}
+
+
+def duckdb_type(arrow_type: pa.DataType) -> str:
+    """The DuckDB column type for an Arrow type used in :mod:`bingewise.schema`."""
+    try:
+        return _DUCK_TYPES[arrow_type]
+    except KeyError:  # pragma: no cover - schema.py only uses the types above
+        raise TypeError(f"no DuckDB type for {arrow_type}") from None
+
+
+def create_sql(name: str, schema: pa.Schema) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` for a table described by an Arrow schema."""
+    cols = ", ".join(f'"{f.name}" {duckdb_type(f.type)}' for f in schema)
+    return f'CREATE TABLE IF NOT EXISTS "{name}" ({cols})'
+
+
+class Warehouse:
+    """A DuckDB warehouse reached through Ibis (``.ibis``) and raw DuckDB (``.duck``)."""
+
+    def __init__(self, backend: Any, path: str) -> None:
+        self.ibis = backend
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, read_only: bool = False) -> Warehouse:
+        """Open (and create if needed) the warehouse at ``path`` (default: settings)."""
+        if path is None:
+            settings = get_settings()
+            settings.ensure_home()
+            path = settings.warehouse_path
+        path_s = str(path)
+        if path_s != ":memory:":
+            Path(path_s).parent.mkdir(parents=True, exist_ok=True)
+        backend = ibis.duckdb.connect(path_s, read_only=read_only)
+        wh = cls(backend, path_s)
+        if not read_only:
+            wh.create()
+        return wh
+
+    @property
+    def duck(self) -> duckdb.DuckDBPyConnection:
+        """The raw DuckDB connection (for bulk loads and transactions)."""
+        return self.ibis.con  # type: ignore[no-any-return]
+
+    def create(self) -> None:
+        """Create every warehouse table that does not exist yet."""
+        for table in WAREHOUSE_TABLES:
+            self.duck.execute(create_sql(table.table, table.arrow))  # type: ignore[attr-defined]
+
+    def table(self, name: str) -> ibis.Table:
+        """An Ibis table expression over a warehouse table."""
+        return self.ibis.table(name)
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A DuckDB transaction: committed on success, rolled back on any exception."""
+        con = self.duck
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+    def count(self, name: str = Events.table) -> int:
+        """Number of rows in a table."""
+        row = self.duck.execute(f'SELECT count(*) FROM "{name}"').fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.ibis.disconnect()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
