@@ -1,0 +1,1 @@
+"""Ingestion: one module per source format; validation, dedupe and quarantine shared."""

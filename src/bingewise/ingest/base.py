@@ -1,0 +1,109 @@
+"""The contract every ingestion format follows.
+
+A *reader* recognises its format from a file's first bytes (:meth:`Reader.sniff`) and turns the
+file into a :class:`Parsed` batch: Arrow tables shaped like :mod:`bingewise.schema` plus the rows it
+rejected, each with its line, field and reason. The shared pipeline (``bingewise.ingest``) then
+deduplicates by event key, stores everything in one transaction and accounts for every row:
+``rows_read == stored + duplicates + rejected``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+import pyarrow as pa
+
+__all__ = ["IngestError", "Parsed", "ReadOptions", "Reader", "Reject", "rejects_table"]
+
+
+class IngestError(Exception):
+    """A file that cannot be ingested at all (unknown format, empty, binary, truncated...).
+
+    The message names the file and, where it applies, the line and field.
+    """
+
+    def __init__(
+        self, path: str | Path, reason: str, *, line: int | None = None, field: str | None = None
+    ) -> None:
+        self.path = str(path)
+        self.reason = reason
+        self.line = line
+        self.field = field
+        where = self.path
+        if line is not None:
+            where += f", line {line}"
+        if field is not None:
+            where += f", field {field!r}"
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """One source row that could not be used."""
+
+    line: int  #: 1-based physical line in the file (header is line 1), or row number
+    field: str  #: the column at fault ("" when the whole row is malformed)
+    reason: str
+    raw: str  #: the row as text
+
+
+#: Arrow schema of a batch's rejected rows (the quarantine table adds source and time).
+REJECTS_SCHEMA = pa.schema(
+    [("line", pa.int64()), ("field", pa.string()), ("reason", pa.string()), ("raw", pa.string())]
+)
+
+
+def rejects_table(rejects: list[Reject]) -> pa.Table:
+    """Rejects as an Arrow table in :data:`REJECTS_SCHEMA`."""
+    return pa.table(
+        {
+            "line": pa.array([r.line for r in rejects], pa.int64()),
+            "field": pa.array([r.field for r in rejects], pa.string()),
+            "reason": pa.array([r.reason for r in rejects], pa.string()),
+            "raw": pa.array([r.raw for r in rejects], pa.string()),
+        },
+        schema=REJECTS_SCHEMA,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """Options a reader may need; all optional."""
+
+    date_order: str | None = None  #: "MDY", "DMY" or "YMD" for locale dates
+    household: str | None = None  #: household label for a personal export
+    tz: str | None = None  #: IANA time zone of the viewer when the source has none
+
+
+@dataclass(slots=True)
+class Parsed:
+    """What a reader made of one file. Tables follow the Arrow schemas in ``bingewise.schema``.
+
+    ``rows_read`` counts data rows (not the header). Every row read ends up in exactly one of:
+    a row of ``events`` or ``ratings`` (possibly a duplicate, dropped later), or ``rejects``.
+    Catalog-only files count catalog rows instead.
+    """
+
+    format: str
+    rows_read: int
+    events: pa.Table | None = None
+    catalog: pa.Table | None = None
+    members: pa.Table | None = None
+    ratings: pa.Table | None = None
+    rejects: pa.Table = field(default_factory=lambda: rejects_table([]))
+
+
+class Reader(Protocol):
+    """A source format."""
+
+    name: ClassVar[str]
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        """Whether ``path`` (whose first bytes are ``head``) is in this format."""
+        ...
+
+    def read(self, path: Path, options: ReadOptions) -> Parsed:
+        """Parse the whole file; raise :class:`IngestError` if it is unusable as a whole."""
+        ...

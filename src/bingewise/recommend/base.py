@@ -1,0 +1,106 @@
+"""The contract every recommender follows (in the spirit of implicit and LensKit).
+
+Models work on a members × titles matrix of confidences (``scipy.sparse.csr_matrix``, float32),
+indexed by row and column positions; :class:`Interactions` carries the mapping to member and
+title ids. ``recommend`` has batch semantics: many members at once, seen titles excluded by
+default. Models save to ``.npz`` with ``allow_pickle=False`` and load without running code.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["Interactions", "Recommender"]
+
+
+@dataclass(frozen=True)
+class Interactions:
+    """A confidence matrix with the ids of its rows (members) and columns (titles)."""
+
+    matrix: sp.csr_matrix  #: shape (len(member_ids), len(title_ids)), float32 confidences
+    member_ids: np.ndarray  #: int64, row i is member member_ids[i]
+    title_ids: np.ndarray  #: int64, column j is title title_ids[j]
+
+
+class Recommender(ABC):
+    """Base class: ``fit`` / ``recommend`` / ``similar_items`` / ``save`` / ``load``."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def fit(self, user_items: sp.csr_matrix) -> Self:
+        """Learn from a users × items confidence matrix."""
+
+    @abstractmethod
+    def score(self, user_items: sp.csr_matrix) -> np.ndarray:
+        """Dense scores (users × items) for the users whose history rows are given."""
+
+    def recommend(
+        self,
+        user_items: sp.csr_matrix,
+        n: int = 10,
+        *,
+        filter_seen: bool = True,
+        allowed: np.ndarray | None = None,
+        excluded: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``n`` item positions and scores for each row of ``user_items``.
+
+        ``allowed`` (item positions) restricts candidates; ``excluded`` removes some. Rows with
+        fewer than ``n`` candidates are padded with position -1 and score ``-inf``.
+        """
+        scores = np.asarray(self.score(user_items), dtype=np.float64)
+        if filter_seen:
+            coo = user_items.tocoo()
+            scores[coo.row, coo.col] = -np.inf
+        if allowed is not None:
+            mask = np.ones(scores.shape[1], dtype=bool)
+            mask[allowed] = False
+            scores[:, mask] = -np.inf
+        if excluded is not None:
+            scores[:, excluded] = -np.inf
+        n_eff = min(n, scores.shape[1])
+        part = np.argpartition(-scores, n_eff - 1, axis=1)[:, :n_eff]
+        part_scores = np.take_along_axis(scores, part, axis=1)
+        order = np.argsort(-part_scores, axis=1, kind="stable")
+        ids = np.take_along_axis(part, order, axis=1)
+        top = np.take_along_axis(part_scores, order, axis=1)
+        ids = np.where(np.isfinite(top), ids, -1)
+        if n_eff < n:
+            ids = np.pad(ids, ((0, 0), (0, n - n_eff)), constant_values=-1)
+            top = np.pad(top, ((0, 0), (0, n - n_eff)), constant_values=-np.inf)
+        return ids, top
+
+    @abstractmethod
+    def similar_items(self, items: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """For each item position, the ``n`` most similar other items and their similarity."""
+
+    @abstractmethod
+    def state(self) -> dict[str, np.ndarray]:
+        """Arrays that fully describe the fitted model (plain dtypes, no objects)."""
+
+    @classmethod
+    @abstractmethod
+    def from_state(cls, state: dict[str, np.ndarray]) -> Self:
+        """Rebuild a fitted model from :meth:`state`."""
+
+    def save(self, path: str | Path) -> None:
+        """Write the model to ``path`` as ``.npz`` (no pickle)."""
+        arrays: dict[str, Any] = dict(self.state())
+        arrays["__model__"] = np.array(self.name)
+        np.savez(path, **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        """Read a model written by :meth:`save`; refuses a file of another model."""
+        with np.load(path, allow_pickle=False) as data:
+            name = str(data["__model__"])
+            if name != cls.name:
+                raise ValueError(f"{path}: holds a {name!r} model, not {cls.name!r}")
+            return cls.from_state({k: data[k] for k in data.files if k != "__model__"})
