@@ -40,3 +40,13 @@ def test_migrations_are_idempotent(registry: Registry) -> None:
     upgrade(registry.engine)
     tables = set(sa.inspect(registry.engine).get_table_names())
     assert {"members", "alembic_version"} <= tables
+
+
+def test_migrations_match_table_definitions(registry: Registry) -> None:
+    """Alembic's head creates exactly the tables and columns that tables.py declares."""
+    from bingewise.registry.tables import metadata
+
+    inspector = sa.inspect(registry.engine)
+    for table in metadata.sorted_tables:
+        columns = {c["name"] for c in inspector.get_columns(table.name)}
+        assert columns == {c.name for c in table.columns}, table.name
