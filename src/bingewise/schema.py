@@ -185,5 +185,85 @@ class IngestedFiles:
     )
 
 
+class DailyViewing:
+    """Per-member daily viewing aggregate, written by retention before raw events are deleted.
+
+    Additive columns only, so that aggregating old events in several retention runs sums up.
+    """
+
+    table = "daily_viewing"
+    member_id = "member_id"
+    local_day = "local_day"  #: DATE, the member's local day (UTC day when the zone is unknown)
+    segments = "segments"  #: BIGINT, playback segments (events) that day
+    seconds = "seconds"  #: BIGINT, seconds watched that day, supplemental videos included
+    supplemental_seconds = "supplemental_seconds"  #: BIGINT, of which trailers, recaps...
+
+    arrow = pa.schema(
+        [
+            (member_id, pa.int64()),
+            (local_day, pa.date32()),
+            (segments, pa.int64()),
+            (seconds, pa.int64()),
+            (supplemental_seconds, pa.int64()),
+        ]
+    )
+
+
 #: Warehouse tables created by :func:`bingewise.warehouse.Warehouse.create`, in order.
-WAREHOUSE_TABLES: tuple[type, ...] = (Events, Catalog, Members, Ratings, Quarantine, IngestedFiles)
+WAREHOUSE_TABLES: tuple[type, ...] = (
+    Events,
+    Catalog,
+    Members,
+    Ratings,
+    Quarantine,
+    IngestedFiles,
+    DailyViewing,
+)
+
+
+# Registry tables of the member's rights (SQLAlchemy definitions in bingewise.registry.tables).
+
+
+class ConsentEvents:
+    """Registry: every consent change, per member and purpose (append-only)."""
+
+    table = "consent_events"
+    id = "id"
+    member_id = "member_id"
+    purpose = "purpose"  #: one of bingewise.privacy.consent.Purpose
+    granted = "granted"  #: BOOLEAN, True when given, False when withdrawn
+    recorded_utc = "recorded_utc"
+    source = "source"  #: where the change came from: "cli", "web", "api", "signup"...
+    policy_version = "policy_version"  #: privacy policy in force when recorded
+
+
+class AuditLog:
+    """Registry: every read of member-level data: who, what, when, why."""
+
+    table = "audit_log"
+    id = "id"
+    at_utc = "at_utc"
+    actor = "actor"  #: "os:<user>" or "api:<key name>"
+    action = "action"  #: e.g. "member.export", "consent.show"
+    member_id = "member_id"  #: NULL once the member is erased
+    resource = "resource"  #: what was read (never member data itself)
+    reason = "reason"  #: why
+
+
+class Tombstones:
+    """Registry: erased members, as HMAC-SHA256(secret key, member id) and the date."""
+
+    table = "tombstones"
+    key_hash = "key_hash"  #: 64 hex characters
+    erased_on = "erased_on"  #: DATE (UTC)
+
+
+class RetrainRequests:
+    """Registry: models that must be retrained because member data behind them was erased."""
+
+    table = "retrain_requests"
+    id = "id"
+    model = "model"  #: model file name relative to the models folder
+    reason = "reason"  #: e.g. "erasure" (never who)
+    requested_utc = "requested_utc"
+    done_utc = "done_utc"  #: NULL until the model was retrained

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bingewise.schema import Members
+from bingewise.schema import Members, RetrainRequests
 
 metadata = sa.MetaData()
 
@@ -78,4 +78,14 @@ privacy_ledger = sa.Table(
     sa.Column("contribution_bound", sa.Integer, nullable=False),
     sa.Column("accuracy_95", sa.Float, nullable=True),
     sa.Column("released_utc", sa.DateTime, nullable=False),
+)
+
+retrain_requests = sa.Table(
+    RetrainRequests.table,
+    metadata,
+    sa.Column(RetrainRequests.id, sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(RetrainRequests.model, sa.String(300), nullable=False, index=True),
+    sa.Column(RetrainRequests.reason, sa.String(200), nullable=False),
+    sa.Column(RetrainRequests.requested_utc, sa.DateTime, nullable=False),
+    sa.Column(RetrainRequests.done_utc, sa.DateTime, nullable=True),
 )
