@@ -267,3 +267,225 @@ class RetrainRequests:
     reason = "reason"  #: e.g. "erasure" (never who)
     requested_utc = "requested_utc"
     done_utc = "done_utc"  #: NULL until the model was retrained
+
+
+class Recs:
+    """Derived columns of recommendation inputs (not stored): items, interactions, rankings.
+
+    An *item* is what the home page recommends: a film (``item_id`` is its ``title_id``) or a
+    series (``item_id`` is its ``series_id``; its episodes roll up to it).
+    """
+
+    item_id = "item_id"  #: BIGINT, title_id of a film or series_id of a series
+    is_series = "is_series"  #: BOOLEAN
+    name = "name"  #: display name (film title or series title)
+    maturity_level = "maturity_level"  #: INTEGER 0 (all ages) .. 3 (adults)
+    n_episodes = "n_episodes"  #: INTEGER episodes in the catalog (0 for films)
+    play_no = "play_no"  #: INTEGER, ordinal of a play within (member, title)
+    position_seconds = "position_seconds"  #: INTEGER, furthest bookmark reached in a play
+    completion = "completion"  #: DOUBLE in [0, 1], share of the runtime watched
+    finished = "finished"  #: BOOLEAN, completion >= settings.finished_share
+    finished_plays = "finished_plays"  #: INTEGER, plays that finished the title
+    engagement = "engagement"  #: DOUBLE, summed completion over an item's titles
+    rewatches = "rewatches"  #: INTEGER, finished plays beyond the first, over an item's titles
+    last_utc = "last_utc"  #: TIMESTAMP, start of the member's latest play of the item
+    confidence = "confidence"  #: DOUBLE, interaction weight fed to the models
+    viewers = "viewers"  #: INTEGER, distinct members who watched (rankings)
+
+
+# Derived viewing facts (bingewise.analytics). Computed as Ibis expressions; only materialised as
+# temporary tables, never stored. Vocabulary as in DESIGN.md.
+
+
+class Plays:
+    """A member watching one title: resumed segments merged, supplemental videos excluded.
+
+    Output of :func:`bingewise.analytics.plays`. ``finished`` is NULL when the runtime is unknown.
+    """
+
+    table = "plays"
+    member_id = "member_id"  #: BIGINT
+    title_id = "title_id"  #: BIGINT
+    series_id = "series_id"  #: BIGINT, NULL for films
+    show_id = "show_id"  #: BIGINT, series_id for episodes, title_id for films
+    season = "season"  #: INTEGER (nullable)
+    episode = "episode"  #: INTEGER (nullable)
+    kind = "kind"  #: "film" / "episode"; NULL when the title is not in the catalog
+    start_utc = "start_utc"  #: TIMESTAMP, UTC start of the first segment
+    end_utc = "end_utc"  #: TIMESTAMP, UTC end of the last segment (start + seconds)
+    seconds = "seconds"  #: BIGINT, seconds watched, summed over segments
+    runtime_seconds = "runtime_seconds"  #: INTEGER, catalog runtime (nullable)
+    progress_seconds = "progress_seconds"  #: BIGINT, furthest bookmark (or seconds watched)
+    finished = "finished"  #: BOOLEAN, progress ≥ share × runtime; NULL when runtime unknown
+    time_zone = "time_zone"  #: IANA zone used for local times
+    local_start = "local_start"  #: TIMESTAMP, start in the member's zone (naive)
+    local_date = "local_date"  #: DATE, the member's local day of the start
+    segments = "segments"  #: BIGINT, events merged into this play
+
+    arrow = pa.schema(
+        [
+            (member_id, pa.int64()),
+            (title_id, pa.int64()),
+            (series_id, pa.int64()),
+            (show_id, pa.int64()),
+            (season, pa.int32()),
+            (episode, pa.int32()),
+            (kind, pa.string()),
+            (start_utc, pa.timestamp("us")),
+            (end_utc, pa.timestamp("us")),
+            (seconds, pa.int64()),
+            (runtime_seconds, pa.int32()),
+            (progress_seconds, pa.int64()),
+            (finished, pa.bool_()),
+            (time_zone, pa.string()),
+            (local_start, pa.timestamp("us")),
+            (local_date, pa.date32()),
+            (segments, pa.int64()),
+        ]
+    )
+
+
+class Sessions:
+    """A member's consecutive plays with gaps under a threshold (30 minutes by default)."""
+
+    table = "sessions"
+    member_id = "member_id"
+    session_no = "session_no"  #: BIGINT, 1-based ordinal of the session within the member
+    start_utc = "start_utc"
+    end_utc = "end_utc"
+    local_start = "local_start"
+    local_date = "local_date"  #: DATE, local day the session started
+    plays = "plays"  #: BIGINT
+    episodes = "episodes"  #: BIGINT, plays of episodes
+    seconds = "seconds"  #: BIGINT, seconds watched
+
+
+class Binges:
+    """A session with two or more distinct episodes of one series (one row per series)."""
+
+    table = "binges"
+    member_id = "member_id"
+    session_no = "session_no"
+    series_id = "series_id"
+    start_utc = "start_utc"
+    end_utc = "end_utc"
+    local_date = "local_date"
+    episodes = "episodes"  #: BIGINT, distinct episodes of the series in the session
+    seconds = "seconds"
+
+
+class SeasonBinges:
+    """Seasons a member finished; ``days`` from the first play to the last episode finished.
+
+    A season binge is a row with ``days ≤ 7``; a binge race finished within 24 hours of release.
+    """
+
+    table = "season_binges"
+    member_id = "member_id"
+    series_id = "series_id"
+    season = "season"
+    episodes = "episodes"  #: BIGINT, episodes in the season (catalog)
+    started_utc = "started_utc"  #: TIMESTAMP, first play of any episode of the season
+    finished_utc = "finished_utc"  #: TIMESTAMP, end of the play that finished the last episode
+    days = "days"  #: DOUBLE, (finished - started) in days
+    release_date = "release_date"  #: DATE, earliest release date of the season's episodes
+    hours_after_release = "hours_after_release"  #: DOUBLE, finished - release (00:00 UTC)
+
+
+class Streaks:
+    """Runs of consecutive local days on which a member watched a show (or anything)."""
+
+    table = "streaks"
+    member_id = "member_id"
+    show_id = "show_id"  #: BIGINT, NULL for streaks of watching anything
+    start_date = "start_date"  #: DATE, first local day
+    end_date = "end_date"  #: DATE, last local day
+    days = "days"  #: BIGINT
+
+
+class MemberFacts:
+    """One row per member for a period: totals, busiest week, longest binge and streak."""
+
+    table = "member_facts"
+    member_id = "member_id"
+    plays = "plays"
+    films = "films"  #: BIGINT, plays of films
+    episodes = "episodes"  #: BIGINT, plays of episodes
+    hours = "hours"  #: DOUBLE, hours watched
+    active_days = "active_days"  #: BIGINT, local days with at least one play
+    hours_per_active_day = "hours_per_active_day"  #: DOUBLE
+    completion_rate = "completion_rate"  #: DOUBLE, finished / plays with known runtime (NULL)
+    busiest_week_start = "busiest_week_start"  #: DATE, first day of the busiest 7-day window
+    busiest_week_episodes = "busiest_week_episodes"  #: BIGINT, episode plays in that window
+    longest_binge_episodes = "longest_binge_episodes"  #: BIGINT (NULL when no binge)
+    longest_binge_series_id = "longest_binge_series_id"
+    longest_binge_date = "longest_binge_date"  #: DATE, local day the binge started
+    longest_streak_days = "longest_streak_days"  #: BIGINT, watching anything
+    longest_streak_start = "longest_streak_start"  #: DATE
+
+
+class MemberDaily:
+    """Hours per local day, per member."""
+
+    table = "member_daily"
+    member_id = "member_id"
+    local_date = "local_date"
+    plays = "plays"
+    episodes = "episodes"
+    seconds = "seconds"
+
+
+class MemberHeatmap:
+    """Seconds watched per member, local weekday and local hour (of the play's start)."""
+
+    table = "member_heatmap"
+    member_id = "member_id"
+    weekday = "weekday"  #: INTEGER, 0 = Monday … 6 = Sunday
+    hour = "hour"  #: INTEGER, 0–23
+    seconds = "seconds"
+
+
+class MemberTop:
+    """A member's top shows (series or films) by seconds watched."""
+
+    table = "member_top"
+    member_id = "member_id"
+    kind = "kind"
+    show_id = "show_id"
+    plays = "plays"
+    seconds = "seconds"
+    rank = "rank"  #: BIGINT, 1 = most watched, within member and kind
+
+
+class CountryFacts:
+    """Per country and period: members who watched every day, daily viewing per member."""
+
+    table = "country_facts"
+    country = "country"
+    members = "members"  #: BIGINT, members of the country who watched in the period
+    members_every_day = "members_every_day"  #: BIGINT, watched on every local day of the period
+    share_every_day = "share_every_day"  #: DOUBLE, members_every_day / members
+    days = "days"  #: BIGINT, days in the period
+    hours_per_member_day = "hours_per_member_day"  #: DOUBLE, hours / members / days
+
+
+class TopTitles:
+    """Platform: most watched shows per local day or week (weeks start on Monday)."""
+
+    table = "top_titles"
+    period_start = "period_start"  #: DATE, the day, or the Monday of the week
+    show_id = "show_id"
+    kind = "kind"
+    members = "members"  #: BIGINT, distinct members who watched
+    seconds = "seconds"
+    rank = "rank"
+
+
+class BingeRacers:
+    """Platform: per season, members who finished it within 24 hours of release."""
+
+    table = "binge_racers"
+    series_id = "series_id"
+    season = "season"
+    racers = "racers"  #: BIGINT
+    fastest_hours = "fastest_hours"  #: DOUBLE, fewest hours after release to finish
