@@ -489,3 +489,21 @@ class BingeRacers:
     season = "season"
     racers = "racers"  #: BIGINT
     fastest_hours = "fastest_hours"  #: DOUBLE, fewest hours after release to finish
+
+
+class MovieLensFiles:
+    """MovieLens rating files as GroupLens ships them, read directly by the recommender evaluation.
+
+    ``ratings.csv`` has a header naming :attr:`header`; ``u.data`` (tab) and ``ratings.dat``
+    (``::``) have none and hold the same four fields in that order.
+    """
+
+    ratings_csv = "ratings.csv"
+    u_data = "u.data"
+    ratings_dat = "ratings.dat"
+    user = "userId"
+    item = "movieId"
+    rating = "rating"
+    timestamp = "timestamp"  #: UTC seconds since the epoch
+    header = (user, item, rating, timestamp)
+    fields = header
