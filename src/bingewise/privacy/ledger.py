@@ -1,0 +1,254 @@
+"""The privacy budget ledger: every DP release recorded, overspending refused.
+
+Each period (``"2017"``, ``"2017-03"``...) has a budget (ε, δ) in the registry table
+``privacy_budgets``; :data:`DEFAULT_BUDGET` applies until one is set. Every mechanism of every
+release is a row of ``privacy_ledger``: the fact, the mechanism, its ε and δ, the member's
+contribution bound and the accuracy at 95%. Releases compose sequentially (ε and δ add up), so
+what a period has spent is the sum of its rows.
+
+:meth:`PrivacyLedger.charge` checks and records a whole release in one transaction *before* any
+noise is drawn: a release that would exceed the period's budget raises :class:`BudgetExceeded`
+and records nothing. On PostgreSQL the budget row is locked (``SELECT ... FOR UPDATE``) so two
+releases at once cannot both pass the check; SQLite serialises writers itself.
+
+>>> from bingewise.registry import Registry
+>>> ledger = PrivacyLedger(Registry.open("sqlite://"))
+>>> ledger.set_budget("2017", epsilon=1.0, delta=1e-6)
+>>> _ = ledger.charge("2017", [Charge("top_titles", "laplace", 0.6, 0.0, 3, 9.4)])
+>>> round(ledger.remaining("2017").epsilon, 6)
+0.4
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from bingewise.registry import Registry
+from bingewise.registry.tables import privacy_budgets, privacy_ledger
+
+__all__ = [
+    "DEFAULT_BUDGET",
+    "Budget",
+    "BudgetExceeded",
+    "Charge",
+    "LedgerEntry",
+    "PrivacyLedger",
+]
+
+#: Relative slack for float sums (ten shares of 0.1 must fit a budget of 1.0).
+_SLACK = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """A privacy budget or spend: ε (pure part) and δ (failure probability)."""
+
+    epsilon: float
+    delta: float
+
+    def __post_init__(self) -> None:
+        if not (self.epsilon >= 0 and math.isfinite(self.epsilon)):
+            raise ValueError(f"epsilon must be a non-negative number, got {self.epsilon}")
+        if not (0 <= self.delta < 1):
+            raise ValueError(f"delta must be in [0, 1), got {self.delta}")
+
+    def __add__(self, other: Budget) -> Budget:
+        return Budget(self.epsilon + other.epsilon, self.delta + other.delta)
+
+    def fits(self, budget: Budget) -> bool:
+        """Whether this spend is within ``budget`` (up to float rounding)."""
+        return self.epsilon <= budget.epsilon * (1 + _SLACK) and self.delta <= budget.delta * (
+            1 + _SLACK
+        )
+
+
+#: A period's budget until one is set: ε = 2 (two releases at ε = 1), δ = 1e-6.
+DEFAULT_BUDGET = Budget(epsilon=2.0, delta=1e-6)
+
+
+class BudgetExceeded(RuntimeError):
+    """A release would spend more than its period's privacy budget."""
+
+    def __init__(self, period: str, budget: Budget, spent: Budget, asked: Budget) -> None:
+        self.period, self.budget, self.spent, self.asked = period, budget, spent, asked
+        left = Budget(
+            max(budget.epsilon - spent.epsilon, 0.0), max(budget.delta - spent.delta, 0.0)
+        )
+        super().__init__(
+            f"privacy budget of period {period!r} exceeded: the release asks ε={asked.epsilon:g}, "
+            f"δ={asked.delta:g}, but {spent.epsilon:g} of ε={budget.epsilon:g} and "
+            f"{spent.delta:g} of δ={budget.delta:g} are spent (left: ε={left.epsilon:g}, "
+            f"δ={left.delta:g}); nothing was released"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """One mechanism of a release, as the ledger records it.
+
+    ``contribution_bound``: the most one member moves the counts (L1, in count units);
+    ``accuracy_95``: half-width of the 95% interval of a released count, in count units.
+    """
+
+    fact: str
+    mechanism: str
+    epsilon: float
+    delta: float
+    contribution_bound: int
+    accuracy_95: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """A recorded charge of a release."""
+
+    release_id: str
+    period: str
+    charge: Charge
+    released_utc: dt.datetime
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class PrivacyLedger:
+    """Repository over ``privacy_budgets`` and ``privacy_ledger``."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.engine = registry.engine
+
+    def set_budget(self, period: str, *, epsilon: float, delta: float) -> None:
+        """Set (or replace) the budget of ``period``. Spent budget stays spent."""
+        budget = Budget(epsilon, delta)
+        if budget.epsilon <= 0:
+            raise ValueError("a period's epsilon budget must be positive")
+        t = privacy_budgets
+        with self.engine.begin() as conn:
+            exists = conn.execute(sa.select(t.c.period).where(t.c.period == period)).first()
+            values = {t.c.epsilon: budget.epsilon, t.c.delta: budget.delta, t.c.set_utc: _now()}
+            if exists:
+                conn.execute(sa.update(t).where(t.c.period == period).values(values))
+            else:
+                conn.execute(sa.insert(t).values({t.c.period: period, **values}))
+
+    def budget(self, period: str) -> Budget:
+        """The budget of ``period`` (:data:`DEFAULT_BUDGET` when never set)."""
+        with self.engine.connect() as conn:
+            return self._budget(conn, period, lock=False)
+
+    def spent(self, period: str) -> Budget:
+        """What the releases of ``period`` have spent (sum of ε and of δ)."""
+        with self.engine.connect() as conn:
+            return self._spent(conn, period)
+
+    def remaining(self, period: str) -> Budget:
+        """Budget left in ``period`` (never negative)."""
+        budget, spent = self.budget(period), self.spent(period)
+        return Budget(
+            max(budget.epsilon - spent.epsilon, 0.0), max(budget.delta - spent.delta, 0.0)
+        )
+
+    def charge(
+        self, period: str, charges: Sequence[Charge], *, release_id: str | None = None
+    ) -> str:
+        """Record a release's charges, or raise :class:`BudgetExceeded` and record nothing.
+
+        Returns the release id (a new UUID hex unless given).
+        """
+        if not charges:
+            raise ValueError("a release must charge at least one mechanism")
+        asked = Budget(0.0, 0.0)
+        for c in charges:
+            asked = asked + Budget(c.epsilon, c.delta)
+        rid = release_id or uuid.uuid4().hex
+        now = _now()
+        t = privacy_ledger
+        with self.engine.begin() as conn:
+            budget = self._budget(conn, period, lock=True)
+            spent = self._spent(conn, period)
+            if not (spent + asked).fits(budget):
+                raise BudgetExceeded(period, budget, spent, asked)
+            conn.execute(
+                sa.insert(t),
+                [
+                    {
+                        t.c.release_id.name: rid,
+                        t.c.period.name: period,
+                        t.c.fact.name: c.fact,
+                        t.c.mechanism.name: c.mechanism,
+                        t.c.epsilon.name: c.epsilon,
+                        t.c.delta.name: c.delta,
+                        t.c.contribution_bound.name: c.contribution_bound,
+                        t.c.accuracy_95.name: c.accuracy_95,
+                        t.c.released_utc.name: now,
+                    }
+                    for c in charges
+                ],
+            )
+        return rid
+
+    def entries(self, period: str | None = None) -> list[LedgerEntry]:
+        """Recorded charges, oldest first (of one period, or all)."""
+        t = privacy_ledger
+        query = sa.select(t).order_by(t.c.id)
+        if period is not None:
+            query = query.where(t.c.period == period)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            LedgerEntry(
+                release_id=r.release_id,
+                period=r.period,
+                charge=Charge(
+                    fact=r.fact,
+                    mechanism=r.mechanism,
+                    epsilon=float(r.epsilon),
+                    delta=float(r.delta),
+                    contribution_bound=int(r.contribution_bound),
+                    accuracy_95=None if r.accuracy_95 is None else float(r.accuracy_95),
+                ),
+                released_utc=r.released_utc,
+            )
+            for r in rows
+        ]
+
+    @staticmethod
+    def _budget(conn: sa.Connection, period: str, *, lock: bool) -> Budget:
+        t = privacy_budgets
+        query = sa.select(t.c.epsilon, t.c.delta).where(t.c.period == period)
+        if lock:
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is None:
+            if lock:
+                # Pin the default so that concurrent releases lock the same row.
+                conn.execute(
+                    sa.insert(t).values(
+                        {
+                            t.c.period: period,
+                            t.c.epsilon: DEFAULT_BUDGET.epsilon,
+                            t.c.delta: DEFAULT_BUDGET.delta,
+                            t.c.set_utc: _now(),
+                        }
+                    )
+                )
+            return DEFAULT_BUDGET
+        return Budget(float(row.epsilon), float(row.delta))
+
+    @staticmethod
+    def _spent(conn: sa.Connection, period: str) -> Budget:
+        t = privacy_ledger
+        row = conn.execute(
+            sa.select(
+                sa.func.coalesce(sa.func.sum(t.c.epsilon), 0.0),
+                sa.func.coalesce(sa.func.sum(t.c.delta), 0.0),
+            ).where(t.c.period == period)
+        ).one()
+        return Budget(float(row[0]), float(row[1]))
