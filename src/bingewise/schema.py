@@ -209,6 +209,19 @@ class DailyViewing:
     )
 
 
+class SynthTastes:
+    """Ground truth of a synthetic platform: each member's favourite genres (not a warehouse table).
+
+    Recommender evaluations and tests use it as the planted structure a model should recover.
+    """
+
+    table = "synth_tastes"
+    member_id = "member_id"
+    genre = "genre"  #: one of bingewise.synth.GENRES
+
+    arrow = pa.schema([(member_id, pa.int64()), (genre, pa.string())])
+
+
 #: Warehouse tables created by :func:`bingewise.warehouse.Warehouse.create`, in order.
 WAREHOUSE_TABLES: tuple[type, ...] = (
     Events,
