@@ -294,8 +294,6 @@ class Recs:
     name = "name"  #: display name (film title or series title)
     maturity_level = "maturity_level"  #: INTEGER 0 (all ages) .. 3 (adults)
     n_episodes = "n_episodes"  #: INTEGER episodes in the catalog (0 for films)
-    play_no = "play_no"  #: INTEGER, ordinal of a play within (member, title)
-    position_seconds = "position_seconds"  #: INTEGER, furthest bookmark reached in a play
     completion = "completion"  #: DOUBLE in [0, 1], share of the runtime watched
     finished = "finished"  #: BOOLEAN, completion >= settings.finished_share
     finished_plays = "finished_plays"  #: INTEGER, plays that finished the title
@@ -520,3 +518,28 @@ class MovieLensFiles:
     timestamp = "timestamp"  #: UTC seconds since the epoch
     header = (user, item, rating, timestamp)
     fields = header
+
+
+class MemberExport:
+    """Columns of a member's export files that are not warehouse or registry columns.
+
+    (:mod:`bingewise.privacy.export`; other columns keep their warehouse/registry names.)
+    """
+
+    title = "title"  #: title name joined from the catalog
+    purpose = "purpose"  #: consent purpose
+    granted = "granted"  #: consent given now
+    is_default = "is_default"  #: consent never changed: the default applies
+    row_position = "row_position"  #: 1-based home-page row
+    row_kind = "row_kind"
+    row_title = "row_title"
+    item_position = "item_position"  #: 1-based position within the row
+    series_id = "series_id"
+    name = "name"  #: display name of a recommended item
+    reason = "reason"  #: why an item is recommended (JSON)
+    field = "field"  #: quarantine: the column at fault
+    sent_utc = "sent_utc"  #: messages: when sent
+    channel = "channel"
+    subject = "subject"
+    trigger = "trigger"
+    data_used = "data_used"

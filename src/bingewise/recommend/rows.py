@@ -1,0 +1,631 @@
+"""A member's home page: rows of titles, each title with the reason it is there.
+
+:func:`home_rows` builds, in this order (empty rows are left out):
+
+1. **Continue watching** — items whose latest play stopped before the end (films never finished,
+   series whose latest episode played is unfinished), most recent first.
+2. **Next episode** — series whose latest play finished an episode: the first episode after it
+   (catalog order: season, episode) that the member has not finished.
+3. **Because you watched X** — for the member's most recently watched items, X's nearest
+   neighbours by the trained model's ``similar_items`` (items the member has not watched).
+4. **Top 10 in your country (last 24 hours)** — items ranked by distinct members who watched them
+   in the member's country in ``[as_of - 24 h, as_of)``; ties by item id.
+5. **Top picks for you** — the trained model's top items for the member.
+6. **Top 10 in your country (last 7 days)** — as 4. over seven days.
+7. **Genre rows** — the member's favourite genres (summed confidence), items ordered by model
+   score; without personalization, the country's most watched genres over the last 28 days,
+   items ordered by how many members watched them there.
+
+Rules, applied to every row: an item (a film, or a series with all its episodes) appears once on
+the page, in the first row that claims it; finished films and fully watched series are not shown;
+items above the member's maturity limit are not shown (``max_maturity``: a rating such as
+``"TV-PG"`` or a level 0..3, see :data:`~bingewise.recommend.interactions.MATURITY_LEVELS`; a kids
+profile passes ``"TV-PG"``; unrated items count as adult); items missing from the catalog are not
+shown (they have no name or rating).
+
+**Personalization.** With ``personalized=False`` (no consent to the purpose "personalization")
+no row reads the member's viewing history: the page is exactly what a new member of the same
+country sees (rows 4, 6 and 7 by country popularity). A member with no history gets the same page.
+
+Each item's ``reason`` is machine readable, e.g. ``{"kind": "top10_country", "country": "MX",
+"window": "24h", "rank": 3}``; ranks are positions in the full ranking (1-based), before items
+were removed by the rules above.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from bingewise.geo import COUNTRIES
+from bingewise.recommend.interactions import (
+    ADULT_LEVEL,
+    ConfidenceParams,
+    build_interactions,
+    default_as_of,
+    item_table,
+    maturity_level,
+    member_title_plays,
+)
+from bingewise.recommend.train import TrainedModel, load_trained
+from bingewise.schema import Catalog, Events, Members, Plays, Recs
+from bingewise.warehouse import Warehouse
+
+__all__ = [
+    "Row",
+    "RowItem",
+    "RowKind",
+    "RowOptions",
+    "country_ranking",
+    "home_rows",
+]
+
+log = logging.getLogger(__name__)
+
+
+class RowKind:
+    """Row kinds; also the ``kind`` of the reasons of their items."""
+
+    CONTINUE_WATCHING = "continue_watching"
+    NEXT_EPISODE = "next_episode"
+    BECAUSE_YOU_WATCHED = "because_you_watched"
+    TOP10_COUNTRY = "top10_country"
+    TOP_PICKS = "top_pick"
+    GENRE = "genre"
+
+
+@dataclass(frozen=True, slots=True)
+class RowItem:
+    """One title on the home page.
+
+    A film has ``title_id`` set and ``series_id`` None. A series recommended as a whole has
+    ``series_id`` set and ``title_id`` None; Continue watching and Next episode name the episode
+    to play in ``title_id`` as well as its ``series_id``.
+    """
+
+    title_id: int | None
+    series_id: int | None
+    name: str
+    reason: dict[str, Any]
+
+    @property
+    def item_id(self) -> int:
+        """The item: ``series_id`` for a series (or its episode), else ``title_id``."""
+        return int(self.series_id if self.series_id is not None else self.title_id)  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "title_id": self.title_id,
+            "series_id": self.series_id,
+            "name": self.name,
+            "reason": dict(self.reason),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A home-page row: its kind, its title as shown, its items in order."""
+
+    kind: str
+    title: str
+    items: list[RowItem]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"kind": self.kind, "title": self.title, "items": [i.to_dict() for i in self.items]}
+
+
+@dataclass(frozen=True, slots=True)
+class RowOptions:
+    """Sizes and windows of the home page."""
+
+    row_length: int = 10  #: items per row at most
+    because_rows: int = 2  #: "Because you watched" rows at most
+    genre_rows: int = 3  #: genre rows at most
+    top_windows: tuple[tuple[str, float], ...] = (("24h", 24.0), ("7d", 168.0))  #: label, hours
+    popular_days: float = 28.0  #: window of the non-personalized genre rows, days
+    neighbours: int = 200  #: neighbours fetched per "Because you watched" source
+    params: ConfidenceParams = field(default_factory=ConfidenceParams)
+
+
+_COUNTRY_NAMES = {c.code: c.name for c in COUNTRIES}
+
+
+def country_ranking(
+    warehouse: Warehouse, country: str, start: dt.datetime, end: dt.datetime
+) -> list[tuple[int, int]]:
+    """``(item_id, viewers)`` by viewers descending, then item id: the country's ranking.
+
+    Viewers are distinct members with a main-content event (not a trailer) in ``country`` (the
+    event's country) starting in ``[start, end)`` UTC; episodes count for their series.
+    """
+    events = warehouse.table(Events.table)
+    supplemental = events[Events.supplemental]
+    events = events.filter(
+        supplemental.isnull() | (supplemental.strip() == ""),
+        events[Events.country] == country,
+        events[Events.start_utc] >= start,
+        events[Events.start_utc] < end,
+    )
+    cat = warehouse.table(Catalog.table).select(Catalog.title_id, Catalog.kind, Catalog.series_id)
+    joined = events.left_join(cat, events[Events.title_id] == cat[Catalog.title_id])
+    is_ep = (joined[Catalog.kind] == Catalog.EPISODE) & joined[Catalog.series_id].notnull()
+    joined = joined.mutate(
+        **{Recs.item_id: ibis.ifelse(is_ep, joined[Catalog.series_id], joined[Events.title_id])}
+    )
+    ranked = (
+        joined.group_by(Recs.item_id)
+        .aggregate(**{Recs.viewers: joined[Events.member_id].nunique()})
+        .order_by([ibis.desc(Recs.viewers), ibis.asc(Recs.item_id)])
+    )
+    frame = ranked.to_pandas()
+    return [
+        (int(i), int(v))
+        for i, v in zip(frame[Recs.item_id], frame[Recs.viewers], strict=True)
+    ]
+
+
+def member_country(warehouse: Warehouse, member_id: int) -> str | None:
+    """The member's country: the members table, else their most frequent viewing country."""
+    members = warehouse.table(Members.table)
+    found = (
+        members.filter(members[Members.member_id] == member_id)
+        .select(Members.country)
+        .to_pandas()
+    )
+    known = found[Members.country].dropna()
+    if len(known):
+        return str(known.iloc[0])
+    events = warehouse.table(Events.table)
+    counts = (
+        events.filter(
+            (events[Events.member_id] == member_id) & events[Events.country].notnull()
+        )
+        .group_by(Events.country)
+        .aggregate(n=events.count())
+        .order_by([ibis.desc("n"), ibis.asc(Events.country)])
+        .limit(1)
+        .to_pandas()
+    )
+    return str(counts[Events.country].iloc[0]) if len(counts) else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """What the rows need to know of a catalog item."""
+
+    name: str
+    is_series: bool
+    genres: tuple[str, ...]
+    level: int
+    n_episodes: int
+
+
+def _catalog_items(frame: pd.DataFrame) -> dict[int, _Item]:
+    """:func:`item_table` as plain objects keyed by item id."""
+    records: dict[Any, dict[Any, Any]] = frame.to_dict("index")
+    return {
+        int(item_id): _Item(
+            name=str(r[Recs.name]),
+            is_series=bool(r[Recs.is_series]),
+            genres=tuple(r[Catalog.genres]),
+            level=int(r[Recs.maturity_level]),
+            n_episodes=int(r[Recs.n_episodes]),
+        )
+        for item_id, r in records.items()
+    }
+
+
+class _Page:
+    """Rows under construction: which items are taken, which are allowed at all."""
+
+    def __init__(self, items: dict[int, _Item], max_level: int, blocked: set[int]) -> None:
+        self.items = items
+        self.max_level = max_level
+        self.blocked = blocked
+        self.used: set[int] = set()
+        self.rows: list[Row] = []
+
+    def allowed(self, item_id: int) -> bool:
+        """In the catalog, within the maturity limit, not finished, not on the page yet."""
+        found = self.items.get(item_id)
+        if found is None or item_id in self.used or item_id in self.blocked:
+            return False
+        return found.level <= self.max_level
+
+    def name(self, item_id: int) -> str:
+        return self.items[item_id].name
+
+    def genres(self, item_id: int) -> tuple[str, ...]:
+        found = self.items.get(item_id)
+        return found.genres if found is not None else ()
+
+    def item(self, item_id: int, reason: dict[str, Any]) -> RowItem:
+        """A row item for a whole film or series."""
+        if self.items[item_id].is_series:
+            return RowItem(None, item_id, self.name(item_id), reason)
+        return RowItem(item_id, None, self.name(item_id), reason)
+
+    def add(self, kind: str, title: str, items: Iterable[RowItem], limit: int) -> None:
+        """Append a row of the first ``limit`` items (callers pass allowed items only)."""
+        chosen: list[RowItem] = []
+        for it in items:
+            if len(chosen) >= limit:
+                break
+            if it.item_id in self.used:
+                continue
+            chosen.append(it)
+            self.used.add(it.item_id)
+        if chosen:
+            self.rows.append(Row(kind, title, chosen))
+
+
+def home_rows(
+    member_id: int,
+    *,
+    warehouse: Warehouse | None = None,
+    trained: TrainedModel | None = None,
+    as_of: dt.datetime | None = None,
+    personalized: bool = True,
+    max_maturity: str | int | None = None,
+    country: str | None = None,
+    options: RowOptions | None = None,
+) -> list[Row]:
+    """The home page of ``member_id`` as of ``as_of`` (UTC; default: the latest event).
+
+    ``trained`` defaults to the last model in the store (:func:`load_trained`); without one, the
+    model rows (Because you watched, Top picks) are left out and genre rows fall back to
+    popularity. ``country`` defaults to the member's (members table, else their viewing).
+    Raises :class:`LookupError` when the member's country cannot be found and none is given.
+    """
+    opts = options or RowOptions()
+    own = warehouse is None
+    wh = warehouse if warehouse is not None else Warehouse.open(read_only=True)
+    try:
+        return _home_rows(
+            wh, int(member_id), trained, as_of, personalized, max_maturity, country, opts
+        )
+    finally:
+        if own:
+            wh.close()
+
+
+def _home_rows(
+    wh: Warehouse,
+    member_id: int,
+    trained: TrainedModel | None,
+    as_of: dt.datetime | None,
+    personalized: bool,
+    max_maturity: str | int | None,
+    country: str | None,
+    opts: RowOptions,
+) -> list[Row]:
+    as_of = as_of or default_as_of(wh)
+    country = country or member_country(wh, member_id)
+    if country is None:
+        raise LookupError("member has no known country and none was given")
+    items = _catalog_items(item_table(wh))
+    max_level = ADULT_LEVEL if max_maturity is None else maturity_level(max_maturity)
+    history = (
+        member_title_plays(wh, [member_id], as_of=as_of, finished_share=opts.params.finished())
+        if personalized
+        else pd.DataFrame()
+    )
+    if history.empty:
+        page = _Page(items, max_level, set())
+        _popular_rows(page, wh, country, as_of, opts)
+        return page.rows
+
+    page = _Page(items, max_level, _finished_items(history, items))
+    _continue_and_next(page, wh, history, opts)
+    model = trained if trained is not None else _load_or_none()
+    seen = set(int(i) for i in history[Recs.item_id].unique())
+    scores: np.ndarray | None = None
+    if model is not None:
+        _because_rows(page, model, history, seen, opts)
+        user = build_interactions(
+            wh, as_of=as_of, member_ids=[member_id], item_ids=model.item_ids, params=opts.params
+        ).interactions.matrix
+        top10 = opts.top_windows[:1]
+        _top10_rows(page, wh, country, as_of, top10, opts)
+        scores = _top_picks(page, model, user, opts)
+        _top10_rows(page, wh, country, as_of, opts.top_windows[1:], opts)
+        _model_genre_rows(page, model, user, scores, seen, opts)
+    else:
+        _top10_rows(page, wh, country, as_of, opts.top_windows, opts)
+        _popular_genre_rows(page, wh, country, as_of, opts)
+    return page.rows
+
+
+def _load_or_none() -> TrainedModel | None:
+    try:
+        return load_trained()
+    except FileNotFoundError:
+        log.warning("no trained model in the store: model rows left out of home pages")
+        return None
+
+
+def _finished_items(history: pd.DataFrame, items: dict[int, _Item]) -> set[int]:
+    """Finished films and series whose every catalog episode the member finished."""
+    done = history[history[Recs.finished]]
+    blocked = set(int(i) for i in done.loc[~done[Recs.is_series], Recs.item_id])
+    episodes = done[done[Recs.is_series]].groupby(Recs.item_id)[Plays.title_id].nunique()
+    for series_id, n_done in zip(episodes.index, episodes.to_numpy(), strict=True):
+        found = items.get(int(series_id))
+        if found is not None and int(n_done) >= found.n_episodes:
+            blocked.add(int(series_id))
+    return blocked
+
+
+def _continue_and_next(
+    page: _Page, wh: Warehouse, history: pd.DataFrame, opts: RowOptions
+) -> None:
+    ordered = history.sort_values(
+        [Plays.start_utc, Plays.title_id], ascending=False, kind="stable"
+    )
+    latest = ordered.drop_duplicates(Recs.item_id, keep="first")
+    finished_titles = set(int(t) for t in history.loc[history[Recs.finished], Plays.title_id])
+    continuing: list[RowItem] = []
+    in_progress: list[tuple[int, int]] = []  # (series_id, last finished episode title_id)
+    for play in latest.itertuples(index=False):
+        item_id = int(getattr(play, Recs.item_id))
+        title_id = int(getattr(play, Plays.title_id))
+        is_series = bool(getattr(play, Recs.is_series))
+        if not page.allowed(item_id):
+            continue
+        if bool(getattr(play, Recs.finished)):
+            if is_series:
+                in_progress.append((item_id, title_id))
+            continue
+        if not is_series and title_id in finished_titles:
+            continue  # a finished film, merely restarted: not "continue watching"
+        position = getattr(play, Plays.progress_seconds)
+        reason = {
+            "kind": RowKind.CONTINUE_WATCHING,
+            "play_start_utc": pd.Timestamp(getattr(play, Plays.start_utc)).isoformat(),
+            "position_seconds": int(position),
+            "completion": round(float(getattr(play, Recs.completion)), 4),
+        }
+        name = page.name(item_id)
+        if is_series:
+            continuing.append(RowItem(title_id, item_id, _episode_name(wh, title_id, name), reason))
+        else:
+            continuing.append(RowItem(title_id, None, name, reason))
+    page.add(RowKind.CONTINUE_WATCHING, "Continue watching", continuing, opts.row_length)
+
+    nexts: list[RowItem] = []
+    if in_progress:
+        episodes = _episodes(wh, [s for s, _ in in_progress])
+        for series_id, last_title in in_progress:
+            eps = episodes[episodes[Catalog.series_id] == series_id]
+            ids = [int(t) for t in eps[Catalog.title_id]]
+            if last_title not in ids:
+                continue
+            after = ids[ids.index(last_title) + 1 :]
+            upcoming = [t for t in after if t not in finished_titles]
+            if not upcoming:
+                continue
+            nxt = eps[eps[Catalog.title_id] == upcoming[0]].iloc[0]
+            reason = {
+                "kind": RowKind.NEXT_EPISODE,
+                "series_id": series_id,
+                "season": None if pd.isna(nxt[Catalog.season]) else int(nxt[Catalog.season]),
+                "episode": None if pd.isna(nxt[Catalog.episode]) else int(nxt[Catalog.episode]),
+                "after_title_id": last_title,
+            }
+            nexts.append(RowItem(upcoming[0], series_id, str(nxt[Catalog.title]), reason))
+    page.add(RowKind.NEXT_EPISODE, "Next episode", nexts, opts.row_length)
+
+
+def _episodes(wh: Warehouse, series_ids: list[int]) -> pd.DataFrame:
+    """Episodes of the given series in catalog order (season, episode, title id; nulls last)."""
+    cat = wh.table(Catalog.table)
+    frame: pd.DataFrame = (
+        cat.filter(cat[Catalog.series_id].isin(series_ids) & (cat[Catalog.kind] == Catalog.EPISODE))
+        .select(Catalog.title_id, Catalog.series_id, Catalog.season, Catalog.episode, Catalog.title)
+        .to_pandas()
+    )
+    return frame.sort_values(
+        [Catalog.series_id, Catalog.season, Catalog.episode, Catalog.title_id],
+        na_position="last",
+        kind="stable",
+    )
+
+
+def _episode_name(wh: Warehouse, title_id: int, fallback: str) -> str:
+    cat = wh.table(Catalog.table)
+    found = cat.filter(cat[Catalog.title_id] == title_id).select(Catalog.title).to_pandas()
+    return str(found[Catalog.title].iloc[0]) if len(found) else fallback
+
+
+def _because_rows(
+    page: _Page,
+    model: TrainedModel,
+    history: pd.DataFrame,
+    seen: set[int],
+    opts: RowOptions,
+) -> None:
+    recent = (
+        history.groupby(Recs.item_id)[Plays.start_utc]
+        .max()
+        .sort_values(ascending=False, kind="stable")
+    )
+    sources = [int(i) for i in recent.index]
+    positions = model.positions(np.array(sources, dtype=np.int64))
+    n_items = len(model.item_ids)
+    made = 0
+    for source, pos in zip(sources, positions, strict=True):
+        if made >= opts.because_rows or n_items < 2:
+            break
+        if pos < 0 or source not in page.items:
+            continue
+        if page.items[source].level > page.max_level:
+            continue  # never name a title above the profile's limit
+        ids, sims = model.model.similar_items(np.array([pos]), n=min(opts.neighbours, n_items - 1))
+        chosen: list[RowItem] = []
+        for j, s in zip(ids[0], sims[0], strict=True):
+            if j < 0 or not np.isfinite(s):
+                continue
+            item_id = int(model.item_ids[j])
+            if item_id in seen or not page.allowed(item_id):
+                continue
+            reason = {
+                "kind": RowKind.BECAUSE_YOU_WATCHED,
+                "source_title_id": None if bool(model.is_series[pos]) else source,
+                "source_series_id": source if bool(model.is_series[pos]) else None,
+                "source_name": page.name(source),
+                "similarity": float(s),
+            }
+            chosen.append(page.item(item_id, reason))
+            if len(chosen) >= opts.row_length:
+                break
+        if chosen:
+            page.add(
+                RowKind.BECAUSE_YOU_WATCHED,
+                f"Because you watched {page.name(source)}",
+                chosen,
+                opts.row_length,
+            )
+            made += 1
+
+
+def _top10_rows(
+    page: _Page,
+    wh: Warehouse,
+    country: str,
+    as_of: dt.datetime,
+    windows: Iterable[tuple[str, float]],
+    opts: RowOptions,
+) -> None:
+    label_country = _COUNTRY_NAMES.get(country, country)
+    for label, hours in windows:
+        ranking = country_ranking(wh, country, as_of - dt.timedelta(hours=hours), as_of)[:10]
+        chosen = [
+            page.item(
+                item_id,
+                {"kind": RowKind.TOP10_COUNTRY, "country": country, "window": label, "rank": r},
+            )
+            for r, (item_id, _) in enumerate(ranking, start=1)
+            if page.allowed(item_id)
+        ]
+        when = {"24h": "today", "7d": "this week"}.get(label, f"in the last {label}")
+        page.add(
+            RowKind.TOP10_COUNTRY, f"Top 10 in {label_country} {when}", chosen, opts.row_length
+        )
+
+
+def _top_picks(
+    page: _Page, model: TrainedModel, user: Any, opts: RowOptions
+) -> np.ndarray:
+    """Adds "Top picks for you"; returns the member's model scores (one per model item)."""
+    scores = np.asarray(model.model.score(user), dtype=np.float64)[0]
+    allowed = np.array(
+        [j for j, i in enumerate(model.item_ids) if page.allowed(int(i))], dtype=np.int64
+    )
+    if len(allowed):
+        ids, top = model.model.recommend(user, n=opts.row_length, allowed=allowed)
+        chosen = [
+            page.item(
+                int(model.item_ids[j]),
+                {"kind": RowKind.TOP_PICKS, "model": model.name, "score": float(s)},
+            )
+            for j, s in zip(ids[0], top[0], strict=True)
+            if j >= 0 and np.isfinite(s)
+        ]
+        page.add(RowKind.TOP_PICKS, "Top picks for you", chosen, opts.row_length)
+    return scores
+
+
+def _model_genre_rows(
+    page: _Page,
+    model: TrainedModel,
+    user: Any,
+    scores: np.ndarray,
+    seen: set[int],
+    opts: RowOptions,
+) -> None:
+    """Genre rows from the member's favourite genres, items ordered by model score."""
+    weights: dict[str, float] = {}
+    row = user.tocsr()
+    for j, w in zip(row.indices, row.data, strict=True):
+        item_id = int(model.item_ids[j])
+        for g in page.genres(item_id):
+            weights[g] = weights.get(g, 0.0) + float(w)
+    genres = sorted(weights, key=lambda g: (-weights[g], g))
+    made = 0
+    order = np.argsort(-scores, kind="stable")
+    for genre in genres:
+        if made >= opts.genre_rows:
+            break
+        chosen: list[RowItem] = []
+        for j in order:
+            item_id = int(model.item_ids[j])
+            if not np.isfinite(scores[j]) or item_id in seen or not page.allowed(item_id):
+                continue
+            if genre not in page.genres(item_id):
+                continue
+            reason = {
+                "kind": RowKind.GENRE,
+                "genre": genre,
+                "basis": "model",
+                "model": model.name,
+                "score": float(scores[j]),
+            }
+            chosen.append(page.item(item_id, reason))
+            if len(chosen) >= opts.row_length:
+                break
+        if chosen:
+            page.add(RowKind.GENRE, genre, chosen, opts.row_length)
+            made += 1
+
+
+def _popular_rows(
+    page: _Page, wh: Warehouse, country: str, as_of: dt.datetime, opts: RowOptions
+) -> None:
+    _top10_rows(page, wh, country, as_of, opts.top_windows, opts)
+    _popular_genre_rows(page, wh, country, as_of, opts)
+
+
+def _popular_genre_rows(
+    page: _Page, wh: Warehouse, country: str, as_of: dt.datetime, opts: RowOptions
+) -> None:
+    """Genre rows by country popularity over ``opts.popular_days`` (no member data)."""
+    window = f"{opts.popular_days:g}d"
+    ranking = country_ranking(wh, country, as_of - dt.timedelta(days=opts.popular_days), as_of)
+    genre_viewers: dict[str, int] = {}
+    for item_id, viewers in ranking:
+        for g in page.genres(item_id):
+            genre_viewers[g] = genre_viewers.get(g, 0) + viewers
+    genres = sorted(genre_viewers, key=lambda g: (-genre_viewers[g], g))
+    label_country = _COUNTRY_NAMES.get(country, country)
+    made = 0
+    for genre in genres:
+        if made >= opts.genre_rows:
+            break
+        in_genre = [i for i, _ in ranking if genre in page.genres(i)]
+        chosen = [
+            page.item(
+                item_id,
+                {
+                    "kind": RowKind.GENRE,
+                    "genre": genre,
+                    "basis": "popular_in_country",
+                    "country": country,
+                    "window": window,
+                    "rank": r,
+                },
+            )
+            for r, item_id in enumerate(in_genre, start=1)
+            if page.allowed(item_id)
+        ]
+        if chosen:
+            page.add(RowKind.GENRE, f"Popular {genre} in {label_country}", chosen, opts.row_length)
+            made += 1

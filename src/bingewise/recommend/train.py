@@ -1,0 +1,217 @@
+"""Train a recommender on the warehouse and keep it in the model store (``.npz``, never pickle).
+
+The store is ``settings.models_dir``. Training model ``NAME`` writes three files:
+
+- ``NAME.npz``: the model's own arrays (:meth:`Recommender.save`);
+- ``NAME.ids.npz``: the id maps: ``member_ids`` (row i of the training matrix), ``item_ids``
+  (column j: a film's title_id or a series' series_id), ``is_series``, display ``names``, the
+  ``as_of`` time (UTC microseconds since the epoch) and the SHA-256 of ``NAME.npz`` (so a model
+  and the maps of another training run are never paired);
+- ``current.json``: ``{"model": NAME}``, the model :func:`load_trained` picks by default.
+
+Every file is written to a temporary name and renamed, so a reader never sees half a model.
+Loading uses ``allow_pickle=False`` throughout: a model file cannot run code.
+
+>>> # trained = train(warehouse, "ease"); trained = load_trained()
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bingewise.config import get_settings
+from bingewise.console import progress
+from bingewise.recommend.base import Recommender
+from bingewise.recommend.interactions import (
+    ConfidenceParams,
+    ViewingInteractions,
+    build_interactions,
+    item_table,
+)
+from bingewise.schema import Recs
+from bingewise.warehouse import Warehouse
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "TrainedModel",
+    "available_models",
+    "load_trained",
+    "save_trained",
+    "train",
+]
+
+log = logging.getLogger(__name__)
+
+#: The model ``bingewise train`` fits when none is named.
+DEFAULT_MODEL = "ease"
+CURRENT_FILE = "current.json"
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def available_models() -> dict[str, type[Recommender]]:
+    """The production models by name (``bingewise.recommend.MODELS``)."""
+    try:
+        from bingewise.recommend import MODELS  # type: ignore[attr-defined]
+    except ImportError as exc:  # pragma: no cover - only before the models land
+        raise LookupError("no models are registered in bingewise.recommend.MODELS yet") from exc
+    return dict(MODELS)
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """A fitted model with the id maps of its training matrix."""
+
+    model: Recommender
+    member_ids: np.ndarray  #: int64, row i of the training matrix
+    item_ids: np.ndarray  #: int64, column j: film title_id or series_id
+    is_series: np.ndarray  #: bool, per column
+    names: np.ndarray  #: str, display name per column
+    as_of: dt.datetime  #: UTC (naive) time the training data stops at
+
+    @property
+    def name(self) -> str:
+        """The model's registered name (``"ease"``, ...)."""
+        return self.model.name
+
+    def positions(self, item_ids: np.ndarray) -> np.ndarray:
+        """Column position of each item id, -1 for items the model was not trained on."""
+        lookup = {int(i): j for j, i in enumerate(self.item_ids)}
+        return np.array([lookup.get(int(i), -1) for i in item_ids], dtype=np.int64)
+
+
+def train(
+    warehouse: Warehouse,
+    model: str | Recommender = DEFAULT_MODEL,
+    *,
+    as_of: dt.datetime | None = None,
+    params: ConfidenceParams | None = None,
+    models_dir: Path | None = None,
+    models: Mapping[str, type[Recommender]] | None = None,
+) -> TrainedModel:
+    """Fit ``model`` (a name in ``models``, default the registry, or an instance) and save it.
+
+    Interactions are built from viewing up to ``as_of`` (default: the latest event). Items never
+    played get no column (a model cannot learn them); they still appear in the popular rows.
+    """
+    if isinstance(model, str):
+        registry = dict(models) if models is not None else available_models()
+        if model not in registry:
+            raise LookupError(f"unknown model {model!r}; known: {', '.join(sorted(registry))}")
+        recommender = registry[model]()
+    else:
+        recommender = model
+    with progress() as bar:
+        task = bar.add_task(f"train {recommender.name}", total=3)
+        data: ViewingInteractions = build_interactions(warehouse, as_of=as_of, params=params)
+        bar.advance(task)
+        recommender.fit(data.interactions.matrix)
+        bar.advance(task)
+        names_by_id = item_table(warehouse)[Recs.name]
+        names = np.array([str(names_by_id.get(int(i), "")) for i in data.item_ids], dtype=np.str_)
+        trained = TrainedModel(
+            recommender,
+            data.interactions.member_ids,
+            data.item_ids,
+            data.is_series,
+            names,
+            data.as_of,
+        )
+        save_trained(trained, models_dir)
+        bar.advance(task)
+    shape = data.interactions.matrix.shape
+    log.info("trained %s on %d members x %d items", recommender.name, shape[0], shape[1])
+    return trained
+
+
+def save_trained(trained: TrainedModel, models_dir: Path | None = None) -> Path:
+    """Write ``NAME.npz``, ``NAME.ids.npz`` and ``current.json``; returns the model path."""
+    folder = models_dir or get_settings().models_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    name = trained.name
+    model_path = folder / f"{name}.npz"
+    tmp_model = folder / f".{name}.tmp.npz"
+    trained.model.save(tmp_model)
+    digest = _sha256(tmp_model)
+    tmp_ids = folder / f".{name}.ids.tmp.npz"
+    as_of_us = int((trained.as_of - _EPOCH) / dt.timedelta(microseconds=1))
+    np.savez(
+        tmp_ids,
+        member_ids=np.asarray(trained.member_ids, dtype=np.int64),
+        item_ids=np.asarray(trained.item_ids, dtype=np.int64),
+        is_series=np.asarray(trained.is_series, dtype=bool),
+        names=np.asarray(trained.names, dtype=np.str_),
+        as_of_us=np.array(as_of_us, dtype=np.int64),
+        model_sha256=np.array(digest),
+        model=np.array(name),
+    )
+    os.replace(tmp_model, model_path)
+    os.replace(tmp_ids, folder / f"{name}.ids.npz")
+    tmp_current = folder / f".{CURRENT_FILE}.tmp"
+    tmp_current.write_text(json.dumps({"model": name}), encoding="utf-8")
+    os.replace(tmp_current, folder / CURRENT_FILE)
+    return model_path
+
+
+def load_trained(
+    name: str | None = None,
+    *,
+    models_dir: Path | None = None,
+    models: Mapping[str, type[Recommender]] | None = None,
+) -> TrainedModel:
+    """The trained model ``name`` (default: the last one trained) with its id maps.
+
+    Raises :class:`FileNotFoundError` (with the hint to run ``bingewise train``) when the store
+    holds no such model, and :class:`ValueError` when the model file and its id maps do not
+    belong to the same training run.
+    """
+    folder = models_dir or get_settings().models_dir
+    if name is None:
+        current = folder / CURRENT_FILE
+        if not current.exists():
+            raise FileNotFoundError(f"{folder}: no trained model; run `bingewise train` first")
+        name = str(json.loads(current.read_text(encoding="utf-8"))["model"])
+    model_path = folder / f"{name}.npz"
+    ids_path = folder / f"{name}.ids.npz"
+    if not model_path.exists() or not ids_path.exists():
+        raise FileNotFoundError(
+            f"{model_path}: no trained {name!r} model; run `bingewise train --model {name}`"
+        )
+    registry = dict(models) if models is not None else available_models()
+    if name not in registry:
+        raise LookupError(f"{model_path}: model {name!r} is not registered")
+    with np.load(ids_path, allow_pickle=False) as ids:
+        if str(ids["model_sha256"]) != _sha256(model_path):
+            raise ValueError(f"{ids_path}: id maps belong to another training run of {name!r}")
+        member_ids = ids["member_ids"].astype(np.int64)
+        item_ids = ids["item_ids"].astype(np.int64)
+        is_series = ids["is_series"].astype(bool)
+        names = ids["names"].astype(np.str_)
+        as_of = _EPOCH + dt.timedelta(microseconds=int(ids["as_of_us"]))
+    model = registry[name].load(model_path)
+    return TrainedModel(model, member_ids, item_ids, is_series, names, as_of)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def names_frame(trained: TrainedModel) -> pd.DataFrame:
+    """The trained items as a DataFrame indexed by item id (``is_series``, ``name``)."""
+    return pd.DataFrame(
+        {Recs.is_series: trained.is_series, Recs.name: trained.names},
+        index=pd.Index(trained.item_ids, name=Recs.item_id),
+    )
