@@ -543,3 +543,19 @@ class MemberExport:
     subject = "subject"
     trigger = "trigger"
     data_used = "data_used"
+
+
+class SourceColumns:
+    """Column names of source files that are not warehouse columns (:mod:`bingewise.ingest`).
+
+    Generic events files may carry ``event_id`` (the source's own id of a playback segment; the
+    event key is derived from it when present). MovieLens ``movies.csv`` has ``movieId,title,
+    genres``; its ratings files are named in :class:`MovieLensFiles`.
+    """
+
+    event_id = "event_id"
+    movies_csv = "movies.csv"
+    movie_title = "title"
+    movie_genres = "genres"
+    movies_header = ("movieId", movie_title, movie_genres)
+    no_genres = "(no genres listed)"  #: MovieLens' marker for a film without genres
