@@ -1,0 +1,145 @@
+"""Retention: raw viewing events older than a window are deleted, daily aggregates kept.
+
+Raw events say exactly what a member watched, when and on which device; after
+``settings.retention_days`` (730 by default) only a per-member daily aggregate stays
+(:class:`bingewise.schema.DailyViewing`: segments, seconds, supplemental seconds per member
+and local day). Quarantined rows, which carry raw source rows, follow the same window by the
+time they were ingested. Runs are idempotent and additive: an old file ingested after a run
+is aggregated by the next run and summed into the existing day.
+
+The cutoff is an instant in UTC: events whose ``start_utc`` is strictly before
+``now - retention_days`` are old.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from bingewise.config import get_settings
+from bingewise.console import progress
+from bingewise.schema import DailyViewing, Events, Members, Quarantine
+from bingewise.warehouse import Warehouse
+
+__all__ = ["RetentionReport", "run_retention"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionReport:
+    """What a retention run deleted (or would delete, in a dry run)."""
+
+    cutoff_utc: dt.datetime  #: naive UTC; older events are removed
+    events_deleted: int
+    aggregate_rows: int  #: (member, local day) rows written or updated in daily_viewing
+    quarantine_deleted: int
+    dry_run: bool
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _aggregate_sql() -> str:
+    """Per-member local-day aggregate of the old events (parameter: cutoff)."""
+    e, m = _q(Events.table), _q(Members.table)
+    mid, start = _q(Events.member_id), _q(Events.start_utc)
+    tz = _q(Members.time_zone)
+    return f"""
+        WITH zones AS (
+            SELECT {_q(Members.member_id)} AS mid, any_value({tz}) AS tz FROM {m}
+            WHERE {tz} IN (SELECT name FROM pg_timezone_names())
+            GROUP BY 1
+        )
+        SELECT e.{mid} AS {_q(DailyViewing.member_id)},
+               ((e.{start} AT TIME ZONE 'UTC') AT TIME ZONE coalesce(z.tz, 'UTC'))::DATE
+                   AS {_q(DailyViewing.local_day)},
+               count(*)::BIGINT AS {_q(DailyViewing.segments)},
+               coalesce(sum(e.{_q(Events.seconds)}), 0)::BIGINT AS {_q(DailyViewing.seconds)},
+               coalesce(sum(e.{_q(Events.seconds)})
+                   FILTER (WHERE e.{_q(Events.supplemental)} IS NOT NULL), 0)::BIGINT
+                   AS {_q(DailyViewing.supplemental_seconds)}
+        FROM {e} e LEFT JOIN zones z ON z.mid = e.{mid}
+        WHERE e.{start} < ?
+        GROUP BY 1, 2
+    """
+
+
+def run_retention(
+    warehouse: Warehouse,
+    *,
+    days: int | None = None,
+    now: dt.datetime | None = None,
+    dry_run: bool = False,
+) -> RetentionReport:
+    """Aggregate then delete events older than ``days`` (default: settings.retention_days).
+
+    ``now`` is naive UTC (default: the current time). With ``dry_run`` nothing changes and the
+    report says what would.
+    """
+    window = get_settings().retention_days if days is None else days
+    if window < 0:
+        raise ValueError(f"retention window must be at least 0 days, not {window}")
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    cutoff = now - dt.timedelta(days=window)
+    con = warehouse.duck
+    e, dv, qt = _q(Events.table), _q(DailyViewing.table), _q(Quarantine.table)
+    start, ingested = _q(Events.start_utc), _q(Quarantine.ingested_utc)
+    key_cols = [_q(DailyViewing.member_id), _q(DailyViewing.local_day)]
+    sum_cols = [
+        _q(DailyViewing.segments),
+        _q(DailyViewing.seconds),
+        _q(DailyViewing.supplemental_seconds),
+    ]
+    keys = ", ".join(key_cols)
+    with progress() as bar:
+        task = bar.add_task("retention", total=3)
+        old_events = _scalar(con, f"SELECT count(*) FROM {e} WHERE {start} < ?", cutoff)
+        old_quarantine = _scalar(con, f"SELECT count(*) FROM {qt} WHERE {ingested} < ?", cutoff)
+        if dry_run:
+            groups = _scalar(con, f"SELECT count(*) FROM ({_aggregate_sql()})", cutoff)
+            bar.advance(task, 3)
+            return RetentionReport(cutoff, old_events, groups, old_quarantine, True)
+        with warehouse.transaction() as tx:
+            tx.execute(
+                f"CREATE OR REPLACE TEMP TABLE bw_retention_new AS {_aggregate_sql()}", [cutoff]
+            )
+            groups = _scalar(tx, "SELECT count(*) FROM bw_retention_new")
+            sums = ", ".join(f"sum({c})::BIGINT AS {c}" for c in sum_cols)
+            tx.execute(
+                f"""CREATE OR REPLACE TEMP TABLE bw_retention_merged AS
+                SELECT {keys}, {sums} FROM (
+                    SELECT {keys}, {", ".join(sum_cols)} FROM {dv}
+                    WHERE ({keys}) IN (SELECT ({keys}) FROM bw_retention_new)
+                    UNION ALL SELECT {keys}, {", ".join(sum_cols)} FROM bw_retention_new
+                ) GROUP BY {keys}"""
+            )
+            tx.execute(
+                f"DELETE FROM {dv} WHERE ({keys}) IN (SELECT ({keys}) FROM bw_retention_new)"
+            )
+            tx.execute(
+                f"INSERT INTO {dv} ({keys}, {', '.join(sum_cols)}) "
+                f"SELECT {keys}, {', '.join(sum_cols)} FROM bw_retention_merged"
+            )
+            bar.advance(task)
+            tx.execute(f"DELETE FROM {e} WHERE {start} < ?", [cutoff])
+            bar.advance(task)
+            tx.execute(f"DELETE FROM {qt} WHERE {ingested} < ?", [cutoff])
+            tx.execute("DROP TABLE bw_retention_new")
+            tx.execute("DROP TABLE bw_retention_merged")
+            bar.advance(task)
+    log.info(
+        "retention: %d events and %d quarantined rows older than %s removed, %d day rows kept",
+        old_events,
+        old_quarantine,
+        cutoff.isoformat(),
+        groups,
+    )
+    return RetentionReport(cutoff, old_events, groups, old_quarantine, False)
+
+
+def _scalar(con: object, sql: str, *params: object) -> int:
+    row = con.execute(sql, list(params)).fetchone()  # type: ignore[attr-defined]
+    return int(row[0]) if row and row[0] is not None else 0
