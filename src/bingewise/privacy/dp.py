@@ -106,6 +106,12 @@ class CountMechanism:
     threshold: int | None = None
     measurement: Any = field(default=None, repr=False, compare=False)
 
+    def accuracy(self, alpha: float = ALPHA) -> float:
+        """Half-width that a released count's error stays within with probability 1 - alpha."""
+        if self.name == GAUSSIAN:
+            return float(dp.discrete_gaussian_scale_to_accuracy(self.scale, alpha))
+        return float(dp.discrete_laplacian_scale_to_accuracy(self.scale, alpha))
+
     def release(self, counts: Mapping[str, int]) -> dict[str, int]:
         """Noisy counts of ``counts`` (bounded by the caller) through the OpenDP measurement."""
         if self.keys is not None:
