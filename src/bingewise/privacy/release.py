@@ -39,12 +39,17 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import ibis
 import pandas as pd
 
+from bingewise.config import get_settings
+from bingewise.console import progress
 from bingewise.geo import COUNTRIES
 from bingewise.privacy.dp import ALPHA, Bound, CountMechanism, laplace_counts, threshold_counts
-from bingewise.privacy.ledger import Charge
-from bingewise.schema import MemberFacts, Members, Plays, SeasonBinges, Streaks
+from bingewise.privacy.ledger import Charge, PrivacyLedger
+from bingewise.registry import Registry
+from bingewise.schema import Events, MemberFacts, Members, Plays, SeasonBinges, Streaks
+from bingewise.warehouse import Warehouse
 
 __all__ = [
     "DEFAULT_DELTA",
@@ -52,11 +57,14 @@ __all__ = [
     "MemberTables",
     "Period",
     "Plan",
+    "Published",
     "PublishedFact",
     "PublishedItem",
     "Release",
     "aggregate",
+    "demo_step",
     "plan_release",
+    "publish",
     "run_release",
 ]
 
@@ -570,7 +578,7 @@ def _countries(
 
     Members and viewing days are each released with 97.5% intervals, so the ratio's interval
     (from their extremes) holds with probability at least 95%. Countries whose noisy member
-    count is under twice its error are not ranked (post-processing: no extra privacy cost).
+    count is under five times its error are not ranked (post-processing: no privacy cost).
     """
     alpha_each = ALPHA / 2
     acc_n = members_mech.accuracy(alpha_each)
@@ -578,7 +586,7 @@ def _countries(
     rows: list[PublishedItem] = []
     for code in COUNTRY_KEYS:
         n = float(members.get(code, 0))
-        if code == OTHER_COUNTRY or n < 2 * acc_n:
+        if code == OTHER_COUNTRY or n < 5 * acc_n:
             continue
         avg = max(float(viewing.get(code, 0)), 0.0) / days
         avg_acc = acc_d / days
@@ -672,3 +680,96 @@ def write_json(release: Release, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(release.to_json(), indent=2, ensure_ascii=False) + "\n")
     return path
+
+
+# --- publishing: consent, ledger, noise, files ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Published:
+    """A finished release and where its files went."""
+
+    release: Release
+    json_path: Path | None
+    png_path: Path | None
+    html_path: Path | None
+
+
+def publish(
+    registry: Registry,
+    period: Period,
+    epsilon: float,
+    delta: float = DEFAULT_DELTA,
+    *,
+    warehouse: Warehouse | None = None,
+    tables: MemberTables | None = None,
+    out_dir: Path | None = None,
+    write: bool = True,
+) -> Published:
+    """Publish the year in binge of ``period``: consent filter, ledger charge, noise, files.
+
+    Inputs come from ``tables`` if given, else from ``warehouse`` through the analytics. Members
+    who withdrew consent to statistics are removed before anything is counted. The ledger is
+    charged before any noise is drawn; :class:`~bingewise.privacy.ledger.BudgetExceeded` means
+    nothing was released. Files go to ``out_dir`` (default ``$BINGEWISE_HOME/releases``):
+    ``year-in-binge-<period>.json``, ``.png`` and ``.html``.
+    """
+    from bingewise.privacy.consent import Purpose, members_without
+
+    plan = plan_release(epsilon, delta, period.days)  # fail on bad parameters before any work
+    with progress() as bar:
+        task = bar.add_task("year in binge: inputs", total=4)
+        if tables is None:
+            if warehouse is None:
+                raise ValueError("publish needs a warehouse or member tables")
+            from bingewise.privacy.inputs import load_member_tables
+
+            tables = load_member_tables(warehouse, period)
+        withdrawn = members_without(registry, Purpose.STATISTICS)
+        tables = tables.without(withdrawn)
+        counts = aggregate(tables)
+        bar.update(task, advance=1, description="year in binge: budget")
+        release_id = PrivacyLedger(registry).charge(period.label, plan.charges())
+        bar.update(task, advance=1, description="year in binge: noise (OpenDP)")
+        release = run_release(tables, plan, release_id=release_id, counts=counts)
+        log.info("release %s of period %s: ε=%g δ=%g", release_id, period.label, epsilon, delta)
+        bar.update(task, advance=1, description="year in binge: files")
+        json_path = png_path = html_path = None
+        if write:
+            from bingewise.privacy.infographic import write_infographic
+
+            folder = out_dir if out_dir is not None else get_settings().releases_dir
+            stem = f"year-in-binge-{_safe(period.label)}"
+            json_path = write_json(release, folder / f"{stem}.json")
+            png_path, html_path = write_infographic(release, folder, stem)
+        bar.update(task, advance=1, description="year in binge: done")
+    return Published(release, json_path, png_path, html_path)
+
+
+def _safe(label: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)
+
+
+def demo_step(warehouse: Warehouse, registry: Registry) -> Published:
+    """Publish the demo platform's year in binge (the year with most viewing) at ε = 1.
+
+    The demo's period gets a budget of ε = 2 so the step can run twice; the infographic goes to
+    ``$BINGEWISE_HOME/releases``.
+    """
+    from bingewise.privacy.inputs import parse_period
+
+    e = warehouse.table(Events.table)
+    years = (
+        e.group_by(year=e[Events.start_utc].year())
+        .aggregate(n=e.count())
+        .order_by([ibis.desc("n"), "year"])
+        .limit(1)
+        .to_pandas()
+    )
+    if years.empty:
+        raise ValueError("the warehouse holds no viewing events to publish")
+    period = parse_period(str(int(years["year"].iloc[0])))
+    ledger = PrivacyLedger(registry)
+    if ledger.spent(period.label).epsilon == 0:
+        ledger.set_budget(period.label, epsilon=2.0, delta=1e-6)
+    return publish(registry, period, 1.0, DEFAULT_DELTA, warehouse=warehouse)
