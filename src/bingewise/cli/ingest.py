@@ -1,9 +1,117 @@
-"""CLI commands for ingest (filled in by its capability)."""
+"""``bingewise ingest PATH...``: load files, archives and folders into the warehouse.
+
+Prints one line per file (read, stored, duplicates, rejected), or the summaries as JSON with
+``--json``. Exit code 1 when a path could not be ingested at all (the others still are).
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from bingewise.console import console, out
+from bingewise.ingest import IngestError, IngestSummary, ReadOptions, ingest_paths, reader_named
+from bingewise.registry import Registry
+from bingewise.warehouse import Warehouse
+
+DATE_ORDERS = ("MDY", "DMY", "YMD")
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files, ZIP archives or folders.")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="Force a format instead of sniffing (e.g. events-csv)."),
+    ] = None,
+    date_order: Annotated[
+        str | None,
+        typer.Option("--date-order", help="Order of locale dates like 7/8/2022: MDY, DMY, YMD."),
+    ] = None,
+    tz: Annotated[
+        str | None, typer.Option("--tz", help="IANA time zone of the viewer, e.g. Europe/Paris.")
+    ] = None,
+    household: Annotated[
+        str | None, typer.Option("--household", help="Household label for a personal export.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summaries as JSON.")] = False,
+) -> None:
+    """Ingest viewing events, catalogs, ratings and Netflix exports (format sniffed)."""
+    if date_order is not None and date_order.upper() not in DATE_ORDERS:
+        raise typer.BadParameter(
+            f"must be one of {', '.join(DATE_ORDERS)}", param_hint="--date-order"
+        )
+    if fmt is not None:
+        try:
+            reader_named(fmt)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--format") from None
+    if tz is not None:
+        _check_zone(tz)
+    options = ReadOptions(
+        date_order=date_order.upper() if date_order else None, household=household, tz=tz
+    )
+    summaries: list[IngestSummary] = []
+    failures: list[IngestError] = []
+    registry = Registry.open()
+    try:
+        with Warehouse.open() as warehouse:
+            for path in paths:
+                try:
+                    summaries.extend(
+                        ingest_paths(
+                            [path], warehouse=warehouse, registry=registry, fmt=fmt, options=options
+                        )
+                    )
+                except IngestError as exc:
+                    failures.append(exc)
+                    console.print(f"[red]error[/red] {exc}", highlight=False)
+    finally:
+        registry.close()
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "files": [s.to_dict() for s in summaries],
+                    "errors": [{"file": e.path, "reason": str(e)} for e in failures],
+                }
+            )
+        )
+    else:
+        out.print(_table(summaries))
+    if failures:
+        raise typer.Exit(1)
+
+
+def _check_zone(tz: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise typer.BadParameter(f"unknown IANA time zone {tz!r}", param_hint="--tz") from None
+
+
+def _table(summaries: list[IngestSummary]) -> Table:
+    table = Table(title="ingested")
+    for col in ("file", "format", "read", "stored", "duplicates", "rejected", "note"):
+        table.add_column(col, justify="right" if col in ("read", "stored") else "left")
+    for s in summaries:
+        table.add_row(
+            s.file,
+            s.format,
+            f"{s.rows_read:,}",
+            f"{s.stored:,}",
+            f"{s.duplicates:,}",
+            f"{s.rejected:,}",
+            s.message,
+        )
+    return table
 
 
 def register(app: typer.Typer) -> None:
-    """Add this capability's commands to ``app``."""
+    """Add ``bingewise ingest`` to ``app``."""
+    app.command("ingest")(ingest)

@@ -1,0 +1,981 @@
+"""Generic tabular sources (CSV, Parquet, JSON Lines) validated in DuckDB SQL; the events readers.
+
+Every generic reader describes its columns as a :class:`Layout` (source column, warehouse column,
+:class:`Kind`, required or not) and lets DuckDB do the work: the file is read once
+(``read_csv`` with ``all_varchar``, ``read_parquet`` or line-wise JSON), each value is parsed and
+checked by vectorised SQL, and the result is *staged* in a temporary table holding the parsed
+columns, a row ordinal and, for invalid rows, a problem code and the raw row. No Python loop
+touches the rows, so validation runs at DuckDB's speed.
+
+Events columns (see ``docs/ingest.md``): ``member_id``, ``title_id`` (whole numbers),
+``start_utc`` (ISO 8601; with ``Z`` or an offset it is converted to UTC, naive means UTC) and
+``seconds`` (a whole number ≥ 0) are required; ``event_id``, ``profile``, ``household_id``,
+``bookmark_seconds`` (≥ 0), ``device``, ``country`` and ``supplemental`` are optional.
+
+The **event key** is :data:`bingewise.ids.SQL_STABLE_ID` over ``event_id`` when the row has one,
+else over ``member_id|title_id|start|seconds`` joined by U+001F, where *start* is the UTC start in
+whole microseconds since 1970-01-01 (:func:`event_key` is the same in Python).
+
+Line numbers: CSV and JSON Lines rejects carry the 1-based *physical* line of the row (the header
+is line 1; a quoted field spanning lines counts all its lines); Parquet rejects the 1-based row.
+"""
+
+from __future__ import annotations
+
+import bisect
+import codecs
+import csv
+import datetime as dt
+import enum
+import json
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from bingewise.ids import SEPARATOR, SQL_STABLE_ID, stable_id
+from bingewise.ingest.base import REJECTS_SCHEMA, IngestError, Parsed, ReadOptions
+from bingewise.schema import Catalog, Events, Members, Ratings, SourceColumns
+from bingewise.warehouse import duckdb_type
+
+__all__ = [
+    "EVENTS_LAYOUT",
+    "EventsCsv",
+    "EventsJsonl",
+    "EventsParquet",
+    "Field",
+    "Kind",
+    "Layout",
+    "Staged",
+    "StagingReader",
+    "TabularReader",
+    "event_key",
+    "event_key_sql",
+]
+
+ORD = "__ord"  #: staging column: 1-based ordinal of the row among the rows DuckDB returned
+CODE = "__code"  #: staging column: problem code of an invalid row (NULL when valid)
+RAW = "__raw"  #: staging column: the invalid row as text (NULL when valid)
+HEAD_BYTES = 64 * 1024
+_EPOCH = dt.datetime(1970, 1, 1)
+_SEP_SQL = "'\x1f'"
+assert SEPARATOR == "\x1f"
+
+
+def q(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+# ---------------------------------------------------------------------------------------------
+# Event keys
+
+
+def event_key(member_id: int, title_id: int, start_utc: dt.datetime, seconds: int) -> int:
+    """The event key of a segment without a source ``event_id`` (same as the SQL in ingestion).
+
+    ``start_utc`` is naive UTC (or aware, then converted). Whole microseconds since the epoch
+    stand for the start, so every spelling of the same instant gives the same key.
+
+    >>> event_key(1, 2, dt.datetime(2024, 1, 1), 60) == event_key(
+    ...     1, 2, dt.datetime(2024, 1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=1))), 60)
+    True
+    """
+    if start_utc.tzinfo is not None:
+        start_utc = start_utc.astimezone(dt.UTC).replace(tzinfo=None)
+    micros = (start_utc - _EPOCH) // dt.timedelta(microseconds=1)
+    return stable_id(member_id, title_id, micros, seconds)
+
+
+def event_key_sql(
+    member: str = q(Events.member_id),
+    title: str = q(Events.title_id),
+    start: str = q(Events.start_utc),
+    seconds: str = q(Events.seconds),
+    event_id: str | None = None,
+) -> str:
+    """DuckDB SQL of the event key over the given column expressions (see :func:`event_key`)."""
+    composite = f"concat_ws({_SEP_SQL}, {member}, {title}, epoch_us({start}), {seconds})"
+    if event_id is not None:
+        composite = f"coalesce({event_id}, {composite})"
+    return SQL_STABLE_ID.format(composite)
+
+
+# ---------------------------------------------------------------------------------------------
+# Layouts: what a file's columns mean and how each is checked
+
+
+class Kind(enum.Enum):
+    """How a source value is parsed and checked."""
+
+    ID = "a whole number (64-bit)"
+    COUNT = "a whole number ≥ 0 (32-bit)"
+    TIMESTAMP = "an ISO 8601 timestamp"
+    EPOCH_SECONDS = "whole seconds since 1970-01-01 UTC"
+    DATE = "an ISO 8601 date (YYYY-MM-DD)"
+    REAL = "a finite number"
+    TEXT = "text"
+    KIND = "'film' or 'episode'"
+
+
+#: Problems of a value; a row's code is ``field_index * 4 + problem``.
+MISSING, BAD, NEGATIVE = 1, 2, 3
+#: Codes of rows malformed as a whole (JSON Lines).
+NOT_OBJECT, UNKNOWN_FIELD = -1, -2
+SHAPE_CODES = {NOT_OBJECT: "not a JSON object", UNKNOWN_FIELD: "unknown field"}
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One source column: its name in the file, the warehouse column it fills, how it is read."""
+
+    source: str
+    target: str
+    kind: Kind
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """The columns a generic format accepts, and the warehouse table they fill."""
+
+    name: str  #: "events", "catalog", "ratings" ...
+    table: str  #: warehouse table filled (Events.table ...)
+    arrow: pa.Schema  #: that table's Arrow schema
+    fields: tuple[Field, ...]
+    #: warehouse columns computed from the parsed ones: column -> SQL over target columns
+    derived: Callable[[ReadOptions, str], dict[str, str]] = field(
+        default=lambda options, source: {}
+    )
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Source column names, in layout order."""
+        return tuple(f.source for f in self.fields)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Source columns every file of this layout must have."""
+        return tuple(f.source for f in self.fields if f.required)
+
+    def claims(self, columns: Sequence[str]) -> bool:
+        """Whether a file with these columns is of this layout (required ones all present)."""
+        cols = set(columns)
+        return bool(cols) and set(self.required) <= cols
+
+    def check_columns(self, path: Path, columns: Sequence[str]) -> None:
+        """Refuse a file with unknown or repeated columns (they would be dropped silently)."""
+        known = set(self.sources)
+        seen: set[str] = set()
+        for col in columns:
+            if col not in known:
+                raise IngestError(
+                    path,
+                    f"unknown column for {self.name} (known: {', '.join(self.sources)})",
+                    line=1,
+                    field=col,
+                )
+            if col in seen:
+                raise IngestError(path, "column appears twice", line=1, field=col)
+            seen.add(col)
+        missing = [c for c in self.required if c not in seen]
+        if missing:
+            raise IngestError(path, f"required column missing for {self.name}", field=missing[0])
+
+    def problem(self, code: int) -> tuple[str, str]:
+        """(field, reason) of a problem code produced by :func:`stage_sql`."""
+        if code < 0:
+            return "", SHAPE_CODES[code]
+        f = self.fields[code // 4]
+        match code % 4:
+            case 1:
+                return f.source, "missing required field"
+            case 2:
+                return f.source, f"not {f.kind.value}"
+            case _:
+                return f.source, "negative value"
+
+
+def _events_derived(options: ReadOptions, source: str) -> dict[str, str]:
+    key = event_key_sql(event_id=q(SourceColumns.event_id))
+    derived = {Events.event_key: key, Events.source: lit(source)}
+    if options.household:
+        derived[Events.household_id] = (
+            f"coalesce({q(Events.household_id)}, {stable_id(options.household)})"
+        )
+    return derived
+
+
+EVENTS_LAYOUT = Layout(
+    name="events",
+    table=Events.table,
+    arrow=Events.arrow,
+    fields=(
+        Field(Events.member_id, Events.member_id, Kind.ID, required=True),
+        Field(Events.title_id, Events.title_id, Kind.ID, required=True),
+        Field(Events.start_utc, Events.start_utc, Kind.TIMESTAMP, required=True),
+        Field(Events.seconds, Events.seconds, Kind.COUNT, required=True),
+        Field(SourceColumns.event_id, SourceColumns.event_id, Kind.TEXT),
+        Field(Events.profile, Events.profile, Kind.TEXT),
+        Field(Events.household_id, Events.household_id, Kind.ID),
+        Field(Events.bookmark_seconds, Events.bookmark_seconds, Kind.COUNT),
+        Field(Events.device, Events.device, Kind.TEXT),
+        Field(Events.country, Events.country, Kind.TEXT),
+        Field(Events.supplemental, Events.supplemental, Kind.TEXT),
+    ),
+    derived=_events_derived,
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# SQL: parse and check every value of a source relation
+
+
+_INT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+              "UINTEGER", "UBIGINT", "UHUGEINT"}  # fmt: skip
+_FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
+
+
+def _has_offset(t: str) -> str:
+    """SQL: whether timestamp text ``t`` ends with a UTC offset (+HH:MM, +HHMM or +HH)."""
+    signs = "('+', '-')"
+    return (
+        f"(length({t}) > 10 AND (substr({t}, -6, 1) IN {signs} OR substr({t}, -5, 1) IN {signs} "
+        f"OR substr({t}, -3, 1) IN {signs}))"
+    )
+
+
+def _parse(kind: Kind, r: str, src_type: str) -> tuple[str, str]:
+    """SQL (value, presence) for raw column expression ``r`` of DuckDB type ``src_type``.
+
+    *presence* is true when the source has a value (not NULL, not blank); the value is NULL when
+    present but unusable.
+    """
+    base = src_type.split("(")[0].upper()
+    if base == "VARCHAR":
+        t = f"nullif(trim({r}), '')"
+        present = f"({t} IS NOT NULL)"
+        if kind is Kind.ID:
+            return (
+                f"CASE WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,19}}') "
+                f"THEN TRY_CAST({t} AS BIGINT) END",
+                present,
+            )
+        if kind is Kind.COUNT:
+            return (
+                f"CASE WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,10}}') "
+                f"THEN TRY_CAST({t} AS INTEGER) END",
+                present,
+            )
+        if kind is Kind.EPOCH_SECONDS:
+            return (
+                f"CASE WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,12}}') "
+                f"THEN make_timestamp(TRY_CAST({t} AS BIGINT) * 1000000) END",
+                present,
+            )
+        if kind is Kind.TIMESTAMP:
+            return (
+                f"CASE WHEN {_has_offset(t)} THEN timezone('UTC', TRY_CAST({t} AS TIMESTAMPTZ)) "
+                f"ELSE TRY_CAST({t} AS TIMESTAMP) END",
+                present,
+            )
+        if kind is Kind.DATE:
+            return (
+                f"CASE WHEN regexp_full_match({t}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+                f"THEN TRY_CAST({t} AS DATE) END",
+                present,
+            )
+        if kind is Kind.REAL:
+            return (
+                f"CASE WHEN isfinite(TRY_CAST({t} AS DOUBLE)) THEN TRY_CAST({t} AS DOUBLE) END",
+                (present),
+            )
+        if kind is Kind.KIND:
+            kinds = f"({lit(Catalog.FILM)}, {lit(Catalog.EPISODE)})"
+            return f"CASE WHEN lower({t}) IN {kinds} THEN lower({t}) END", present
+        return f"nullif({r}, '')", f"(nullif({r}, '') IS NOT NULL)"
+    present = f"({r} IS NOT NULL)"
+    if kind in (Kind.ID, Kind.COUNT, Kind.EPOCH_SECONDS):
+        target = "INTEGER" if kind is Kind.COUNT else "BIGINT"
+        if base in _INT_TYPES:
+            value = f"TRY_CAST({r} AS {target})"
+        elif base in _FLOAT_TYPES or base == "DECIMAL":
+            value = f"CASE WHEN {r} = trunc({r}) THEN TRY_CAST({r} AS {target}) END"
+        else:
+            return _parse(kind, f"CAST({r} AS VARCHAR)", "VARCHAR")
+        if kind is Kind.EPOCH_SECONDS:
+            value = f"make_timestamp({value} * 1000000)"
+        return value, present
+    if kind is Kind.TIMESTAMP:
+        if base in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+            return f"timezone('UTC', {r})", present
+        if base.startswith("TIMESTAMP") or base == "DATE":
+            return f"CAST({r} AS TIMESTAMP)", present
+    if kind is Kind.DATE and (base == "DATE" or base.startswith("TIMESTAMP")):
+        return f"CAST({r} AS DATE)", present
+    if kind is Kind.REAL and (base in _INT_TYPES or base in _FLOAT_TYPES or base == "DECIMAL"):
+        return f"CASE WHEN isfinite({r}::DOUBLE) THEN {r}::DOUBLE END", present
+    return _parse(kind, f"CAST({r} AS VARCHAR)", "VARCHAR")
+
+
+def stage_sql(
+    layout: Layout,
+    source_sql: str,
+    columns: dict[str, str],
+    raw_sql: str,
+    options: ReadOptions,
+    source_label: str,
+    shape: str | None = None,
+) -> str:
+    """SELECT staging ``source_sql`` (which has :data:`ORD` and the ``columns``) per ``layout``.
+
+    ``columns`` maps source column names present in the file to their DuckDB types. The result
+    has :data:`ORD`, every column of ``layout.arrow``, :data:`CODE` and :data:`RAW`. ``shape``,
+    if given, is a SQL expression over the source giving a negative code (:data:`SHAPE_CODES`)
+    for a row that is malformed as a whole, checked before any field.
+    """
+    parsed: list[str] = [ORD]
+    checks: list[str] = []
+    if shape is not None:
+        parsed.append(f"{shape} AS __shape")
+        checks.append("WHEN __shape IS NOT NULL THEN __shape")
+    raws: list[str] = []
+    for i, f in enumerate(layout.fields):
+        v = q("v_" + f.target)
+        if f.source in columns:
+            value, present = _parse(f.kind, q(f.source), columns[f.source])
+            parsed.append(f"{value} AS {v}")
+            parsed.append(f"{present} AS {q('p_' + f.target)}")
+            p = q("p_" + f.target)
+            if f.required:
+                checks.append(f"WHEN NOT {p} THEN {i * 4 + MISSING}")
+            checks.append(f"WHEN {p} AND {v} IS NULL THEN {i * 4 + BAD}")
+            if f.kind is Kind.COUNT:
+                checks.append(f"WHEN {v} < 0 THEN {i * 4 + NEGATIVE}")
+        else:
+            parsed.append(f"NULL AS {v}")
+            if f.required:
+                checks.append(f"WHEN TRUE THEN {i * 4 + MISSING}")
+        raws.append(q(f.source))
+    code = "CASE " + " ".join(checks) + " END" if checks else "NULL::INTEGER"
+    targets = {f.target for f in layout.fields}
+    derived = layout.derived(options, source_label)
+    out: list[str] = [ORD]
+    for col in layout.arrow:
+        ctype = duckdb_type(col.type)
+        if col.name in derived:
+            expr = derived[col.name]
+        elif col.name in targets:
+            expr = q(col.name)
+        else:
+            expr = "NULL"
+        out.append(f"CAST(CASE WHEN {CODE} IS NULL THEN {expr} END AS {ctype}) AS {q(col.name)}")
+    renames = ", ".join(f"{q('v_' + f.target)} AS {q(f.target)}" for f in layout.fields)
+    return f"""
+WITH __src AS ({source_sql}),
+__parsed AS (SELECT {", ".join(parsed)}, {raw_sql} AS {RAW} FROM __src),
+__checked AS (SELECT * EXCLUDE ({RAW}), {code} AS {CODE}, {RAW} FROM __parsed),
+__named AS (SELECT {ORD}, {CODE}, {RAW}, {renames} FROM __checked)
+SELECT {", ".join(out)}, {CODE}, CASE WHEN {CODE} IS NOT NULL THEN {RAW} END AS {RAW}
+FROM __named"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Staging: what the pipeline receives
+
+
+@dataclass(slots=True)
+class Staged:
+    """A file staged in DuckDB: relations (temporary tables) the pipeline stores in one go.
+
+    Each relation is shaped like its warehouse table (``bingewise.schema``) plus :data:`ORD`
+    (for the events, ratings and catalog relations: first occurrence wins in-file duplicates).
+    """
+
+    format: str
+    rows_read: int
+    events: str | None = None
+    ratings: str | None = None
+    catalog: str | None = None
+    members: str | None = None
+    rejects: pa.Table = field(default_factory=lambda: REJECTS_SCHEMA.empty_table())
+    temp: list[str] = field(default_factory=list)  #: temporary tables to drop afterwards
+
+
+class StagingReader(Protocol):
+    """A reader that can stage a file straight into a DuckDB connection (no Arrow round trip)."""
+
+    name: ClassVar[str]
+
+    def sniff(self, path: Path, head: bytes) -> bool: ...
+
+    def read(self, path: Path, options: ReadOptions) -> Parsed: ...
+
+    def stage(
+        self, con: duckdb.DuckDBPyConnection, path: Path, options: ReadOptions, *, label: str
+    ) -> Staged: ...
+
+
+VIEW_PREFIX = "__bw_view_"
+
+
+def temp_name(prefix: str, *, view: bool = False) -> str:
+    """A unique name for a temporary table (or view: :func:`drop_temp` tells them apart)."""
+    return f"{VIEW_PREFIX if view else '__bw_'}{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+def parsed_from_staged(con: duckdb.DuckDBPyConnection, staged: Staged) -> Parsed:
+    """Arrow tables of a staged file (what :meth:`Reader.read` returns), without :data:`ORD`."""
+
+    def fetch(rel: str | None, schema: pa.Schema) -> pa.Table | None:
+        if rel is None:
+            return None
+        cols = ", ".join(q(c) for c in schema.names)
+        table = con.execute(f"SELECT {cols} FROM {rel} ORDER BY ALL").to_arrow_table()
+        return table.cast(schema)
+
+    return Parsed(
+        format=staged.format,
+        rows_read=staged.rows_read,
+        events=fetch(staged.events, Events.arrow),
+        ratings=fetch(staged.ratings, Ratings.arrow),
+        catalog=fetch(staged.catalog, Catalog.arrow),
+        members=fetch(staged.members, Members.arrow),
+        rejects=staged.rejects,
+    )
+
+
+def drop_temp(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+    """Drop a staged file's temporary tables."""
+    for name in reversed(staged.temp):  # views before the tables they read
+        kind = "VIEW" if name.startswith(VIEW_PREFIX) else "TABLE"
+        con.execute(f"DROP {kind} IF EXISTS {name}")
+    staged.temp.clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# Sniffing helpers
+
+
+def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
+    """The first ``size`` bytes of a file."""
+    with path.open("rb") as fh:
+        return fh.read(size)
+
+
+def _first_line(head: bytes) -> str | None:
+    if not head or b"\x00" in head:
+        return None
+    text = head.split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        return codecs.decode(text, "utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def csv_header(head: bytes) -> tuple[str, list[str]] | None:
+    """(delimiter, column names) of a delimited file's header line, or ``None``."""
+    line = _first_line(head)
+    if not line:
+        return None
+    best: tuple[str, list[str]] | None = None
+    for delim in DELIMITERS:
+        cols = next(csv.reader([line], delimiter=delim))
+        cols = [c.strip() for c in cols]
+        if len(cols) > 1 and (best is None or len(cols) > len(best[1])):
+            best = (delim, cols)
+    return best
+
+
+def jsonl_keys(path: Path, head: bytes) -> list[str] | None:
+    """Keys of the first JSON object of a JSON Lines file, or ``None``."""
+    if not head.lstrip().startswith(b"{") or b"\x00" in head:
+        return None
+    with path.open("rb") as fh:
+        for raw in fh:
+            line = raw.strip()
+            if not line:
+                continue
+            try:
+                obj = json.loads(line.decode("utf-8-sig"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                return None
+            return list(obj) if isinstance(obj, dict) else None
+    return None
+
+
+def parquet_columns(path: Path, head: bytes) -> list[str] | None:
+    """Column names of a readable Parquet file, or ``None`` (not Parquet, or unreadable)."""
+    if not head.startswith(b"PAR1"):
+        return None
+    try:
+        return list(pq.read_schema(path).names)
+    except Exception:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Line numbers of CSV rows
+
+
+def _physical_lines(path: Path) -> int:
+    """Number of physical lines in a file (a last line without a newline counts)."""
+    count = 0
+    last = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 24):
+            count += chunk.count(b"\n")
+            last = chunk
+    if last and not last.endswith(b"\n"):
+        count += 1
+    return count
+
+
+def _scan_records(path: Path, delim: str, header: bool, width: int) -> Iterator[tuple[int, bool]]:
+    """(start line, well formed) of every non-blank record of a delimited file, in order.
+
+    The slow, exact path used only when a file has blank lines or quoted line breaks: Python's
+    ``csv`` tracks physical lines. *Well formed* means ``width`` fields and valid UTF-8.
+    """
+    with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delim, quotechar='"', doublequote=True, strict=False)
+        prev = 0
+        first = True
+        for row in reader:
+            start = prev + 1
+            prev = reader.line_num
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if first and header:
+                first = False
+                continue
+            first = False
+            ok = len(row) == width and not any(_has_surrogate(v) for v in row)
+            yield start, ok
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# The generic readers
+
+
+class TabularReader:
+    """Base of the generic readers: a :class:`Layout` read from CSV, Parquet or JSON Lines."""
+
+    name: ClassVar[str] = ""
+    layout: ClassVar[Layout]
+    container: ClassVar[str] = "csv"  #: "csv", "parquet" or "jsonl"
+    #: fixed column names for header-less files (``None``: the file has a header)
+    names: ClassVar[tuple[str, ...] | None] = None
+    #: fixed delimiter (``None``: detected from the header)
+    delimiter: ClassVar[str | None] = None
+
+    # -- detection ------------------------------------------------------------------------------
+
+    def columns_of(self, path: Path, head: bytes) -> list[str] | None:
+        """Source column names of ``path`` as this reader would read it, or ``None``."""
+        if self.container == "parquet":
+            return parquet_columns(path, head)
+        if self.container == "jsonl":
+            return jsonl_keys(path, head)
+        if self.names is not None:
+            return list(self.names) if self.sniff_headerless(head) else None
+        found = csv_header(head)
+        if found is None or (self.delimiter is not None and found[0] != self.delimiter):
+            return None
+        return found[1]
+
+    def sniff_headerless(self, head: bytes) -> bool:
+        """For header-less formats: whether the first line has this format's shape."""
+        return False
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        """Whether ``path`` is a file of this reader's layout and container."""
+        cols = self.columns_of(path, head)
+        return cols is not None and self.layout.claims(cols)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def read(self, path: Path, options: ReadOptions) -> Parsed:
+        """Parse the whole file into Arrow tables (staging in a private in-memory DuckDB)."""
+        con = duckdb.connect(":memory:")
+        try:
+            staged = self.stage(con, path, options, label=path.name)
+            return parsed_from_staged(con, staged)
+        finally:
+            con.close()
+
+    def stage(
+        self, con: duckdb.DuckDBPyConnection, path: Path, options: ReadOptions, *, label: str
+    ) -> Staged:
+        """Validate ``path`` in SQL into temporary tables of ``con``; see :class:`Staged`."""
+        head = read_head(path)
+        if self.container == "parquet":
+            return self._stage_parquet(con, path, head, options, label)
+        if self.container == "jsonl":
+            return self._stage_jsonl(con, path, head, options, label)
+        return self._stage_csv(con, path, head, options, label)
+
+    def _finish(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        path: Path,
+        stage: str,
+        rows_read: int,
+        rejects: pa.Table,
+        temp: list[str],
+        options: ReadOptions,
+    ) -> Staged:
+        """Wrap a staging table as :class:`Staged` (subclasses add catalog or members)."""
+        valid = temp_name("valid", view=True)
+        cols = ", ".join([ORD, *(q(c) for c in self.layout.arrow.names)])
+        con.execute(f"CREATE TEMP VIEW {valid} AS SELECT {cols} FROM {stage} WHERE {CODE} IS NULL")
+        temp.append(valid)
+        staged = Staged(format=self.name, rows_read=rows_read, rejects=rejects, temp=temp)
+        setattr(staged, self._relation_attr(), valid)
+        return self.extend(con, staged, valid, options)
+
+    def _relation_attr(self) -> str:
+        return {Events.table: "events", Ratings.table: "ratings", Catalog.table: "catalog"}[
+            self.layout.table
+        ]
+
+    def extend(
+        self, con: duckdb.DuckDBPyConnection, staged: Staged, valid: str, options: ReadOptions
+    ) -> Staged:
+        """Hook: add derived relations (members of an events file...)."""
+        return staged
+
+    def _code_rejects(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        stage: str,
+        line_of: Callable[[list[int]], list[int]],
+    ) -> list[tuple[int, str, str, str]]:
+        rows = con.execute(
+            f"SELECT {ORD}, {CODE}, {RAW} FROM {stage} WHERE {CODE} IS NOT NULL ORDER BY {ORD}"
+        ).fetchall()
+        if not rows:
+            return []
+        lines = line_of([int(r[0]) for r in rows])
+        out = []
+        for line, (_, code, raw) in zip(lines, rows, strict=True):
+            fld, reason = self.layout.problem(int(code))
+            out.append((line, fld, reason, "" if raw is None else str(raw)))
+        return out
+
+    # -- CSV ------------------------------------------------------------------------------------
+
+    def _stage_csv(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        path: Path,
+        head: bytes,
+        options: ReadOptions,
+        label: str,
+    ) -> Staged:
+        if self.names is not None:
+            delim = self.delimiter or ","
+            columns = list(self.names)
+            header = False
+        else:
+            found = csv_header(head)
+            if found is None:
+                raise IngestError(path, f"no {self.name} header line", line=1)
+            delim, columns = found
+            header = True
+        self.layout.check_columns(path, columns)
+        rj, rs = temp_name("rejects"), temp_name("scan")
+        col_types = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in columns) + "}"
+        reader = (
+            f"read_csv({lit(str(path))}, header={str(header).lower()}, auto_detect=false, "
+            f"delim={lit(delim)}, quote='\"', escape='\"', columns={col_types}, "
+            f"store_rejects=true, rejects_table={lit(rj)}, rejects_scan={lit(rs)}, "
+            f"max_line_size=10000000)"
+        )
+        # Raw row text reproduces the line as read (fields joined by the delimiter).
+        raw_sql = (
+            f"concat_ws({lit(delim)}, " + ", ".join(f"coalesce({q(c)}, '')" for c in columns) + ")"
+        )
+        source_sql = f"SELECT row_number() OVER () AS {ORD}, * FROM {reader}"
+        stage = temp_name("stage")
+        sql = stage_sql(
+            self.layout, source_sql, dict.fromkeys(columns, "VARCHAR"), raw_sql, options, label
+        )
+        try:
+            con.execute(f"CREATE TEMP TABLE {stage} AS {sql}")
+        except duckdb.Error as exc:
+            con.execute(f"DROP TABLE IF EXISTS {stage}")
+            raise IngestError(path, f"unreadable as {self.name}: {_short(exc)}") from None
+        temp = [stage, rj, rs]
+        survivors = _count(con, stage)
+        parse_rows = con.execute(
+            f"SELECT line, any_value(column_name), string_agg(DISTINCT error_type::VARCHAR, ', '),"
+            f" any_value(csv_line) FROM {rj} GROUP BY line ORDER BY line"
+        ).fetchall()
+        rows_read = survivors + len(parse_rows)
+        n_code = con.execute(f"SELECT count(*) FROM {stage} WHERE {CODE} IS NOT NULL").fetchone()
+        if not parse_rows and not (n_code and n_code[0]):
+            return self._finish(
+                con, path, stage, rows_read, REJECTS_SCHEMA.empty_table(), temp, options
+            )
+        header_lines = 1 if header else 0
+        exact = _physical_lines(path) == rows_read + header_lines
+        parse_rejects: list[tuple[int, str, str, str]]
+        if exact:
+            # One record per physical line: DuckDB's reject lines are physical lines, and a
+            # surviving row's line is its ordinal plus the header plus the rejected lines before.
+            bad_lines = [int(r[0]) for r in parse_rows]
+
+            def line_of(ords: list[int]) -> list[int]:
+                return [_nth_good_line(o, header_lines, bad_lines) for o in ords]
+
+            parse_rejects = [
+                (int(r[0]), r[1] or "", _parse_reason(r[2]), r[3] or "") for r in parse_rows
+            ]
+        else:
+            starts_ok: list[int] = []
+            starts_bad: list[int] = []
+            for start, ok in _scan_records(path, delim, header, len(columns)):
+                (starts_ok if ok else starts_bad).append(start)
+            if len(starts_ok) != survivors or len(starts_bad) != len(parse_rows):
+                # Should not happen; keep DuckDB's record numbers rather than lose the rows.
+                starts_bad = [int(r[0]) for r in parse_rows]
+                starts_ok = list(range(header_lines + 1, header_lines + 1 + survivors))
+
+            def line_of(ords: list[int]) -> list[int]:
+                return [starts_ok[o - 1] for o in ords]
+
+            parse_rejects = [
+                (line, r[1] or "", _parse_reason(r[2]), r[3] or "")
+                for line, r in zip(starts_bad, parse_rows, strict=True)
+            ]
+        rejects = parse_rejects + self._code_rejects(con, stage, line_of)
+        rejects.sort(key=lambda r: r[0])
+        return self._finish(con, path, stage, rows_read, _rejects_arrow(rejects), temp, options)
+
+    # -- Parquet --------------------------------------------------------------------------------
+
+    def _stage_parquet(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        path: Path,
+        head: bytes,
+        options: ReadOptions,
+        label: str,
+    ) -> Staged:
+        try:
+            schema = pq.read_schema(path)
+        except Exception as exc:
+            raise IngestError(path, f"truncated or corrupt Parquet file ({_short(exc)})") from None
+        self.layout.check_columns(path, schema.names)
+        reader = f"read_parquet({lit(str(path))}, file_row_number=true)"
+        try:
+            types = {
+                str(r[0]): str(r[1])
+                for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
+            }
+        except duckdb.Error as exc:
+            raise IngestError(path, f"truncated or corrupt Parquet file ({_short(exc)})") from None
+        types.pop("file_row_number", None)
+        columns = [c for c in schema.names if c in types]
+        raw_sql = "to_json(struct_pack(" + ", ".join(f"{q(c)} := {q(c)}" for c in columns) + "))"
+        source_sql = (
+            f"SELECT file_row_number + 1 AS {ORD}, * EXCLUDE (file_row_number) FROM {reader}"
+        )
+        stage = temp_name("stage")
+        sql = stage_sql(self.layout, source_sql, types, raw_sql, options, label)
+        try:
+            con.execute(f"CREATE TEMP TABLE {stage} AS {sql}")
+        except duckdb.Error as exc:
+            con.execute(f"DROP TABLE IF EXISTS {stage}")
+            raise IngestError(path, f"truncated or corrupt Parquet file ({_short(exc)})") from None
+        rows_read = _count(con, stage)
+        rejects = self._code_rejects(con, stage, lambda ords: ords)
+        return self._finish(con, path, stage, rows_read, _rejects_arrow(rejects), [stage], options)
+
+    # -- JSON Lines -----------------------------------------------------------------------------
+
+    def _stage_jsonl(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        path: Path,
+        head: bytes,
+        options: ReadOptions,
+        label: str,
+    ) -> Staged:
+        if jsonl_keys(path, head) is None:
+            raise IngestError(path, "first line is not a JSON object", line=1)
+        known = list(self.layout.sources)
+        # Each physical line is one row of one column: no quoting, no delimiter (U+001E cannot
+        # appear unescaped in valid JSON), so ordinals are physical lines, blank lines included.
+        reader = (
+            f"read_csv({lit(str(path))}, header=false, auto_detect=false, delim='\x1e', quote='',"
+            f" escape='', columns={{'j': 'VARCHAR'}}, strict_mode=false, "
+            f"max_line_size=10000000, null_padding=true)"
+        )
+        known_list = "[" + ", ".join(lit(k) for k in known) + "]"
+        extract = ", ".join(
+            f"CASE WHEN __obj THEN j ->> {lit('$.' + json.dumps(k))} END AS {q(k)}" for k in known
+        )
+        lines_sql = f"SELECT row_number() OVER () AS {ORD}, j FROM {reader}"
+        obj = "CASE WHEN json_valid(j) THEN json_type(j) = 'OBJECT' ELSE false END"
+        source_sql = (
+            f"SELECT {ORD}, j, __obj, {extract} FROM (SELECT *, {obj} AS __obj FROM "
+            f"({lines_sql}) WHERE nullif(trim(j), '') IS NOT NULL)"
+        )
+        shape = (
+            f"CASE WHEN NOT __obj THEN {NOT_OBJECT} "
+            f"WHEN len(list_filter(json_keys(j), k -> NOT list_contains({known_list}, k))) > 0 "
+            f"THEN {UNKNOWN_FIELD} END"
+        )
+        stage = temp_name("stage")
+        sql = stage_sql(
+            self.layout, source_sql, dict.fromkeys(known, "VARCHAR"), "j", options, label, shape
+        )
+        try:
+            con.execute(f"CREATE TEMP TABLE {stage} AS {sql}")
+        except duckdb.Error as exc:
+            con.execute(f"DROP TABLE IF EXISTS {stage}")
+            raise IngestError(path, f"unreadable as {self.name}: {_short(exc)}") from None
+        rows_read = _count(con, stage)
+        rejects = self._code_rejects(con, stage, lambda ords: ords)
+        rejects = [
+            (
+                line,
+                _unknown_key(raw, known)
+                if code_field == "" and reason == SHAPE_CODES[UNKNOWN_FIELD]
+                else code_field,
+                reason,
+                raw,
+            )
+            for line, code_field, reason, raw in rejects
+        ]
+        return self._finish(con, path, stage, rows_read, _rejects_arrow(rejects), [stage], options)
+
+
+def _unknown_key(text: str, known: list[str]) -> str:
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError:
+        return ""
+    return next((k for k in obj if k not in known), "")
+
+
+def _nth_good_line(n: int, header_lines: int, bad_lines: list[int]) -> int:
+    """Physical line of the ``n``-th well-formed row when ``bad_lines`` (sorted) were rejected."""
+    line = header_lines + n
+    while True:
+        skipped = bisect.bisect_right(bad_lines, line)
+        candidate = header_lines + n + skipped
+        if candidate == line:
+            return line
+        line = candidate
+
+
+def _parse_reason(error_types: str | None) -> str:
+    text = (error_types or "").lower()
+    if "too many" in text:
+        return "too many fields"
+    if "missing" in text:
+        return "too few fields"
+    if "encoding" in text:
+        return "not valid UTF-8"
+    if "unquoted" in text or "state" in text:
+        return "malformed quoting"
+    if "line size" in text:
+        return "line too long"
+    return text or "malformed row"
+
+
+def _rejects_arrow(rejects: list[tuple[int, str, str, str]]) -> pa.Table:
+    cols: list[tuple[object, ...]] = (
+        list(zip(*rejects, strict=True)) if rejects else [(), (), (), ()]
+    )
+    return pa.table(
+        [
+            pa.array(cols[0], pa.int64()),
+            pa.array(cols[1], pa.string()),
+            pa.array(cols[2], pa.string()),
+            pa.array(cols[3], pa.string()),
+        ],
+        schema=REJECTS_SCHEMA,
+    )
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+# ---------------------------------------------------------------------------------------------
+# Events
+
+
+class _EventsMixin(TabularReader):
+    layout = EVENTS_LAYOUT
+
+    def extend(
+        self, con: duckdb.DuckDBPyConnection, staged: Staged, valid: str, options: ReadOptions
+    ) -> Staged:
+        """Members seen in the file: one row per member id (household, profile, country)."""
+        members = temp_name("members", view=True)
+        staged.temp.append(members)
+        tz = lit(options.tz) if options.tz else "NULL"
+        con.execute(
+            f"CREATE TEMP VIEW {members} AS SELECT {q(Events.member_id)} AS "
+            f"{q(Members.member_id)}, any_value({q(Events.household_id)}) AS "
+            f"{q(Members.household_id)}, any_value({q(Events.profile)}) AS {q(Members.profile)}, "
+            f"mode({q(Events.country)}) AS {q(Members.country)}, "
+            f"CAST({tz} AS VARCHAR) AS {q(Members.time_zone)}, "
+            f"CAST(NULL AS DATE) AS {q(Members.signup_date)} "
+            f"FROM {valid} GROUP BY {q(Events.member_id)}"
+        )
+        staged.members = members
+        return staged
+
+
+class EventsCsv(_EventsMixin):
+    """Generic events as CSV (``,``, ``;``, tab or ``|``), header naming the columns."""
+
+    name = "events-csv"
+    container = "csv"
+
+
+class EventsParquet(_EventsMixin):
+    """Generic events as Parquet (typed or text columns)."""
+
+    name = "events-parquet"
+    container = "parquet"
+
+
+class EventsJsonl(_EventsMixin):
+    """Generic events as JSON Lines: one object per line."""
+
+    name = "events-jsonl"
+    container = "jsonl"

@@ -1,0 +1,115 @@
+"""MovieLens files from GroupLens: ratings into the ratings table, movies into the catalog.
+
+- ``ratings.csv`` (ml-latest, ml-20m/25m/32m): header ``userId,movieId,rating,timestamp``;
+- ``u.data`` (ml-100k): tab-separated ``user item rating timestamp``, no header;
+- ``movies.csv``: ``movieId,title,genres`` (genres ``|``-separated, ``(no genres listed)`` = none).
+
+Ids are kept as MovieLens gives them (``userId`` → ``member_id``, ``movieId`` → ``title_id``), so
+published figures on these data sets stay comparable. ``timestamp`` is whole seconds since
+1970-01-01 UTC. A rating's key is :data:`bingewise.ids.SQL_STABLE_ID` over
+``member_id|title_id|rated`` (U+001F-joined; *rated* in whole microseconds since the epoch).
+"""
+
+from __future__ import annotations
+
+import re
+
+from bingewise.ids import SQL_STABLE_ID
+from bingewise.ingest.base import ReadOptions
+from bingewise.ingest.catalog import genres_sql
+from bingewise.ingest.generic import Field, Kind, Layout, TabularReader, lit, q
+from bingewise.schema import Catalog, MovieLensFiles, Ratings, SourceColumns
+
+__all__ = ["MovieLensMovies", "MovieLensRatings", "MovieLensUData", "rating_key_sql"]
+
+
+def rating_key_sql() -> str:
+    """DuckDB SQL of a rating's key over the ratings columns."""
+    parts = (
+        f"concat_ws('\x1f', {q(Ratings.member_id)}, {q(Ratings.title_id)}, "
+        f"epoch_us({q(Ratings.rated_utc)}))"
+    )
+    return SQL_STABLE_ID.format(parts)
+
+
+def _ratings_derived(options: ReadOptions, source: str) -> dict[str, str]:
+    return {Ratings.event_key: rating_key_sql(), Ratings.source: lit(source)}
+
+
+RATINGS_LAYOUT = Layout(
+    name="MovieLens ratings",
+    table=Ratings.table,
+    arrow=Ratings.arrow,
+    fields=(
+        Field(MovieLensFiles.user, Ratings.member_id, Kind.ID, required=True),
+        Field(MovieLensFiles.item, Ratings.title_id, Kind.ID, required=True),
+        Field(MovieLensFiles.rating, Ratings.rating, Kind.REAL, required=True),
+        Field(MovieLensFiles.timestamp, Ratings.rated_utc, Kind.EPOCH_SECONDS, required=True),
+    ),
+    derived=_ratings_derived,
+)
+
+
+def _movies_derived(options: ReadOptions, source: str) -> dict[str, str]:
+    genres = q(Catalog.genres)
+    none = lit(SourceColumns.no_genres)
+    return {
+        Catalog.kind: lit(Catalog.FILM),
+        Catalog.genres: genres_sql(f"CASE WHEN {genres} = {none} THEN '' ELSE {genres} END"),
+    }
+
+
+MOVIES_LAYOUT = Layout(
+    name="MovieLens movies",
+    table=Catalog.table,
+    arrow=Catalog.arrow,
+    fields=(
+        Field(SourceColumns.movies_header[0], Catalog.title_id, Kind.ID, required=True),
+        Field(SourceColumns.movie_title, Catalog.title, Kind.TEXT, required=True),
+        Field(SourceColumns.movie_genres, Catalog.genres, Kind.TEXT, required=True),
+    ),
+    derived=_movies_derived,
+)
+
+_UDATA_LINE = re.compile(rb"[0-9]+\t[0-9]+\t[0-9]+(\.[0-9]+)?\t[0-9]+\r?")
+
+
+class _ExactHeader(TabularReader):
+    """A CSV whose header must be exactly the layout's columns, in order."""
+
+    def sniff(self, path, head):  # type: ignore[no-untyped-def]
+        cols = self.columns_of(path, head)
+        return cols is not None and tuple(cols) == self.layout.sources
+
+
+class MovieLensRatings(_ExactHeader):
+    """MovieLens ``ratings.csv``."""
+
+    name = "movielens-ratings"
+    layout = RATINGS_LAYOUT
+    container = "csv"
+    delimiter = ","
+
+
+class MovieLensMovies(_ExactHeader):
+    """MovieLens ``movies.csv`` (into the catalog, as films)."""
+
+    name = "movielens-movies"
+    layout = MOVIES_LAYOUT
+    container = "csv"
+    delimiter = ","
+
+
+class MovieLensUData(TabularReader):
+    """MovieLens 100k ``u.data``: tab-separated, no header."""
+
+    name = "movielens-udata"
+    layout = RATINGS_LAYOUT
+    container = "csv"
+    names = MovieLensFiles.fields
+    delimiter = "\t"
+
+    def sniff_headerless(self, head: bytes) -> bool:
+        """The first line is four tab-separated numbers."""
+        first = head.split(b"\n", 1)[0]
+        return _UDATA_LINE.fullmatch(first) is not None

@@ -1,0 +1,576 @@
+"""The ingestion pipeline: detect, stage, drop erased members, dedupe, store in one transaction.
+
+For every path given (a file, a ZIP archive or a folder such as a Netflix export):
+
+1. each file is matched to a reader (:func:`bingewise.ingest.formats.detect`, or ``fmt``); in an
+   archive or folder, files of no known format are listed as skipped, not read;
+2. a file already ingested (same SHA-256) stores nothing and reports its rows as before: stored
+   and duplicate rows as duplicates, rejected as rejected;
+3. the file is staged in DuckDB (validated; bad rows become quarantine rows with file, line,
+   field and reason);
+4. rows of erased members are dropped (:func:`drop_erased`), counted as rejected and *not*
+   quarantined (nothing of an erased member is kept);
+5. events and ratings are deduplicated by event key against the warehouse *and* within the file
+   (the first occurrence wins), then inserted; catalog rows are upserted by ``title_id``; members
+   found go to the warehouse and, given a registry, to ``registry.members``;
+6. the file is recorded in ``ingested_files``.
+
+Everything of one path (all files of an archive) happens in **one DuckDB transaction**: a failure
+or a kill leaves the warehouse as it was. Every summary satisfies
+``rows_read == stored + duplicates + rejected``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath
+
+import duckdb
+import pyarrow as pa
+
+from bingewise.console import progress
+from bingewise.ingest.base import REJECTS_SCHEMA, IngestError, Parsed, Reader, ReadOptions
+from bingewise.ingest.formats import detect, diagnose, is_zip, reader_named
+from bingewise.ingest.generic import (
+    ORD,
+    Staged,
+    drop_temp,
+    event_key_sql,
+    lit,
+    q,
+    read_head,
+    temp_name,
+)
+from bingewise.ingest.movielens import rating_key_sql
+from bingewise.registry import MemberRecord, Registry
+from bingewise.schema import (
+    Catalog,
+    Events,
+    IngestedFiles,
+    Members,
+    Quarantine,
+    Ratings,
+)
+from bingewise.warehouse import Warehouse
+
+__all__ = ["TEST_PAUSE_ENV", "IngestSummary", "drop_erased", "ingest_paths", "sha256_file"]
+
+log = logging.getLogger(__name__)
+
+#: Test hook: when set to a file path, the pipeline creates that file once everything of a path
+#: is written but not committed, then sleeps, so a test can kill the process mid-transaction.
+TEST_PAUSE_ENV = "BINGEWISE_TEST_PAUSE_IN_TRANSACTION"
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSummary:
+    """What became of one file's rows: ``rows_read == stored + duplicates + rejected``."""
+
+    file: str
+    format: str
+    rows_read: int
+    stored: int
+    duplicates: int
+    rejected: int
+    skipped: bool = False  #: not read (already ingested, or of no known format in an archive)
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        if self.rows_read != self.stored + self.duplicates + self.rejected:
+            raise AssertionError(
+                f"{self.file}: counts do not add up: read {self.rows_read} != stored "
+                f"{self.stored} + duplicates {self.duplicates} + rejected {self.rejected}"
+            )
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain data for JSON output."""
+        return asdict(self)
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes (read in 16 MiB chunks)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 24):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point
+
+
+def ingest_paths(
+    paths: Sequence[str | Path],
+    *,
+    warehouse: Warehouse,
+    registry: Registry | None = None,
+    fmt: str | None = None,
+    options: ReadOptions = ReadOptions(),
+) -> list[IngestSummary]:
+    """Ingest files, ZIP archives and folders; one summary per file.
+
+    Raises :class:`IngestError` (naming the file) for a path that cannot be ingested at all, in
+    which case nothing of that path is stored; paths before it stay ingested.
+    """
+    forced = reader_named(fmt) if fmt else None
+    summaries: list[IngestSummary] = []
+    with progress() as bar:
+        task = bar.add_task("ingest", total=len(paths))
+        for raw in paths:
+            path = Path(raw)
+            bar.update(task, description=f"ingest {path.name}")
+            with _expanded(path, forced) as items:
+                summaries.extend(_ingest_unit(warehouse, registry, items, options))
+            bar.advance(task)
+    return summaries
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    name: str  #: file name as given (archive members: "archive.zip/member")
+    path: Path  #: where to read it
+    reader: Reader | None  #: None: of no known format (skipped)
+
+
+@contextmanager
+def _expanded(path: Path, forced: Reader | None) -> Iterator[list[_Item]]:
+    """The files of a path, each with its reader; archives are extracted to a temporary folder."""
+    name = str(path)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        items = [_member(f"{name}/{p.relative_to(path).as_posix()}", p, forced) for p in files]
+        yield _require_some(path, items)
+        return
+    if not path.is_file():
+        raise IngestError(path, "no such file or folder")
+    head = read_head(path)
+    if is_zip(head):
+        tmp = Path(tempfile.mkdtemp(prefix="bingewise-zip-"))
+        try:
+            items = [
+                _member(f"{name}/{member}", file, forced) for member, file in _extract(path, tmp)
+            ]
+            yield _require_some(path, items)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return
+    if forced is not None:
+        if not head:
+            raise IngestError(path, "empty file")
+        yield [_Item(name, path, forced)]
+        return
+    yield [_Item(name, path, detect(path, head))]
+
+
+def _member(name: str, path: Path, forced: Reader | None) -> _Item:
+    head = read_head(path)
+    if forced is not None:
+        return _Item(name, path, forced if head and forced.sniff(path, head) else None)
+    try:
+        return _Item(name, path, detect(path, head))
+    except IngestError:
+        return _Item(name, path, None)
+
+
+def _require_some(path: Path, items: list[_Item]) -> list[_Item]:
+    if not any(item.reader is not None for item in items):
+        raise IngestError(path, "holds no file of a known format")
+    return items
+
+
+def _extract(archive: Path, into: Path) -> list[tuple[str, Path]]:
+    """Extract every file of a ZIP archive safely (no path escapes); CRCs are checked."""
+    out: list[tuple[str, Path]] = []
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                if info.is_dir():
+                    continue
+                parts = [p for p in PurePosixPath(info.filename).parts if p not in ("", ".", "..")]
+                if not parts:
+                    continue
+                target = into.joinpath(*parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, target.open("wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+                out.append(("/".join(parts), target))
+    except (zipfile.BadZipFile, EOFError, OSError, zipfile.LargeZipFile) as exc:
+        raise IngestError(archive, f"truncated or corrupt ZIP archive ({exc})") from None
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# One path: one transaction
+
+
+def _ingest_unit(
+    warehouse: Warehouse, registry: Registry | None, items: list[_Item], options: ReadOptions
+) -> list[IngestSummary]:
+    summaries: list[IngestSummary] = []
+    members: list[MemberRecord] = []
+    with warehouse.transaction() as con:
+        for item in items:
+            if item.reader is None:
+                summaries.append(
+                    IngestSummary(item.name, UNKNOWN, 0, 0, 0, 0, True, "no known format; not read")
+                )
+                continue
+            summary, found = _ingest_file(con, registry, item, options)
+            summaries.append(summary)
+            members.extend(found)
+        if registry is not None and members:
+            registry.members.upsert_many(members)
+        _test_pause()
+    for s in summaries:
+        log.info(
+            "%s (%s): read %d, stored %d, duplicates %d, rejected %d",
+            s.file, s.format, s.rows_read, s.stored, s.duplicates, s.rejected,
+        )  # fmt: skip
+    return summaries
+
+
+def _test_pause() -> None:
+    marker = os.environ.get(TEST_PAUSE_ENV)
+    if marker:
+        Path(marker).write_text("in transaction\n")
+        time.sleep(120)
+
+
+def _ingest_file(
+    con: duckdb.DuckDBPyConnection, registry: Registry | None, item: _Item, options: ReadOptions
+) -> tuple[IngestSummary, list[MemberRecord]]:
+    assert item.reader is not None
+    sha = sha256_file(item.path)
+    if not item.path.stat().st_size:
+        raise IngestError(item.name, diagnose(item.path, b""))
+    previous = con.execute(
+        f"SELECT {q(IngestedFiles.name)}, {q(IngestedFiles.rows_read)}, "
+        f"{q(IngestedFiles.rejected)}, {q(IngestedFiles.ingested_utc)} "
+        f"FROM {q(IngestedFiles.table)} WHERE {q(IngestedFiles.sha256)} = ? LIMIT 1",
+        [sha],
+    ).fetchone()
+    if previous is not None:
+        name, read, rejected, when = previous
+        return (
+            IngestSummary(
+                item.name,
+                item.reader.name,
+                int(read),
+                0,
+                int(read) - int(rejected),
+                int(rejected),
+                skipped=True,
+                message=f"already ingested ({name}, {when:%Y-%m-%d %H:%M} UTC): nothing new",
+            ),
+            [],
+        )
+    label = sha[:16]
+    try:
+        staged = _stage(con, item.reader, item.path, options, label)
+    except IngestError as exc:
+        raise IngestError(item.name, exc.reason, line=exc.line, field=exc.field) from None
+    try:
+        summary, found = _store(con, registry, staged, item.name, sha)
+    finally:
+        drop_temp(con, staged)
+    return summary, found
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection, reader: Reader, path: Path, options: ReadOptions, label: str
+) -> Staged:
+    """Stage a file: SQL-native readers directly, others through their Arrow tables."""
+    stage = getattr(reader, "stage", None)
+    if stage is not None:
+        staged: Staged = stage(con, path, options, label=label)
+        return staged
+    return stage_parsed(con, reader.read(path, options), label)
+
+
+def stage_parsed(con: duckdb.DuckDBPyConnection, parsed: Parsed, label: str) -> Staged:
+    """Register a reader's Arrow tables as staging tables (event keys filled in where NULL)."""
+    staged = Staged(format=parsed.format, rows_read=parsed.rows_read, rejects=parsed.rejects)
+
+    def put(table: pa.Table | None, schema: pa.Schema, fill: dict[str, str]) -> str | None:
+        if table is None:
+            return None
+        view, name = temp_name("arrow"), temp_name("staged")
+        con.register(view, table)
+        try:
+            cols = []
+            for col in schema.names:
+                expr = q(col) if col in table.column_names else "NULL"
+                if col in fill:
+                    expr = f"coalesce({expr}, {fill[col]})"
+                cols.append(f"{expr} AS {q(col)}")
+            con.execute(
+                f"CREATE TEMP TABLE {name} AS SELECT row_number() OVER () AS {ORD}, "
+                f"{', '.join(cols)} FROM {view}"
+            )
+        finally:
+            con.unregister(view)
+        staged.temp.append(name)
+        return name
+
+    source = lit(label)
+    staged.events = put(
+        parsed.events, Events.arrow, {Events.event_key: event_key_sql(), Events.source: source}
+    )
+    staged.ratings = put(
+        parsed.ratings,
+        Ratings.arrow,
+        {Ratings.event_key: rating_key_sql(), Ratings.source: source},
+    )
+    staged.catalog = put(parsed.catalog, Catalog.arrow, {})
+    staged.members = put(parsed.members, Members.arrow, {})
+    return staged
+
+
+# ---------------------------------------------------------------------------------------------
+# Tombstones
+
+
+def drop_erased(
+    con: duckdb.DuckDBPyConnection, relation: str, registry: Registry | None
+) -> tuple[str, int]:
+    """Hook: ``relation`` without the rows of erased members, and how many rows it dropped.
+
+    Erased members are known by their tombstone (a keyed hash of the member id, see
+    :mod:`bingewise.privacy.tombstone`); each distinct member id of the batch is hashed once.
+    Returns ``relation`` itself when nothing is dropped.
+    """
+    if registry is None:
+        return relation, 0
+    from bingewise.privacy.tombstone import tombstone_hash, tombstone_hashes
+
+    stones = tombstone_hashes(registry)
+    if not stones:
+        return relation, 0
+    ids = [
+        int(r[0])
+        for r in con.execute(
+            f"SELECT DISTINCT {q(Events.member_id)} FROM {relation} "
+            f"WHERE {q(Events.member_id)} IS NOT NULL"
+        ).fetchall()
+    ]
+    erased = [m for m in ids if tombstone_hash(m) in stones]
+    if not erased:
+        return relation, 0
+    gone, kept = temp_name("erased"), temp_name("kept")
+    mid = q(Events.member_id)
+    con.execute(f"CREATE TEMP TABLE {gone} ({mid} BIGINT)")
+    con.executemany(f"INSERT INTO {gone} VALUES (?)", [[m] for m in erased])
+    con.execute(
+        f"CREATE TEMP TABLE {kept} AS SELECT * FROM {relation} "
+        f"WHERE {mid} NOT IN (SELECT {mid} FROM {gone})"
+    )
+    dropped = _count(con, relation) - _count(con, kept)
+    con.execute(f"DROP TABLE {gone}")
+    return kept, dropped
+
+
+# ---------------------------------------------------------------------------------------------
+# Storing a staged file
+
+
+def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {relation}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _insert_keyed(
+    con: duckdb.DuckDBPyConnection, relation: str, table: str, schema: pa.Schema
+) -> int:
+    """Insert rows whose key is neither in ``table`` nor earlier in the file; returns inserted."""
+    key = q(Events.event_key)
+    cols = ", ".join(q(c) for c in schema.names)
+    dups = temp_name("dups")
+    con.execute(
+        f"CREATE TEMP TABLE {dups} AS SELECT {key}, min({ORD}) AS keep FROM {relation} "
+        f"GROUP BY {key} HAVING count(*) > 1"
+    )
+    try:
+        row = con.execute(
+            f"INSERT INTO {q(table)} ({cols}) SELECT {cols} FROM {relation} s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {dups} d WHERE d.{key} = s.{key} "
+            f"AND d.keep <> s.{ORD}) "
+            f"AND NOT EXISTS (SELECT 1 FROM {q(table)} e WHERE e.{key} = s.{key})"
+        ).fetchone()
+    finally:
+        con.execute(f"DROP TABLE {dups}")
+    return int(row[0]) if row else 0
+
+
+def _upsert_catalog(
+    con: duckdb.DuckDBPyConnection, relation: str, *, replace: bool
+) -> tuple[int, int]:
+    """Catalog rows into the catalog; returns (rows, rows stored).
+
+    ``replace``: a catalog file replaces titles it names (the last row of a title in the file
+    wins; rows identical to the stored ones are not stored again). Otherwise (titles that came
+    with events) only titles the catalog does not hold yet are added.
+    """
+    tid = q(Catalog.title_id)
+    cols = ", ".join(q(c) for c in Catalog.arrow.names)
+    latest, fresh = temp_name("cat"), temp_name("catnew")
+    con.execute(
+        f"CREATE TEMP TABLE {latest} AS SELECT {cols} FROM {relation} "
+        f"QUALIFY row_number() OVER (PARTITION BY {tid} ORDER BY {ORD} DESC) = 1"
+    )
+    try:
+        if replace:
+            con.execute(
+                f"CREATE TEMP TABLE {fresh} AS SELECT * FROM {latest} "
+                f"EXCEPT SELECT {cols} FROM {q(Catalog.table)}"
+            )
+            con.execute(
+                f"DELETE FROM {q(Catalog.table)} WHERE {tid} IN (SELECT {tid} FROM {fresh})"
+            )
+        else:
+            con.execute(
+                f"CREATE TEMP TABLE {fresh} AS SELECT * FROM {latest} l WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {q(Catalog.table)} c WHERE c.{tid} = l.{tid})"
+            )
+        con.execute(f"INSERT INTO {q(Catalog.table)} ({cols}) SELECT {cols} FROM {fresh}")
+        return _count(con, relation), _count(con, fresh)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {latest}")
+        con.execute(f"DROP TABLE IF EXISTS {fresh}")
+
+
+def _store_members(
+    con: duckdb.DuckDBPyConnection, relation: str, registry: Registry | None
+) -> list[MemberRecord]:
+    """New members into the warehouse; every member found, as registry records."""
+    mid = q(Members.member_id)
+    cols = ", ".join(q(c) for c in Members.arrow.names)
+    once = temp_name("members")
+    con.execute(
+        f"CREATE TEMP TABLE {once} AS SELECT {cols} FROM {relation} WHERE {mid} IS NOT NULL "
+        f"QUALIFY row_number() OVER (PARTITION BY {mid}) = 1"
+    )
+    try:
+        con.execute(
+            f"INSERT INTO {q(Members.table)} ({cols}) SELECT {cols} FROM {once} m "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {q(Members.table)} w WHERE w.{mid} = m.{mid})"
+        )
+        if registry is None:
+            return []
+        rows = con.execute(f"SELECT {cols} FROM {once} ORDER BY {mid}").fetchall()
+    finally:
+        con.execute(f"DROP TABLE {once}")
+    names = Members.arrow.names
+    return [
+        MemberRecord(
+            member_id=int(r[names.index(Members.member_id)]),
+            household_id=r[names.index(Members.household_id)],
+            profile=r[names.index(Members.profile)],
+            country=r[names.index(Members.country)],
+            time_zone=r[names.index(Members.time_zone)],
+            signup_date=r[names.index(Members.signup_date)],
+        )
+        for r in rows
+    ]
+
+
+def _store(
+    con: duckdb.DuckDBPyConnection,
+    registry: Registry | None,
+    staged: Staged,
+    name: str,
+    sha: str,
+) -> tuple[IngestSummary, list[MemberRecord]]:
+    rejected = staged.rejects.num_rows
+    erased = 0
+    valid = stored = 0
+    message = ""
+    keyed = [
+        (rel, table, schema)
+        for rel, table, schema in (
+            (staged.events, Events.table, Events.arrow),
+            (staged.ratings, Ratings.table, Ratings.arrow),
+        )
+        if rel is not None
+    ]
+    for rel, table, schema in keyed:
+        kept, dropped = drop_erased(con, rel, registry)
+        if kept != rel:
+            staged.temp.append(kept)
+        erased += dropped
+        valid += _count(con, kept)
+        stored += _insert_keyed(con, kept, table, schema)
+    if staged.catalog is not None:
+        catalog_rows, catalog_stored = _upsert_catalog(con, staged.catalog, replace=not keyed)
+        if not keyed:
+            valid, stored = catalog_rows, catalog_stored
+    found: list[MemberRecord] = []
+    if staged.members is not None:
+        kept, _ = drop_erased(con, staged.members, registry)
+        if kept != staged.members:
+            staged.temp.append(kept)
+        found = _store_members(con, kept, registry)
+    if erased:
+        message = f"{erased} rows of erased members dropped (not kept)"
+    if valid + rejected + erased != staged.rows_read:
+        raise AssertionError(
+            f"{name}: reader counted {staged.rows_read} rows but produced {valid} valid + "
+            f"{rejected} rejected + {erased} erased"
+        )
+    _quarantine(con, staged.rejects, name)
+    summary = IngestSummary(
+        name,
+        staged.format,
+        staged.rows_read,
+        stored,
+        valid - stored,
+        rejected + erased,
+        message=message,
+    )
+    columns = ", ".join(q(c) for c in IngestedFiles.arrow.names)
+    con.execute(
+        f"INSERT INTO {q(IngestedFiles.table)} ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            sha,
+            name,
+            summary.format,
+            summary.rows_read,
+            summary.stored,
+            summary.duplicates,
+            summary.rejected,
+            _now(),
+        ],
+    )
+    return summary, found
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, rejects: pa.Table, name: str) -> None:
+    if rejects.num_rows == 0:
+        return
+    view = temp_name("rejects")
+    fields = ", ".join(q(c) for c in REJECTS_SCHEMA.names)  # line, field, reason, raw
+    con.register(view, rejects)
+    try:
+        con.execute(
+            f"INSERT INTO {q(Quarantine.table)} ({q(Quarantine.source)}, {q(Quarantine.line)}, "
+            f"{q(Quarantine.field)}, {q(Quarantine.reason)}, {q(Quarantine.raw)}, "
+            f"{q(Quarantine.ingested_utc)}) SELECT ?, {fields}, ? FROM {view}",
+            [name, _now()],
+        )
+    finally:
+        con.unregister(view)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
