@@ -62,37 +62,51 @@ OTHER = Person(
 PEOPLE = (TARGET, SIBLING, OTHER)
 
 FILM = 1001
+FILM2 = 1002  # watched by the sibling only: a recommendation for the target
 SERIES = 2000
 EPISODES = (2001, 2002, 2003, 2004)
 
 
 def catalog_table() -> pa.Table:
-    rows = [
-        {
-            Catalog.title_id: FILM,
-            Catalog.title: "The Long Film",
-            Catalog.kind: Catalog.FILM,
-            Catalog.runtime_seconds: 6000,
-            Catalog.genres: "Drama",
-            Catalog.maturity: "PG-13",
-        }
-    ] + [
-        {
-            Catalog.title_id: t,
-            Catalog.title: f"Show: Season 1: Episode {i + 1}",
-            Catalog.kind: Catalog.EPISODE,
-            Catalog.series_id: SERIES,
-            Catalog.series_title: "Show",
-            Catalog.season: 1,
-            Catalog.season_title: "Season 1",
-            Catalog.episode: i + 1,
-            Catalog.episode_title: f"Episode {i + 1}",
-            Catalog.runtime_seconds: 1500,
-            Catalog.genres: "Comedy",
-            Catalog.maturity: "TV-14",
-        }
-        for i, t in enumerate(EPISODES)
-    ]
+    rows = (
+        [
+            {
+                Catalog.title_id: FILM,
+                Catalog.title: "The Long Film",
+                Catalog.kind: Catalog.FILM,
+                Catalog.runtime_seconds: 6000,
+                Catalog.genres: "Drama",
+                Catalog.maturity: "PG-13",
+            }
+        ]
+        + [
+            {
+                Catalog.title_id: FILM2,
+                Catalog.title: "The Other Film",
+                Catalog.kind: Catalog.FILM,
+                Catalog.runtime_seconds: 5400,
+                Catalog.genres: "Drama",
+                Catalog.maturity: "PG-13",
+            }
+        ]
+        + [
+            {
+                Catalog.title_id: t,
+                Catalog.title: f"Show: Season 1: Episode {i + 1}",
+                Catalog.kind: Catalog.EPISODE,
+                Catalog.series_id: SERIES,
+                Catalog.series_title: "Show",
+                Catalog.season: 1,
+                Catalog.season_title: "Season 1",
+                Catalog.episode: i + 1,
+                Catalog.episode_title: f"Episode {i + 1}",
+                Catalog.runtime_seconds: 1500,
+                Catalog.genres: "Comedy",
+                Catalog.maturity: "TV-14",
+            }
+            for i, t in enumerate(EPISODES)
+        ]
+    )
     return pa.Table.from_pylist(rows, schema=Catalog.arrow)
 
 
@@ -134,6 +148,10 @@ def build(warehouse: Warehouse, registry: Registry, *, start: dt.datetime = T0) 
         + events_for(SIBLING, start + dt.timedelta(hours=1), SHA_SHARED[:16])
         + events_for(OTHER, start, "synth")
     )
+    late = start + dt.timedelta(days=3, hours=6)
+    extra = events_for(SIBLING, late, SHA_SHARED[:16], salt=2)[:1]
+    extra[0][Events.title_id] = FILM2
+    events += extra
     con.register("bw_events", pa.Table.from_pylist(events, schema=Events.arrow))
     con.execute(f"INSERT INTO {Events.table} SELECT * FROM bw_events")
     members = [

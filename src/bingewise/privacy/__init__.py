@@ -44,7 +44,7 @@ _EXPORTS = {
     "run_retention": "retention",
 }
 
-__all__ = sorted(_EXPORTS)  # noqa: PLE0605
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:

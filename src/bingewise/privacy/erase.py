@@ -341,6 +341,9 @@ def _request_retrain(registry: Registry, models: list[str]) -> None:
 # Models
 
 
+_CSR_SUFFIXES = ("_data", "_indices", "_indptr", "_shape")
+
+
 def _is_int(a: np.ndarray) -> bool:
     return a.dtype.kind in "iu"
 
@@ -384,8 +387,16 @@ def erase_from_model(paths: list[Path], member_id: int) -> str:
             arrays[path] = {k: data[k] for k in data.files}
     flat = [(p, k, a) for p, d in arrays.items() for k, a in d.items()]
     id_keys = [(p, k) for p, k, a in flat if k.endswith("member_ids") and a.ndim == 1]
+    csr_parts = {
+        (p, k[: -len("_indptr")] + suffix)
+        for p, k, _ in flat
+        if k.endswith("_indptr")
+        for suffix in _CSR_SUFFIXES
+    }
     member_side = [
-        (p, k) for p, k, _ in flat if k.startswith(("user_", "member_")) and (p, k) not in id_keys
+        (p, k)
+        for p, k, _ in flat
+        if k.startswith(("user_", "member_")) and (p, k) not in id_keys and (p, k) not in csr_parts
     ]
 
     def delete_all() -> str:
