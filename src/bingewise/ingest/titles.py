@@ -46,15 +46,17 @@ A Netflix export names what was watched with one display string, in the account'
    3)"``: season title ``"Stranger Things 2"``, season 2 because it is the series name plus a
    number), the rest is the episode title. Without such a bracket the title is a **film**, colons
    and all: ``"Star Wars: Episode IV: A New Hope"`` and ``"Black Mirror: Bandersnatch"`` are films
-   (a bare ``Episode IV`` segment counts only after a season marker).
+   (a bare ``Episode IV`` segment counts only after a season marker). So is a title whose
+   first segment is empty (no series name to belong to).
 
 :func:`title_key` is the canonical text behind ids (cleaned, segments rejoined by ``": "``,
 case-folded, so ``"Jane The Virgin"`` and ``"Jane the Virgin"`` are one series);
 :func:`title_id` and :func:`series_id` are the stable ids every source uses for titles.
 :func:`format_title` writes parts back in Netflix's English shape.
 
->>> parse_title("The Crown: Season 1: Wolferton Splash (Episode 1)")
-TitleParts(kind='episode', series='The Crown', season=1, season_title='Season 1', episode=1, episode_title='Wolferton Splash')
+>>> parts = parse_title("The Crown: Season 1: Wolferton Splash (Episode 1)")
+>>> parts.series, parts.season, parts.episode, parts.episode_title
+('The Crown', 1, 1, 'Wolferton Splash')
 """
 
 from __future__ import annotations
@@ -272,47 +274,56 @@ def parse_title(text: str) -> TitleParts:
     'film'
     """
     segments = split_segments(text)
+    if not segments[0]:
+        return _FILM  # no series name to belong to
     for i in range(1, len(segments)):
         marker = _marker(segments[i])
-        if marker is None:
-            continue
-        rest = segments[i + 1 :]
-        if marker.kind == "part" and not rest:
-            return _FILM
-        season_title = segments[i]
-        if marker.book and len(rest) >= 2 and " " not in rest[0] and rest[0]:
-            season_title = f"{season_title}: {rest[0]}"
-            rest = rest[1:]
-        episode, episode_title = _episode_text(": ".join(rest)) if rest else (None, None)
-        return TitleParts(
-            Catalog.EPISODE,
-            series=": ".join(segments[:i]),
-            season=marker.number,
-            season_title=season_title,
-            episode=episode,
-            episode_title=episode_title,
-        )
+        if marker is not None:
+            return _split_at_marker(segments, i, marker)
     if len(segments) >= 2 and _EPISODE_SUFFIX_RE.search(segments[-1]):
-        series = segments[0]
-        season_title: str | None = None
-        season: int | None = None
-        rest = segments[1:]
-        if len(segments) >= 3:
-            season_title, rest = segments[1], segments[2:]
-            prefix = series.casefold() + " "
-            tail = season_title[len(prefix) :]
-            if season_title.casefold().startswith(prefix) and tail.isascii() and tail.isdigit():
-                season = int(tail[:4]) if len(tail) <= 4 else None
-        episode, episode_title = _episode_text(": ".join(rest))
-        return TitleParts(
-            Catalog.EPISODE,
-            series=series,
-            season=season,
-            season_title=season_title,
-            episode=episode,
-            episode_title=episode_title,
-        )
+        return _split_bracketed(segments)
     return _FILM
+
+
+def _split_at_marker(segments: list[str], i: int, marker: _Marker) -> TitleParts:
+    """Rules 2-5: ``segments[i]`` is the first season marker."""
+    rest = segments[i + 1 :]
+    if marker.kind == "part" and not rest:
+        return _FILM
+    season_title = segments[i]
+    if marker.book and len(rest) >= 2 and rest[0] and " " not in rest[0]:
+        season_title = f"{season_title}: {rest[0]}"
+        rest = rest[1:]
+    episode, episode_title = _episode_text(": ".join(rest)) if rest else (None, None)
+    return TitleParts(
+        Catalog.EPISODE,
+        series=": ".join(segments[:i]),
+        season=marker.number,
+        season_title=season_title,
+        episode=episode,
+        episode_title=episode_title,
+    )
+
+
+def _split_bracketed(segments: list[str]) -> TitleParts:
+    """Rule 6: no season marker, but the last segment ends with an episode bracket."""
+    series = segments[0]
+    season_title: str | None = None
+    season: int | None = None
+    rest = segments[1:]
+    if len(segments) >= 3:
+        season_title, rest = segments[1], segments[2:]
+        numbered = re.fullmatch(rf"{re.escape(series)} ([0-9]{{1,4}})", season_title, re.I)
+        season = int(numbered[1]) if numbered else None
+    episode, episode_title = _episode_text(": ".join(rest))
+    return TitleParts(
+        Catalog.EPISODE,
+        series=series,
+        season=season,
+        season_title=season_title,
+        episode=episode,
+        episode_title=episode_title,
+    )
 
 
 def format_title(parts: TitleParts, *, episode_word: str = "Episode") -> str | None:
@@ -330,7 +341,8 @@ def format_title(parts: TitleParts, *, episode_word: str = "Episode") -> str | N
     if parts.season_title is not None:
         head.append(parts.season_title)
     episode = parts.episode_title or ""
-    if parts.episode is not None and _episode_text(episode)[0] != parts.episode:
+    only = _EPISODE_ONLY_RE.fullmatch(episode)
+    if parts.episode is not None and not (only and int(only["num"]) == parts.episode):
         episode = f"{episode} ({episode_word} {parts.episode})".lstrip()
     if episode:
         head.append(episode)
