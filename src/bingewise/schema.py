@@ -559,3 +559,27 @@ class SourceColumns:
     movie_genres = "genres"
     movies_header = ("movieId", movie_title, movie_genres)
     no_genres = "(no genres listed)"  #: MovieLens' marker for a film without genres
+
+
+class NetflixFiles:
+    """Netflix personal-data export: file and column names (:mod:`bingewise.ingest.netflix`).
+
+    Headers are matched case-insensitively after trimming, in any order.
+    """
+
+    activity_csv = "ViewingActivity.csv"  #: the detailed export, in CONTENT_INTERACTION/
+    activity_folder = "CONTENT_INTERACTION"
+    history_csv = "NetflixViewingHistory.csv"  #: the two-column download of the activity page
+    profile = "Profile Name"
+    start = "Start Time"  #: UTC
+    duration = "Duration"  #: H:MM:SS
+    attributes = "Attributes"
+    title = "Title"
+    supplemental = "Supplemental Video Type"
+    device = "Device Type"
+    bookmark = "Bookmark"  #: H:MM:SS position reached
+    latest_bookmark = "Latest Bookmark"
+    country = "Country"  #: "US (United States)"
+    date = "Date"  #: NetflixViewingHistory.csv: a locale date, no time
+    activity_required = (profile, start, duration, title)
+    history_required = (title, date)
