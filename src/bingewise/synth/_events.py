@@ -487,6 +487,8 @@ def _queues(
     w_all = np.zeros(0, np.int64)
     s_all = np.zeros(0, np.int64)
     seq_all = np.zeros(0, np.int64)
+    available = pools.works[pools.cdf > len(GENRES)]  # the every-work block
+    uniform = _Pools(np.isin(np.arange(n_works), available).astype(np.float64), cat.work_genre)
     todo_g, todo_n = groups, need // 12 + 1
     length = np.zeros(0, np.int64)
     order = np.zeros(0, np.int64)
@@ -495,10 +497,12 @@ def _queues(
             break
         g = np.repeat(todo_g, todo_n)
         m = g // 2
-        block = _taste_block(rng, fav[m], n_fav[m])
-        if attempt >= 6:  # tastes exhausted: any series
-            block[:] = len(GENRES)
-        w = pools.sample(block, rng.random(g.size))
+        if attempt == 0:
+            w = pools.sample(_taste_block(rng, fav[m], n_fav[m]), rng.random(g.size))
+        elif attempt < 4:  # popular favourites already taken: the rest of those genres
+            w = uniform.sample(_taste_block(rng, fav[m], n_fav[m]), rng.random(g.size))
+        else:  # the member's genres are exhausted: any series, uniformly
+            w = available[(rng.random(g.size) * available.size).astype(np.int64)]
         later = (signup[m] < 0) & (rng.random(g.size) < 0.35)
         season = np.where(later, (rng.random(g.size) * cat.season_count[w]).astype(np.int64), 0)
         start = cat.season_start[cat.season_offset[w] + np.minimum(season, cat.season_count[w] - 1)]
@@ -517,7 +521,7 @@ def _queues(
         got = np.add.reduceat(length, got_first) if length.size else np.zeros(0, np.int64)
         short = got < need
         todo_g = groups[short]
-        todo_n = (need[short] - got[short]) // 8 + 1
+        todo_n = (need[short] - got[short]) // 6 + 2
     if todo_g.size:  # pragma: no cover - guarded by the fallbacks above
         raise RuntimeError("series queues could not be filled")
     return g_all[order], w_all[order], s_all[order], length
