@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Interactions", "Recommender"]
+__all__ = ["Interactions", "Recommender", "candidate_mask", "top_n"]
 
 
 @dataclass(frozen=True)
@@ -49,32 +49,28 @@ class Recommender(ABC):
         filter_seen: bool = True,
         allowed: np.ndarray | None = None,
         excluded: np.ndarray | None = None,
+        batch_size: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-``n`` item positions and scores for each row of ``user_items``.
 
         ``allowed`` (item positions) restricts candidates; ``excluded`` removes some. Rows with
-        fewer than ``n`` candidates are padded with position -1 and score ``-inf``.
+        fewer than ``n`` candidates are padded with position -1 and score ``-inf``. Rows are
+        scored in chunks of ``batch_size`` (default: about 64 MB of float64 scores per chunk), so
+        memory stays flat however many members are asked for at once.
         """
-        scores = np.asarray(self.score(user_items), dtype=np.float64)
-        if filter_seen:
-            coo = user_items.tocoo()
-            scores[coo.row, coo.col] = -np.inf
-        if allowed is not None:
-            mask = np.ones(scores.shape[1], dtype=bool)
-            mask[allowed] = False
-            scores[:, mask] = -np.inf
-        if excluded is not None:
-            scores[:, excluded] = -np.inf
-        n_eff = min(n, scores.shape[1])
-        part = np.argpartition(-scores, n_eff - 1, axis=1)[:, :n_eff]
-        part_scores = np.take_along_axis(scores, part, axis=1)
-        order = np.argsort(-part_scores, axis=1, kind="stable")
-        ids = np.take_along_axis(part, order, axis=1)
-        top = np.take_along_axis(part_scores, order, axis=1)
-        ids = np.where(np.isfinite(top), ids, -1)
-        if n_eff < n:
-            ids = np.pad(ids, ((0, 0), (0, n - n_eff)), constant_values=-1)
-            top = np.pad(top, ((0, 0), (0, n - n_eff)), constant_values=-np.inf)
+        user_items = sp.csr_matrix(user_items)
+        n_users, n_items = user_items.shape
+        if batch_size is None:
+            batch_size = max(1, (64 << 20) // (8 * max(n_items, 1)))
+        mask = candidate_mask(n_items, allowed, excluded)
+        ids = np.full((n_users, n), -1, dtype=np.int64)
+        top = np.full((n_users, n), -np.inf, dtype=np.float64)
+        for start in range(0, n_users, batch_size):
+            rows = user_items[start : start + batch_size]
+            scores = np.array(self.score(rows), dtype=np.float64, copy=True)
+            ids[start : start + rows.shape[0]], top[start : start + rows.shape[0]] = top_n(
+                scores, n, seen=rows if filter_seen else None, mask=mask
+            )
         return ids, top
 
     @abstractmethod
@@ -104,3 +100,51 @@ class Recommender(ABC):
             if name != cls.name:
                 raise ValueError(f"{path}: holds a {name!r} model, not {cls.name!r}")
             return cls.from_state({k: data[k] for k in data.files if k != "__model__"})
+
+
+def candidate_mask(
+    n_items: int, allowed: np.ndarray | None, excluded: np.ndarray | None
+) -> np.ndarray | None:
+    """Boolean mask of item positions that may *not* be recommended (None: all may)."""
+    if allowed is None and excluded is None:
+        return None
+    mask = np.zeros(n_items, dtype=bool)
+    if allowed is not None:
+        mask[:] = True
+        mask[np.asarray(allowed, dtype=np.int64)] = False
+    if excluded is not None:
+        mask[np.asarray(excluded, dtype=np.int64)] = True
+    return mask
+
+
+def top_n(
+    scores: np.ndarray,
+    n: int,
+    *,
+    seen: sp.csr_matrix | None = None,
+    mask: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Best ``n`` columns per row of ``scores`` (modified in place), best first.
+
+    ``seen`` entries and ``mask`` columns are excluded. Ties go to the lower column position.
+    Rows with fewer than ``n`` candidates are padded with position -1 and score ``-inf``.
+    """
+    if seen is not None and seen.nnz:
+        coo = seen.tocoo()
+        scores[coo.row, coo.col] = -np.inf
+    if mask is not None:
+        scores[:, mask] = -np.inf
+    n_rows, n_items = scores.shape
+    n_eff = min(n, n_items)
+    if n_eff == 0:
+        return np.full((n_rows, n), -1, dtype=np.int64), np.full((n_rows, n), -np.inf)
+    part = np.argpartition(-scores, n_eff - 1, axis=1)[:, :n_eff]
+    part_scores = np.take_along_axis(scores, part, axis=1)
+    order = np.lexsort((part, -part_scores), axis=1)
+    ids = np.take_along_axis(part, order, axis=1)
+    top = np.take_along_axis(part_scores, order, axis=1)
+    ids = np.where(np.isfinite(top), ids, -1)
+    if n_eff < n:
+        ids = np.pad(ids, ((0, 0), (0, n - n_eff)), constant_values=-1)
+        top = np.pad(top, ((0, 0), (0, n - n_eff)), constant_values=-np.inf)
+    return ids.astype(np.int64), top

@@ -1,0 +1,215 @@
+"""What the evaluation compares: our models and the peers a user would pick instead.
+
+A :class:`Candidate` builds a :class:`Ranker` from hyper-parameters and carries the grid it is
+tuned over. Our models go through the shared contract (fit on the fit matrix, recommend for the
+query rows). The peers are ``implicit``'s ``AlternatingLeastSquares`` and
+``BayesianPersonalizedRanking`` used as their documentation shows (trained member factors,
+``recommend(..., filter_already_liked_items=True)``), with their defaults and tuned.
+
+For held-out members (strong protocol) implicit ALS folds them in with its own
+``recalculate_user=True``; implicit BPR cannot fold in, so it is trained on the training members
+plus the held-out members' fold-in rows (the same information, given at fit time instead).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import scipy.sparse as sp
+from implicit.cpu.als import AlternatingLeastSquares
+from implicit.cpu.bpr import BayesianPersonalizedRanking
+
+from bingewise.recommend import MODELS, Recommender
+from bingewise.recommend._common import single_blas_thread
+from bingewise.recommend.evaluation.matrices import FoldMatrices
+
+__all__ = ["CANDIDATES", "Candidate", "Ranker", "candidate_names"]
+
+
+class Ranker(Protocol):
+    """Anything the evaluation can fit on a fold and ask for top-k lists."""
+
+    def fit(self, m: FoldMatrices) -> None:
+        """Learn from ``m.fit``."""
+
+    def top_k(self, m: FoldMatrices, k: int) -> np.ndarray:
+        """Item positions (evaluated members × k, best first, -1 padded), seen titles excluded."""
+
+
+class ModelRanker:
+    """One of our models, through the :class:`Recommender` contract."""
+
+    def __init__(self, model: Recommender):
+        self.model = model
+
+    def fit(self, m: FoldMatrices) -> None:
+        self.model.fit(m.fit)
+
+    def top_k(self, m: FoldMatrices, k: int) -> np.ndarray:
+        ids, _ = self.model.recommend(m.query, k, filter_seen=True)
+        return ids
+
+
+def _pad(ids: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+    ids = np.atleast_2d(np.asarray(ids, dtype=np.int64))
+    scores = np.atleast_2d(np.asarray(scores, dtype=np.float64))
+    ids = np.where(np.isfinite(scores) & (ids >= 0), ids, -1)
+    if ids.shape[1] < k:
+        ids = np.pad(ids, ((0, 0), (0, k - ids.shape[1])), constant_values=-1)
+    return ids[:, :k]
+
+
+class ImplicitALSPeer:
+    """``implicit.cpu.als.AlternatingLeastSquares`` as its users call it."""
+
+    def __init__(self, seed: int = 0, **params: Any):
+        self.params = params
+        self.seed = seed
+        self.model: AlternatingLeastSquares | None = None
+
+    def fit(self, m: FoldMatrices) -> None:
+        with single_blas_thread():
+            self.model = AlternatingLeastSquares(random_state=self.seed, **self.params)
+            self.model.fit(m.fit, show_progress=False)
+
+    def top_k(self, m: FoldMatrices, k: int) -> np.ndarray:
+        assert self.model is not None
+        with single_blas_thread():
+            if np.all(m.eval_fit_rows >= 0) and _same_history(m):
+                rows = m.eval_fit_rows
+                ids, scores = self.model.recommend(
+                    rows, m.fit[rows], N=k, filter_already_liked_items=True
+                )
+            else:
+                ids, scores = self.model.recommend(
+                    np.arange(m.query.shape[0]),
+                    m.query,
+                    N=k,
+                    filter_already_liked_items=True,
+                    recalculate_user=True,
+                )
+        return _pad(ids, scores, k)
+
+
+class ImplicitBPRPeer:
+    """``implicit.cpu.bpr.BayesianPersonalizedRanking`` as its users call it."""
+
+    def __init__(self, seed: int = 0, **params: Any):
+        self.params = params
+        self.seed = seed
+        self.model: BayesianPersonalizedRanking | None = None
+        self.rows: np.ndarray | None = None
+        self.history: sp.csr_matrix | None = None
+
+    def fit(self, m: FoldMatrices) -> None:
+        if np.all(m.eval_fit_rows >= 0) and _same_history(m):
+            train = m.fit
+            self.rows = m.eval_fit_rows
+        else:
+            train = sp.csr_matrix(sp.vstack([m.fit, m.query]))
+            self.rows = m.fit.shape[0] + np.arange(m.query.shape[0])
+        self.history = train
+        with single_blas_thread():
+            self.model = BayesianPersonalizedRanking(random_state=self.seed, **self.params)
+            self.model.fit(train, show_progress=False)
+
+    def top_k(self, m: FoldMatrices, k: int) -> np.ndarray:
+        assert self.model is not None and self.rows is not None and self.history is not None
+        with single_blas_thread():
+            ids, scores = self.model.recommend(
+                self.rows, self.history[self.rows], N=k, filter_already_liked_items=True
+            )
+        return _pad(ids, scores, k)
+
+
+def _same_history(m: FoldMatrices) -> bool:
+    """True when each evaluated member's query history is exactly their fit row."""
+    rows = m.eval_fit_rows
+    a = m.fit[rows]
+    return bool(a.nnz == m.query.nnz and (a != m.query).nnz == 0)
+
+
+def _grid(**axes: list[Any]) -> list[dict[str, Any]]:
+    keys = list(axes)
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*axes.values())]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A row of the evaluation table: how to build it, its defaults, its tuning grid."""
+
+    name: str
+    kind: str  #: "ours" or "peer"
+    build: Callable[..., Ranker]
+    default: dict[str, Any]
+    grid: list[dict[str, Any]]
+
+
+def _ours(name: str) -> Callable[..., Ranker]:
+    def build(seed: int = 0, **params: Any) -> Ranker:
+        cls = MODELS[name]
+        if name == "ials":
+            params = {"seed": seed, **params}
+        return ModelRanker(cls(**params))
+
+    return build
+
+
+_ALS_GRID = _grid(
+    factors=[64, 128, 256],
+    regularization=[0.01, 0.1, 1.0],
+    alpha=[1.0, 2.0, 5.0],
+    iterations=[15],
+)
+
+#: Every candidate by name. "tuned" variants are tuned on a validation split of the fit rows.
+CANDIDATES: dict[str, Candidate] = {
+    c.name: c
+    for c in (
+        Candidate("popular", "ours", _ours("popular"), {}, [{}]),
+        Candidate(
+            "itemknn",
+            "ours",
+            _ours("itemknn"),
+            {"k": 100, "shrinkage": 10.0},
+            _grid(k=[25, 50, 100, 200, 400], shrinkage=[0.0, 10.0, 50.0]),
+        ),
+        Candidate(
+            "rp3beta",
+            "ours",
+            _ours("rp3beta"),
+            {"alpha": 1.0, "beta": 0.3, "k": 200},
+            _grid(alpha=[0.6, 0.8, 1.0], beta=[0.2, 0.3, 0.4], k=[100, 200, 400]),
+        ),
+        Candidate(
+            "ease",
+            "ours",
+            _ours("ease"),
+            {"l2": 500.0},
+            _grid(l2=[50.0, 100.0, 200.0, 400.0, 800.0, 1600.0]),
+        ),
+        Candidate("ials", "ours", _ours("ials"), {}, _ALS_GRID),
+        Candidate("implicit-als", "peer", ImplicitALSPeer, {}, _ALS_GRID),
+        Candidate(
+            "implicit-bpr",
+            "peer",
+            ImplicitBPRPeer,
+            {},
+            _grid(
+                factors=[64, 128, 256],
+                learning_rate=[0.01, 0.05, 0.1],
+                regularization=[0.001, 0.01],
+                iterations=[100, 300],
+            ),
+        ),
+    )
+}
+
+
+def candidate_names() -> list[str]:
+    """Candidate names in table order."""
+    return list(CANDIDATES)
