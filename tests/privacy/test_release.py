@@ -1,0 +1,211 @@
+"""The year-in-binge release: bounded aggregation, planted members, consent, ledger, files."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bingewise.privacy.consent import Purpose, record_consent
+from bingewise.privacy.inputs import parse_period, synthetic_tables
+from bingewise.privacy.ledger import BudgetExceeded, PrivacyLedger
+from bingewise.privacy.release import (
+    FACTS,
+    MemberTables,
+    aggregate,
+    plan_release,
+    publish,
+    run_release,
+    streak_bucket,
+    title_streak_counts,
+    top_titles_counts,
+)
+from bingewise.registry import Registry
+from bingewise.schema import MemberFacts, Members, Plays, SeasonBinges, Streaks
+
+YEAR = parse_period("2017")
+FILM = 900_001  #: a show id no synthetic member watches
+SERIES = 900_002
+
+
+def _planted(
+    first_id: int,
+    n: int,
+    *,
+    show: int,
+    streak_days: int,
+    active_days: int | None = None,
+) -> MemberTables:
+    """``n`` members whose longest streak is ``streak_days`` on ``show`` (and nothing else)."""
+    ids = np.arange(first_id, first_id + n, dtype=np.int64)
+    active = streak_days if active_days is None else active_days
+    return MemberTables(
+        YEAR,
+        titles=pd.DataFrame(
+            {Plays.member_id: ids, Plays.show_id: show, Plays.seconds: 3600 * streak_days}
+        ),
+        races=pd.DataFrame(
+            {
+                SeasonBinges.member_id: pd.Series([], dtype="int64"),
+                SeasonBinges.series_id: pd.Series([], dtype="int64"),
+                SeasonBinges.season: pd.Series([], dtype="int64"),
+                SeasonBinges.hours_after_release: pd.Series([], dtype="float64"),
+            }
+        ),
+        activity=pd.DataFrame(
+            {
+                MemberFacts.member_id: ids,
+                Members.country: "US",
+                MemberFacts.active_days: active,
+                MemberFacts.hours_per_active_day: 2.0,
+                MemberFacts.longest_streak_days: streak_days,
+            }
+        ),
+        streaks=pd.DataFrame(
+            {Streaks.member_id: ids, Streaks.show_id: show, Streaks.days: streak_days}
+        ),
+        show_names={show: f"Planted {show}"},
+    )
+
+
+def test_budget_split_adds_up() -> None:
+    assert sum(f.epsilon_share for f in FACTS) == pytest.approx(1.0)
+    assert sum(f.delta_share for f in FACTS) == pytest.approx(1.0)
+    plan = plan_release(1.0, 1e-7, YEAR.days)
+    charges = plan.charges()
+    assert sum(c.epsilon for c in charges) <= 1.0 + 1e-9
+    assert sum(c.delta for c in charges) <= 1e-7
+    assert {c.fact for c in charges} == {f.name for f in FACTS}
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(1, 30),  # member
+            st.integers(1, 12),  # show
+            st.integers(1, 10_000),  # seconds
+        ),
+        min_size=1,
+        max_size=200,
+    ),
+    k=st.integers(1, 4),
+)
+def test_top_titles_matches_brute_force(rows: list[tuple[int, int, int]], k: int) -> None:
+    frame = pd.DataFrame(rows, columns=[Plays.member_id, Plays.show_id, Plays.seconds])
+    frame = frame.drop_duplicates([Plays.member_id, Plays.show_id])
+    expected: Counter[str] = Counter()
+    for _member, group in frame.groupby(Plays.member_id):
+        ordered = sorted(
+            zip(group[Plays.seconds], group[Plays.show_id], strict=True),
+            key=lambda sv: (-sv[0], sv[1]),
+        )
+        expected.update(str(show) for _, show in ordered[:k])
+    assert top_titles_counts(frame, k) == dict(expected)
+    assert sum(expected.values()) <= k * frame[Plays.member_id].nunique()
+
+
+def test_each_member_counts_once_in_title_streaks() -> None:
+    frame = pd.DataFrame(
+        {
+            Streaks.member_id: [1, 1, 1, 2, 2, 3],
+            Streaks.show_id: [10, 11, 12, 10, 11, 10],
+            Streaks.days: [5, 9, 9, 1, 400, 1],
+        }
+    )
+    # member 1: longest 9 days, tie between shows 11 and 12 → 11; member 2: 400 clamped to 365;
+    # member 3: a one-day run is not a streak.
+    assert title_streak_counts(frame, 365) == {"11:9": 1, "11:365": 1}
+
+
+def test_bad_activity_values_are_clamped_to_the_period() -> None:
+    t = _planted(1, 3, show=FILM, streak_days=10_000, active_days=10_000)
+    counts = aggregate(t)
+    assert counts["countries.viewing_days"] == {"US": 3 * YEAR.days}
+    assert counts["longest_streaks"] == {streak_bucket(YEAR.days): 3}
+
+
+def test_53_members_18_days_in_a_row_come_out_within_error_or_not_at_all() -> None:
+    base = synthetic_tables(3000, seed=3)
+    tables = base.plus(_planted(10_000_000, 53, show=SERIES, streak_days=18))
+    key = f"{SERIES}:18"
+    counts = aggregate(tables)
+    assert counts["title_streaks"][key] == 53
+    for epsilon in (1.0, 8.0):  # at ε=1 the threshold is above 53; at ε=8 it is below
+        plan = plan_release(epsilon, 1e-7, YEAR.days)
+        mech = plan.mechanisms["title_streaks"]
+        outside = shown = 0
+        for _ in range(40):
+            release = run_release(tables, plan, release_id="t", counts=counts)
+            items = {i.key: i for i in release.fact("title_streaks").items}
+            if key in items:
+                shown += 1
+                outside += abs(items[key].value - 53) > mech.accuracy_95
+                assert items[key].label.startswith(f"Planted {SERIES} — 18 days")
+        if epsilon == 1.0:
+            assert mech.threshold is not None and mech.threshold > 53 + 5 * mech.scale
+            assert shown == 0
+        else:
+            assert shown == 40
+            assert outside <= 8  # 95% intervals: ~2 of 40 outside expected
+
+
+def test_one_member_watching_a_film_every_day_never_comes_out() -> None:
+    tables = synthetic_tables(3000, seed=4).plus(
+        _planted(20_000_000, 1, show=FILM, streak_days=YEAR.days)
+    )
+    counts = aggregate(tables)
+    for epsilon in (1.0, 2.0):
+        plan = plan_release(epsilon, 1e-7, YEAR.days)
+        for _ in range(40):
+            release = run_release(tables, plan, release_id="t", counts=counts)
+            assert not any(
+                i.key.startswith(f"{FILM}:") for i in release.fact("title_streaks").items
+            )
+            assert all(i.key != str(FILM) for i in release.fact("top_titles").items)
+            assert streak_bucket(YEAR.days) not in {
+                i.key for i in release.fact("longest_streaks").items
+            }
+
+
+def test_publish_excludes_withdrawn_members_and_charges_the_ledger(
+    registry: Registry, tmp_path: Path
+) -> None:
+    base = synthetic_tables(2000, seed=5)
+    planted = _planted(30_000_000, 300, show=FILM, streak_days=3)
+    tables = base.plus(planted)
+    for member in planted.members():
+        record_consent(registry, member, Purpose.STATISTICS, False, source="test")
+    done = publish(registry, YEAR, 1.0, 1e-7, tables=tables, out_dir=tmp_path)
+    assert all(i.key != str(FILM) for i in done.release.fact("top_titles").items)
+
+    assert done.json_path and done.png_path and done.html_path
+    doc = json.loads(done.json_path.read_text())
+    assert doc["privacy"]["epsilon"] == 1.0 and doc["privacy"]["unit"] == "member"
+    assert {f["name"] for f in doc["facts"]} >= {"top_titles", "countries", "hours_per_day"}
+    assert done.png_path.read_bytes()[:4] == b"\x89PNG"
+    html = done.html_path.read_text()
+    assert "Year in binge 2017" in html and "\\u03b5 = 1" in html  # ε, JSON-escaped in the page
+    assert "<script src=" not in html  # Vega inlined: the page works offline
+    assert str(30_000_000) not in done.json_path.read_text()  # no member ids in public JSON
+
+    ledger = PrivacyLedger(registry)
+    entries = ledger.entries("2017")
+    assert len(entries) == len(FACTS)
+    assert {e.release_id for e in entries} == {done.release.release_id}
+
+    # Members who consent again are counted again (300 ≫ threshold of about 180).
+    for member in planted.members():
+        record_consent(registry, member, Purpose.STATISTICS, True, source="test")
+    again = publish(registry, YEAR, 1.0, 1e-7, tables=tables, write=False)
+    assert any(i.key == str(FILM) for i in again.release.fact("top_titles").items)
+
+    # The default budget (ε = 2) is now spent: a third release is refused and records nothing.
+    with pytest.raises(BudgetExceeded):
+        publish(registry, YEAR, 0.5, 1e-7, tables=tables, write=False)
+    assert len(ledger.entries("2017")) == 2 * len(FACTS)
