@@ -136,7 +136,10 @@ class World:
         bookmark: int | None = None,
         country: str = "MX",
         supplemental: str | None = None,
+        null_bookmark: bool = False,
     ) -> None:
+        """One segment; its bookmark is ``bookmark``, else ``seconds`` (NULL if null_bookmark)."""
+        mark = None if null_bookmark else (seconds if bookmark is None else bookmark)
         self.events.append(
             {
                 Events.event_key: len(self.events) + 1,
@@ -144,7 +147,7 @@ class World:
                 Events.title_id: title_id,
                 Events.start_utc: start,
                 Events.seconds: seconds,
-                Events.bookmark_seconds: seconds if bookmark is None else bookmark,
+                Events.bookmark_seconds: mark,
                 Events.country: country,
                 Events.supplemental: supplemental,
                 Events.source: "test",
@@ -193,7 +196,7 @@ PEPPA_EPS = [(3001, 1, 1), (3002, 1, 2)]
 
 
 def platform(seed: int = 11) -> World:
-    """Films and series in three genres and four maturity levels; 40 members in MX and US.
+    """34 films and 3 series in several genres and four maturity levels; 40 members, MX and US.
 
     The focal member finished Roma and every Peppa episode, stopped half-way through Coco,
     finished Dark S1E1-S1E2 and S2E1 (S1E3 unseen), and last played half of Narcos S1E1.
@@ -209,6 +212,14 @@ def platform(seed: int = 11) -> World:
     w.film(UP_, "Up", genres="Animation|Family", maturity="PG")
     w.film(JAWS, "Jaws", genres="Horror", maturity="PG")
     w.film(ROCKY, "Rocky", genres="Drama", maturity=None)
+    fillers = list(range(20, 44))
+    for k, title_id in enumerate(fillers):
+        w.film(
+            title_id,
+            f"Film {title_id}",
+            genres=("Drama", "Comedy", "Animation|Family", "Horror", "Crime|Drama")[k % 5],
+            maturity=("PG", "R", "TV-14", "G", "TV-MA", "TV-Y7")[k % 6],
+        )
     w.series(DARK, "Dark", DARK_EPS, genres="Drama|Mystery", maturity="TV-MA")
     w.series(NARCOS, "Narcos", NARCOS_EPS, genres="Crime|Drama", maturity="TV-MA")
     w.series(PEPPA, "Peppa Pig", PEPPA_EPS, genres="Animation|Family", maturity="TV-Y")
@@ -216,13 +227,13 @@ def platform(seed: int = 11) -> World:
     w.member(NEWCOMER, "MX")
     rng = np.random.default_rng(seed)
     titles = [ROMA, COCO, AMELIE, HEAT, ALIEN, BAMBI, SHREK, UP_, JAWS, ROCKY]
-    titles += [e[0] for e in DARK_EPS + NARCOS_EPS + PEPPA_EPS]
-    popularity = np.linspace(3.0, 0.5, len(titles))
+    titles += [e[0] for e in DARK_EPS + NARCOS_EPS + PEPPA_EPS] + fillers
+    popularity = np.linspace(3.0, 0.3, len(titles))
     popularity /= popularity.sum()
     for m in range(3, 43):
         country = "MX" if m < 30 else "US"
         w.member(m, country)
-        for _ in range(int(rng.integers(2, 9))):
+        for _ in range(int(rng.integers(3, 12))):
             t = int(rng.choice(titles, p=popularity))
             hours_ago = float(rng.uniform(0.5, 24 * 9))
             seconds = int(rng.integers(600, 6000))

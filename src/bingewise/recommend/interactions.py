@@ -54,6 +54,7 @@ __all__ = [
     "build_interactions",
     "confidence",
     "default_as_of",
+    "interactions_from_plays",
     "item_table",
     "maturity_level",
     "member_title_plays",
@@ -289,6 +290,21 @@ def build_interactions(
     params = params or ConfidenceParams()
     as_of = as_of or default_as_of(warehouse)
     frame = member_title_plays(warehouse, member_ids, as_of=as_of, finished_share=params.finished())
+    return interactions_from_plays(
+        frame, as_of=as_of, member_ids=member_ids, item_ids=item_ids, params=params
+    )
+
+
+def interactions_from_plays(
+    frame: pd.DataFrame,
+    *,
+    as_of: dt.datetime,
+    member_ids: Sequence[int] | None = None,
+    item_ids: np.ndarray | None = None,
+    params: ConfidenceParams | None = None,
+) -> ViewingInteractions:
+    """:func:`build_interactions` from plays already read by :func:`member_title_plays`."""
+    params = params or ConfidenceParams()
     per_title = frame.groupby([Plays.member_id, Plays.title_id], sort=False).agg(
         **{
             Recs.item_id: (Recs.item_id, "first"),

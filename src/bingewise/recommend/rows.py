@@ -48,8 +48,8 @@ from bingewise.geo import COUNTRIES
 from bingewise.recommend.interactions import (
     ADULT_LEVEL,
     ConfidenceParams,
-    build_interactions,
     default_as_of,
+    interactions_from_plays,
     item_table,
     maturity_level,
     member_title_plays,
@@ -167,30 +167,23 @@ def country_ranking(
         .order_by([ibis.desc(Recs.viewers), ibis.asc(Recs.item_id)])
     )
     frame = ranked.to_pandas()
-    return [
-        (int(i), int(v))
-        for i, v in zip(frame[Recs.item_id], frame[Recs.viewers], strict=True)
-    ]
+    return [(int(i), int(v)) for i, v in zip(frame[Recs.item_id], frame[Recs.viewers], strict=True)]
 
 
 def member_country(warehouse: Warehouse, member_id: int) -> str | None:
     """The member's country: the members table, else their most frequent viewing country."""
     members = warehouse.table(Members.table)
     found = (
-        members.filter(members[Members.member_id] == member_id)
-        .select(Members.country)
-        .to_pandas()
+        members.filter(members[Members.member_id] == member_id).select(Members.country).to_pandas()
     )
     known = found[Members.country].dropna()
     if len(known):
         return str(known.iloc[0])
     events = warehouse.table(Events.table)
+    mine = events.filter((events[Events.member_id] == member_id) & events[Events.country].notnull())
     counts = (
-        events.filter(
-            (events[Events.member_id] == member_id) & events[Events.country].notnull()
-        )
-        .group_by(Events.country)
-        .aggregate(n=events.count())
+        mine.group_by(Events.country)
+        .aggregate(n=mine.count())
         .order_by([ibis.desc("n"), ibis.asc(Events.country)])
         .limit(1)
         .to_pandas()
@@ -331,8 +324,12 @@ def _home_rows(
     scores: np.ndarray | None = None
     if model is not None:
         _because_rows(page, model, history, seen, opts)
-        user = build_interactions(
-            wh, as_of=as_of, member_ids=[member_id], item_ids=model.item_ids, params=opts.params
+        user = interactions_from_plays(
+            history,
+            as_of=as_of,
+            member_ids=[member_id],
+            item_ids=model.item_ids,
+            params=opts.params,
         ).interactions.matrix
         top10 = opts.top_windows[:1]
         _top10_rows(page, wh, country, as_of, top10, opts)
@@ -365,12 +362,8 @@ def _finished_items(history: pd.DataFrame, items: dict[int, _Item]) -> set[int]:
     return blocked
 
 
-def _continue_and_next(
-    page: _Page, wh: Warehouse, history: pd.DataFrame, opts: RowOptions
-) -> None:
-    ordered = history.sort_values(
-        [Plays.start_utc, Plays.title_id], ascending=False, kind="stable"
-    )
+def _continue_and_next(page: _Page, wh: Warehouse, history: pd.DataFrame, opts: RowOptions) -> None:
+    ordered = history.sort_values([Plays.start_utc, Plays.title_id], ascending=False, kind="stable")
     latest = ordered.drop_duplicates(Recs.item_id, keep="first")
     finished_titles = set(int(t) for t in history.loc[history[Recs.finished], Plays.title_id])
     continuing: list[RowItem] = []
@@ -522,9 +515,7 @@ def _top10_rows(
         )
 
 
-def _top_picks(
-    page: _Page, model: TrainedModel, user: Any, opts: RowOptions
-) -> np.ndarray:
+def _top_picks(page: _Page, model: TrainedModel, user: Any, opts: RowOptions) -> np.ndarray:
     """Adds "Top picks for you"; returns the member's model scores (one per model item)."""
     scores = np.asarray(model.model.score(user), dtype=np.float64)[0]
     allowed = np.array(

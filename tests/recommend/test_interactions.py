@@ -1,0 +1,220 @@
+"""Interactions from viewing, checked against a brute-force reading of the documented formula."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from test_rows_world import AS_OF, DAY, HOUR, World
+
+from bingewise.recommend.interactions import (
+    NOMINAL_RUNTIME_SECONDS,
+    ConfidenceParams,
+    build_interactions,
+    confidence,
+    item_table,
+    maturity_level,
+)
+from bingewise.schema import Catalog, Recs
+from bingewise.warehouse import Warehouse
+
+FILMS = {1: 6000, 2: 6000, 3: 5400, 4: None, 5: 7200}  # title_id -> runtime (None: unknown)
+SERIES = {100: [101, 102, 103, 104], 200: [201, 202]}
+EPISODE_RUNTIME = 3000
+
+
+def _catalog(w: World) -> None:
+    for title_id, runtime in FILMS.items():
+        w.film(title_id, f"Film {title_id}", runtime=runtime)
+    for series_id, eps in SERIES.items():
+        w.series(
+            series_id,
+            f"Series {series_id}",
+            [(t, 1, k + 1) for k, t in enumerate(eps)],
+            runtime=EPISODE_RUNTIME,
+        )
+
+
+def _runtime(title_id: int) -> float:
+    if title_id in FILMS:
+        return float(FILMS[title_id] or NOMINAL_RUNTIME_SECONDS)
+    return float(EPISODE_RUNTIME)
+
+
+def _item(title_id: int) -> int:
+    for series_id, eps in SERIES.items():
+        if title_id in eps:
+            return series_id
+    return title_id
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_confidence_matches_brute_force(warehouse: Warehouse, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    w = World()
+    _catalog(w)
+    titles = list(FILMS) + [t for eps in SERIES.values() for t in eps]
+    share = 0.85
+    params = ConfidenceParams(rewatch_weight=0.5, half_life_days=30.0, finished_share=share)
+    # expected[(member, item)] -> (sum C_t, sum R_t, last start), built from the plays we write
+    per_title: dict[tuple[int, int], list[tuple[float, bool, dt.datetime]]] = defaultdict(list)
+    for member in range(1, 7):
+        w.member(member, "MX")
+        days = rng.choice(np.arange(1, 80), size=int(rng.integers(0, 9)), replace=False)
+        for day in days:
+            title = int(rng.choice(titles))
+            start = AS_OF - int(day) * DAY + int(rng.integers(0, 12)) * HOUR
+            runtime = _runtime(title)
+            split = bool(rng.random() < 0.4)
+            with_bookmark = bool(rng.random() < 0.5)
+            first = int(rng.integers(60, 4000))
+            second = int(rng.integers(60, 4000)) if split else 0
+            bm1 = int(rng.integers(0, 7000)) if with_bookmark else None
+            bm2 = int(rng.integers(0, 7000)) if with_bookmark and split else None
+            w.watch(member, title, start, first, bookmark=bm1, null_bookmark=bm1 is None)
+            if split:  # resumed five minutes after the first segment ended: the same play
+                resume = start + dt.timedelta(seconds=first + 300)
+                w.watch(member, title, resume, second, bookmark=bm2, null_bookmark=bm2 is None)
+            marks = [b for b in (bm1, bm2) if b is not None]
+            progress = max(marks) if marks else first + second
+            per_title[(member, title)].append(
+                (min(progress / runtime, 1.0), progress >= share * runtime, start)
+            )
+        # noise that must not count: a trailer, and a play after as_of
+        w.watch(member, 1, AS_OF - 2 * HOUR, 120, supplemental="TRAILER")
+        w.watch(member, 2, AS_OF + HOUR, 6000)
+    w.write(warehouse)
+
+    items: dict[tuple[int, int], list[float]] = {}
+    last: dict[tuple[int, int], dt.datetime] = {}
+    for (member, title), plays in per_title.items():
+        key = (member, _item(title))
+        c_t = max(p[0] for p in plays)
+        r_t = max(0, sum(p[1] for p in plays) - 1)
+        acc = items.setdefault(key, [0.0, 0.0])
+        acc[0] += c_t
+        acc[1] += r_t
+        latest = max(p[2] for p in plays)
+        last[key] = max(last.get(key, latest), latest)
+    expected = {
+        key: math.log2(1 + e + 0.5 * r)
+        * 0.5 ** (((AS_OF - last[key]).total_seconds() / 86400) / 30.0)
+        for key, (e, r) in items.items()
+    }
+
+    got = build_interactions(warehouse, as_of=AS_OF, params=params)
+    inter = got.interactions
+    assert list(inter.member_ids) == sorted({m for m, _ in expected})
+    assert list(inter.title_ids) == sorted({i for _, i in expected})
+    assert set(inter.title_ids) <= set(FILMS) | set(SERIES)  # episodes rolled up
+    dense = inter.matrix.toarray()
+    for r, member in enumerate(inter.member_ids):
+        for c, item in enumerate(inter.title_ids):
+            want = expected.get((int(member), int(item)), 0.0)
+            assert dense[r, c] == pytest.approx(want, rel=1e-5, abs=1e-6)
+    for c, item in enumerate(inter.title_ids):
+        assert bool(got.is_series[c]) == (int(item) in SERIES)
+
+
+def test_hand_computed_confidences(warehouse: Warehouse) -> None:
+    """A finished film today weighs 1; rewatches and episodes add up; 90 days halves."""
+    w = World()
+    _catalog(w)
+    w.member(1)
+    w.watch(1, 1, AS_OF - HOUR, 6000)  # finished today: log2(2) = 1
+    for k in range(3):  # finished three times: log2(1 + 1 + 0.5 * 2) = log2(3)
+        w.watch(1, 2, AS_OF - (k + 1) * HOUR - 2 * HOUR * k, 6000)
+    for t in (101, 102, 103):  # three episodes finished 90 days ago: log2(4) / 2 = 1
+        w.watch(1, t, AS_OF - 90 * DAY - (104 - t) * 4 * HOUR, 3000)
+    w.watch(1, 3, AS_OF - HOUR, 2700, bookmark=2700)  # half of a 5400 s film: log2(1.5)
+    w.write(warehouse)
+    got = build_interactions(warehouse, as_of=AS_OF, params=ConfidenceParams(finished_share=0.85))
+    inter = got.interactions
+    row = dict(zip(inter.title_ids.tolist(), inter.matrix.toarray()[0].tolist(), strict=True))
+    age_series = (AS_OF - (AS_OF - 90 * DAY - 4 * HOUR)).total_seconds() / 86400
+    hour_old = 0.5 ** (1 / 24 / 90)  # the decay of a play that started an hour ago
+    assert row[1] == pytest.approx(1.0 * hour_old, rel=1e-6)
+    assert row[2] == pytest.approx(math.log2(3) * hour_old, rel=1e-6)
+    assert row[100] == pytest.approx(2.0 * 0.5 ** (age_series / 90.0), rel=1e-6)
+    assert row[3] == pytest.approx(math.log2(1.5) * hour_old, rel=1e-6)
+    assert 101 not in row and 102 not in row
+
+
+def test_fixed_rows_and_columns(warehouse: Warehouse) -> None:
+    w = World()
+    _catalog(w)
+    w.watch(1, 1, AS_OF - HOUR, 6000)
+    w.watch(1, 201, AS_OF - HOUR, 3000)
+    w.write(warehouse)
+    got = build_interactions(
+        warehouse, as_of=AS_OF, member_ids=[9, 1], item_ids=np.array([200, 5, 1])
+    )
+    inter = got.interactions
+    assert list(inter.member_ids) == [9, 1]
+    assert list(inter.title_ids) == [200, 5, 1]
+    dense = inter.matrix.toarray()
+    assert dense[0].sum() == 0.0  # member 9 never watched
+    assert dense[1, 0] == pytest.approx(0.5 ** (1 / 24 / 90), rel=1e-5)
+    assert dense[1, 1] == 0.0
+    assert dense[1, 2] == pytest.approx(0.5 ** (1 / 24 / 90), rel=1e-5)
+    assert list(got.is_series) == [True, False, False]
+
+
+def test_empty_warehouse_gives_empty_matrix(warehouse: Warehouse) -> None:
+    got = build_interactions(warehouse, as_of=AS_OF)
+    assert got.interactions.matrix.shape == (0, 0)
+
+
+def test_item_table_rolls_episodes_up(warehouse: Warehouse) -> None:
+    w = World()
+    w.film(1, "Roma", genres="Drama", maturity="R")
+    w.series(50, "Dark", [(51, 1, 1)], genres="Mystery|Drama", maturity="TV-14")
+    w.series(50, "Dark", [(52, 1, 2)], genres="Drama", maturity="TV-MA")
+    w.write(warehouse)
+    items = item_table(warehouse)
+    assert sorted(items.index) == [1, 50]
+    assert items.at[50, Recs.name] == "Dark"
+    assert items.at[50, Recs.n_episodes] == 2
+    assert items.at[50, Recs.maturity_level] == 3  # the most mature episode
+    assert items.at[50, Catalog.genres] == ("Drama", "Mystery")  # most frequent first
+    assert not items.at[1, Recs.is_series]
+    assert items.at[1, Catalog.genres] == ("Drama",)
+
+
+def test_maturity_levels() -> None:
+    assert [maturity_level(r) for r in ("TV-Y", "G", "TV-PG", "PG-13", "TV-MA")] == [
+        0,
+        0,
+        1,
+        2,
+        3,
+    ]
+    assert maturity_level(" tv-14 ") == 2
+    assert maturity_level(None) == 3
+    assert maturity_level("Not Rated") == 3
+    assert maturity_level(1) == 1
+    assert maturity_level(9) == 3
+
+
+@given(
+    e=st.floats(0, 50),
+    de=st.floats(0.01, 10),
+    r=st.integers(0, 5),
+    age=st.floats(0, 1000),
+    dage=st.floats(0.1, 100),
+)
+def test_confidence_is_monotone(e: float, de: float, r: int, age: float, dage: float) -> None:
+    p = ConfidenceParams()
+
+    def f(e_: float, r_: int, a_: float) -> float:
+        return float(confidence(np.array([e_]), np.array([r_]), np.array([a_]), p)[0])
+
+    assert f(e + de, r, age) > f(e, r, age) or f(e, r, age) == 0.0
+    assert f(e, r + 1, age) > f(e, r, age) or f(e, r, age) == 0.0
+    assert f(e, r, age + dage) <= f(e, r, age)
+    assert f(e, r, -5.0) == f(e, r, 0.0)  # a future play does not weigh more

@@ -1,0 +1,393 @@
+"""Home rows: every rule of the page and every reason, checked against brute force."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from test_rows_world import (
+    AS_OF,
+    COCO,
+    DARK,
+    DAY,
+    FOCAL,
+    HEAT,
+    MODELS,
+    NARCOS,
+    NEWCOMER,
+    PEPPA,
+    ROMA,
+    World,
+    platform,
+)
+
+from bingewise.recommend.interactions import build_interactions, maturity_level
+from bingewise.recommend.rows import Row, RowKind, RowOptions, home_rows
+from bingewise.recommend.train import TrainedModel, train
+from bingewise.schema import Catalog, Events
+from bingewise.warehouse import Warehouse
+
+OPTS = RowOptions(row_length=3, because_rows=2, genre_rows=2)
+#: What the focal member's history implies (see ``platform``): finished, and watched at all.
+FINISHED = {ROMA, PEPPA}
+SEEN = {ROMA, PEPPA, DARK, COCO, NARCOS}
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return platform()
+
+
+@pytest.fixture(scope="module")
+def store(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    folder = tmp_path_factory.mktemp("rows")
+    wh = world.write(Warehouse.open(folder / "warehouse.duckdb"))
+    yield wh
+    wh.close()
+
+
+@pytest.fixture(scope="module")
+def trained(store: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
+    folder = tmp_path_factory.mktemp("models")
+    return train(store, "tinycos", as_of=AS_OF, models_dir=folder, models=MODELS)
+
+
+def page(store: Warehouse, trained: TrainedModel | None, member: int, **kw: Any) -> list[Row]:
+    return home_rows(member, warehouse=store, trained=trained, as_of=AS_OF, options=OPTS, **kw)
+
+
+def _item_of(world: World) -> dict[int, int]:
+    """title_id -> item id (series for episodes)."""
+    return {
+        c[Catalog.title_id]: c.get(Catalog.series_id) or c[Catalog.title_id] for c in world.catalog
+    }
+
+
+def _levels(world: World) -> dict[int, int]:
+    """item id -> maturity level (a series takes its most mature episode)."""
+    item_of = _item_of(world)
+    levels: dict[int, int] = {}
+    for c in world.catalog:
+        item = item_of[c[Catalog.title_id]]
+        levels[item] = max(levels.get(item, 0), maturity_level(c[Catalog.maturity]))
+    return levels
+
+
+def _genres(world: World) -> dict[int, set[str]]:
+    item_of = _item_of(world)
+    genres: dict[int, set[str]] = defaultdict(set)
+    for c in world.catalog:
+        genres[item_of[c[Catalog.title_id]]].update(c[Catalog.genres].split("|"))
+    return genres
+
+
+def _ranking(world: World, country: str, hours: float) -> list[int]:
+    """Brute force: items by distinct viewers in the country and window, ties by item id."""
+    item_of = _item_of(world)
+    start = AS_OF - dt.timedelta(hours=hours)
+    viewers: dict[int, set[int]] = defaultdict(set)
+    for e in world.events:
+        if e[Events.supplemental] or e[Events.country] != country:
+            continue
+        if start <= e[Events.start_utc] < AS_OF:
+            viewers[item_of[e[Events.title_id]]].add(e[Events.member_id])
+    return sorted(viewers, key=lambda i: (-len(viewers[i]), i))
+
+
+def _items_before(rows: list[Row], index: int) -> set[int]:
+    return {it.item_id for row in rows[:index] for it in row.items}
+
+
+def test_page_has_every_row_and_no_title_twice(store: Warehouse, trained: TrainedModel) -> None:
+    rows = page(store, trained, FOCAL)
+    kinds = [r.kind for r in rows]
+    assert kinds[:3] == [
+        RowKind.CONTINUE_WATCHING,
+        RowKind.NEXT_EPISODE,
+        RowKind.BECAUSE_YOU_WATCHED,
+    ]
+    assert {RowKind.TOP10_COUNTRY, RowKind.TOP_PICKS, RowKind.GENRE} <= set(kinds)
+    ids = [it.item_id for r in rows for it in r.items]
+    assert len(ids) == len(set(ids))
+    for r in rows:
+        assert 0 < len(r.items) <= OPTS.row_length
+        for it in r.items:
+            assert it.reason["kind"] == r.kind
+    json.dumps([r.to_dict() for r in rows])  # machine readable as it stands
+
+
+def test_finished_titles_are_not_shown(store: Warehouse, trained: TrainedModel) -> None:
+    mine = {it.item_id for r in page(store, trained, FOCAL) for it in r.items}
+    assert not mine & FINISHED
+    # control: the same titles are popular enough to be shown to someone who has not seen them
+    newcomer = {it.item_id for r in page(store, trained, NEWCOMER) for it in r.items}
+    assert newcomer >= FINISHED
+
+
+def test_continue_watching(store: Warehouse, trained: TrainedModel) -> None:
+    row = page(store, trained, FOCAL)[0]
+    assert row.title == "Continue watching"
+    got = [(it.title_id, it.series_id, it.reason) for it in row.items]
+    assert got == [
+        (
+            2001,
+            NARCOS,
+            {
+                "kind": "continue_watching",
+                "play_start_utc": (AS_OF - 2 * DAY).isoformat(),
+                "position_seconds": 1300,
+                "completion": round(1300 / 3000, 4),
+            },
+        ),
+        (
+            COCO,
+            None,
+            {
+                "kind": "continue_watching",
+                "play_start_utc": (AS_OF - 3 * DAY).isoformat(),
+                "position_seconds": 2500,
+                "completion": round(2500 / 6000, 4),
+            },
+        ),
+    ]
+    assert row.items[0].name == "Narcos: Season 1: Episode 1"
+
+
+def test_next_episode_follows_the_last_finished(store: Warehouse, trained: TrainedModel) -> None:
+    row = page(store, trained, FOCAL)[1]
+    assert row.kind == RowKind.NEXT_EPISODE
+    [item] = row.items
+    assert (item.title_id, item.series_id) == (1003, DARK)
+    assert item.reason == {
+        "kind": "next_episode",
+        "series_id": DARK,
+        "season": 1,
+        "episode": 3,
+        "after_title_id": 1002,
+    }
+
+
+def test_next_episode_skips_finished_and_ends_with_the_series(warehouse: Warehouse) -> None:
+    w = World()
+    w.series(DARK, "Dark", [(1001, 1, 1), (1002, 1, 2), (1003, 1, 3), (1004, 2, 1)])
+    w.member(7)
+    w.member(8)
+    w.watch(7, 1003, AS_OF - 6 * DAY, 3000)  # S1E3 seen first
+    w.watch(7, 1001, AS_OF - 5 * DAY, 3000)
+    w.watch(7, 1002, AS_OF - 4 * DAY, 3000)  # last finished: S1E2, next unfinished: S2E1
+    w.watch(8, 1001, AS_OF - 5 * DAY, 100)
+    w.watch(8, 1004, AS_OF - 4 * DAY, 3000)  # finished the last episode: nothing next
+    w.write(warehouse)
+    rows7 = home_rows(7, warehouse=warehouse, trained=None, as_of=AS_OF, country="MX")
+    nxt = [it for r in rows7 if r.kind == RowKind.NEXT_EPISODE for it in r.items]
+    assert [(it.title_id, it.reason["season"], it.reason["episode"]) for it in nxt] == [
+        (1004, 2, 1)
+    ]
+    rows8 = home_rows(8, warehouse=warehouse, trained=None, as_of=AS_OF, country="MX")
+    assert RowKind.NEXT_EPISODE not in [r.kind for r in rows8]
+    assert RowKind.CONTINUE_WATCHING not in [r.kind for r in rows8]
+
+
+def test_because_you_watched_are_the_sources_nearest_neighbours(
+    world: World, store: Warehouse, trained: TrainedModel
+) -> None:
+    rows = page(store, trained, FOCAL)
+    levels = _levels(world)
+    sim = trained.model.sim  # type: ignore[attr-defined]
+    pos = {int(i): j for j, i in enumerate(trained.item_ids)}
+    because = [(k, r) for k, r in enumerate(rows) if r.kind == RowKind.BECAUSE_YOU_WATCHED]
+    assert because
+    # sources: the member's most recently watched items, Narcos (2 days ago) first
+    first_source = because[0][1].items[0].reason["source_series_id"]
+    assert first_source == NARCOS
+    assert because[0][1].title == "Because you watched Narcos"
+    for k, row in because:
+        reason = row.items[0].reason
+        source = reason["source_series_id"] or reason["source_title_id"]
+        taken = _items_before(rows, k) | SEEN | FINISHED
+        order = np.argsort(-sim[pos[source]], kind="stable")
+        expected = [
+            int(trained.item_ids[j])
+            for j in order
+            if j != pos[source] and int(trained.item_ids[j]) not in taken
+        ][: OPTS.row_length]
+        assert [it.item_id for it in row.items] == expected
+        for it in row.items:
+            assert it.reason["similarity"] == pytest.approx(sim[pos[source], pos[it.item_id]])
+            assert it.reason["source_name"] == row.title.removeprefix("Because you watched ")
+            assert levels[it.item_id] <= 3
+
+
+@pytest.mark.parametrize("member", [FOCAL, NEWCOMER])
+def test_top10_is_the_true_count_order(
+    world: World, store: Warehouse, trained: TrainedModel, member: int
+) -> None:
+    rows = page(store, trained, member)
+    hidden = FINISHED | SEEN if member == FOCAL else set()
+    tops = [(k, r) for k, r in enumerate(rows) if r.kind == RowKind.TOP10_COUNTRY]
+    assert [r.items[0].reason["window"] for _, r in tops] == ["24h", "7d"]
+    for k, row in tops:
+        window = row.items[0].reason["window"]
+        ranking = _ranking(world, "MX", 24.0 if window == "24h" else 168.0)[:10]
+        ranks = {item: r for r, item in enumerate(ranking, start=1)}
+        taken = _items_before(rows, k) | (hidden & FINISHED)
+        expected = [i for i in ranking if i not in taken][: OPTS.row_length]
+        assert [it.item_id for it in row.items] == expected
+        for it in row.items:
+            assert it.reason == {
+                "kind": "top10_country",
+                "country": "MX",
+                "window": window,
+                "rank": ranks[it.item_id],
+            }
+    assert _ranking(world, "MX", 24.0) != _ranking(world, "MX", 168.0)  # the windows differ
+
+
+def test_top_picks_are_the_models_best_unseen(
+    store: Warehouse, trained: TrainedModel
+) -> None:
+    rows = page(store, trained, FOCAL)
+    k, row = next((k, r) for k, r in enumerate(rows) if r.kind == RowKind.TOP_PICKS)
+    user = build_interactions(
+        store, as_of=AS_OF, member_ids=[FOCAL], item_ids=trained.item_ids
+    ).interactions.matrix.toarray()[0]
+    scores = user @ trained.model.sim  # type: ignore[attr-defined]
+    taken = _items_before(rows, k) | SEEN
+    candidates = [
+        (float(scores[j]), int(i)) for j, i in enumerate(trained.item_ids) if int(i) not in taken
+    ]
+    best = sorted(candidates, key=lambda c: -c[0])[: OPTS.row_length]
+    assert [it.reason["score"] for it in row.items] == pytest.approx([s for s, _ in best])
+    assert {it.item_id for it in row.items} == {i for _, i in best}
+    assert all(it.reason["model"] == "tinycos" for it in row.items)
+
+
+def test_genre_rows_follow_the_members_tastes(
+    world: World, store: Warehouse, trained: TrainedModel
+) -> None:
+    rows = page(store, trained, FOCAL)
+    genres_of = _genres(world)
+    user = build_interactions(
+        store, as_of=AS_OF, member_ids=[FOCAL], item_ids=trained.item_ids
+    ).interactions.matrix.toarray()[0]
+    weight: dict[str, float] = defaultdict(float)
+    for j, w in enumerate(user):
+        for g in genres_of[int(trained.item_ids[j])]:
+            weight[g] += float(w) if w else 0.0
+    favourites = sorted((g for g in weight if weight[g] > 0), key=lambda g: (-weight[g], g))
+    genre_rows = [r for r in rows if r.kind == RowKind.GENRE]
+    assert genre_rows
+    shown = [r.items[0].reason["genre"] for r in genre_rows]
+    assert shown == [g for g in favourites if g in shown]  # in order of the member's weights
+    assert shown[0] == favourites[0] or favourites[0] not in shown
+    scores = user @ trained.model.sim  # type: ignore[attr-defined]
+    pos = {int(i): j for j, i in enumerate(trained.item_ids)}
+    for row in genre_rows:
+        got = [it.reason["score"] for it in row.items]
+        assert got == sorted(got, reverse=True)
+        for it in row.items:
+            assert it.reason["genre"] in genres_of[it.item_id]
+            assert it.reason["score"] == pytest.approx(scores[pos[it.item_id]])
+            assert it.item_id not in SEEN
+
+
+@pytest.mark.parametrize("member", [FOCAL, NEWCOMER])
+def test_maturity_limit_is_respected(
+    world: World, store: Warehouse, trained: TrainedModel, member: int
+) -> None:
+    levels = _levels(world)
+    free = page(store, trained, member)
+    assert any(levels[it.item_id] > 1 for r in free for it in r.items)  # control
+    kids = page(store, trained, member, max_maturity="TV-PG")
+    assert kids
+    for r in kids:
+        for it in r.items:
+            assert levels[it.item_id] <= 1, (r.title, it.name)
+        if r.kind == RowKind.BECAUSE_YOU_WATCHED:
+            src = r.items[0].reason
+            assert levels[src["source_series_id"] or src["source_title_id"]] <= 1
+    unrated = page(store, trained, member, max_maturity=2)
+    assert all(levels[it.item_id] <= 2 for r in unrated for it in r.items)
+
+
+def test_new_member_gets_country_popular_titles_only(
+    world: World, store: Warehouse, trained: TrainedModel
+) -> None:
+    rows = page(store, trained, NEWCOMER)
+    assert {r.kind for r in rows} == {RowKind.TOP10_COUNTRY, RowKind.GENRE}
+    month = _ranking(world, "MX", 28 * 24.0)
+    genres_of = _genres(world)
+    for k, row in enumerate(rows):
+        if row.kind != RowKind.GENRE:
+            continue
+        genre = row.items[0].reason["genre"]
+        in_genre = [i for i in month if genre in genres_of[i]]
+        taken = _items_before(rows, k)
+        assert [it.item_id for it in row.items] == [i for i in in_genre if i not in taken][
+            : OPTS.row_length
+        ]
+        for it in row.items:
+            assert it.reason == {
+                "kind": "genre",
+                "genre": genre,
+                "basis": "popular_in_country",
+                "country": "MX",
+                "window": "28d",
+                "rank": in_genre.index(it.item_id) + 1,
+            }
+
+
+def test_without_consent_the_page_ignores_history(
+    store: Warehouse, trained: TrainedModel
+) -> None:
+    personal = page(store, trained, FOCAL)
+    anonymous = page(store, trained, FOCAL, personalized=False)
+    assert [r.to_dict() for r in anonymous] == [r.to_dict() for r in page(store, None, NEWCOMER)]
+    assert {r.kind for r in anonymous} == {RowKind.TOP10_COUNTRY, RowKind.GENRE}
+    assert [r.to_dict() for r in anonymous] != [r.to_dict() for r in personal]
+
+
+def test_without_a_model_the_history_rows_remain(store: Warehouse, home: Path) -> None:
+    rows = page(store, None, FOCAL)  # the store in $BINGEWISE_HOME is empty
+    kinds = [r.kind for r in rows]
+    assert kinds[:2] == [RowKind.CONTINUE_WATCHING, RowKind.NEXT_EPISODE]
+    assert RowKind.BECAUSE_YOU_WATCHED not in kinds and RowKind.TOP_PICKS not in kinds
+    ids = [it.item_id for r in rows for it in r.items]
+    assert len(ids) == len(set(ids)) and not set(ids) & FINISHED
+    assert all(
+        it.reason["basis"] == "popular_in_country"
+        for r in rows
+        if r.kind == RowKind.GENRE
+        for it in r.items
+    )
+
+
+def test_country_comes_from_the_member_or_is_asked_for(
+    world: World, store: Warehouse, trained: TrainedModel
+) -> None:
+    with pytest.raises(LookupError, match="country"):
+        page(store, trained, 999)
+    rows = page(store, trained, 999, country="US")
+    tops = [r for r in rows if r.kind == RowKind.TOP10_COUNTRY]
+    assert tops and tops[0].title == "Top 10 in United States today"
+    assert [it.item_id for it in tops[0].items] == _ranking(world, "US", 24.0)[: OPTS.row_length]
+
+
+def test_future_plays_are_not_history(store: Warehouse, trained: TrainedModel) -> None:
+    # the focal member plays Heat an hour after as_of: not finished, not seen, not continued
+    rows = page(store, trained, FOCAL)
+    assert HEAT not in {it.item_id for r in rows[:2] for it in r.items}
+    later = home_rows(
+        FOCAL,
+        warehouse=store,
+        trained=trained,
+        as_of=AS_OF + 3 * DAY,
+        options=OPTS,
+    )
+    assert HEAT not in {it.item_id for r in later for it in r.items}  # finished by then

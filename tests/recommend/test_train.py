@@ -1,0 +1,78 @@
+"""The model store: train on the warehouse, save as .npz (no pickle), load back intact."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_rows_world import AS_OF, DAY, MODELS, TinyCosine, platform
+
+from bingewise.recommend.interactions import build_interactions, item_table
+from bingewise.recommend.train import CURRENT_FILE, load_trained, train
+from bingewise.schema import Recs
+from bingewise.warehouse import Warehouse
+
+
+@pytest.fixture
+def world(warehouse: Warehouse) -> Warehouse:
+    return platform().write(warehouse)
+
+
+def test_train_fits_on_viewing_interactions(world: Warehouse, tmp_path: Path) -> None:
+    trained = train(world, "tinycos", as_of=AS_OF, models_dir=tmp_path, models=MODELS)
+    data = build_interactions(world, as_of=AS_OF)
+    oracle = TinyCosine().fit(data.interactions.matrix)
+    assert isinstance(trained.model, TinyCosine)
+    np.testing.assert_allclose(trained.model.sim, oracle.sim)
+    assert np.array_equal(trained.member_ids, data.interactions.member_ids)
+    assert np.array_equal(trained.item_ids, data.item_ids)
+    names = item_table(world)[Recs.name]
+    assert [str(n) for n in trained.names] == [names[int(i)] for i in trained.item_ids]
+    assert "Dark" in set(trained.names)  # series are items, named by the series title
+    assert trained.as_of == AS_OF
+
+
+def test_round_trip_without_pickle(world: Warehouse, tmp_path: Path) -> None:
+    trained = train(world, "tinycos", as_of=AS_OF, models_dir=tmp_path, models=MODELS)
+    loaded = load_trained(models_dir=tmp_path, models=MODELS)  # current.json picks it
+    assert json.loads((tmp_path / CURRENT_FILE).read_text()) == {"model": "tinycos"}
+    assert isinstance(loaded.model, TinyCosine)
+    np.testing.assert_array_equal(loaded.model.sim, trained.model.sim)
+    for field in ("member_ids", "item_ids", "is_series", "names"):
+        np.testing.assert_array_equal(getattr(loaded, field), getattr(trained, field))
+    assert loaded.as_of == trained.as_of
+    for path in tmp_path.glob("*.npz"):
+        with np.load(path, allow_pickle=False) as data:
+            for key in data.files:
+                assert data[key].dtype != object  # readable without pickle: no code inside
+    assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+
+
+def test_refuses_maps_of_another_run(world: Warehouse, tmp_path: Path) -> None:
+    train(world, "tinycos", as_of=AS_OF, models_dir=tmp_path, models=MODELS)
+    shutil.copy(tmp_path / "tinycos.ids.npz", tmp_path / "old.ids")
+    train(world, "tinycos", as_of=AS_OF - 3 * DAY, models_dir=tmp_path, models=MODELS)
+    shutil.copy(tmp_path / "old.ids", tmp_path / "tinycos.ids.npz")
+    with pytest.raises(ValueError, match="another training run"):
+        load_trained("tinycos", models_dir=tmp_path, models=MODELS)
+
+
+def test_missing_model_says_how_to_train(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="bingewise train"):
+        load_trained(models_dir=tmp_path, models=MODELS)
+    with pytest.raises(FileNotFoundError, match="bingewise train --model tinycos"):
+        load_trained("tinycos", models_dir=tmp_path, models=MODELS)
+
+
+def test_unknown_model_is_named(world: Warehouse, tmp_path: Path) -> None:
+    with pytest.raises(LookupError, match="nope"):
+        train(world, "nope", models_dir=tmp_path, models=MODELS)
+
+
+def test_default_store_is_settings_models_dir(world: Warehouse, home: Path) -> None:
+    train(world, "tinycos", as_of=AS_OF, models=MODELS)
+    assert (home / "models" / "tinycos.npz").exists()
+    assert load_trained(models=MODELS).name == "tinycos"
