@@ -9,6 +9,7 @@ from bingewise.config import get_settings
 from bingewise.console import out, say
 from bingewise.registry import Registry
 from bingewise.schema import Catalog, Events, Members
+from bingewise.synth import demo_step as synth_step
 from bingewise.warehouse import Warehouse
 
 
@@ -19,6 +20,7 @@ def run_demo(*, members: int, titles: int, days: int, seed: int) -> None:
     say(f"Bingewise demo in [bold]{settings.home}[/bold]")
     with Warehouse.open() as wh:
         registry = Registry.open()
+        synth_step(wh, registry, members=members, titles=titles, days=days, seed=seed)
         out.print(
             f"warehouse: {wh.count(Events.table):,} events, {wh.count(Catalog.table):,} titles, "
             f"{wh.count(Members.table):,} members; registry: {registry.members.count():,} members"
