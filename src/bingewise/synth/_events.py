@@ -64,9 +64,6 @@ _MIN_GAP = 60  #: seconds between a member's sessions, at least
 _HUGE = np.int64(1) << np.int64(42)  #: group separator for grouped running maxima (seconds)
 _MASK63 = (1 << 63) - 1
 
-# Session kinds.
-_FILM, _SERIES, _EXPLICIT = 0, 1, 2
-
 
 def event_keys(seed: int, block: int, count: int) -> np.ndarray:
     """Unique 63-bit event keys for the ``count`` events of ``block``.
@@ -327,34 +324,40 @@ def block_events(world: World, block: int) -> pa.Table:
     pick_group, pick_work, pick_start, pick_len = _queues(
         rng, world, groups, need, fav, n_fav, signup, series_pools, taken
     )
+    flat_end = np.cumsum(pick_len)
+    r_qpos = np.full(r_m.size, -1, dtype=np.int64)
     if ser.size:
-        flat_end = np.cumsum(pick_len)
         g_base = (flat_end - pick_len)[np.searchsorted(pick_group, group, side="left")]
-    # ---- assemble all sessions: regular, then explicit (new seasons, planted)
+        r_qpos[ser] = g_base + pos
+
+    # ---- assemble all sessions (regular, new seasons, planted) in (member, nominal start) order
     e_m = np.concatenate([r_m, *ex_m]).astype(np.int64)
     e_day = np.concatenate([r_day, *ex_day]).astype(np.int64)
     e_tod = np.concatenate([r_tod, *ex_tod]).astype(np.int64)
-    e_k = np.concatenate([r_k, *ex_k]).astype(np.int64)
-    e_row = np.concatenate([r_row, *ex_row]).astype(np.int64)
     e_utc = np.concatenate([np.full(r_m.size, -1, np.int64), *ex_utc]).astype(np.int64)
-    e_plain = np.concatenate([np.zeros(r_m.size, bool), *ex_plain])
-    e_kind = np.concatenate(
-        [np.where(is_series, _SERIES, _FILM), np.full(e_m.size - r_m.size, _EXPLICIT)]
-    )
+    local = (epoch_day(world.spec.start) + e_day) * DAY + e_tod
+    nominal = np.where(e_utc >= 0, e_utc, world.clock.to_utc(mem.zone[lo:hi][e_m], local))
+    t0 = int(nominal.min()) if nominal.size else 0
+    by_time = np.argsort((e_m << np.int64(36)) + (nominal - t0), kind="stable")
+    e_m = e_m[by_time]
+    start = nominal[by_time]
+    e_k = np.concatenate([r_k, *ex_k]).astype(np.int64)[by_time]
+    e_row = np.concatenate([r_row, *ex_row]).astype(np.int64)[by_time]
+    e_plain = np.concatenate([np.zeros(r_m.size, bool), *ex_plain])[by_time]
+    e_qpos = np.concatenate([r_qpos, np.full(e_m.size - r_m.size, -1, np.int64)])[by_time]
     n_sess = e_m.size
 
     # ---- plays
     p_sess = np.repeat(np.arange(n_sess, dtype=np.int64), e_k)
     p_j = _within(e_k)
+    p_qpos = e_qpos[p_sess]
     p_row = e_row[p_sess] + p_j  # explicit sessions and films (k = 1)
-    p_is_queue = e_kind[p_sess] == _SERIES
-    if ser.size:
-        q_sess_pos = np.full(n_sess, 0, dtype=np.int64)
-        q_sess_pos[ser] = g_base + pos
-        q = q_sess_pos[p_sess[p_is_queue]] + p_j[p_is_queue]
+    queued = np.flatnonzero(p_qpos >= 0)
+    if queued.size:
+        q = p_qpos[queued] + p_j[queued]
         pick = np.searchsorted(flat_end, q, side="right")
         offset = q - (flat_end[pick] - pick_len[pick])
-        p_row[p_is_queue] = cat.work_first_row[pick_work[pick]] + pick_start[pick] + offset
+        p_row[queued] = cat.work_first_row[pick_work[pick]] + pick_start[pick] + offset
     n_play = p_sess.size
     p_last = p_j == e_k[p_sess] - 1
     p_plain = e_plain[p_sess]
@@ -414,40 +417,29 @@ def block_events(world: World, block: int) -> pa.Table:
     last_row = np.cumsum(np.bincount(x_sess, minlength=n_sess)) - 1
     duration = x_offset[last_row] + (seconds + gap)[last_row]
 
-    # ---- session start in UTC, then 7. no overlaps per member
-    zone = mem.zone[lo:hi][e_m]
-    local = (epoch_day(world.spec.start) + e_day) * DAY + e_tod
-    start = np.where(e_utc >= 0, e_utc, world.clock.to_utc(zone, local))
-    by_time = np.lexsort((start, e_m))
-    a = start[by_time]
-    g = e_m[by_time]
-    b = duration[by_time] + _MIN_GAP
-    cum = _grouped_exclusive_cumsum(b, g)
-    base = a.min() if a.size else 0
-    running = np.maximum.accumulate((a - base - cum) + g * _HUGE) - g * _HUGE
-    fixed = np.empty(n_sess, dtype=np.int64)
-    fixed[by_time] = running + cum + base
-    x_start = fixed[x_sess] + x_offset
+    # ---- 7. no overlaps per member: push a session after the previous one's end
+    b_len = duration + _MIN_GAP
+    cum = _grouped_exclusive_cumsum(b_len, e_m)
+    running = np.maximum.accumulate((start - t0 - cum) + e_m * _HUGE) - e_m * _HUGE
+    fixed = running + cum + t0
+    x_start = fixed[x_sess] + x_offset  # sessions were sorted, so rows are in time order
 
-    # ---- 6. devices, then the table sorted by member and time
+    # ---- 6. devices, then the table (rows already sorted by member and time)
     device = np.where(rng.random(n_sess) < 0.75, mem.device_a[lo:hi][e_m], mem.device_b[lo:hi][e_m])
-    x_m = e_m[x_sess]
-    t0 = int(x_start.min()) if n_x else 0
-    order_x = np.argsort((x_m << np.int64(36)) + (x_start - t0), kind="stable")
-    x_m = x_m[order_x] + lo
+    x_m = e_m[x_sess] + lo
     return pa.table(
         {
             Events.event_key: event_keys(world.spec.seed, block, n_x),
             Events.member_id: pa.array(mem.member_id[x_m], pa.int64()),
             Events.household_id: pa.array(mem.household_id[x_m], pa.int64()),
             Events.profile: _strings(PROFILES, mem.profile_no[x_m]),
-            Events.title_id: pa.array(cat.row_title_id[x_row[order_x]], pa.int64()),
-            Events.start_utc: pa.array(x_start[order_x] * 1_000_000, pa.timestamp("us")),
-            Events.seconds: pa.array(seconds[order_x], pa.int32()),
-            Events.bookmark_seconds: pa.array(bookmark[order_x], pa.int32()),
-            Events.device: _strings(DEVICES, device[x_sess[order_x]]),
+            Events.title_id: pa.array(cat.row_title_id[x_row], pa.int64()),
+            Events.start_utc: pa.array(x_start * 1_000_000, pa.timestamp("us")),
+            Events.seconds: pa.array(seconds, pa.int32()),
+            Events.bookmark_seconds: pa.array(bookmark, pa.int32()),
+            Events.device: _strings(DEVICES, device[x_sess]),
             Events.country: _strings(COUNTRY_CODES, mem.country[x_m]),
-            Events.supplemental: _strings(SUPPLEMENTAL, x_supp[order_x]),
+            Events.supplemental: _strings(SUPPLEMENTAL, x_supp),
             Events.source: pa.repeat(pa.scalar(SOURCE, pa.string()), n_x),
         },
         schema=Events.arrow,
@@ -457,7 +449,7 @@ def block_events(world: World, block: int) -> pa.Table:
 def _strings(values: tuple[str, ...], index: np.ndarray) -> pa.Array:
     """A string array ``values[index]``; negative indices become nulls."""
     idx = pa.array(index.astype(np.int32), mask=index < 0)
-    return pa.DictionaryArray.from_arrays(idx, pa.array(values, pa.string())).cast(pa.string())
+    return pa.array(values, pa.string()).take(idx)
 
 
 def _evening(rng: np.random.Generator, size: int) -> np.ndarray:
