@@ -6,7 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analytics.helpers import Seg, Title, load
@@ -140,6 +140,7 @@ ZONES = [
 ]
 
 
+@settings(max_examples=20)
 @given(
     st.lists(
         st.tuples(

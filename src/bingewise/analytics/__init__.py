@@ -4,6 +4,46 @@ Everything here is written once in Ibis (no engine-specific SQL) so it runs on D
 Column names come from :mod:`bingewise.schema` (``Plays``, ``Sessions``, ``Binges``...).
 """
 
+from bingewise.analytics.facts import (
+    FactSet,
+    Period,
+    PlatformFacts,
+    binge_racers,
+    country_facts,
+    extreme_streaks,
+    member_daily,
+    member_facts,
+    member_heatmap,
+    member_top,
+    platform_facts,
+    top_titles,
+)
 from bingewise.analytics.plays import DEFAULT_RESUME_GAP_MINUTES, plays
+from bingewise.analytics.seasons import binge_races, finished_seasons, season_binges
+from bingewise.analytics.sessions import DEFAULT_SESSION_GAP_MINUTES, binges, sessionize, sessions
+from bingewise.analytics.streaks import streaks
 
-__all__ = ["DEFAULT_RESUME_GAP_MINUTES", "plays"]
+__all__ = [
+    "DEFAULT_RESUME_GAP_MINUTES",
+    "DEFAULT_SESSION_GAP_MINUTES",
+    "FactSet",
+    "Period",
+    "PlatformFacts",
+    "binge_racers",
+    "binge_races",
+    "binges",
+    "country_facts",
+    "extreme_streaks",
+    "finished_seasons",
+    "member_daily",
+    "member_facts",
+    "member_heatmap",
+    "member_top",
+    "platform_facts",
+    "plays",
+    "season_binges",
+    "sessionize",
+    "sessions",
+    "streaks",
+    "top_titles",
+]

@@ -1,0 +1,498 @@
+"""Facts per member, per country and for the platform, and the whole set at once (:class:`FactSet`).
+
+These are internal, member-level tables for the operator; nothing here is published. Public
+figures go through the privacy gate (``bingewise.privacy``), which reads these tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import sqlglot as sg
+import sqlglot.expressions as sge
+
+from bingewise.analytics.plays import DEFAULT_RESUME_GAP_MINUTES, plays
+from bingewise.analytics.seasons import binge_races, finished_seasons
+from bingewise.analytics.sessions import DEFAULT_SESSION_GAP_MINUTES, binges, sessionize, sessions
+from bingewise.analytics.streaks import streaks
+from bingewise.config import get_settings
+from bingewise.console import progress
+from bingewise.schema import (
+    BingeRacers,
+    Binges,
+    Catalog,
+    CountryFacts,
+    Events,
+    MemberDaily,
+    MemberFacts,
+    MemberHeatmap,
+    Members,
+    MemberTop,
+    Plays,
+    SeasonBinges,
+    Sessions,
+    Streaks,
+    TopTitles,
+)
+from bingewise.warehouse import Warehouse
+
+__all__ = [
+    "FactSet",
+    "Period",
+    "PlatformFacts",
+    "binge_racers",
+    "country_facts",
+    "extreme_streaks",
+    "member_daily",
+    "member_facts",
+    "member_heatmap",
+    "member_top",
+    "platform_facts",
+    "top_titles",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """An inclusive range of local days.
+
+    >>> Period.parse("2017-02")
+    Period(start=datetime.date(2017, 2, 1), end=datetime.date(2017, 2, 28))
+    """
+
+    start: dt.date
+    end: dt.date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"period ends ({self.end}) before it starts ({self.start})")
+
+    @property
+    def days(self) -> int:
+        """Number of local days in the period."""
+        return (self.end - self.start).days + 1
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """``2017``, ``2017-03`` or ``2017-01-01:2017-06-30`` (both ends included)."""
+        text = text.strip()
+        try:
+            if re.fullmatch(r"\d{4}", text):
+                y = int(text)
+                return cls(dt.date(y, 1, 1), dt.date(y, 12, 31))
+            if re.fullmatch(r"\d{4}-\d{1,2}", text):
+                y, m = (int(x) for x in text.split("-"))
+                nxt = dt.date(y + (m == 12), m % 12 + 1, 1)
+                return cls(dt.date(y, m, 1), nxt - dt.timedelta(days=1))
+            if ":" in text:
+                a, b = text.split(":", 1)
+                return cls(dt.date.fromisoformat(a.strip()), dt.date.fromisoformat(b.strip()))
+        except ValueError as exc:
+            raise ValueError(f"period {text!r}: {exc}") from None
+        raise ValueError(f"period {text!r}: expected YYYY, YYYY-MM or YYYY-MM-DD:YYYY-MM-DD")
+
+    def __str__(self) -> str:
+        return f"{self.start.isoformat()}:{self.end.isoformat()}"
+
+    def filter(self, plays: ir.Table) -> ir.Table:
+        """Plays whose local day falls in the period."""
+        d = plays[Plays.local_date]
+        return plays.filter((d >= ibis.literal(self.start)) & (d <= ibis.literal(self.end)))
+
+
+def _is_episode(p: ir.Table) -> ir.BooleanValue:
+    return (p[Plays.kind] == Catalog.EPISODE).fill_null(False)
+
+
+def member_daily(plays: ir.Table) -> ir.Table:
+    """Plays, episodes and seconds per member and local day (``MemberDaily``)."""
+    return plays.group_by([MemberDaily.member_id, MemberDaily.local_date]).aggregate(
+        **{
+            MemberDaily.plays: plays[Plays.title_id].count(),
+            MemberDaily.episodes: _is_episode(plays).cast("int64").sum(),
+            MemberDaily.seconds: plays[Plays.seconds].sum(),
+        }
+    )
+
+
+def member_heatmap(plays: ir.Table) -> ir.Table:
+    """Seconds per member, local weekday (0 = Monday) and local hour of the play's start."""
+    ls = plays[Plays.local_start]
+    return plays.group_by(
+        [
+            plays[Plays.member_id],
+            ls.day_of_week.index().cast("int32").name(MemberHeatmap.weekday),
+            ls.hour().cast("int32").name(MemberHeatmap.hour),
+        ]
+    ).aggregate(**{MemberHeatmap.seconds: plays[Plays.seconds].sum()})
+
+
+def member_top(plays: ir.Table, n: int = 5) -> ir.Table:
+    """Each member's ``n`` most watched series and films by seconds (``MemberTop``).
+
+    Ties are broken by more plays, then the smaller show id.
+    """
+    kind = plays[Plays.kind].fill_null(Catalog.FILM)
+    g = plays.mutate(_bw_kind=kind)
+    t = g.group_by([Plays.member_id, "_bw_kind", Plays.show_id]).aggregate(
+        **{MemberTop.plays: g[Plays.title_id].count(), MemberTop.seconds: g[Plays.seconds].sum()}
+    )
+    w = ibis.window(
+        group_by=[t[Plays.member_id], t["_bw_kind"]],
+        order_by=[t[MemberTop.seconds].desc(), t[MemberTop.plays].desc(), t[Plays.show_id]],
+    )
+    t = t.mutate(**{MemberTop.rank: (ibis.row_number().over(w) + 1).cast("int64")})
+    t = t.filter(t[MemberTop.rank] <= n)
+    return t.select(
+        **{
+            MemberTop.member_id: t[Plays.member_id],
+            MemberTop.kind: t["_bw_kind"],
+            MemberTop.show_id: t[Plays.show_id],
+            MemberTop.plays: t[MemberTop.plays],
+            MemberTop.seconds: t[MemberTop.seconds],
+            MemberTop.rank: t[MemberTop.rank],
+        }
+    )
+
+
+def _first_per_member(t: ir.Table, order: list[Any]) -> ir.Table:
+    w = ibis.window(group_by=t[MemberFacts.member_id], order_by=order)
+    t = t.mutate(_bw_rn=ibis.row_number().over(w))
+    return t.filter(t["_bw_rn"] == 0).drop("_bw_rn")
+
+
+def member_facts(
+    plays: ir.Table,
+    *,
+    gap_minutes: float = DEFAULT_SESSION_GAP_MINUTES,
+    binges_table: ir.Table | None = None,
+    streaks_table: ir.Table | None = None,
+    daily_table: ir.Table | None = None,
+) -> ir.Table:
+    """One row per member with the columns of :class:`bingewise.schema.MemberFacts`.
+
+    The busiest week is the 7-local-day window ``[start, start + 6]`` with the most episode
+    plays, starting on a day the member watched (earliest on ties). The longest binge has the
+    most episodes (then most seconds, then earliest); the longest streak is of watching anything
+    (earliest on ties). Pass precomputed ``binges``/``streaks``/``member_daily`` tables to reuse
+    them.
+    """
+    p = plays
+    base = p.group_by(MemberFacts.member_id).aggregate(
+        **{
+            MemberFacts.plays: p[Plays.title_id].count(),
+            MemberFacts.films: (p[Plays.kind] == Catalog.FILM).fill_null(False).cast("int64").sum(),
+            MemberFacts.episodes: _is_episode(p).cast("int64").sum(),
+            MemberFacts.hours: p[Plays.seconds].sum().cast("float64") / 3600.0,
+            MemberFacts.active_days: p[Plays.local_date].nunique().cast("int64"),
+            "_bw_fin": p[Plays.finished].cast("int64").sum(),
+            "_bw_known": p[Plays.finished].count(),
+        }
+    )
+    base = base.mutate(
+        **{
+            MemberFacts.hours_per_active_day: base[MemberFacts.hours]
+            / base[MemberFacts.active_days].cast("float64"),
+            MemberFacts.completion_rate: ibis.ifelse(
+                base["_bw_known"] > 0,
+                base["_bw_fin"].cast("float64") / base["_bw_known"].cast("float64"),
+                ibis.null("float64"),
+            ),
+        }
+    ).drop("_bw_fin", "_bw_known")
+
+    daily = member_daily(p) if daily_table is None else daily_table
+    week = ibis.range_window(
+        group_by=daily[MemberDaily.member_id],
+        order_by=daily[MemberDaily.local_date],
+        preceding=0,
+        following=ibis.interval(days=6),
+    )
+    wk = daily.select(
+        MemberDaily.member_id,
+        _bw_wstart=daily[MemberDaily.local_date],
+        _bw_weps=daily[MemberDaily.episodes].sum().over(week),
+    )
+    wk = _first_per_member(wk, [wk["_bw_weps"].desc(), wk["_bw_wstart"]])
+
+    b = binges(p, gap_minutes) if binges_table is None else binges_table
+    b = _first_per_member(
+        b, [b[Binges.episodes].desc(), b[Binges.seconds].desc(), b[Binges.start_utc]]
+    )
+    b = b.select(
+        Binges.member_id,
+        _bw_beps=b[Binges.episodes],
+        _bw_bseries=b[Binges.series_id],
+        _bw_bdate=b[Binges.local_date],
+    )
+    s = streaks(p, "any") if streaks_table is None else streaks_table
+    s = s.filter(s[Streaks.show_id].isnull())
+    s = _first_per_member(s, [s[Streaks.days].desc(), s[Streaks.start_date]])
+    s = s.select(Streaks.member_id, _bw_sdays=s[Streaks.days], _bw_sstart=s[Streaks.start_date])
+
+    j = (
+        base.left_join(wk, MemberFacts.member_id)
+        .left_join(b, MemberFacts.member_id)
+        .left_join(s, MemberFacts.member_id)
+    )
+    return j.select(
+        **{
+            MemberFacts.member_id: j[MemberFacts.member_id],
+            MemberFacts.plays: j[MemberFacts.plays],
+            MemberFacts.films: j[MemberFacts.films],
+            MemberFacts.episodes: j[MemberFacts.episodes],
+            MemberFacts.hours: j[MemberFacts.hours],
+            MemberFacts.active_days: j[MemberFacts.active_days],
+            MemberFacts.hours_per_active_day: j[MemberFacts.hours_per_active_day],
+            MemberFacts.completion_rate: j[MemberFacts.completion_rate],
+            MemberFacts.busiest_week_start: j["_bw_wstart"],
+            MemberFacts.busiest_week_episodes: j["_bw_weps"].cast("int64"),
+            MemberFacts.longest_binge_episodes: j["_bw_beps"],
+            MemberFacts.longest_binge_series_id: j["_bw_bseries"],
+            MemberFacts.longest_binge_date: j["_bw_bdate"],
+            MemberFacts.longest_streak_days: j["_bw_sdays"],
+            MemberFacts.longest_streak_start: j["_bw_sstart"],
+        }
+    )
+
+
+def country_facts(plays: ir.Table, members: ir.Table, period: Period) -> ir.Table:
+    """Per country: members, members who watched on every local day of ``period``, daily hours.
+
+    Members are those of the members table plus anyone with plays who is missing from it
+    (country NULL). ``hours_per_member_day`` = hours watched / members / days of the period.
+    """
+    p = period.filter(plays)
+    act = p.group_by(_a_id=p[Plays.member_id]).aggregate(
+        _a_days=p[Plays.local_date].nunique().cast("int64"), _a_sec=p[Plays.seconds].sum()
+    )
+    roster = members.select(_r_id=members[Members.member_id], _r_country=members[Members.country])
+    j = act.outer_join(roster, act["_a_id"] == roster["_r_id"])
+    j = j.select(
+        _j_country=j["_r_country"],
+        _j_every=(j["_a_days"].fill_null(0) >= period.days).cast("int64"),
+        _j_sec=j["_a_sec"].fill_null(0),
+    )
+    g = j.group_by(_j_country=j["_j_country"]).aggregate(
+        _n=j["_j_every"].count(), _every=j["_j_every"].sum(), _sec=j["_j_sec"].sum()
+    )
+    days = ibis.literal(period.days).cast("int64")
+    return g.select(
+        **{
+            CountryFacts.country: g["_j_country"],
+            CountryFacts.members: g["_n"],
+            CountryFacts.members_every_day: g["_every"],
+            CountryFacts.share_every_day: g["_every"].cast("float64") / g["_n"].cast("float64"),
+            CountryFacts.days: days,
+            CountryFacts.hours_per_member_day: g["_sec"].cast("float64")
+            / 3600.0
+            / g["_n"].cast("float64")
+            / days.cast("float64"),
+        }
+    )
+
+
+def top_titles(plays: ir.Table, by: str = "day", n: int = 10) -> ir.Table:
+    """The ``n`` shows watched by most members per local day (``by="day"``) or week (Monday).
+
+    Ties: more seconds, then smaller show id.
+    """
+    if by not in ("day", "week"):
+        raise ValueError(f"by must be 'day' or 'week', got {by!r}")
+    d = plays[Plays.local_date]
+    start = d if by == "day" else d.truncate("W")
+    g = plays.mutate(_bw_p=start, _bw_kind=plays[Plays.kind].fill_null(Catalog.FILM))
+    t = g.group_by(["_bw_p", Plays.show_id, "_bw_kind"]).aggregate(
+        _bw_m=g[Plays.member_id].nunique().cast("int64"), _bw_s=g[Plays.seconds].sum()
+    )
+    w = ibis.window(
+        group_by=t["_bw_p"], order_by=[t["_bw_m"].desc(), t["_bw_s"].desc(), t[Plays.show_id]]
+    )
+    t = t.mutate(_bw_r=(ibis.row_number().over(w) + 1).cast("int64"))
+    t = t.filter(t["_bw_r"] <= n)
+    return t.select(
+        **{
+            TopTitles.period_start: t["_bw_p"].cast("date"),
+            TopTitles.show_id: t[Plays.show_id],
+            TopTitles.kind: t["_bw_kind"],
+            TopTitles.members: t["_bw_m"],
+            TopTitles.seconds: t["_bw_s"],
+            TopTitles.rank: t["_bw_r"],
+        }
+    )
+
+
+def binge_racers(races: ir.Table) -> ir.Table:
+    """Per season: members who binge-raced it, and the fastest finish (hours after release)."""
+    return races.group_by([BingeRacers.series_id, BingeRacers.season]).aggregate(
+        **{
+            BingeRacers.racers: races[SeasonBinges.member_id].nunique().cast("int64"),
+            BingeRacers.fastest_hours: races[SeasonBinges.hours_after_release].min(),
+        }
+    )
+
+
+def extreme_streaks(streaks_table: ir.Table, n: int = 10) -> ir.Table:
+    """The ``n`` longest streaks (longest first, then earliest start, then member id)."""
+    s = streaks_table
+    return s.order_by([s[Streaks.days].desc(), s[Streaks.start_date], s[Streaks.member_id]]).limit(
+        n
+    )
+
+
+@dataclass
+class PlatformFacts:
+    """Platform-wide tables (Arrow): top shows per day and week, binge racers, longest streaks."""
+
+    top_daily: pa.Table
+    top_weekly: pa.Table
+    binge_racers: pa.Table
+    extreme_streaks: pa.Table
+
+
+def platform_facts(
+    plays: ir.Table,
+    catalog: ir.Table,
+    *,
+    n: int = 10,
+    races: ir.Table | None = None,
+    streaks_table: ir.Table | None = None,
+) -> PlatformFacts:
+    """Compute the platform tables (executes the queries)."""
+    r = binge_races(plays, catalog) if races is None else races
+    s = streaks(plays, "any") if streaks_table is None else streaks_table
+    return PlatformFacts(
+        top_daily=top_titles(plays, "day", n).to_pyarrow(),
+        top_weekly=top_titles(plays, "week", n).to_pyarrow(),
+        binge_racers=binge_racers(r).to_pyarrow(),
+        extreme_streaks=extreme_streaks(s, n).to_pyarrow(),
+    )
+
+
+def _drop_table(backend: Any, name: str) -> None:
+    """``DROP TABLE IF EXISTS`` in the backend's dialect.
+
+    Ibis 12's ``drop_table`` builds an invalid statement with sqlglot 30 (empty table list), so
+    the statement is built here with sqlglot's current ``Drop`` signature.
+    """
+    stmt = sge.Drop(kind="TABLE", tables=[sg.table(name, quoted=True)], exists=True)
+    backend.raw_sql(stmt.sql(backend.compiler.dialect))
+
+
+@dataclass
+class FactSet:
+    """Every fact table for one period.
+
+    ``FactSet.compute(warehouse)`` derives plays once, then sessions, binges, finished seasons,
+    streaks, per-member, per-country and platform tables. Member-level tables stay in the
+    warehouse as temporary tables (``tables``: name → Ibis table; call ``.to_pyarrow()`` for
+    data), so a platform of 10^8 events is not pulled into Python; the small platform tables are
+    Arrow (``platform``). Table names: ``plays``, ``sessions``, ``binges``, ``finished_seasons``,
+    ``season_binges``, ``binge_races``, ``streaks_any``, ``streaks_title``, ``member_daily``,
+    ``member_heatmap``, ``member_top``, ``member_facts``, ``country_facts``.
+    """
+
+    period: Period
+    tables: dict[str, ir.Table] = field(default_factory=dict)
+    platform: PlatformFacts | None = None
+
+    def __getitem__(self, name: str) -> ir.Table:
+        return self.tables[name]
+
+    @classmethod
+    def compute(
+        cls,
+        warehouse: Warehouse,
+        period: Period | str | None = None,
+        *,
+        gap_minutes: float | None = None,
+        resume_gap_minutes: float = DEFAULT_RESUME_GAP_MINUTES,
+        finished_share: float | None = None,
+        default_tz: str = "UTC",
+        override_tz: str | None = None,
+        top_n: int = 10,
+    ) -> FactSet:
+        """Compute the full fact set; ``period`` defaults to the span of local days with plays.
+
+        Session gap and finished share default to the settings (``BINGEWISE_SESSION_GAP_MINUTES``,
+        ``BINGEWISE_FINISHED_SHARE``).
+        """
+        settings = get_settings()
+        gap = settings.session_gap_minutes if gap_minutes is None else gap_minutes
+        share = settings.finished_share if finished_share is None else finished_share
+        if isinstance(period, str):
+            period = Period.parse(period)
+        backend = warehouse.ibis
+        catalog = warehouse.table(Catalog.table)
+        members = warehouse.table(Members.table)
+        out: dict[str, ir.Table] = {}
+
+        def keep(name: str, expr: ir.Table) -> ir.Table:
+            _drop_table(backend, f"_bw_fact_{name}")
+            out[name] = backend.create_table(f"_bw_fact_{name}", expr, temp=True)
+            return out[name]
+
+        with progress() as bar:
+            task = bar.add_task("binge facts", total=11)
+
+            def step(label: str) -> None:
+                bar.update(task, advance=1, description=f"binge facts: {label}")
+
+            all_plays = plays(
+                warehouse.table(Events.table),
+                catalog,
+                members,
+                resume_gap_minutes=resume_gap_minutes,
+                finished_share=share,
+                default_tz=default_tz,
+                override_tz=override_tz,
+            )
+            if period is not None:
+                all_plays = period.filter(all_plays)
+            p = keep(Plays.table, sessionize(all_plays, gap))
+            step("plays")
+            if period is None:
+                span = p.aggregate(lo=p[Plays.local_date].min(), hi=p[Plays.local_date].max())
+                lo, hi = span.to_pyarrow().to_pylist()[0].values()
+                today = dt.date.today()
+                period = Period(lo or today, hi or today)
+            keep(Sessions.table, sessions(p))
+            step("sessions")
+            b = keep(Binges.table, binges(p))
+            step("binges")
+            fs = keep("finished_seasons", finished_seasons(p, catalog))
+            keep(SeasonBinges.table, fs.filter(fs[SeasonBinges.days] <= 7.0))
+            after = fs[SeasonBinges.hours_after_release]
+            races = keep("binge_races", fs.filter(after.notnull() & (after >= 0) & (after <= 24)))
+            step("seasons")
+            s_any = keep("streaks_any", streaks(p, "any"))
+            keep("streaks_title", streaks(p, "title"))
+            step("streaks")
+            daily = keep(MemberDaily.table, member_daily(p))
+            step("daily")
+            keep(MemberHeatmap.table, member_heatmap(p))
+            step("heatmap")
+            keep(MemberTop.table, member_top(p))
+            step("top")
+            keep(
+                MemberFacts.table,
+                member_facts(p, binges_table=b, streaks_table=s_any, daily_table=daily),
+            )
+            step("members")
+            keep(CountryFacts.table, country_facts(p, members, period))
+            step("countries")
+            platform = platform_facts(p, catalog, n=top_n, races=races, streaks_table=s_any)
+            step("platform")
+        return cls(period=period, tables=out, platform=platform)
+
+    def drop(self, warehouse: Warehouse) -> None:
+        """Drop the temporary tables from the warehouse connection."""
+        for name in self.tables:
+            _drop_table(warehouse.ibis, f"_bw_fact_{name}")
+        self.tables.clear()

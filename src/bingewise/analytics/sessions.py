@@ -1,0 +1,84 @@
+"""Sessions and binges.
+
+A *session* is a member's run of plays where each play starts less than ``gap_minutes`` after
+the latest end of the plays before it (overlapping plays, say on two devices, stay in one
+session). A *binge* is a session holding at least ``min_episodes`` distinct episodes of one
+series (Netflix's 2013 definition counted 2–6 episodes in one sitting); a session with episodes
+of two series can hold two binges.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from bingewise.schema import Binges, Catalog, Plays, Sessions
+
+__all__ = ["DEFAULT_SESSION_GAP_MINUTES", "binges", "sessionize", "sessions"]
+
+#: Gap (minutes) from the end of the previous plays to a play's start that opens a new session.
+DEFAULT_SESSION_GAP_MINUTES = 30.0
+
+
+def sessionize(plays: ir.Table, gap_minutes: float = DEFAULT_SESSION_GAP_MINUTES) -> ir.Table:
+    """``plays`` with a ``session_no`` column (1-based per member, in order of start).
+
+    A play opens a new session when it starts ``gap_minutes`` or more after the latest
+    ``end_utc`` of the member's earlier plays. Plays that already carry ``session_no`` are
+    returned unchanged.
+    """
+    if Sessions.session_no in plays.columns:
+        return plays
+    if gap_minutes < 0:
+        raise ValueError(f"gap_minutes must be ≥ 0, got {gap_minutes}")
+    gap_s = round(gap_minutes * 60)
+    order = [plays[Plays.start_utc], plays[Plays.title_id], plays[Plays.end_utc]]
+    before = ibis.window(group_by=plays[Plays.member_id], order_by=order, rows=(None, -1))
+    latest_end = plays[Plays.end_utc].epoch_seconds().max().over(before)
+    start_s = plays[Plays.start_utc].epoch_seconds()
+    new = (latest_end.isnull() | (start_s - latest_end >= gap_s)).cast("int64")
+    p = plays.mutate(_bw_new=new)
+    order = [p[Plays.start_utc], p[Plays.title_id], p[Plays.end_utc]]
+    upto = ibis.window(group_by=p[Plays.member_id], order_by=order, rows=(None, 0))
+    return p.mutate(**{Sessions.session_no: p["_bw_new"].sum().over(upto)}).drop("_bw_new")
+
+
+def sessions(plays: ir.Table, gap_minutes: float = DEFAULT_SESSION_GAP_MINUTES) -> ir.Table:
+    """One row per session with the columns of :class:`bingewise.schema.Sessions`."""
+    p = sessionize(plays, gap_minutes)
+    return p.group_by([Sessions.member_id, Sessions.session_no]).aggregate(
+        **{
+            Sessions.start_utc: p[Plays.start_utc].min(),
+            Sessions.end_utc: p[Plays.end_utc].max(),
+            Sessions.local_start: p[Plays.local_start].min(),
+            Sessions.local_date: p[Plays.local_date].min(),
+            Sessions.plays: p[Plays.title_id].count(),
+            Sessions.episodes: (p[Plays.kind] == Catalog.EPISODE).cast("int64").sum(),
+            Sessions.seconds: p[Plays.seconds].sum(),
+        }
+    )
+
+
+def binges(
+    plays: ir.Table,
+    gap_minutes: float = DEFAULT_SESSION_GAP_MINUTES,
+    *,
+    min_episodes: int = 2,
+) -> ir.Table:
+    """Binges: (member, session, series) with ≥ ``min_episodes`` distinct episodes.
+
+    Columns of :class:`bingewise.schema.Binges`; ``episodes`` counts distinct episode titles,
+    ``seconds`` all seconds watched of that series in the session.
+    """
+    p = sessionize(plays, gap_minutes)
+    p = p.filter((p[Plays.kind] == Catalog.EPISODE) & p[Plays.series_id].notnull())
+    b = p.group_by([Binges.member_id, Binges.session_no, Binges.series_id]).aggregate(
+        **{
+            Binges.start_utc: p[Plays.start_utc].min(),
+            Binges.end_utc: p[Plays.end_utc].max(),
+            Binges.local_date: p[Plays.local_date].min(),
+            Binges.episodes: p[Plays.title_id].nunique().cast("int64"),
+            Binges.seconds: p[Plays.seconds].sum(),
+        }
+    )
+    return b.filter(b[Binges.episodes] >= min_episodes)

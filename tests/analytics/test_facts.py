@@ -1,0 +1,315 @@
+"""Binge facts against oracles: a planted member built by hand, and a brute-force reference."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import ibis
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analytics.helpers import Seg, Title, load
+from analytics.reference import (
+    ref_binges,
+    ref_finished_seasons,
+    ref_member_facts,
+    ref_plays,
+    ref_sessionize,
+    ref_streaks,
+)
+from bingewise.analytics import (
+    FactSet,
+    Period,
+    binge_races,
+    binges,
+    country_facts,
+    finished_seasons,
+    member_facts,
+    plays,
+    season_binges,
+    sessions,
+    streaks,
+)
+from bingewise.schema import Catalog, Events, Members
+from bingewise.warehouse import Warehouse
+
+CHI = ZoneInfo("America/Chicago")
+EP = Catalog.EPISODE
+
+# Series 100 (season 1: episodes 101–103, released 4 January 2021), series 200 (season 1:
+# episodes 201–202), a film 300. Runtimes in seconds.
+TITLES = [
+    Title(101, EP, 100, 1, 1, 1800, dt.date(2021, 1, 4)),
+    Title(102, EP, 100, 1, 2, 1800, dt.date(2021, 1, 4)),
+    Title(103, EP, 100, 1, 3, 1800, dt.date(2021, 1, 4)),
+    Title(201, EP, 200, 1, 1, 1800, dt.date(2020, 6, 1)),
+    Title(202, EP, 200, 1, 2, 1800, dt.date(2020, 6, 1)),
+    Title(300, Catalog.FILM, runtime=6000),
+]
+
+
+def chicago(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    """UTC instant of a local time in Chicago in January 2021 (UTC−6)."""
+    local = dt.datetime(2021, 1, day, hour, minute, tzinfo=CHI)
+    return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def planted() -> list[Seg]:
+    """Member 1 in Chicago; local days in January 2021 (4 January is a Monday)."""
+    m = 1
+    return [
+        # Monday 4th, noon: all of series 100 season 1 back to back (a 3-episode binge, a
+        # season binge and a binge race: finished 19.6 h after release at 00:00 UTC).
+        Seg(m, 101, chicago(4, 12, 0), 1800),
+        Seg(m, 999, chicago(4, 12, 30), 20, supplemental="HOOK"),
+        Seg(m, 102, chicago(4, 12, 31), 1800),
+        Seg(m, 103, chicago(4, 13, 2), 1800),
+        # Tuesday 5th: the film.
+        Seg(m, 300, chicago(5, 19, 0), 6000),
+        # Wednesday 6th: series 200, with exactly 30 minutes between: two sessions, no binge,
+        # but the season is finished within a day.
+        Seg(m, 201, chicago(6, 22, 0), 1800),
+        Seg(m, 202, chicago(6, 23, 0), 1800),
+        # Thursday 7th, 23:50 local = Friday 05:50 UTC: still the 7th locally. Unfinished.
+        Seg(m, 201, chicago(7, 23, 50), 1200),
+        # No viewing on the 8th, then one episode of series 100 a day from the 9th to the 13th.
+        *[Seg(m, 101 + (d - 9) % 3, chicago(d, 20, 0), 1800) for d in range(9, 14)],
+        # Member 2 (also US) only on the 4th; member 3 (MX) never watches.
+        Seg(2, 300, chicago(4, 20, 0), 6000),
+    ]
+
+
+MEMBERS = [(1, "US", "America/Chicago"), (2, "US", "America/Chicago"), (3, "MX", None)]
+
+
+def _plays(wh: Warehouse):  # type: ignore[no-untyped-def]
+    return plays(wh.table(Events.table), wh.table(Catalog.table), wh.table(Members.table))
+
+
+def test_planted_member(warehouse: Warehouse) -> None:
+    load(warehouse, planted(), TITLES, MEMBERS)
+    p = _plays(warehouse)
+    facts = {r["member_id"]: r for r in member_facts(p).to_pyarrow().to_pylist()}[1]
+    assert facts["plays"] == 12
+    assert facts["episodes"] == 11
+    assert facts["films"] == 1
+    assert facts["hours"] == pytest.approx(25200 / 3600)
+    assert facts["active_days"] == 9
+    assert facts["completion_rate"] == pytest.approx(11 / 12)
+    # Busiest week: 4th–10th holds 3 + 0 + 2 + 1 + 0 + 1 + 1 = 8 episodes.
+    assert facts["busiest_week_start"] == dt.date(2021, 1, 4)
+    assert facts["busiest_week_episodes"] == 8
+    assert facts["longest_binge_episodes"] == 3
+    assert facts["longest_binge_series_id"] == 100
+    assert facts["longest_binge_date"] == dt.date(2021, 1, 4)
+    # Streaks: 4th–7th (4 days) and 9th–13th (5 days).
+    assert facts["longest_streak_days"] == 5
+    assert facts["longest_streak_start"] == dt.date(2021, 1, 9)
+
+    mine = p.filter(p.member_id == 1)
+    assert sorted(
+        (r["start_date"], r["days"]) for r in streaks(mine, "any").to_pyarrow().to_pylist()
+    ) == [(dt.date(2021, 1, 4), 4), (dt.date(2021, 1, 9), 5)]
+    by_title = {
+        (r["show_id"], r["start_date"]): r["days"]
+        for r in streaks(mine, "title").to_pyarrow().to_pylist()
+    }
+    assert by_title[(100, dt.date(2021, 1, 9))] == 5
+    assert by_title[(200, dt.date(2021, 1, 6))] == 2  # 6th and 7th (local)
+    assert by_title[(300, dt.date(2021, 1, 5))] == 1
+
+    (binge,) = binges(mine).to_pyarrow().to_pylist()
+    assert (binge["series_id"], binge["episodes"]) == (100, 3)
+    sess = sessions(mine).to_pyarrow().to_pylist()
+    assert len(sess) == 10  # 4th: 1, 5th: 1, 6th: 2 (a 30-minute gap splits), 7th: 1, 9th–13th: 5
+    assert sum(s["plays"] for s in sess) == 12
+
+    seasons = {
+        (r["series_id"], r["season"]): r
+        for r in finished_seasons(mine, warehouse.table(Catalog.table)).to_pyarrow().to_pylist()
+    }
+    assert seasons[(100, 1)]["finished_utc"] == chicago(4, 13, 32)
+    assert seasons[(100, 1)]["days"] == pytest.approx(92 / 1440)
+    assert seasons[(100, 1)]["hours_after_release"] == pytest.approx(19 + 32 / 60)
+    assert seasons[(200, 1)]["days"] == pytest.approx(1.5 / 24)
+    cat = warehouse.table(Catalog.table)
+    assert {(r["series_id"]) for r in season_binges(mine, cat).to_pyarrow().to_pylist()} == {
+        100,
+        200,
+    }
+    assert [r["series_id"] for r in binge_races(mine, cat).to_pyarrow().to_pylist()] == [100]
+
+
+def test_country_facts_every_day(warehouse: Warehouse) -> None:
+    load(warehouse, planted(), TITLES, MEMBERS)
+    period = Period.parse("2021-01-04:2021-01-07")
+    rows = {
+        r["country"]: r
+        for r in country_facts(_plays(warehouse), warehouse.table(Members.table), period)
+        .to_pyarrow()
+        .to_pylist()
+    }
+    assert (rows["US"]["members"], rows["US"]["members_every_day"]) == (2, 1)
+    assert rows["US"]["share_every_day"] == pytest.approx(0.5)
+    # Member 1: 5400 + 6000 + 3600 + 1200 s; member 2: 6000 s; over 2 members × 4 days.
+    assert rows["US"]["hours_per_member_day"] == pytest.approx(22200 / 3600 / 2 / 4)
+    assert (rows["MX"]["members"], rows["MX"]["members_every_day"]) == (1, 0)
+    assert rows["MX"]["hours_per_member_day"] == 0
+
+
+def test_factset_on_planted_platform(warehouse: Warehouse) -> None:
+    load(warehouse, planted(), TITLES, MEMBERS)
+    fs = FactSet.compute(warehouse, "2021-01")
+    assert fs.period == Period(dt.date(2021, 1, 1), dt.date(2021, 1, 31))
+    mf = {r["member_id"]: r for r in fs["member_facts"].to_pyarrow().to_pylist()}
+    assert mf[1]["longest_streak_days"] == 5 and mf[2]["plays"] == 1
+    assert fs.platform is not None
+    racers = fs.platform.binge_racers.to_pylist()
+    assert [(r["series_id"], r["season"], r["racers"]) for r in racers] == [(100, 1, 1)]
+    day4 = [
+        r for r in fs.platform.top_daily.to_pylist() if r["period_start"] == dt.date(2021, 1, 4)
+    ]
+    assert [(r["show_id"], r["members"], r["rank"]) for r in day4] == [(300, 1, 1), (100, 1, 2)]
+    assert fs.platform.extreme_streaks.to_pylist()[0]["days"] == 5
+    heat = fs["member_heatmap"].to_pyarrow().to_pylist()
+    monday_noon = [h for h in heat if h["member_id"] == 1 and (h["weekday"], h["hour"]) == (0, 12)]
+    assert monday_noon[0]["seconds"] == 3600  # 12:00 and 12:31; 13:02 is in the next hour
+    top = [t for t in fs["member_top"].to_pyarrow().to_pylist() if t["member_id"] == 1]
+    assert [
+        (t["kind"], t["show_id"], t["rank"])
+        for t in sorted(top, key=lambda t: (t["kind"], t["rank"]))
+    ] == [
+        ("episode", 100, 1),
+        ("episode", 200, 2),
+        ("film", 300, 1),
+    ]
+    # A period with nothing in it.
+    empty = FactSet.compute(warehouse, "2019")
+    assert empty["member_facts"].count().execute() == 0
+    fs.drop(warehouse)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("2017", dt.date(2017, 1, 1), dt.date(2017, 12, 31)),
+        ("2016-02", dt.date(2016, 2, 1), dt.date(2016, 2, 29)),
+        ("2017-12", dt.date(2017, 12, 1), dt.date(2017, 12, 31)),
+        ("2017-01-01:2017-06-30", dt.date(2017, 1, 1), dt.date(2017, 6, 30)),
+    ],
+)
+def test_period_parse(text: str, start: dt.date, end: dt.date) -> None:
+    assert Period.parse(text) == Period(start, end)
+
+
+@pytest.mark.parametrize("bad", ["17", "2017-13", "2017-06-30:2017-01-01", "last year"])
+def test_period_parse_rejects(bad: str) -> None:
+    with pytest.raises(ValueError, match="period"):
+        Period.parse(bad)
+
+
+# ---------------------------------------------------------------- brute-force comparison
+
+R_TITLES = [
+    Title(11, EP, 1, 1, 1, 1500, dt.date(2021, 3, 1)),
+    Title(12, EP, 1, 1, 2, 1500, dt.date(2021, 3, 1)),
+    Title(13, EP, 1, 1, 3, 1500, dt.date(2021, 3, 1)),
+    Title(21, EP, 2, 1, 1, None, None),
+    Title(22, EP, 2, 1, 2, None, None),
+    Title(31, Catalog.FILM, runtime=5000),
+    Title(32, Catalog.FILM, runtime=None),
+]
+R_ZONES = ["UTC", "America/New_York", "Asia/Kolkata", "Australia/Sydney"]
+BASE = dt.datetime(2021, 3, 1, 0, 0)
+
+steps = st.lists(
+    st.tuples(
+        st.integers(1, 3),  # member
+        st.sampled_from([11, 12, 13, 21, 22, 31, 32, 40]),  # 40 is not in the catalog
+        st.one_of(st.integers(0, 120), st.integers(0, 4 * 1440)),  # minutes after previous
+        st.integers(30, 3000),  # seconds
+        st.one_of(st.none(), st.integers(0, 5000)),  # bookmark
+        st.sampled_from([None, None, None, None, "TRAILER"]),
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=25)
+@given(steps, st.lists(st.sampled_from(R_ZONES), min_size=3, max_size=3))
+def test_matches_bruteforce_reference(
+    raw: list[tuple[int, int, int, int, int | None, str | None]], zones: list[str]
+) -> None:
+    last: dict[int, dt.datetime] = {}
+    segs = []
+    for member, title, minutes, seconds, bookmark, supp in raw:
+        start = last.get(member, BASE) + dt.timedelta(minutes=minutes)
+        last[member] = start
+        segs.append(Seg(member, title, start, seconds, bookmark, supp))
+    zone_of = {m: zones[m - 1] for m in (1, 2, 3)}
+    with Warehouse.open(":memory:") as wh:
+        load(wh, segs, R_TITLES, [(m, None, z) for m, z in zone_of.items()])
+        got = _plays(wh).to_pyarrow()
+        got_plays = got.to_pylist()
+        p = ibis.memtable(got)
+        got_b = binges(p).to_pyarrow().to_pylist()
+        got_s = {by: streaks(p, by).to_pyarrow().to_pylist() for by in ("any", "title")}
+        got_fs = finished_seasons(p, wh.table(Catalog.table)).to_pyarrow().to_pylist()
+        got_mf = member_facts(p).to_pyarrow().to_pylist()
+
+    ref = ref_plays(segs, R_TITLES, zone_of)
+    assert sorted(
+        (
+            r["member_id"],
+            r["title_id"],
+            r["start_utc"],
+            r["end_utc"],
+            r["seconds"],
+            r["segments"],
+            r["progress_seconds"],
+            r["finished"],
+            r["local_date"],
+        )
+        for r in got_plays
+    ) == sorted(
+        (
+            q.member,
+            q.title,
+            q.start,
+            q.end,
+            q.seconds,
+            q.segments,
+            q.progress,
+            q.finished,
+            q.local_date,
+        )
+        for q in ref
+    )
+    ref_sessionize(ref)
+    rb = ref_binges(ref)
+    assert sorted(
+        (b["member_id"], b["series_id"], b["episodes"], b["start_utc"]) for b in got_b
+    ) == sorted((k[0], k[2], v[0], v[2]) for k, v in rb.items())
+    for by in ("any", "title"):
+        assert sorted(
+            (s["member_id"], s["show_id"], s["start_date"], s["days"]) for s in got_s[by]
+        ) == sorted(
+            ref_streaks(ref, by_show=by == "title"), key=lambda s: (s[0], s[1] or 0, s[2], s[3])
+        )
+    rfs = ref_finished_seasons(ref, R_TITLES)
+    assert {
+        (f["member_id"], f["series_id"], f["season"]): (f["started_utc"], f["finished_utc"])
+        for f in got_fs
+    } == rfs
+    rmf = ref_member_facts(ref)
+    assert {m["member_id"] for m in got_mf} == set(rmf)
+    for m in got_mf:
+        expect = rmf[m["member_id"]]
+        for key, value in expect.items():
+            if isinstance(value, float):
+                assert m[key] == pytest.approx(value), key
+            else:
+                assert m[key] == value, key
