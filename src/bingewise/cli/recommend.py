@@ -6,6 +6,7 @@ calls them all, so another command is one more function and one more line.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -58,6 +59,102 @@ def _evaluate_command(app: typer.Typer) -> None:
             out.print(render_table(report), width=max(out.width, 150))
 
 
+def _parse_as_of(text: str | None) -> dt.datetime | None:
+    """``--as-of`` as naive UTC; an offset, if given, is converted to UTC."""
+    if text is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] --as-of {text!r} is not an ISO date or time")
+        raise typer.Exit(2) from exc
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC).replace(tzinfo=None)
+    return when
+
+
+def _train_command(app: typer.Typer) -> None:
+    @app.command()
+    def train(
+        model: str = typer.Option("ease", "--model", help="Model to fit (see `evaluate`)."),
+        as_of: str | None = typer.Option(
+            None, "--as-of", help="Train on plays before this UTC time (default: latest event)."
+        ),
+    ) -> None:
+        """Fit a model on the warehouse's viewing and save it in the model store."""
+        from bingewise.recommend.train import train as run
+        from bingewise.warehouse import Warehouse
+
+        when = _parse_as_of(as_of)
+        with Warehouse.open() as wh:
+            try:
+                trained = run(wh, model, as_of=when)
+            except LookupError as exc:
+                console.print(f"[red]error:[/red] {exc}")
+                raise typer.Exit(2) from exc
+        out.print(
+            f"trained {trained.name} on {len(trained.member_ids):,} members x "
+            f"{len(trained.item_ids):,} items (as of {trained.as_of:%Y-%m-%d %H:%M} UTC)"
+        )
+
+
+def _rows_command(app: typer.Typer) -> None:
+    @app.command()
+    def rows(
+        member: int = typer.Option(..., "--member", help="Member id."),
+        as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
+        max_maturity: str | None = typer.Option(
+            None, "--max-maturity", help='Highest rating shown, e.g. "TV-PG" for a kids profile.'
+        ),
+        country: str | None = typer.Option(None, help="Country (default: the member's)."),
+        as_of: str | None = typer.Option(
+            None, "--as-of", help="Page as of this UTC time (default: latest event)."
+        ),
+        model: str | None = typer.Option(None, "--model", help="Trained model (default: last)."),
+        personalize: bool = typer.Option(
+            True,
+            "--personalize/--no-personalize",
+            help="--no-personalize forces the non-personalized page; consent is always checked.",
+        ),
+    ) -> None:
+        """A member's home page: rows of titles, each with its reason."""
+        from bingewise.recommend.rows import home_rows, personalization_allowed, print_rows
+        from bingewise.recommend.train import load_trained
+        from bingewise.registry import Registry
+        from bingewise.warehouse import Warehouse
+
+        when = _parse_as_of(as_of)
+        registry = Registry.open()
+        try:
+            allowed = personalize and personalization_allowed(registry, member)
+        finally:
+            registry.close()
+        level: str | int | None = max_maturity
+        if max_maturity is not None and max_maturity.isdigit():
+            level = int(max_maturity)
+        with Warehouse.open(read_only=True) as wh:
+            try:
+                trained = load_trained(model) if allowed and model is not None else None
+                page = home_rows(
+                    member,
+                    warehouse=wh,
+                    trained=trained,
+                    as_of=when,
+                    personalized=allowed,
+                    max_maturity=level,
+                    country=country,
+                )
+            except (LookupError, FileNotFoundError, ValueError) as exc:
+                console.print(f"[red]error:[/red] {exc}")
+                raise typer.Exit(2) from exc
+        if as_json:
+            out.print_json(json.dumps([row.to_dict() for row in page]))
+        else:
+            print_rows(page)
+
+
 def register(app: typer.Typer) -> None:
     """Add the recommendation commands to ``app``."""
     _evaluate_command(app)
+    _train_command(app)
+    _rows_command(app)

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,17 +54,24 @@ from bingewise.recommend.interactions import (
     maturity_level,
     member_title_plays,
 )
-from bingewise.recommend.train import TrainedModel, load_trained
+from bingewise.recommend.train import DEFAULT_MODEL, TrainedModel, load_trained, train
+from bingewise.registry import Registry
 from bingewise.schema import Catalog, Events, Members, Plays, Recs
 from bingewise.warehouse import Warehouse
 
 __all__ = [
+    "PERSONALIZATION_DEFAULT",
     "Row",
     "RowItem",
     "RowKind",
     "RowOptions",
     "country_ranking",
+    "country_rankings",
+    "demo_step",
+    "describe",
     "home_rows",
+    "personalization_allowed",
+    "print_rows",
 ]
 
 log = logging.getLogger(__name__)
@@ -135,24 +142,35 @@ class RowOptions:
     neighbours: int = 200  #: neighbours fetched per "Because you watched" source
     params: ConfidenceParams = field(default_factory=ConfidenceParams)
 
+    @property
+    def popular_label(self) -> str:
+        """Window label of the non-personalized genre rows, e.g. ``"28d"``."""
+        return f"{self.popular_days:g}d"
+
 
 _COUNTRY_NAMES = {c.code: c.name for c in COUNTRIES}
 
 
-def country_ranking(
-    warehouse: Warehouse, country: str, start: dt.datetime, end: dt.datetime
-) -> list[tuple[int, int]]:
-    """``(item_id, viewers)`` by viewers descending, then item id: the country's ranking.
+def country_rankings(
+    warehouse: Warehouse,
+    country: str,
+    end: dt.datetime,
+    windows: Mapping[str, dt.timedelta],
+) -> dict[str, list[tuple[int, int]]]:
+    """Per window label, ``(item_id, viewers)`` by viewers descending, then item id.
 
     Viewers are distinct members with a main-content event (not a trailer) in ``country`` (the
-    event's country) starting in ``[start, end)`` UTC; episodes count for their series.
+    event's country) starting in ``[end - window, end)`` UTC; episodes count for their series.
+    All windows come from one query.
     """
+    if not windows:
+        return {}
     events = warehouse.table(Events.table)
     supplemental = events[Events.supplemental]
     events = events.filter(
         supplemental.isnull() | (supplemental.strip() == ""),
         events[Events.country] == country,
-        events[Events.start_utc] >= start,
+        events[Events.start_utc] >= end - max(windows.values()),
         events[Events.start_utc] < end,
     )
     cat = warehouse.table(Catalog.table).select(Catalog.title_id, Catalog.kind, Catalog.series_id)
@@ -161,13 +179,32 @@ def country_ranking(
     joined = joined.mutate(
         **{Recs.item_id: ibis.ifelse(is_ep, joined[Catalog.series_id], joined[Events.title_id])}
     )
-    ranked = (
-        joined.group_by(Recs.item_id)
-        .aggregate(**{Recs.viewers: joined[Events.member_id].nunique()})
-        .order_by([ibis.desc(Recs.viewers), ibis.asc(Recs.item_id)])
+    labels = list(windows)
+    counts = joined.group_by(Recs.item_id).aggregate(
+        **{
+            f"_w{k}": joined[Events.member_id].nunique(
+                where=joined[Events.start_utc] >= end - windows[label]
+            )
+            for k, label in enumerate(labels)
+        }
     )
-    frame = ranked.to_pandas()
-    return [(int(i), int(v)) for i, v in zip(frame[Recs.item_id], frame[Recs.viewers], strict=True)]
+    frame = counts.to_pandas()
+    out: dict[str, list[tuple[int, int]]] = {}
+    for k, label in enumerate(labels):
+        pairs = [
+            (int(i), int(v))
+            for i, v in zip(frame[Recs.item_id], frame[f"_w{k}"], strict=True)
+            if int(v) > 0
+        ]
+        out[label] = sorted(pairs, key=lambda p: (-p[1], p[0]))
+    return out
+
+
+def country_ranking(
+    warehouse: Warehouse, country: str, start: dt.datetime, end: dt.datetime
+) -> list[tuple[int, int]]:
+    """``(item_id, viewers)`` in ``[start, end)``, as in :func:`country_rankings`."""
+    return country_rankings(warehouse, country, end, {"w": end - start})["w"]
 
 
 def member_country(warehouse: Warehouse, member_id: int) -> str | None:
@@ -220,10 +257,19 @@ def _catalog_items(frame: pd.DataFrame) -> dict[int, _Item]:
 class _Page:
     """Rows under construction: which items are taken, which are allowed at all."""
 
-    def __init__(self, items: dict[int, _Item], max_level: int, blocked: set[int]) -> None:
+    def __init__(
+        self,
+        items: dict[int, _Item],
+        max_level: int,
+        blocked: set[int],
+        country: str,
+        rankings: dict[str, list[tuple[int, int]]],
+    ) -> None:
         self.items = items
         self.max_level = max_level
         self.blocked = blocked
+        self.country = country
+        self.rankings = rankings  #: window label -> (item_id, viewers), best first
         self.used: set[int] = set()
         self.rows: list[Row] = []
 
@@ -307,17 +353,21 @@ def _home_rows(
         raise LookupError("member has no known country and none was given")
     items = _catalog_items(item_table(wh))
     max_level = ADULT_LEVEL if max_maturity is None else maturity_level(max_maturity)
+    windows = {label: dt.timedelta(hours=hours) for label, hours in opts.top_windows}
+    windows[opts.popular_label] = dt.timedelta(days=opts.popular_days)
+    rankings = country_rankings(wh, country, as_of, windows)
     history = (
         member_title_plays(wh, [member_id], as_of=as_of, finished_share=opts.params.finished())
         if personalized
         else pd.DataFrame()
     )
     if history.empty:
-        page = _Page(items, max_level, set())
-        _popular_rows(page, wh, country, as_of, opts)
+        page = _Page(items, max_level, set(), country, rankings)
+        _top10_rows(page, opts.top_windows, opts)
+        _popular_genre_rows(page, opts)
         return page.rows
 
-    page = _Page(items, max_level, _finished_items(history, items))
+    page = _Page(items, max_level, _finished_items(history, items), country, rankings)
     _continue_and_next(page, wh, history, opts)
     model = trained if trained is not None else _load_or_none()
     seen = set(int(i) for i in history[Recs.item_id].unique())
@@ -331,14 +381,13 @@ def _home_rows(
             item_ids=model.item_ids,
             params=opts.params,
         ).interactions.matrix
-        top10 = opts.top_windows[:1]
-        _top10_rows(page, wh, country, as_of, top10, opts)
+        _top10_rows(page, opts.top_windows[:1], opts)
         scores = _top_picks(page, model, user, opts)
-        _top10_rows(page, wh, country, as_of, opts.top_windows[1:], opts)
+        _top10_rows(page, opts.top_windows[1:], opts)
         _model_genre_rows(page, model, user, scores, seen, opts)
     else:
-        _top10_rows(page, wh, country, as_of, opts.top_windows, opts)
-        _popular_genre_rows(page, wh, country, as_of, opts)
+        _top10_rows(page, opts.top_windows, opts)
+        _popular_genre_rows(page, opts)
     return page.rows
 
 
@@ -490,17 +539,11 @@ def _because_rows(
             made += 1
 
 
-def _top10_rows(
-    page: _Page,
-    wh: Warehouse,
-    country: str,
-    as_of: dt.datetime,
-    windows: Iterable[tuple[str, float]],
-    opts: RowOptions,
-) -> None:
+def _top10_rows(page: _Page, windows: Iterable[tuple[str, float]], opts: RowOptions) -> None:
+    country = page.country
     label_country = _COUNTRY_NAMES.get(country, country)
-    for label, hours in windows:
-        ranking = country_ranking(wh, country, as_of - dt.timedelta(hours=hours), as_of)[:10]
+    for label, _hours in windows:
+        ranking = page.rankings[label][:10]
         chosen = [
             page.item(
                 item_id,
@@ -578,19 +621,11 @@ def _model_genre_rows(
             made += 1
 
 
-def _popular_rows(
-    page: _Page, wh: Warehouse, country: str, as_of: dt.datetime, opts: RowOptions
-) -> None:
-    _top10_rows(page, wh, country, as_of, opts.top_windows, opts)
-    _popular_genre_rows(page, wh, country, as_of, opts)
-
-
-def _popular_genre_rows(
-    page: _Page, wh: Warehouse, country: str, as_of: dt.datetime, opts: RowOptions
-) -> None:
+def _popular_genre_rows(page: _Page, opts: RowOptions) -> None:
     """Genre rows by country popularity over ``opts.popular_days`` (no member data)."""
-    window = f"{opts.popular_days:g}d"
-    ranking = country_ranking(wh, country, as_of - dt.timedelta(days=opts.popular_days), as_of)
+    country = page.country
+    window = opts.popular_label
+    ranking = page.rankings[window]
     genre_viewers: dict[str, int] = {}
     for item_id, viewers in ranking:
         for g in page.genres(item_id):
@@ -620,3 +655,102 @@ def _popular_genre_rows(
         if chosen:
             page.add(RowKind.GENRE, f"Popular {genre} in {label_country}", chosen, opts.row_length)
             made += 1
+
+
+def describe(reason: dict[str, Any]) -> str:
+    """A short human reading of a machine-readable reason (for the terminal and the demo)."""
+    kind = reason.get("kind")
+    if kind == RowKind.CONTINUE_WATCHING:
+        minutes = int(reason["position_seconds"]) // 60
+        return f"stopped at {minutes} min ({reason['completion']:.0%})"
+    if kind == RowKind.NEXT_EPISODE:
+        return f"next: season {reason['season']}, episode {reason['episode']}"
+    if kind == RowKind.BECAUSE_YOU_WATCHED:
+        return f"like {reason['source_name']} (similarity {reason['similarity']:.2f})"
+    if kind == RowKind.TOP10_COUNTRY:
+        return f"#{reason['rank']} in {reason['country']}, last {reason['window']}"
+    if kind == RowKind.TOP_PICKS:
+        return f"{reason['model']} score {reason['score']:.3f}"
+    if kind == RowKind.GENRE and reason.get("basis") == "model":
+        return f"{reason['genre']}, {reason['model']} score {reason['score']:.3f}"
+    if kind == RowKind.GENRE:
+        where = f"{reason['country']}, last {reason['window']}"
+        return f"#{reason['rank']} {reason['genre']} in {where}"
+    return str(reason)
+
+
+def print_rows(rows: list[Row]) -> None:
+    """Print a home page to standard output, one block per row."""
+    from bingewise.console import out
+
+    if not rows:
+        out.print("(no rows: nothing watched in this country yet)")
+    for row in rows:
+        out.print(f"[bold]{row.title}[/bold]")
+        for item in row.items:
+            out.print(f"  {item.name}  [dim]{describe(item.reason)}[/dim]", highlight=False)
+
+
+def pick_demo_member(warehouse: Warehouse) -> int | None:
+    """The member with the most viewing events (ties: lowest id), or None when there is none."""
+    events = warehouse.table(Events.table)
+    top = (
+        events.group_by(Events.member_id)
+        .aggregate(n=events.count())
+        .order_by([ibis.desc("n"), ibis.asc(Events.member_id)])
+        .limit(1)
+        .to_pandas()
+    )
+    return int(top[Events.member_id].iloc[0]) if len(top) else None
+
+
+def personalization_allowed(registry: Registry | None, member_id: int) -> bool:
+    """The member's consent to the purpose "personalization" (granted by default).
+
+    Read through :mod:`bingewise.privacy.consent`; without a registry, the default applies.
+    """
+    if registry is None:
+        return PERSONALIZATION_DEFAULT
+    from bingewise.privacy.consent import Purpose, has_consent
+
+    return has_consent(registry, member_id, Purpose.PERSONALIZATION)
+
+
+#: Whether a member is personalized when no registry is at hand to read their consent (the
+#: consent module's own default for "personalization" applies whenever a registry is given).
+PERSONALIZATION_DEFAULT = True
+
+
+def demo_step(
+    warehouse: Warehouse,
+    registry: Registry | None,
+    *,
+    model: str = DEFAULT_MODEL,
+    member_id: int | None = None,
+    show: bool = True,
+) -> tuple[int | None, list[Row]]:
+    """Train ``model`` on the warehouse, then build (and print) one member's home page.
+
+    The member is ``member_id`` or the most active one; their consent to personalization is
+    read from ``registry``. Returns the member and the rows (no member: ``(None, [])``).
+    """
+    from bingewise.console import out, say
+
+    trained = train(warehouse, model)
+    say(
+        f"trained {trained.name}: {len(trained.member_ids):,} members x "
+        f"{len(trained.item_ids):,} items"
+    )
+    member = member_id if member_id is not None else pick_demo_member(warehouse)
+    if member is None:
+        return None, []
+    rows = home_rows(
+        member,
+        warehouse=warehouse,
+        trained=trained,
+        personalized=personalization_allowed(registry, member),
+    )
+    if show:
+        out.print(f"[bold]Home page of member {member}[/bold]")
+        print_rows(rows)
+    return member, rows
