@@ -131,6 +131,32 @@ EXAMPLES: list[tuple[str, TitleParts]] = [
         "The 100: Temporada 1: Nós somos terra-firmes: Parte I (Episódio 12)",
         episode("The 100", 1, "Temporada 1", 12, "Nós somos terra-firmes: Parte I"),
     ),
+    # "Chapter 6" in digits is a season only as a last resort; after a season it is a title
+    (
+        "The Creature Cases: Chapter 6: The Thirsty Thief",
+        episode("The Creature Cases", 6, "Chapter 6", None, "The Thirsty Thief"),
+    ),
+    (
+        "Hilda: Season 1: Chapter 1: The Hidden People",
+        episode("Hilda", 1, "Season 1", None, "Chapter 1: The Hidden People"),
+    ),
+    (
+        "Homem X Abelha: A Batalha: Temporada 1: Capítulo 1 (Episódio 1)",
+        episode("Homem X Abelha: A Batalha", 1, "Temporada 1", 1, "Capítulo 1"),
+    ),
+    (
+        "Stranger Things: Stranger Things 4: Kapitel acht: Papa (Folge 8)",
+        episode("Stranger Things", 4, "Stranger Things 4", 8, "Kapitel acht: Papa"),
+    ),
+    # Netflix's kids' playlists
+    (
+        "Merry Little Playlist: Collection 2: Sesame Street: The Nutcracker",
+        episode("Merry Little Playlist", 2, "Collection 2", None, "Sesame Street: The Nutcracker"),
+    ),
+    (
+        "Birthday Playlist: Collection: Party Time",
+        episode("Birthday Playlist", None, "Collection", None, "Party Time"),
+    ),
     # no season marker, but an episode bracket: a named season in the middle
     (
         "Stranger Things: Stranger Things 2: Capítulo três: O girino (Episódio 3)",
@@ -156,7 +182,8 @@ FILMS = [
     "Harry Potter and the Deathly Hallows: Part 2",
     "Um Lugar Silencioso: Parte II",
     "Dune: Part One",
-    "It: Chapter Two",  # "Chapter" is never a marker
+    "It: Chapter Two",  # a chapter in words is never a marker
+    "It: Chapter 2",  # nor one ending the title
     "Mission: Impossible - Fallout",
     "Re:Zero",
     "Roma",
@@ -221,7 +248,8 @@ MARKERISH = {
         *EPISODE_WORDS,
         *("Book", "Buch", "Livro", "Libro", "Livre", "Deel", "Vol", "Limited", "Mini-Series"),
         *("Miniseries", "Miniserie", "Minissérie", "Série", "Serie", "Minisérie", "Säsong"),
-        *("Sæson", "Sesong", "Sezon", "Kausi"),
+        *("Sæson", "Sesong", "Sezon", "Kausi", "Collection", "Chapter", "Capítulo", "Capitulo"),
+        *("Kapitel", "Chapitre", "Capitolo"),
     ]
 }
 
@@ -306,6 +334,7 @@ def test_a_part_ending_the_title_is_a_film(series: list[str], word_: str, n: int
 
 
 PIECES = [*SEASON_WORDS, *PART_WORDS, "1", ": ", "(Folge 2)", "II", " ", "x", "Book", "One", "("]
+PIECES += ["Chapter", "Collection", "Episode", "6", "Limited Series"]
 
 
 @given(st.text(max_size=80) | st.lists(st.sampled_from(PIECES)).map("".join))

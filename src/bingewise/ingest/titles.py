@@ -21,7 +21,14 @@ A Netflix export names what was watched with one display string, in the account'
    - numbered parts: Part, Parte, Partie, Teil, Deel, Volume, Vol., Book, Livro, Libro, Buch,
      Livre + a number;
    - limited series (no number, season ``None``): Limited Series, Miniseries, Mini-Series,
-     Miniserie, Minissérie, Minisérie, Série limitée, Serie limitada, Serie limitata.
+     Miniserie, Minissérie, Minisérie, Série limitée, Serie limitada, Serie limitata;
+   - collections (Netflix's kids' playlists): Collection, with or without a number;
+   - chapters, only as a last resort: a segment ``Chapter 6`` / ``Capítulo 6`` / ``Kapitel 6``
+     / ``Chapitre 6`` / ``Capitolo 6`` *in digits*, followed by more segments, in a title with no
+     other marker (``"The Creature Cases: Chapter 6: The Thirsty Thief"``). ``Chapter One``
+     written in words is never a marker nor a number: Netflix uses it in episode titles
+     (Stranger Things, Sabrina, Jane the Virgin) whose chapter numbers differ from episode
+     numbers, and after a season marker a chapter is part of the episode title.
 
    A number is written in digits (up to 4), in Roman numerals (``Parte II``) or as a word from
    one to twenty in English (``Book One``) and from one to ten in Spanish, Portuguese, German and
@@ -37,9 +44,7 @@ A Netflix export names what was watched with one display string, in the account'
 5. **Episode numbers** come from a trailing ``(Episode 3)`` in any of Episode, Episódio,
    Episodio, Folge, Épisode, Aflevering, Avsnitt, Afsnit, Odcinek, Jakso, Bölüm; the bracket is
    removed from the episode title. An episode title that is wholly ``"Episódio 3"`` also gives
-   number 3 and stays the title. ``"Chapter One"`` / ``"Capítulo um"`` is *never* a marker nor a
-   number: Netflix uses it as part of episode titles (Stranger Things, Sabrina, Jane the Virgin)
-   whose chapter numbers differ from episode numbers. Missing numbers are ``None``.
+   number 3 and stays the title. Missing numbers are ``None``.
 6. **No season marker.** A title whose last segment ends with ``(Episode N)`` is still an
    episode: the first segment is the series, a middle segment (when there are three or more)
    is a named season (``"Stranger Things: Stranger Things 2: Capítulo três: O girino (Episódio
@@ -81,6 +86,7 @@ __all__ = [
 
 _SEASON_WORDS = (
     "Season",
+    "Collection",
     "Series",
     "Temporada",
     "Staffel",
@@ -105,7 +111,9 @@ _LIMITED = (
     "Série limitée",
     "Serie limitada",
     "Serie limitata",
+    "Collection",
 )
+_CHAPTER_WORDS = ("Chapter", "Capítulo", "Capitulo", "Kapitel", "Chapitre", "Capitolo")
 _EPISODE_WORDS = (
     "Episode",
     "Episódio",
@@ -150,6 +158,7 @@ _PART_RE = re.compile(
     rf"(?P<word>{_alternation(_PART_WORDS)})\s(?P<num>{_NUMBER}){_SUBTITLE}", re.IGNORECASE
 )
 _LIMITED_RE = re.compile(rf"(?P<word>{_alternation(_LIMITED)}){_SUBTITLE}", re.IGNORECASE)
+_CHAPTER_RE = re.compile(rf"(?:{_alternation(_CHAPTER_WORDS)})\s(?P<num>[0-9]{{1,4}})", re.I)
 _EP_WORD = _alternation(_EPISODE_WORDS)
 _EPISODE_SUFFIX_RE = re.compile(rf"\s*\((?:{_EP_WORD})\s(?P<num>[0-9]{{1,4}})\)\Z", re.IGNORECASE)
 _EPISODE_ONLY_RE = re.compile(rf"(?:{_EP_WORD})\s(?P<num>[0-9]{{1,4}})", re.IGNORECASE)
@@ -280,6 +289,10 @@ def parse_title(text: str) -> TitleParts:
         marker = _marker(segments[i])
         if marker is not None:
             return _split_at_marker(segments, i, marker)
+    for i in range(1, len(segments) - 1):
+        chapter = _CHAPTER_RE.fullmatch(segments[i])
+        if chapter:
+            return _split_at_marker(segments, i, _Marker("season", int(chapter["num"]), False))
     if len(segments) >= 2 and _EPISODE_SUFFIX_RE.search(segments[-1]):
         return _split_bracketed(segments)
     return _FILM
