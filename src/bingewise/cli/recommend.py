@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import typer
+from rich.console import Console
 
 from bingewise.console import console, out, say
 
@@ -56,7 +57,9 @@ def _evaluate_command(app: typer.Typer) -> None:
         if as_json:
             out.print_json(json.dumps(report.as_dict()))
         else:
-            out.print(render_table(report), width=max(out.width, 150))
+            # Piped output gets a wide console so the table's columns are never truncated.
+            target = out if out.is_terminal else Console(width=160)
+            target.print(render_table(report))
 
 
 def _parse_as_of(text: str | None) -> dt.datetime | None:

@@ -82,6 +82,10 @@ def _find_movielens(path: Path) -> Path:
     return path
 
 
+def _raw(parts: list[str]) -> tuple[int, list[str]]:
+    return len(parts), parts
+
+
 def read_movielens(path: str | Path) -> InteractionLog:
     """Read MovieLens ratings in any of its shapes (see the module docstring)."""
     file = _find_movielens(Path(path))
@@ -91,11 +95,12 @@ def read_movielens(path: str | Path) -> InteractionLog:
             raise IngestError(file, "empty file", line=1)
         fh.seek(0)
         fields = MovieLensFiles.fields
+        width = len(fields)
         if "::" in first:
-            rows = (line.rstrip("\r\n").split("::") for line in fh)
+            rows = (_raw(line.rstrip("\r\n").split("::")) for line in fh)
             first_line = 1
         elif "\t" in first:
-            rows = (line.rstrip("\r\n").split("\t") for line in fh)
+            rows = (_raw(line.rstrip("\r\n").split("\t")) for line in fh)
             first_line = 1
         else:
             reader = csv.reader(fh)
@@ -104,21 +109,20 @@ def read_movielens(path: str | Path) -> InteractionLog:
             if missing:
                 raise IngestError(file, f"header lacks {', '.join(missing)}", line=1)
             pos = [header.index(f) for f in MovieLensFiles.header]
-            rows = ([r[p] if p < len(r) else "" for p in pos] + r[len(header) :] for r in reader)
+            width = len(header)
+            rows = ((len(r), [r[p] for p in pos] if len(r) == width else r) for r in reader)
             first_line = 2
         cols: list[list[str]] = [[] for _ in fields]
         lines: list[int] = []
         rejects: list[Reject] = []
         n_read = 0
-        for offset, row in enumerate(rows):
+        for offset, (n_raw, row) in enumerate(rows):
             line = first_line + offset
-            if len(row) == 1 and not row[0].strip():
+            if n_raw <= 1 and not "".join(row).strip():
                 continue  # blank line (e.g. trailing newline)
             n_read += 1
-            if len(row) != len(fields):
-                rejects.append(
-                    Reject(line, "", f"expected {len(fields)} fields, found {len(row)}", "")
-                )
+            if n_raw != width:
+                rejects.append(Reject(line, "", f"expected {width} fields, found {n_raw}", ""))
                 continue
             for c, v in zip(cols, row, strict=True):
                 c.append(v)
