@@ -177,35 +177,37 @@ def test_publish_excludes_withdrawn_members_and_charges_the_ledger(
     registry: Registry, tmp_path: Path
 ) -> None:
     base = synthetic_tables(2000, seed=5)
-    planted = _planted(30_000_000, 300, show=FILM, streak_days=3)
+    planted = _planted(30_000_000, 120, show=FILM, streak_days=3)
     tables = base.plus(planted)
     for member in planted.members():
         record_consent(registry, member, Purpose.STATISTICS, False, source="test")
-    done = publish(registry, YEAR, 1.0, 1e-7, tables=tables, out_dir=tmp_path)
+    ledger = PrivacyLedger(registry)
+    ledger.set_budget("2017", epsilon=8.0, delta=1e-6)
+    done = publish(registry, YEAR, 4.0, 1e-7, tables=tables, out_dir=tmp_path)
+    assert done.release.fact("top_titles").mechanisms[0]["threshold"] < 80
     assert all(i.key != str(FILM) for i in done.release.fact("top_titles").items)
 
     assert done.json_path and done.png_path and done.html_path
     doc = json.loads(done.json_path.read_text())
-    assert doc["privacy"]["epsilon"] == 1.0 and doc["privacy"]["unit"] == "member"
+    assert doc["privacy"]["epsilon"] == 4.0 and doc["privacy"]["unit"] == "member"
     assert {f["name"] for f in doc["facts"]} >= {"top_titles", "countries", "hours_per_day"}
     assert done.png_path.read_bytes()[:4] == b"\x89PNG"
     html = done.html_path.read_text()
-    assert "Year in binge 2017" in html and "\\u03b5 = 1" in html  # ε, JSON-escaped in the page
+    assert "Year in binge 2017" in html and "\\u03b5 = 4" in html  # ε, JSON-escaped in the page
     assert "<script src=" not in html  # Vega inlined: the page works offline
     assert str(30_000_000) not in done.json_path.read_text()  # no member ids in public JSON
 
-    ledger = PrivacyLedger(registry)
     entries = ledger.entries("2017")
     assert len(entries) == len(FACTS)
     assert {e.release_id for e in entries} == {done.release.release_id}
 
-    # Members who consent again are counted again (300 ≫ threshold of about 180).
+    # Members who consent again are counted again (120 ≫ threshold).
     for member in planted.members():
         record_consent(registry, member, Purpose.STATISTICS, True, source="test")
-    again = publish(registry, YEAR, 1.0, 1e-7, tables=tables, write=False)
+    again = publish(registry, YEAR, 4.0, 1e-7, tables=tables, write=False)
     assert any(i.key == str(FILM) for i in again.release.fact("top_titles").items)
 
-    # The default budget (ε = 2) is now spent: a third release is refused and records nothing.
+    # The period's budget (ε = 8) is now spent: a third release is refused, recording nothing.
     with pytest.raises(BudgetExceeded):
         publish(registry, YEAR, 0.5, 1e-7, tables=tables, write=False)
     assert len(ledger.entries("2017")) == 2 * len(FACTS)
