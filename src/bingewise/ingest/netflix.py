@@ -280,7 +280,8 @@ def _resolve_order(
         ) from None
     if inferred is not None:
         return inferred
-    undecided = next((line for line, s in stamps if s.order_matters), None)
+    # dates that read both ways, differently (a date valid in no order is a bad row anyway)
+    undecided = next((n for n, s in stamps if s.order_matters and len(s.orders()) == 2), None)
     if undecided is not None:
         raise IngestError(
             source,
