@@ -181,6 +181,7 @@ def build(warehouse: Warehouse, registry: Registry, *, start: dt.datetime = T0) 
     con.register("bw_ratings", pa.Table.from_pylist(ratings, schema=Ratings.arrow))
     con.execute(f"INSERT INTO {Ratings.table} SELECT * FROM bw_ratings")
     now = start + dt.timedelta(days=5)
+    earlier = now - dt.timedelta(days=30)
     quarantine = [
         # Shared file: one bad row of the target (names the profile), one of the sibling.
         (FILE_SHARED, 7, "Start Time", "unknown date", f'{TARGET.profile},"2017-13-45",Show', now),
@@ -190,6 +191,8 @@ def build(warehouse: Warehouse, registry: Registry, *, start: dt.datetime = T0) 
         # A row mentioning the target's email, in a file of nobody in particular.
         ("contacts.csv", 2, "email", "bad row", f"{TARGET.email};??", now),
         ("other.csv", 4, "Duration", "negative", f"{OTHER.profile},-5", now),
+        # Another household's file of the same name, ingested a month earlier: not the target's.
+        (FILE_ALONE, 5, "Date", "unknown date", '"Other Show","32/1/2017"', earlier),
     ]
     con.register(
         "bw_quarantine",

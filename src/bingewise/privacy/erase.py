@@ -76,6 +76,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ERASURE_REASON = "erasure"
+#: A file's quarantined rows are recorded at most this long before the file itself.
+_SAME_INGESTION = dt.timedelta(minutes=10)
 
 
 @dataclass
@@ -134,13 +136,32 @@ def _fields(raw: str) -> list[str]:
         return [raw]
 
 
+def _identity(con: duckdb.DuckDBPyConnection, member_id: int) -> tuple[str | None, int | None]:
+    """The member's profile name and household id, from the members table or their events."""
+    for table in (Members.table, Events.table):
+        row = con.execute(
+            f"SELECT {_q(Members.profile)}, {_q(Members.household_id)} FROM {_q(table)} "
+            f"WHERE {_q(Members.member_id)} = ? AND {_q(Members.profile)} IS NOT NULL LIMIT 1",
+            [member_id],
+        ).fetchone()
+        if row is not None:
+            return row[0], row[1]
+    return None, None
+
+
 def member_quarantine_rowids(
-    con: duckdb.DuckDBPyConnection,
-    member_id: int,
-    mentions: list[str],
-    profile: str | None,
+    con: duckdb.DuckDBPyConnection, member_id: int, mentions: list[str]
 ) -> set[int]:
-    """Row ids of quarantine rows that carry this member's data (computed before deletion)."""
+    """Row ids of the quarantine rows that carry this member's data.
+
+    A quarantined row is the member's when its text mentions their id or email (whole token),
+    when it comes from a file whose stored events are all theirs (a personal export), or when it
+    comes from a file their household's events came from and one of its fields is their profile
+    name (a household export). Files are linked by ``Events.source``, a prefix of the file's
+    SHA-256; their quarantined rows are those with the file's name recorded in the same
+    ingestion (up to :data:`_SAME_INGESTION` before the file), since names such as
+    ``ViewingActivity.csv`` recur. Call before deleting the member's events.
+    """
     pattern = mention_pattern(mentions)
     rowids: set[int] = set()
     q, raw, src = _q(Quarantine.table), _q(Quarantine.raw), _q(Quarantine.source)
@@ -151,24 +172,34 @@ def member_quarantine_rowids(
         ).fetchall():
             if text is not None and pattern.search(text):
                 rowids.add(int(rowid))
-    # Files this member's events came from: Events.source is a sha256 prefix of the file.
+    profile, household = _identity(con, member_id)
     ev, s, mid = _q(Events.table), _q(Events.source), _q(Events.member_id)
+    hh = _q(Events.household_id)
     files = _q(IngestedFiles.table)
     sha, name = _q(IngestedFiles.sha256), _q(IngestedFiles.name)
-    shared = con.execute(
+    at = _q(IngestedFiles.ingested_utc)
+    linked = con.execute(
         f"""
-        WITH mine AS (SELECT DISTINCT {s} AS src FROM {ev} WHERE {mid} = ? AND {s} IS NOT NULL),
+        WITH mine AS (
+            SELECT DISTINCT {s} AS src FROM {ev}
+            WHERE ({mid} = ? OR {hh} = ?) AND {s} IS NOT NULL
+        ),
         others AS (
             SELECT DISTINCT {s} AS src FROM {ev}
             WHERE {s} IN (SELECT src FROM mine) AND {mid} IS DISTINCT FROM ?
         )
-        SELECT f.{name}, m.src IN (SELECT src FROM others) AS is_shared
+        SELECT DISTINCT f.{name}, f.{at}, m.src IN (SELECT src FROM others) AS is_shared
         FROM mine m JOIN {files} f ON starts_with(f.{sha}, m.src)
         """,
-        [member_id, member_id],
+        [member_id, household, member_id],
     ).fetchall()
-    for file_name, is_shared in shared:
-        rows = con.execute(f"SELECT rowid, {raw} FROM {q} WHERE {src} = ?", [file_name]).fetchall()
+    for file_name, file_at, is_shared in linked:
+        # Rows quarantined by the same ingestion: same name, recorded just before the file.
+        rows = con.execute(
+            f"SELECT rowid, {raw} FROM {q} WHERE {src} = ? "
+            f"AND {_q(Quarantine.ingested_utc)} BETWEEN ? AND ?",
+            [file_name, file_at - _SAME_INGESTION, file_at],
+        ).fetchall()
         for rowid, text in rows:
             if not is_shared or (profile and text is not None and profile in _fields(text)):
                 rowids.add(int(rowid))
@@ -177,20 +208,14 @@ def member_quarantine_rowids(
 
 def _erase_warehouse(
     path: Path, member_id: int, mentions: list[str], report: ErasureReport
-) -> tuple[str | None, int | None]:
-    """Delete the member from the DuckDB file at ``path``; returns their (profile, household)."""
+) -> None:
+    """Delete the member from the DuckDB file at ``path``."""
     con = duckdb.connect(str(path))
+    mid = _q(Members.member_id)
     try:
-        mtab, mid = _q(Members.table), _q(Members.member_id)
-        row = con.execute(
-            f"SELECT {_q(Members.profile)}, {_q(Members.household_id)} FROM {mtab} "
-            f"WHERE {mid} = ? LIMIT 1",
-            [member_id],
-        ).fetchone()
-        profile, household = (row[0], row[1]) if row else (None, None)
         con.execute("BEGIN TRANSACTION")
         try:
-            quarantine = member_quarantine_rowids(con, member_id, mentions, profile)
+            quarantine = member_quarantine_rowids(con, member_id, mentions)
             if quarantine:
                 con.execute(
                     f"DELETE FROM {_q(Quarantine.table)} WHERE rowid IN "
@@ -210,7 +235,6 @@ def _erase_warehouse(
             raise
     finally:
         con.close()
-    return profile, household
 
 
 def _redact_text(con: duckdb.DuckDBPyConnection, mentions: list[str]) -> int:

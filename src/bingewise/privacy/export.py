@@ -567,13 +567,7 @@ def _quarantine(con: duckdb.DuckDBPyConnection, member_id: int, record: Any) -> 
     mentions = [str(member_id)]
     if record is not None and record.email:
         mentions.append(record.email)
-    profile_row = con.execute(
-        f"SELECT {_q(Members.profile)} FROM {_q(Members.table)} WHERE {_q(Members.member_id)} = ? "
-        "LIMIT 1",
-        [member_id],
-    ).fetchone()
-    profile = profile_row[0] if profile_row else None
-    rowids = sorted(member_quarantine_rowids(con, member_id, mentions, profile))
+    rowids = sorted(member_quarantine_rowids(con, member_id, mentions))
     if not rowids:
         return []
     cols = ", ".join(_q(c) for c in Quarantine.arrow.names)

@@ -4,8 +4,9 @@ Raw events say exactly what a member watched, when and on which device; after
 ``settings.retention_days`` (730 by default) only a per-member daily aggregate stays
 (:class:`bingewise.schema.DailyViewing`: segments, seconds, supplemental seconds per member
 and local day). Quarantined rows, which carry raw source rows, follow the same window by the
-time they were ingested. Runs are idempotent and additive: an old file ingested after a run
-is aggregated by the next run and summed into the existing day.
+time they were ingested, and go as soon as every stored event of their file is gone. Runs are
+idempotent and additive: an old file ingested after a run is aggregated by the next run and
+summed into the existing day.
 
 The cutoff is an instant in UTC: events whose ``start_utc`` is strictly before
 ``now - retention_days`` are old.
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 from bingewise.config import get_settings
 from bingewise.console import progress
-from bingewise.schema import DailyViewing, Events, Members, Quarantine
+from bingewise.schema import DailyViewing, Events, IngestedFiles, Members, Quarantine
 from bingewise.warehouse import Warehouse
 
 __all__ = ["RetentionReport", "run_retention"]
@@ -64,6 +65,24 @@ def _aggregate_sql() -> str:
         FROM {e} e LEFT JOIN zones z ON z.mid = e.{mid}
         WHERE e.{start} < ?
         GROUP BY 1, 2
+    """
+
+
+def _orphan_quarantine_sql() -> str:
+    """Delete quarantined rows of files whose stored events are now all deleted.
+
+    Such rows are raw viewing data as old as the events around them; without the events they
+    could no longer be attributed to a member (for export or erasure), so they go with them.
+    """
+    f, qt, ev = _q(IngestedFiles.table), _q(Quarantine.table), _q(Events.table)
+    return f"""
+        DELETE FROM {qt} WHERE {_q(Quarantine.source)} IN (
+            SELECT f.{_q(IngestedFiles.name)} FROM {f} f
+            WHERE f.{_q(IngestedFiles.stored)} > 0 AND NOT EXISTS (
+                SELECT 1 FROM (SELECT DISTINCT {_q(Events.source)} AS src FROM {ev}) s
+                WHERE starts_with(f.{_q(IngestedFiles.sha256)}, s.src)
+            )
+        )
     """
 
 
@@ -127,6 +146,7 @@ def run_retention(
             tx.execute(f"DELETE FROM {e} WHERE {start} < ?", [cutoff])
             bar.advance(task)
             tx.execute(f"DELETE FROM {qt} WHERE {ingested} < ?", [cutoff])
+            tx.execute(_orphan_quarantine_sql())
             tx.execute("DROP TABLE bw_retention_new")
             tx.execute("DROP TABLE bw_retention_merged")
             bar.advance(task)
