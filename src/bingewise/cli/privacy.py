@@ -10,6 +10,9 @@ import typer
 def register(app: typer.Typer) -> None:
     """Add this capability's commands to ``app``."""
     register_publish(app)
+    register_member(app)
+    register_consent(app)
+    register_retention(app)
 
 
 def register_publish(app: typer.Typer) -> None:
@@ -65,3 +68,220 @@ def register_publish(app: typer.Typer) -> None:
         )
         for path in (done.json_path, done.png_path, done.html_path):
             stdout.print(f"  {path}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Member rights: member export/erase, consent grant/withdraw/show, retention run.
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"error: {message}", fg="red", err=True)
+    return typer.Exit(code)
+
+
+def _member_known(member_id: int) -> bool:
+    """Whether the registry or the warehouse knows ``member_id`` (never creates stores)."""
+    from bingewise.config import get_settings
+    from bingewise.registry import Registry
+    from bingewise.schema import Members
+    from bingewise.warehouse import Warehouse
+
+    registry = Registry.open()
+    try:
+        if registry.members.get(member_id) is not None:
+            return True
+    finally:
+        registry.close()
+    path = get_settings().warehouse_path
+    if not path.exists():
+        return False
+    with Warehouse.open(path, read_only=True) as wh:
+        table = wh.table(Members.table)
+        return bool(table.filter(table[Members.member_id] == member_id).count().execute() > 0)
+
+
+def register_member(app: typer.Typer) -> None:
+    """Add ``member export`` and ``member erase``."""
+    member_app = typer.Typer(help="A member's rights: export and erase their data.")
+    app.add_typer(member_app, name="member")
+
+    @member_app.command("export")
+    def export(
+        member_id: int = typer.Argument(..., help="The member's id."),
+        out: Path = typer.Option(..., "--out", help="ZIP file to write."),
+        reason: str = typer.Option("member's data access request", help="Why (audit log)."),
+    ) -> None:
+        """Write everything held about a member to a ZIP (JSON, CSV, README); audited."""
+        from bingewise.console import out as stdout
+        from bingewise.privacy.audit import os_actor
+        from bingewise.privacy.export import export_member
+        from bingewise.registry import Registry
+
+        registry = Registry.open()
+        try:
+            summary = export_member(registry, member_id, out, actor=os_actor(), reason=reason)
+        except LookupError as exc:
+            raise _fail(str(exc)) from None
+        finally:
+            registry.close()
+        rows = sum(summary.rows.values())
+        stdout.print(f"wrote {summary.path}: {rows} records in {len(summary.rows)} kinds")
+
+    @member_app.command("erase")
+    def erase(
+        member_id: int = typer.Argument(..., help="The member's id."),
+        yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+        reason: str = typer.Option("member's erasure request", help="Why (audit log)."),
+    ) -> None:
+        """Erase a member from every store and model; keep only a tombstone."""
+        from bingewise.console import out as stdout
+        from bingewise.privacy.audit import os_actor
+        from bingewise.privacy.erase import erase_member
+        from bingewise.privacy.tombstone import is_erased
+        from bingewise.registry import Registry
+
+        registry = Registry.open()
+        try:
+            if bool(is_erased(registry, [member_id])[0]):
+                stdout.print("already erased: nothing held (tombstone only)")
+                return
+            if not _member_known(member_id):
+                raise _fail(f"member {member_id} is not known to the registry or the warehouse")
+            if not yes:
+                typer.confirm(
+                    f"Erase member {member_id} from the warehouse, registry and models? "
+                    "This cannot be undone",
+                    abort=True,
+                )
+            report = erase_member(registry, member_id, actor=os_actor(), reason=reason)
+        finally:
+            registry.close()
+        stdout.print(
+            f"erased: {report.total_rows} rows deleted "
+            f"({', '.join(f'{k} {v}' for k, v in sorted(report.warehouse_rows.items()) if v)}; "
+            f"registry {sum(report.registry_rows.values())}), "
+            f"{report.audit_entries_unlinked} audit entries unlinked, "
+            f"{len(report.models_rewritten)} models rewritten, "
+            f"{len(report.models_deleted)} deleted, "
+            f"{len(report.retrain_requested)} queued for retraining; "
+            f"tombstone {report.tombstone[:16]}…"
+        )
+
+
+def register_consent(app: typer.Typer) -> None:
+    """Add ``consent grant``, ``consent withdraw`` and ``consent show``."""
+    consent_app = typer.Typer(help="Consent per purpose: grant, withdraw, show.")
+    app.add_typer(consent_app, name="consent")
+
+    def change(member_id: int, purpose: str, granted: bool, source: str, reason: str) -> None:
+        from bingewise.console import out as stdout
+        from bingewise.privacy.audit import audited, os_actor
+        from bingewise.privacy.consent import parse_purpose, record_consent
+        from bingewise.privacy.tombstone import is_erased
+        from bingewise.registry import Registry
+
+        try:
+            chosen = parse_purpose(purpose)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="PURPOSE") from None
+        registry = Registry.open()
+        try:
+            if bool(is_erased(registry, [member_id])[0]):
+                raise _fail(f"member {member_id} was erased")
+            if not _member_known(member_id):
+                raise _fail(f"member {member_id} is not known to the registry or the warehouse")
+            action = "consent.grant" if granted else "consent.withdraw"
+            audited(registry, os_actor(), action, member_id, chosen.value, reason)
+            event = record_consent(registry, member_id, chosen, granted, source=source)
+        finally:
+            registry.close()
+        verb = "granted" if granted else "withdrawn"
+        stdout.print(
+            f"{chosen.value}: {verb} ({event.recorded_utc:%Y-%m-%d %H:%M:%S} UTC, "
+            f"source {event.source}, policy {event.policy_version})"
+        )
+
+    @consent_app.command("grant")
+    def grant(
+        member_id: int = typer.Argument(..., help="The member's id."),
+        purpose: str = typer.Argument(..., help="personalization, recommendation_emails, ..."),
+        source: str = typer.Option("cli", help="Where the member asked (cli, web, api, ...)."),
+        reason: str = typer.Option("member's consent change", help="Why (audit log)."),
+    ) -> None:
+        """Record that a member gives consent to a purpose."""
+        change(member_id, purpose, True, source, reason)
+
+    @consent_app.command("withdraw")
+    def withdraw(
+        member_id: int = typer.Argument(..., help="The member's id."),
+        purpose: str = typer.Argument(..., help="personalization, recommendation_emails, ..."),
+        source: str = typer.Option("cli", help="Where the member asked (cli, web, api, ...)."),
+        reason: str = typer.Option("member's consent change", help="Why (audit log)."),
+    ) -> None:
+        """Record that a member withdraws consent to a purpose (as easy as giving it)."""
+        change(member_id, purpose, False, source, reason)
+
+    @consent_app.command("show")
+    def show(
+        member_id: int = typer.Argument(..., help="The member's id."),
+        reason: str = typer.Option("member's consent enquiry", help="Why (audit log)."),
+    ) -> None:
+        """Show a member's consents now and their history; audited."""
+        from rich.table import Table
+
+        from bingewise.console import out as stdout
+        from bingewise.privacy.audit import audited, os_actor
+        from bingewise.privacy.consent import consent_history, current_consents
+        from bingewise.registry import Registry
+
+        registry = Registry.open()
+        try:
+            audited(registry, os_actor(), "consent.show", member_id, "consents", reason)
+            now = current_consents(registry, member_id)
+            history = consent_history(registry, member_id)
+        finally:
+            registry.close()
+        changed = {e.purpose for e in history}
+        table = Table(title=f"Consents of member {member_id}")
+        for column in ("purpose", "consent", "since"):
+            table.add_column(column)
+        for purpose, granted in now.items():
+            last = [e for e in history if e.purpose == purpose]
+            since = (
+                f"{last[-1].recorded_utc:%Y-%m-%d %H:%M} UTC ({last[-1].source})"
+                if purpose in changed
+                else "default"
+            )
+            table.add_row(purpose.value, "granted" if granted else "not granted", since)
+        stdout.print(table)
+        stdout.print(f"{len(history)} recorded changes")
+
+
+def register_retention(app: typer.Typer) -> None:
+    """Add ``retention run``."""
+    retention_app = typer.Typer(help="Retention of raw viewing events.")
+    app.add_typer(retention_app, name="retention")
+
+    @retention_app.command("run")
+    def run(
+        dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would be deleted."),
+        days: int | None = typer.Option(
+            None, help="Window in days (default: BINGEWISE_RETENTION_DAYS, 730)."
+        ),
+    ) -> None:
+        """Delete raw events older than the window, keeping per-member daily aggregates."""
+        from bingewise.console import out as stdout
+        from bingewise.privacy.retention import run_retention
+        from bingewise.warehouse import Warehouse
+
+        try:
+            with Warehouse.open() as wh:
+                report = run_retention(wh, days=days, dry_run=dry_run)
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
+        verb = "would delete" if report.dry_run else "deleted"
+        stdout.print(
+            f"{verb} {report.events_deleted} events before {report.cutoff_utc:%Y-%m-%d %H:%M} UTC "
+            f"and {report.quarantine_deleted} quarantined rows; "
+            f"{report.aggregate_rows} member-day aggregates kept"
+        )
