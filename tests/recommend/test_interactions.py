@@ -24,7 +24,8 @@ from bingewise.schema import Catalog, Recs
 from bingewise.warehouse import Warehouse
 
 FILMS = {1: 6000, 2: 6000, 3: 5400, 4: None, 5: 7200}  # title_id -> runtime (None: unknown)
-SERIES = {100: [101, 102, 103, 104], 200: [201, 202]}
+B = 2**62  # series and episode ids as large as stable ids get: exact, never via a float
+SERIES = {B + 100: [B + 101, B + 102, B + 103, B + 104], B + 200: [B + 201, B + 202]}
 EPISODE_RUNTIME = 3000
 
 
@@ -129,8 +130,8 @@ def test_hand_computed_confidences(warehouse: Warehouse) -> None:
     w.watch(1, 1, AS_OF - HOUR, 6000)  # finished today: log2(2) = 1
     for k in range(3):  # finished three times: log2(1 + 1 + 0.5 * 2) = log2(3)
         w.watch(1, 2, AS_OF - (k + 1) * HOUR - 2 * HOUR * k, 6000)
-    for t in (101, 102, 103):  # three episodes finished 90 days ago: log2(4) / 2 = 1
-        w.watch(1, t, AS_OF - 90 * DAY - (104 - t) * 4 * HOUR, 3000)
+    for k in (1, 2, 3):  # three episodes finished 90 days ago: log2(4) / 2 = 1
+        w.watch(1, B + 100 + k, AS_OF - 90 * DAY - (4 - k) * 4 * HOUR, 3000)
     w.watch(1, 3, AS_OF - HOUR, 2700, bookmark=2700)  # half of a 5400 s film: log2(1.5)
     w.write(warehouse)
     got = build_interactions(warehouse, as_of=AS_OF, params=ConfidenceParams(finished_share=0.85))
@@ -140,23 +141,23 @@ def test_hand_computed_confidences(warehouse: Warehouse) -> None:
     hour_old = 0.5 ** (1 / 24 / 90)  # the decay of a play that started an hour ago
     assert row[1] == pytest.approx(1.0 * hour_old, rel=1e-6)
     assert row[2] == pytest.approx(math.log2(3) * hour_old, rel=1e-6)
-    assert row[100] == pytest.approx(2.0 * 0.5 ** (age_series / 90.0), rel=1e-6)
+    assert row[B + 100] == pytest.approx(2.0 * 0.5 ** (age_series / 90.0), rel=1e-6)
     assert row[3] == pytest.approx(math.log2(1.5) * hour_old, rel=1e-6)
-    assert 101 not in row and 102 not in row
+    assert B + 101 not in row and B + 102 not in row
 
 
 def test_fixed_rows_and_columns(warehouse: Warehouse) -> None:
     w = World()
     _catalog(w)
     w.watch(1, 1, AS_OF - HOUR, 6000)
-    w.watch(1, 201, AS_OF - HOUR, 3000)
+    w.watch(1, B + 201, AS_OF - HOUR, 3000)
     w.write(warehouse)
     got = build_interactions(
-        warehouse, as_of=AS_OF, member_ids=[9, 1], item_ids=np.array([200, 5, 1])
+        warehouse, as_of=AS_OF, member_ids=[9, 1], item_ids=np.array([B + 200, 5, 1])
     )
     inter = got.interactions
     assert list(inter.member_ids) == [9, 1]
-    assert list(inter.title_ids) == [200, 5, 1]
+    assert list(inter.title_ids) == [B + 200, 5, 1]
     dense = inter.matrix.toarray()
     assert dense[0].sum() == 0.0  # member 9 never watched
     assert dense[1, 0] == pytest.approx(0.5 ** (1 / 24 / 90), rel=1e-5)
@@ -173,15 +174,15 @@ def test_empty_warehouse_gives_empty_matrix(warehouse: Warehouse) -> None:
 def test_item_table_rolls_episodes_up(warehouse: Warehouse) -> None:
     w = World()
     w.film(1, "Roma", genres="Drama", maturity="R")
-    w.series(50, "Dark", [(51, 1, 1)], genres="Mystery|Drama", maturity="TV-14")
-    w.series(50, "Dark", [(52, 1, 2)], genres="Drama", maturity="TV-MA")
+    w.series(B + 50, "Dark", [(B + 51, 1, 1)], genres="Mystery|Drama", maturity="TV-14")
+    w.series(B + 50, "Dark", [(B + 52, 1, 2)], genres="Drama", maturity="TV-MA")
     w.write(warehouse)
     items = item_table(warehouse)
-    assert sorted(items.index) == [1, 50]
-    assert items.at[50, Recs.name] == "Dark"
-    assert items.at[50, Recs.n_episodes] == 2
-    assert items.at[50, Recs.maturity_level] == 3  # the most mature episode
-    assert items.at[50, Catalog.genres] == ("Drama", "Mystery")  # most frequent first
+    assert sorted(items.index) == [1, B + 50]
+    assert items.at[B + 50, Recs.name] == "Dark"
+    assert items.at[B + 50, Recs.n_episodes] == 2
+    assert items.at[B + 50, Recs.maturity_level] == 3  # the most mature episode
+    assert items.at[B + 50, Catalog.genres] == ("Drama", "Mystery")  # most frequent first
     assert not items.at[1, Recs.is_series]
     assert items.at[1, Catalog.genres] == ("Drama",)
 

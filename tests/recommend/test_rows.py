@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from test_rows_world import (
     AS_OF,
+    BIG,
     COCO,
     DARK,
     DAY,
@@ -136,7 +137,7 @@ def test_continue_watching(store: Warehouse, trained: TrainedModel) -> None:
     got = [(it.title_id, it.series_id, it.reason) for it in row.items]
     assert got == [
         (
-            2001,
+            BIG + 2001,
             NARCOS,
             {
                 "kind": "continue_watching",
@@ -163,31 +164,32 @@ def test_next_episode_follows_the_last_finished(store: Warehouse, trained: Train
     row = page(store, trained, FOCAL)[1]
     assert row.kind == RowKind.NEXT_EPISODE
     [item] = row.items
-    assert (item.title_id, item.series_id) == (1003, DARK)
+    assert (item.title_id, item.series_id) == (BIG + 1003, DARK)
     assert item.reason == {
         "kind": "next_episode",
         "series_id": DARK,
         "season": 1,
         "episode": 3,
-        "after_title_id": 1002,
+        "after_title_id": BIG + 1002,
     }
 
 
 def test_next_episode_skips_finished_and_ends_with_the_series(warehouse: Warehouse) -> None:
     w = World()
-    w.series(DARK, "Dark", [(1001, 1, 1), (1002, 1, 2), (1003, 1, 3), (1004, 2, 1)])
+    ep1, ep2, ep3, ep4 = BIG + 1001, BIG + 1002, BIG + 1003, BIG + 1004
+    w.series(DARK, "Dark", [(ep1, 1, 1), (ep2, 1, 2), (ep3, 1, 3), (ep4, 2, 1)])
     w.member(7)
     w.member(8)
-    w.watch(7, 1003, AS_OF - 6 * DAY, 3000)  # S1E3 seen first
-    w.watch(7, 1001, AS_OF - 5 * DAY, 3000)
-    w.watch(7, 1002, AS_OF - 4 * DAY, 3000)  # last finished: S1E2, next unfinished: S2E1
-    w.watch(8, 1001, AS_OF - 5 * DAY, 100)
-    w.watch(8, 1004, AS_OF - 4 * DAY, 3000)  # finished the last episode: nothing next
+    w.watch(7, ep3, AS_OF - 6 * DAY, 3000)  # S1E3 seen first
+    w.watch(7, ep1, AS_OF - 5 * DAY, 3000)
+    w.watch(7, ep2, AS_OF - 4 * DAY, 3000)  # last finished: S1E2, next unfinished: S2E1
+    w.watch(8, ep1, AS_OF - 5 * DAY, 100)
+    w.watch(8, ep4, AS_OF - 4 * DAY, 3000)  # finished the last episode: nothing next
     w.write(warehouse)
     rows7 = home_rows(7, warehouse=warehouse, trained=None, as_of=AS_OF, country="MX")
     nxt = [it for r in rows7 if r.kind == RowKind.NEXT_EPISODE for it in r.items]
     assert [(it.title_id, it.reason["season"], it.reason["episode"]) for it in nxt] == [
-        (1004, 2, 1)
+        (ep4, 2, 1)
     ]
     rows8 = home_rows(8, warehouse=warehouse, trained=None, as_of=AS_OF, country="MX")
     assert RowKind.NEXT_EPISODE not in [r.kind for r in rows8]

@@ -189,10 +189,14 @@ def test_tiny_cosine_matches_loop_oracle() -> None:
 FOCAL = 1  #: the member whose page is tested (MX)
 NEWCOMER = 2  #: an MX member without any viewing
 ROMA, COCO, AMELIE, HEAT, ALIEN, BAMBI, SHREK, UP_, JAWS, ROCKY = range(10, 20)
-DARK, NARCOS, PEPPA = 1000, 2000, 3000
-DARK_EPS = [(1001, 1, 1), (1002, 1, 2), (1003, 1, 3), (1004, 2, 1), (1005, 2, 2)]
-NARCOS_EPS = [(2001, 1, 1), (2002, 1, 2), (2003, 1, 3)]
-PEPPA_EPS = [(3001, 1, 1), (3002, 1, 2)]
+#: Series and episode ids near 2**62, like the stable ids of real sources: a float on the way
+#: would lose them.
+BIG = 2**62
+DARK, NARCOS, PEPPA = BIG + 1000, BIG + 2000, BIG + 3000
+DARK_EPS = [(BIG + 1001, 1, 1), (BIG + 1002, 1, 2), (BIG + 1003, 1, 3)]
+DARK_EPS += [(BIG + 1004, 2, 1), (BIG + 1005, 2, 2)]
+NARCOS_EPS = [(BIG + 2001, 1, 1), (BIG + 2002, 1, 2), (BIG + 2003, 1, 3)]
+PEPPA_EPS = [(BIG + 3001, 1, 1), (BIG + 3002, 1, 2)]
 
 
 def platform(seed: int = 11) -> World:
@@ -242,11 +246,11 @@ def platform(seed: int = 11) -> World:
     w.watch(FOCAL, ROMA, AS_OF - 8 * DAY, 6000)
     for title_id in PEPPA_EPS:
         w.watch(FOCAL, title_id[0], AS_OF - 7 * DAY, 3000)
-    w.watch(FOCAL, 1004, AS_OF - 6 * DAY, 3000)
-    w.watch(FOCAL, 1001, AS_OF - 5 * DAY, 3000)
-    w.watch(FOCAL, 1002, AS_OF - 4 * DAY, 2900)
+    w.watch(FOCAL, BIG + 1004, AS_OF - 6 * DAY, 3000)
+    w.watch(FOCAL, BIG + 1001, AS_OF - 5 * DAY, 3000)
+    w.watch(FOCAL, BIG + 1002, AS_OF - 4 * DAY, 2900)
     w.watch(FOCAL, COCO, AS_OF - 3 * DAY, 2400, bookmark=2500)
-    w.watch(FOCAL, 2001, AS_OF - 2 * DAY, 1200, bookmark=1300)
+    w.watch(FOCAL, BIG + 2001, AS_OF - 2 * DAY, 1200, bookmark=1300)
     w.watch(FOCAL, AMELIE, AS_OF - 3 * HOUR, 60, supplemental="TRAILER")  # not an interaction
     w.watch(FOCAL, HEAT, AS_OF + HOUR, 6000)  # after as_of: ignored
     return w

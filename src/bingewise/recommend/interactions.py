@@ -35,9 +35,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import scipy.sparse as sp
 
 from bingewise.analytics import plays as analytics_plays
@@ -51,6 +53,7 @@ __all__ = [
     "NOMINAL_RUNTIME_SECONDS",
     "ConfidenceParams",
     "ViewingInteractions",
+    "annotated_plays",
     "build_interactions",
     "confidence",
     "default_as_of",
@@ -59,6 +62,7 @@ __all__ = [
     "maturity_level",
     "member_title_plays",
     "plays",
+    "to_frame",
 ]
 
 #: Runtime assumed for a title whose catalog runtime is unknown (seconds).
@@ -173,6 +177,38 @@ def plays(
     )
 
 
+def annotated_plays(
+    warehouse: Warehouse,
+    member_ids: Sequence[int] | None,
+    *,
+    as_of: dt.datetime,
+    finished_share: float | None = None,
+) -> ir.Table:
+    """:func:`plays` with ``completion``, a never-NULL ``finished``, ``item_id`` and ``is_series``.
+
+    ``completion`` is progress over runtime clipped to [0, 1] (:data:`NOMINAL_RUNTIME_SECONDS`
+    stands in for an unknown runtime); where the runtime is unknown, ``finished`` is
+    ``completion >= finished_share`` against that nominal runtime. A title missing from the
+    catalog is its own item, like a film.
+    """
+    share = get_settings().finished_share if finished_share is None else finished_share
+    p = plays(warehouse, member_ids=member_ids, as_of=as_of, finished_share=share)
+    runtime = p[Plays.runtime_seconds]
+    runtime_s = ibis.ifelse(
+        runtime.notnull() & (runtime > 0), runtime.cast("float64"), float(NOMINAL_RUNTIME_SECONDS)
+    )
+    completion = (p[Plays.progress_seconds].fill_null(0).cast("float64") / runtime_s).clip(0.0, 1.0)
+    is_series = (p[Plays.kind] == Catalog.EPISODE) & p[Plays.series_id].notnull()
+    return p.mutate(
+        **{
+            Recs.completion: completion,
+            Recs.finished: p[Plays.finished].fill_null(completion >= share),
+            Recs.is_series: is_series.fill_null(False),
+            Recs.item_id: ibis.ifelse(is_series, p[Plays.series_id], p[Plays.title_id]),
+        }
+    )
+
+
 def member_title_plays(
     warehouse: Warehouse,
     member_ids: Sequence[int] | None,
@@ -180,28 +216,23 @@ def member_title_plays(
     as_of: dt.datetime,
     finished_share: float | None = None,
 ) -> pd.DataFrame:
-    """Plays with their completion, whether they finished the title and their item, as pandas.
+    """:func:`annotated_plays` as a DataFrame (nullable integer columns keep 64-bit ids exact)."""
+    expr = annotated_plays(warehouse, member_ids, as_of=as_of, finished_share=finished_share)
+    return to_frame(expr)
 
-    Columns: those of :class:`bingewise.schema.Plays` plus ``completion`` (progress over runtime,
-    clipped to [0, 1]; :data:`NOMINAL_RUNTIME_SECONDS` stands in for an unknown runtime),
-    ``item_id`` and ``is_series``. ``finished`` is never NULL here: when the runtime is unknown
-    it is ``completion >= finished_share`` against the nominal runtime. A title missing from the
-    catalog is its own item, like a film.
-    """
-    share = get_settings().finished_share if finished_share is None else finished_share
-    p = plays(warehouse, member_ids=member_ids, as_of=as_of, finished_share=share)
-    frame: pd.DataFrame = p.to_pandas()
-    runtime = pd.to_numeric(frame[Plays.runtime_seconds], errors="coerce").astype("float64")
-    runtime = runtime.where(runtime > 0, float(NOMINAL_RUNTIME_SECONDS))
-    progress = frame[Plays.progress_seconds].astype("float64").fillna(0.0).to_numpy()
-    frame[Recs.completion] = np.clip(progress / runtime.to_numpy(), 0.0, 1.0)
-    by_share = frame[Recs.completion] >= share
-    known = frame[Plays.finished].astype("boolean")
-    frame[Recs.finished] = known.fillna(by_share).astype(bool)
-    is_episode = (frame[Plays.kind] == Catalog.EPISODE) & frame[Plays.series_id].notna()
-    frame[Recs.is_series] = is_episode.to_numpy(dtype=bool)
-    series = frame[Plays.series_id].astype("Int64")
-    frame[Recs.item_id] = series.where(is_episode, frame[Plays.title_id]).astype("int64")
+
+_NULLABLE = {
+    pa.int64(): pd.Int64Dtype(),
+    pa.int32(): pd.Int32Dtype(),
+    pa.int16(): pd.Int16Dtype(),
+    pa.int8(): pd.Int8Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+}
+
+
+def to_frame(expr: ir.Table) -> pd.DataFrame:
+    """Execute ``expr`` into pandas with nullable integers (a 63-bit id never becomes a float)."""
+    frame: pd.DataFrame = expr.to_pyarrow().to_pandas(types_mapper=_NULLABLE.get)
     return frame
 
 
@@ -212,7 +243,7 @@ def item_table(warehouse: Warehouse) -> pd.DataFrame:
     frequent among a series' episodes first), ``maturity_level`` (a series takes its most mature
     episode), ``n_episodes`` (0 for films), ``release_date`` (a series: its first episode's).
     """
-    cat: pd.DataFrame = warehouse.table(Catalog.table).to_pandas()
+    cat = to_frame(warehouse.table(Catalog.table))
     is_ep = (cat[Catalog.kind] == Catalog.EPISODE) & cat[Catalog.series_id].notna()
     levels = cat[Catalog.maturity].map(maturity_level).astype("int64")
     films = cat[~is_ep]
@@ -289,10 +320,10 @@ def build_interactions(
     """
     params = params or ConfidenceParams()
     as_of = as_of or default_as_of(warehouse)
-    frame = member_title_plays(warehouse, member_ids, as_of=as_of, finished_share=params.finished())
-    return interactions_from_plays(
-        frame, as_of=as_of, member_ids=member_ids, item_ids=item_ids, params=params
+    annotated = annotated_plays(
+        warehouse, member_ids, as_of=as_of, finished_share=params.finished()
     )
+    return _matrix(_per_item(annotated), as_of, member_ids, item_ids, params)
 
 
 def interactions_from_plays(
@@ -303,54 +334,72 @@ def interactions_from_plays(
     item_ids: np.ndarray | None = None,
     params: ConfidenceParams | None = None,
 ) -> ViewingInteractions:
-    """:func:`build_interactions` from plays already read by :func:`member_title_plays`."""
+    """:func:`build_interactions` from plays already read by :func:`member_title_plays`.
+
+    The same aggregation runs on the frame (in an in-memory DuckDB), so a member's page and the
+    training matrix weigh their plays identically.
+    """
     params = params or ConfidenceParams()
-    per_title = frame.groupby([Plays.member_id, Plays.title_id], sort=False).agg(
+    cols = [Plays.member_id, Plays.title_id, Plays.start_utc]
+    cols += [Recs.completion, Recs.finished, Recs.is_series, Recs.item_id]
+    table = pa.Table.from_pandas(frame[cols], preserve_index=False)
+    return _matrix(_per_item(ibis.memtable(table)), as_of, member_ids, item_ids, params)
+
+
+def _per_item(annotated: ir.Table) -> pa.Table:
+    """Per member and item: is_series, engagement, rewatches, last play start (one query)."""
+    per_title = annotated.group_by([Plays.member_id, Plays.title_id]).aggregate(
         **{
-            Recs.item_id: (Recs.item_id, "first"),
-            Recs.is_series: (Recs.is_series, "first"),
-            Recs.completion: (Recs.completion, "max"),
-            Recs.finished_plays: (Recs.finished, "sum"),
-            Recs.last_utc: (Plays.start_utc, "max"),
+            Recs.item_id: annotated[Recs.item_id].max(),
+            Recs.is_series: annotated[Recs.is_series].any(),
+            Recs.completion: annotated[Recs.completion].max(),
+            Recs.finished_plays: annotated[Recs.finished].cast("int64").sum(),
+            Recs.last_utc: annotated[Plays.start_utc].max(),
         }
     )
-    per_title[Recs.rewatches] = np.maximum(per_title[Recs.finished_plays] - 1, 0)
-    per_item = (
-        per_title.reset_index()
-        .groupby([Plays.member_id, Recs.item_id], sort=True)
-        .agg(
-            **{
-                Recs.is_series: (Recs.is_series, "first"),
-                Recs.engagement: (Recs.completion, "sum"),
-                Recs.rewatches: (Recs.rewatches, "sum"),
-                Recs.last_utc: (Recs.last_utc, "max"),
-            }
-        )
-        .reset_index()
+    rewatches = ibis.greatest(per_title[Recs.finished_plays] - 1, 0)
+    per_item = per_title.group_by([Plays.member_id, Recs.item_id]).aggregate(
+        **{
+            Recs.is_series: per_title[Recs.is_series].any(),
+            Recs.engagement: per_title[Recs.completion].sum(),
+            Recs.rewatches: rewatches.sum(),
+            Recs.last_utc: per_title[Recs.last_utc].max(),
+        }
     )
-    age_days = (
-        (pd.Timestamp(as_of) - pd.to_datetime(per_item[Recs.last_utc])).dt.total_seconds() / 86400.0
-    ).to_numpy()
+    return per_item.to_pyarrow()
+
+
+def _matrix(
+    per_item: pa.Table,
+    as_of: dt.datetime,
+    member_ids: Sequence[int] | None,
+    item_ids: np.ndarray | None,
+    params: ConfidenceParams,
+) -> ViewingInteractions:
+    """The confidence matrix from per-item aggregates (see the module docstring)."""
+    members = per_item[Plays.member_id].to_numpy().astype(np.int64)
+    items = per_item[Recs.item_id].to_numpy().astype(np.int64)
+    series = per_item[Recs.is_series].to_numpy(zero_copy_only=False).astype(bool)
+    last = per_item[Recs.last_utc].cast(pa.timestamp("us")).to_numpy(zero_copy_only=False)
+    age_days = (np.datetime64(as_of, "us") - last) / np.timedelta64(86400_000_000, "us")
     conf = confidence(
-        per_item[Recs.engagement].to_numpy(), per_item[Recs.rewatches].to_numpy(), age_days, params
+        per_item[Recs.engagement].to_numpy(zero_copy_only=False).astype(np.float64),
+        per_item[Recs.rewatches].to_numpy(zero_copy_only=False).astype(np.float64),
+        np.asarray(age_days, dtype=np.float64),
+        params,
     )
     rows_ids = (
-        np.asarray(member_ids, dtype=np.int64)
-        if member_ids is not None
-        else np.unique(per_item[Plays.member_id].to_numpy(dtype=np.int64))
+        np.asarray(member_ids, dtype=np.int64) if member_ids is not None else np.unique(members)
     )
     if item_ids is None:
-        items_df = per_item.drop_duplicates(Recs.item_id).sort_values(Recs.item_id)
-        cols = items_df[Recs.item_id].to_numpy(dtype=np.int64)
-        is_series = items_df[Recs.is_series].to_numpy(dtype=bool)
+        cols, first = np.unique(items, return_index=True)
+        is_series = series[first] if len(first) else np.zeros(0, dtype=bool)
     else:
         cols = np.asarray(item_ids, dtype=np.int64)
-        series_of = dict(
-            zip(per_item[Recs.item_id].to_numpy(), per_item[Recs.is_series].to_numpy(), strict=True)
-        )
+        series_of = dict(zip(items.tolist(), series.tolist(), strict=True))
         is_series = np.array([bool(series_of.get(int(i), False)) for i in cols], dtype=bool)
-    r = _positions(rows_ids, per_item[Plays.member_id].to_numpy(dtype=np.int64))
-    c = _positions(cols, per_item[Recs.item_id].to_numpy(dtype=np.int64))
+    r = _positions(rows_ids, members)
+    c = _positions(cols, items)
     keep = (r >= 0) & (c >= 0)
     matrix = sp.csr_matrix(
         (conf[keep].astype(np.float32), (r[keep], c[keep])),

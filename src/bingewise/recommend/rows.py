@@ -53,6 +53,7 @@ from bingewise.recommend.interactions import (
     item_table,
     maturity_level,
     member_title_plays,
+    to_frame,
 )
 from bingewise.recommend.train import DEFAULT_MODEL, TrainedModel, load_trained, train
 from bingewise.registry import Registry
@@ -188,7 +189,7 @@ def country_rankings(
             for k, label in enumerate(labels)
         }
     )
-    frame = counts.to_pandas()
+    frame = to_frame(counts)
     out: dict[str, list[tuple[int, int]]] = {}
     for k, label in enumerate(labels):
         pairs = [
@@ -470,10 +471,9 @@ def _continue_and_next(page: _Page, wh: Warehouse, history: pd.DataFrame, opts: 
 def _episodes(wh: Warehouse, series_ids: list[int]) -> pd.DataFrame:
     """Episodes of the given series in catalog order (season, episode, title id; nulls last)."""
     cat = wh.table(Catalog.table)
-    frame: pd.DataFrame = (
+    frame = to_frame(
         cat.filter(cat[Catalog.series_id].isin(series_ids) & (cat[Catalog.kind] == Catalog.EPISODE))
         .select(Catalog.title_id, Catalog.series_id, Catalog.season, Catalog.episode, Catalog.title)
-        .to_pandas()
     )
     return frame.sort_values(
         [Catalog.series_id, Catalog.season, Catalog.episode, Catalog.title_id],
@@ -694,12 +694,11 @@ def print_rows(rows: list[Row]) -> None:
 def pick_demo_member(warehouse: Warehouse) -> int | None:
     """The member with the most viewing events (ties: lowest id), or None when there is none."""
     events = warehouse.table(Events.table)
-    top = (
+    top = to_frame(
         events.group_by(Events.member_id)
         .aggregate(n=events.count())
         .order_by([ibis.desc("n"), ibis.asc(Events.member_id)])
         .limit(1)
-        .to_pandas()
     )
     return int(top[Events.member_id].iloc[0]) if len(top) else None
 
