@@ -1,0 +1,1 @@
+"""Recommender benchmarks: the evaluation table on MovieLens and training time at scale."""
