@@ -28,8 +28,11 @@ import csv
 import datetime as dt
 import enum
 import json
+import logging
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Protocol
@@ -59,12 +62,26 @@ __all__ = [
 ]
 
 ORD = "__ord"  #: staging column: 1-based ordinal of the row among the rows DuckDB returned
+ROWID_ORD = "(rowid + 1)"  #: the ordinal of a staging table created without :data:`ORD`
 CODE = "__code"  #: staging column: problem code of an invalid row (NULL when valid)
 RAW = "__raw"  #: staging column: the invalid row as text (NULL when valid)
 HEAD_BYTES = 64 * 1024
 _EPOCH = dt.datetime(1970, 1, 1)
 _SEP_SQL = "'\x1f'"
 assert SEPARATOR == "\x1f"
+
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def timed(step: str) -> Iterator[None]:
+    """Log how long a step took (DEBUG; step names only, never data)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        log.debug("%s: %.2f s", step, time.perf_counter() - start)
 
 
 def q(name: str) -> str:
@@ -246,13 +263,15 @@ _INT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
 _FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
 
 
+#: A UTC offset after the time of day (``…:05+02:00``, ``…:05.123-0530``, ``…:04 +02``).
+_OFFSET_RE = "':[0-9]{2}(\\.[0-9]*)?[ ]?[+-][0-9]{2}(:?[0-9]{2})?[ \\t]*$'"
+
+
 def _has_offset(t: str) -> str:
-    """SQL: whether timestamp text ``t`` ends with a UTC offset (+HH:MM, +HHMM or +HH)."""
-    signs = "('+', '-')"
-    return (
-        f"(length({t}) > 10 AND (substr({t}, -6, 1) IN {signs} OR substr({t}, -5, 1) IN {signs} "
-        f"OR substr({t}, -3, 1) IN {signs}))"
-    )
+    """SQL: whether timestamp text ``t`` ends with a UTC offset (DuckDB's TIMESTAMP cast would
+    ignore it, so such values go through TIMESTAMPTZ; one regex is cheaper than string slicing).
+    """
+    return f"regexp_matches({t}, {_OFFSET_RE})"
 
 
 def _parse(kind: Kind, r: str, src_type: str) -> tuple[str, str]:
@@ -263,46 +282,41 @@ def _parse(kind: Kind, r: str, src_type: str) -> tuple[str, str]:
     """
     base = src_type.split("(")[0].upper()
     if base == "VARCHAR":
-        t = f"nullif(trim({r}), '')"
-        present = f"({t} IS NOT NULL)"
-        if kind is Kind.ID:
-            return (
-                f"CASE WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,19}}') "
-                f"THEN TRY_CAST({t} AS BIGINT) END",
-                present,
+        # Cheap checks only: no trim() on every value (white space is allowed around numbers by
+        # the patterns and by DuckDB's casts; a blank value is "present but not a number").
+        present = f"(nullif({r}, '') IS NOT NULL)"
+        ws = "[ \\t]*"
+        if kind in (Kind.ID, Kind.COUNT, Kind.EPOCH_SECONDS):
+            digits = {Kind.ID: 19, Kind.COUNT: 10, Kind.EPOCH_SECONDS: 12}[kind]
+            sql_type = "INTEGER" if kind is Kind.COUNT else "BIGINT"
+            value = (
+                f"CASE WHEN regexp_full_match({r}, '{ws}[+-]?[0-9]{{1,{digits}}}{ws}') "
+                f"THEN TRY_CAST({r} AS {sql_type}) END"
             )
-        if kind is Kind.COUNT:
-            return (
-                f"CASE WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,10}}') "
-                f"THEN TRY_CAST({t} AS INTEGER) END",
-                present,
-            )
-        if kind is Kind.EPOCH_SECONDS:
-            return (
-                f"CASE WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,12}}') "
-                f"THEN make_timestamp(TRY_CAST({t} AS BIGINT) * 1000000) END",
-                present,
-            )
+            if kind is Kind.EPOCH_SECONDS:
+                value = f"make_timestamp({value} * 1000000)"
+            return value, present
         if kind is Kind.TIMESTAMP:
             return (
-                f"CASE WHEN {_has_offset(t)} THEN timezone('UTC', TRY_CAST({t} AS TIMESTAMPTZ)) "
-                f"ELSE TRY_CAST({t} AS TIMESTAMP) END",
+                f"CASE WHEN {_has_offset(r)} THEN timezone('UTC', TRY_CAST({r} AS TIMESTAMPTZ)) "
+                f"ELSE TRY_CAST({r} AS TIMESTAMP) END",
                 present,
             )
         if kind is Kind.DATE:
             return (
-                f"CASE WHEN regexp_full_match({t}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
-                f"THEN TRY_CAST({t} AS DATE) END",
+                f"CASE WHEN regexp_full_match({r}, '{ws}[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}{ws}') "
+                f"THEN TRY_CAST(trim({r}) AS DATE) END",
                 present,
             )
         if kind is Kind.REAL:
             return (
-                f"CASE WHEN isfinite(TRY_CAST({t} AS DOUBLE)) THEN TRY_CAST({t} AS DOUBLE) END",
-                (present),
+                f"CASE WHEN isfinite(TRY_CAST({r} AS DOUBLE)) THEN TRY_CAST({r} AS DOUBLE) END",
+                present,
             )
         if kind is Kind.KIND:
             kinds = f"({lit(Catalog.FILM)}, {lit(Catalog.EPISODE)})"
-            return f"CASE WHEN lower({t}) IN {kinds} THEN lower({t}) END", present
+            t = f"lower(trim({r}))"
+            return f"CASE WHEN {t} IN {kinds} THEN {t} END", present
         return f"nullif({r}, '')", f"(nullif({r}, '') IS NOT NULL)"
     present = f"({r} IS NOT NULL)"
     if kind in (Kind.ID, Kind.COUNT, Kind.EPOCH_SECONDS):
@@ -336,15 +350,23 @@ def stage_sql(
     options: ReadOptions,
     source_label: str,
     shape: str | None = None,
+    ordinal: bool = True,
+    passthrough: Sequence[str] = (),
 ) -> str:
     """SELECT staging ``source_sql`` (which has :data:`ORD` and the ``columns``) per ``layout``.
 
     ``columns`` maps source column names present in the file to their DuckDB types. The result
     has :data:`ORD`, every column of ``layout.arrow``, :data:`CODE` and :data:`RAW`. ``shape``,
     if given, is a SQL expression over the source giving a negative code (:data:`SHAPE_CODES`)
-    for a row that is malformed as a whole, checked before any field.
+    for a row that is malformed as a whole, checked before any field. Without ``ordinal`` the
+    source has no :data:`ORD` column: the staging table's ``rowid`` stands for it (DuckDB keeps
+    insertion order, and a window function would serialise the scan).
+
+    ``raw_sql`` builds the text of an invalid row from source columns named by :func:`raw_ref`
+    (the ``columns`` and ``passthrough`` ones); it is evaluated for invalid rows only.
     """
-    parsed: list[str] = [ORD]
+    first = [ORD] if ordinal else []
+    parsed: list[str] = [*first]
     checks: list[str] = []
     if shape is not None:
         parsed.append(f"{shape} AS __shape")
@@ -370,7 +392,7 @@ def stage_sql(
     code = "CASE " + " ".join(checks) + " END" if checks else "NULL::INTEGER"
     targets = {f.target for f in layout.fields}
     derived = layout.derived(options, source_label)
-    out: list[str] = [ORD]
+    out: list[str] = [*first]
     for col in layout.arrow:
         ctype = duckdb_type(col.type)
         if col.name in derived:
@@ -381,13 +403,21 @@ def stage_sql(
             expr = "NULL"
         out.append(f"CAST(CASE WHEN {CODE} IS NULL THEN {expr} END AS {ctype}) AS {q(col.name)}")
     renames = ", ".join(f"{q('v_' + f.target)} AS {q(f.target)}" for f in layout.fields)
+    carried = [*columns, *passthrough]
+    parsed.extend(f"{q(c)} AS {raw_ref(c)}" for c in carried)
+    keep = ", ".join(raw_ref(c) for c in carried)
     return f"""
 WITH __src AS ({source_sql}),
-__parsed AS (SELECT {", ".join(parsed)}, {raw_sql} AS {RAW} FROM __src),
-__checked AS (SELECT * EXCLUDE ({RAW}), {code} AS {CODE}, {RAW} FROM __parsed),
-__named AS (SELECT {ORD}, {CODE}, {RAW}, {renames} FROM __checked)
-SELECT {", ".join(out)}, {CODE}, CASE WHEN {CODE} IS NOT NULL THEN {RAW} END AS {RAW}
+__parsed AS (SELECT {", ".join(parsed)} FROM __src),
+__checked AS (SELECT *, {code} AS {CODE} FROM __parsed),
+__named AS (SELECT {"".join(f"{c}, " for c in first)}{CODE}, {renames}, {keep} FROM __checked)
+SELECT {", ".join(out)}, {CODE}, CASE WHEN {CODE} IS NOT NULL THEN {raw_sql} END AS {RAW}
 FROM __named"""
+
+
+def raw_ref(column: str) -> str:
+    """How ``raw_sql`` of :func:`stage_sql` names a source column."""
+    return q("__s_" + column)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -645,10 +675,11 @@ class TabularReader:
         rejects: pa.Table,
         temp: list[str],
         options: ReadOptions,
+        ord_sql: str = ORD,
     ) -> Staged:
         """Wrap a staging table as :class:`Staged` (subclasses add catalog or members)."""
         valid = temp_name("valid", view=True)
-        cols = ", ".join([ORD, *(q(c) for c in self.layout.arrow.names)])
+        cols = ", ".join([f"{ord_sql} AS {ORD}", *(q(c) for c in self.layout.arrow.names)])
         con.execute(f"CREATE TEMP VIEW {valid} AS SELECT {cols} FROM {stage} WHERE {CODE} IS NULL")
         temp.append(valid)
         staged = Staged(format=self.name, rows_read=rows_read, rejects=rejects, temp=temp)
@@ -671,9 +702,10 @@ class TabularReader:
         con: duckdb.DuckDBPyConnection,
         stage: str,
         line_of: Callable[[list[int]], list[int]],
+        ord_sql: str = ORD,
     ) -> list[tuple[int, str, str, str]]:
         rows = con.execute(
-            f"SELECT {ORD}, {CODE}, {RAW} FROM {stage} WHERE {CODE} IS NOT NULL ORDER BY {ORD}"
+            f"SELECT {ord_sql} AS o, {CODE}, {RAW} FROM {stage} WHERE {CODE} IS NOT NULL ORDER BY o"
         ).fetchall()
         if not rows:
             return []
@@ -715,15 +747,24 @@ class TabularReader:
         )
         # Raw row text reproduces the line as read (fields joined by the delimiter).
         raw_sql = (
-            f"concat_ws({lit(delim)}, " + ", ".join(f"coalesce({q(c)}, '')" for c in columns) + ")"
+            f"concat_ws({lit(delim)}, "
+            + ", ".join(f"coalesce({raw_ref(c)}, '')" for c in columns)
+            + ")"
         )
-        source_sql = f"SELECT row_number() OVER () AS {ORD}, * FROM {reader}"
+        source_sql = f"SELECT * FROM {reader}"
         stage = temp_name("stage")
         sql = stage_sql(
-            self.layout, source_sql, dict.fromkeys(columns, "VARCHAR"), raw_sql, options, label
+            self.layout,
+            source_sql,
+            dict.fromkeys(columns, "VARCHAR"),
+            raw_sql,
+            options,
+            label,
+            ordinal=False,
         )
         try:
-            con.execute(f"CREATE TEMP TABLE {stage} AS {sql}")
+            with timed("stage csv"):
+                con.execute(f"CREATE TEMP TABLE {stage} AS {sql}")
         except duckdb.Error as exc:
             con.execute(f"DROP TABLE IF EXISTS {stage}")
             raise IngestError(path, f"unreadable as {self.name}: {_short(exc)}") from None
@@ -737,7 +778,7 @@ class TabularReader:
         n_code = con.execute(f"SELECT count(*) FROM {stage} WHERE {CODE} IS NOT NULL").fetchone()
         if not parse_rows and not (n_code and n_code[0]):
             return self._finish(
-                con, path, stage, rows_read, REJECTS_SCHEMA.empty_table(), temp, options
+                con, path, stage, rows_read, REJECTS_SCHEMA.empty_table(), temp, options, ROWID_ORD
             )
         header_lines = 1 if header else 0
         exact = _physical_lines(path) == rows_read + header_lines
@@ -770,9 +811,11 @@ class TabularReader:
                 (line, r[1] or "", _parse_reason(r[2]), r[3] or "")
                 for line, r in zip(starts_bad, parse_rows, strict=True)
             ]
-        rejects = parse_rejects + self._code_rejects(con, stage, line_of)
+        rejects = parse_rejects + self._code_rejects(con, stage, line_of, ROWID_ORD)
         rejects.sort(key=lambda r: r[0])
-        return self._finish(con, path, stage, rows_read, _rejects_arrow(rejects), temp, options)
+        return self._finish(
+            con, path, stage, rows_read, _rejects_arrow(rejects), temp, options, ROWID_ORD
+        )
 
     # -- Parquet --------------------------------------------------------------------------------
 
@@ -799,14 +842,17 @@ class TabularReader:
             raise IngestError(path, f"truncated or corrupt Parquet file ({_short(exc)})") from None
         types.pop("file_row_number", None)
         columns = [c for c in schema.names if c in types]
-        raw_sql = "to_json(struct_pack(" + ", ".join(f"{q(c)} := {q(c)}" for c in columns) + "))"
+        raw_sql = (
+            "to_json(struct_pack(" + ", ".join(f"{q(c)} := {raw_ref(c)}" for c in columns) + "))"
+        )
         source_sql = (
             f"SELECT file_row_number + 1 AS {ORD}, * EXCLUDE (file_row_number) FROM {reader}"
         )
         stage = temp_name("stage")
         sql = stage_sql(self.layout, source_sql, types, raw_sql, options, label)
         try:
-            con.execute(f"CREATE TEMP TABLE {stage} AS {sql}")
+            with timed("stage parquet"):
+                con.execute(f"CREATE TEMP TABLE {stage} AS {sql}")
         except duckdb.Error as exc:
             con.execute(f"DROP TABLE IF EXISTS {stage}")
             raise IngestError(path, f"truncated or corrupt Parquet file ({_short(exc)})") from None
@@ -838,7 +884,12 @@ class TabularReader:
         extract = ", ".join(
             f"CASE WHEN __obj THEN j ->> {lit('$.' + json.dumps(k))} END AS {q(k)}" for k in known
         )
-        lines_sql = f"SELECT row_number() OVER () AS {ORD}, j FROM {reader}"
+        lines = temp_name("lines")
+        try:
+            con.execute(f"CREATE TEMP TABLE {lines} AS SELECT j FROM {reader}")
+        except duckdb.Error as exc:
+            raise IngestError(path, f"unreadable as {self.name}: {_short(exc)}") from None
+        lines_sql = f"SELECT {ROWID_ORD} AS {ORD}, j FROM {lines}"
         obj = "CASE WHEN json_valid(j) THEN json_type(j) = 'OBJECT' ELSE false END"
         source_sql = (
             f"SELECT {ORD}, j, __obj, {extract} FROM (SELECT *, {obj} AS __obj FROM "
@@ -851,13 +902,22 @@ class TabularReader:
         )
         stage = temp_name("stage")
         sql = stage_sql(
-            self.layout, source_sql, dict.fromkeys(known, "VARCHAR"), "j", options, label, shape
+            self.layout,
+            source_sql,
+            dict.fromkeys(known, "VARCHAR"),
+            raw_ref("j"),
+            options,
+            label,
+            shape,
+            passthrough=["j"],
         )
         try:
             con.execute(f"CREATE TEMP TABLE {stage} AS {sql}")
         except duckdb.Error as exc:
             con.execute(f"DROP TABLE IF EXISTS {stage}")
             raise IngestError(path, f"unreadable as {self.name}: {_short(exc)}") from None
+        finally:
+            con.execute(f"DROP TABLE IF EXISTS {lines}")
         rows_read = _count(con, stage)
         rejects = self._code_rejects(con, stage, lambda ords: ords)
         rejects = [
@@ -951,7 +1011,7 @@ class _EventsMixin(TabularReader):
             f"CREATE TEMP VIEW {members} AS SELECT {q(Events.member_id)} AS "
             f"{q(Members.member_id)}, any_value({q(Events.household_id)}) AS "
             f"{q(Members.household_id)}, any_value({q(Events.profile)}) AS {q(Members.profile)}, "
-            f"mode({q(Events.country)}) AS {q(Members.country)}, "
+            f"any_value({q(Events.country)}) AS {q(Members.country)}, "
             f"CAST({tz} AS VARCHAR) AS {q(Members.time_zone)}, "
             f"CAST(NULL AS DATE) AS {q(Members.signup_date)} "
             f"FROM {valid} GROUP BY {q(Events.member_id)}"

@@ -50,6 +50,7 @@ from bingewise.ingest.generic import (
     q,
     read_head,
     temp_name,
+    timed,
 )
 from bingewise.ingest.movielens import rating_key_sql
 from bingewise.registry import MemberRecord, Registry
@@ -252,7 +253,8 @@ def _ingest_file(
     con: duckdb.DuckDBPyConnection, registry: Registry | None, item: _Item, options: ReadOptions
 ) -> tuple[IngestSummary, list[MemberRecord]]:
     assert item.reader is not None
-    sha = sha256_file(item.path)
+    with timed("sha256"):
+        sha = sha256_file(item.path)
     if not item.path.stat().st_size:
         raise IngestError(item.name, diagnose(item.path, b""))
     previous = con.execute(
@@ -278,7 +280,8 @@ def _ingest_file(
         )
     label = sha[:16]
     try:
-        staged = _stage(con, item.reader, item.path, options, label)
+        with timed("stage"):
+            staged = _stage(con, item.reader, item.path, options, label)
     except IngestError as exc:
         raise IngestError(item.name, exc.reason, line=exc.line, field=exc.field) from None
     try:
@@ -397,10 +400,11 @@ def _insert_keyed(
     key = q(Events.event_key)
     cols = ", ".join(q(c) for c in schema.names)
     dups = temp_name("dups")
-    con.execute(
-        f"CREATE TEMP TABLE {dups} AS SELECT {key}, min({ORD}) AS keep FROM {relation} "
-        f"GROUP BY {key} HAVING count(*) > 1"
-    )
+    with timed("in-file duplicates"):
+        con.execute(
+            f"CREATE TEMP TABLE {dups} AS SELECT {key}, min({ORD}) AS keep FROM {relation} "
+            f"GROUP BY {key} HAVING count(*) > 1"
+        )
     try:
         row = con.execute(
             f"INSERT INTO {q(table)} ({cols}) SELECT {cols} FROM {relation} s "
@@ -505,12 +509,15 @@ def _store(
         if rel is not None
     ]
     for rel, table, schema in keyed:
-        kept, dropped = drop_erased(con, rel, registry)
+        with timed("drop erased"):
+            kept, dropped = drop_erased(con, rel, registry)
         if kept != rel:
             staged.temp.append(kept)
         erased += dropped
-        valid += _count(con, kept)
-        stored += _insert_keyed(con, kept, table, schema)
+        with timed("count valid"):
+            valid += _count(con, kept)
+        with timed("dedupe and insert"):
+            stored += _insert_keyed(con, kept, table, schema)
     if staged.catalog is not None:
         catalog_rows, catalog_stored = _upsert_catalog(con, staged.catalog, replace=not keyed)
         if not keyed:
@@ -520,7 +527,8 @@ def _store(
         kept, _ = drop_erased(con, staged.members, registry)
         if kept != staged.members:
             staged.temp.append(kept)
-        found = _store_members(con, kept, registry)
+        with timed("members"):
+            found = _store_members(con, kept, registry)
     if erased:
         message = f"{erased} rows of erased members dropped (not kept)"
     if valid + rejected + erased != staged.rows_read:
