@@ -1,0 +1,115 @@
+"""The member-rights commands end to end, and a real re-ingest after erasure (SQLite, PG)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import zipfile
+from pathlib import Path
+
+import duckdb
+from _rights_world import SIBLING, TARGET, build
+from typer.testing import CliRunner
+
+from bingewise.cli import app
+from bingewise.ingest import ingest_paths
+from bingewise.privacy.audit import audit_entries
+from bingewise.privacy.consent import Purpose, consent_history, current_consents
+from bingewise.registry import Registry
+from bingewise.schema import DailyViewing, Events
+from bingewise.warehouse import Warehouse
+
+runner = CliRunner(env={"COLUMNS": "240"})
+
+
+def _cli(*args: str, input: str | None = None) -> str:
+    result = runner.invoke(app, ["--quiet", *args], input=input)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_consent_commands(home: Path, registry: Registry) -> None:
+    with Warehouse.open(home / "warehouse.duckdb") as wh:
+        build(wh, registry)
+    mid = str(TARGET.member_id)
+    _cli("consent", "grant", mid, "recommendation_emails", "--source", "web")
+    _cli("consent", "withdraw", mid, "recommendation_emails")
+    _cli("consent", "withdraw", mid, "statistics")
+    shown = _cli("consent", "show", mid, "--reason", "member called")
+    assert "recommendation_emails" in shown and "3 recorded changes" in shown
+    assert current_consents(registry, TARGET.member_id)[Purpose.STATISTICS] is False
+    assert [e.source for e in consent_history(registry, TARGET.member_id)] == ["web", "cli", "cli"]
+    entries = audit_entries(registry, TARGET.member_id)
+    assert [e.action for e in entries] == [
+        "consent.grant",
+        "consent.withdraw",
+        "consent.withdraw",
+        "consent.show",
+    ]
+    assert entries[-1].reason == "member called" and entries[-1].actor.startswith("os:")
+    bad = runner.invoke(app, ["consent", "grant", mid, "marketing"])
+    assert bad.exit_code != 0 and "valid purposes" in bad.output
+    unknown = runner.invoke(app, ["consent", "grant", "31337", "statistics"])
+    assert unknown.exit_code == 1 and "not known" in unknown.output
+
+
+def test_export_erase_retention_commands(home: Path, registry: Registry, tmp_path: Path) -> None:
+    with Warehouse.open(home / "warehouse.duckdb") as wh:
+        build(wh, registry)
+    mid = str(TARGET.member_id)
+    out = tmp_path / "me.zip"
+    assert "records" in _cli("member", "export", mid, "--out", str(out))
+    with zipfile.ZipFile(out) as zf:
+        assert "README.md" in zf.namelist()
+    assert "would delete 25" in _cli("retention", "run", "--dry-run", "--days", "0")
+    assert "deleted 25 events" in _cli("retention", "run", "--days", "0")
+    aborted = runner.invoke(app, ["member", "erase", mid], input="n\n")
+    assert aborted.exit_code != 0
+    assert registry.members.get(TARGET.member_id) is not None
+    assert "erased:" in _cli("member", "erase", mid, input="y\n")
+    assert registry.members.get(TARGET.member_id) is None
+    assert "already erased" in _cli("member", "erase", mid, "--yes")
+    gone = runner.invoke(app, ["member", "export", mid, "--out", str(tmp_path / "x.zip")])
+    assert gone.exit_code == 1 and "erased" in gone.output
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        members = {
+            r[0] for r in con.execute(f"SELECT member_id FROM {DailyViewing.table}").fetchall()
+        }
+    assert TARGET.member_id not in members and SIBLING.member_id in members
+
+
+def _write_events(path: Path, people: list, start: dt.datetime, n: int) -> Path:  # type: ignore[type-arg]
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["member_id", "title_id", "start_utc", "seconds", "profile"])
+        for person in people:
+            for i in range(n):
+                t = start + dt.timedelta(hours=i)
+                writer.writerow([person.member_id, 1001, t.isoformat(), 600, person.profile])
+    return path
+
+
+def test_reingesting_an_old_file_stores_nothing_of_them(
+    home: Path, registry: Registry, tmp_path: Path
+) -> None:
+    old = _write_events(tmp_path / "old.csv", [TARGET, SIBLING], dt.datetime(2017, 5, 1), 4)
+    with Warehouse.open(home / "warehouse.duckdb") as wh:
+        first = ingest_paths([old], warehouse=wh, registry=registry)
+        assert first[0].stored == 8
+    _cli("member", "erase", str(TARGET.member_id), "--yes")
+    # The same rows in another file (re-saved, so another checksum), plus later viewing.
+    again = _write_events(tmp_path / "resaved.csv", [SIBLING, TARGET], dt.datetime(2017, 5, 1), 6)
+    with Warehouse.open(home / "warehouse.duckdb") as wh:
+        summary = ingest_paths([again], warehouse=wh, registry=registry)[0]
+        count = wh.duck.execute(
+            f"SELECT count(*) FROM {Events.table} WHERE {Events.member_id} = ?",
+            [TARGET.member_id],
+        ).fetchone()
+    assert count == (0,)
+    assert (summary.rows_read, summary.stored, summary.duplicates, summary.rejected) == (
+        12,
+        2,  # the sibling's two new hours
+        4,  # the sibling's four old hours
+        6,  # the erased member's rows, counted, not kept
+    )
+    assert registry.members.get(TARGET.member_id) is None
