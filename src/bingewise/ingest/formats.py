@@ -8,29 +8,21 @@ binary, a truncated Parquet file or ZIP archive, or simply no known format.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from bingewise.ingest.base import IngestError, Reader
 from bingewise.ingest.catalog import CatalogCsv, CatalogJsonl, CatalogParquet
 from bingewise.ingest.generic import HEAD_BYTES, EventsCsv, EventsJsonl, EventsParquet, read_head
 from bingewise.ingest.movielens import MovieLensMovies, MovieLensRatings, MovieLensUData
+from bingewise.ingest.netflix import NetflixViewingActivity, NetflixViewingHistory
 
 __all__ = ["READERS", "detect", "diagnose", "is_zip", "reader_named"]
 
 
-def _netflix_readers() -> list[Reader]:
-    """The Netflix export readers, once :mod:`bingewise.ingest.netflix` exists."""
-    if importlib.util.find_spec("bingewise.ingest.netflix") is None:
-        return []
-    from bingewise.ingest.netflix import NetflixViewingActivity, NetflixViewingHistory
-
-    return [NetflixViewingActivity(), NetflixViewingHistory()]
-
-
 #: Every known format, in sniffing order (specific shapes before generic ones).
 READERS: list[Reader] = [
-    *_netflix_readers(),
+    NetflixViewingActivity(),
+    NetflixViewingHistory(),
     MovieLensRatings(),
     MovieLensMovies(),
     MovieLensUData(),
