@@ -316,6 +316,8 @@ def test_maturity_limit_is_respected(
             assert levels[src["source_series_id"] or src["source_title_id"]] <= 1
     unrated = page(store, trained, member, max_maturity=2)
     assert all(levels[it.item_id] <= 2 for r in unrated for it in r.items)
+    with pytest.raises(ValueError, match="TV-PGG"):  # a mistyped limit never opens the catalog
+        page(store, trained, member, max_maturity="TV-PGG")
 
 
 def test_new_member_gets_country_popular_titles_only(

@@ -47,11 +47,11 @@ import pandas as pd
 from bingewise.geo import COUNTRIES
 from bingewise.recommend.interactions import (
     ADULT_LEVEL,
+    MATURITY_LEVELS,
     ConfidenceParams,
     default_as_of,
     interactions_from_plays,
     item_table,
-    maturity_level,
     member_title_plays,
     to_frame,
 )
@@ -71,6 +71,7 @@ __all__ = [
     "demo_step",
     "describe",
     "home_rows",
+    "maturity_limit",
     "personalization_allowed",
     "print_rows",
 ]
@@ -255,6 +256,26 @@ def _catalog_items(frame: pd.DataFrame) -> dict[int, _Item]:
     }
 
 
+def maturity_limit(value: str | int | None) -> int:
+    """The level (0..3) a profile may see: a known rating, a level, or None (no limit).
+
+    Strict where :func:`~bingewise.recommend.interactions.maturity_level` is lenient: a limit
+    that is not a known rating is refused rather than read as "adults" (a mistyped kids limit
+    must not open the whole catalog).
+    """
+    if value is None:
+        return ADULT_LEVEL
+    if isinstance(value, int):
+        if not 0 <= value <= ADULT_LEVEL:
+            raise ValueError(f"maturity level {value} is not in 0..{ADULT_LEVEL}")
+        return value
+    key = value.strip().upper()
+    if key not in MATURITY_LEVELS:
+        known = ", ".join(MATURITY_LEVELS)
+        raise ValueError(f"unknown maturity rating {value!r}; known: {known} or a level 0..3")
+    return MATURITY_LEVELS[key]
+
+
 class _Page:
     """Rows under construction: which items are taken, which are allowed at all."""
 
@@ -353,7 +374,7 @@ def _home_rows(
     if country is None:
         raise LookupError("member has no known country and none was given")
     items = _catalog_items(item_table(wh))
-    max_level = ADULT_LEVEL if max_maturity is None else maturity_level(max_maturity)
+    max_level = maturity_limit(max_maturity)
     windows = {label: dt.timedelta(hours=hours) for label, hours in opts.top_windows}
     windows[opts.popular_label] = dt.timedelta(days=opts.popular_days)
     rankings = country_rankings(wh, country, as_of, windows)
