@@ -26,6 +26,16 @@ shown (they have no name or rating).
 **Personalization.** With ``personalized=False`` (no consent to the purpose "personalization")
 no row reads the member's viewing history: the page is exactly what a new member of the same
 country sees (rows 4, 6 and 7 by country popularity). A member with no history gets the same page.
+Callers read the consent with :func:`personalization_allowed` (through
+:mod:`bingewise.privacy.consent`; ``bingewise rows`` does); ``home_rows`` itself only obeys the
+flag it is given. Without a trained model, rows 3 and 5 are left out and the genre rows fall
+back to country popularity.
+
+Example::
+
+    with Warehouse.open() as wh:
+        rows = home_rows(42, warehouse=wh, max_maturity="TV-PG")  # a kids profile
+        [row.to_dict() for row in rows]  # JSON-ready
 
 Each item's ``reason`` is machine readable, e.g. ``{"kind": "top10_country", "country": "MX",
 "window": "24h", "rank": 3}``; ranks are positions in the full ranking (1-based), before items
