@@ -84,6 +84,8 @@ def test_every_kind_of_record_is_there(exported: dict[str, list[dict]]) -> None:
     assert len(exported["ratings"]) == 1
     plays = exported["plays"]
     assert len(plays) == 5  # film + 4 episodes; the trailer is not a play
+    assert len(exported["sessions"]) == 1  # the first day's plays, 2 minutes apart
+    assert [b["episodes"] for b in exported["binges"]] == [4]
     recs = exported["recommendations"]
     assert recs, "a member with viewing and a trained model has recommendations"
     assert all(r[MemberExport.reason] for r in recs)

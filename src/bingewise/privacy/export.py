@@ -38,6 +38,7 @@ from bingewise.privacy.tombstone import is_erased
 from bingewise.registry import Registry
 from bingewise.schema import (
     AuditLog,
+    Binges,
     Catalog,
     ConsentEvents,
     DailyViewing,
@@ -47,6 +48,7 @@ from bingewise.schema import (
     Plays,
     Quarantine,
     Ratings,
+    Sessions,
 )
 from bingewise.warehouse import Warehouse
 
@@ -152,14 +154,33 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset(
         "sessions",
         "Your viewing sessions",
-        "Your consecutive plays with short gaps between them, as one sitting.",
-        (),
+        "Your consecutive plays with gaps under 30 minutes between them, as one sitting.",
+        (
+            Sessions.member_id,
+            Sessions.session_no,
+            Sessions.start_utc,
+            Sessions.end_utc,
+            Sessions.local_start,
+            Sessions.local_date,
+            Sessions.plays,
+            Sessions.episodes,
+            Sessions.seconds,
+        ),
     ),
     Dataset(
         "binges",
         "Your binges",
-        "Sessions in which you watched several episodes of the same series.",
-        (),
+        "Sessions in which you watched two or more episodes of the same series.",
+        (
+            Binges.member_id,
+            Binges.session_no,
+            Binges.series_id,
+            Binges.start_utc,
+            Binges.end_utc,
+            Binges.local_date,
+            Binges.episodes,
+            Binges.seconds,
+        ),
     ),
     Dataset(
         "recommendations",
@@ -249,6 +270,9 @@ COLUMN_DOCS: dict[str, str] = {
     Plays.local_start: "When the play started, in your local time.",
     Plays.local_date: "Your local day of the play.",
     Plays.segments: "How many playback segments were merged into this play (or day).",
+    Sessions.session_no: "Number of the session (your first session is 1).",
+    Sessions.plays: "Plays in the session.",
+    Sessions.episodes: "Episodes watched (in a binge: different episodes of the series).",
     ROW_POSITION: "Position of the row on your home page (1 = top).",
     ROW_KIND: "Kind of row (continue_watching, next_episode, because_you_watched, "
     "top10_country, top_pick, genre).",
@@ -350,17 +374,25 @@ def _table_rows(
     )
 
 
-def _plays(wh: Warehouse, member_id: int) -> list[Record]:
+def _plays_expr(wh: Warehouse, member_id: int) -> Any:
     from bingewise.analytics import plays
 
     events = wh.table(Events.table)
     members = wh.table(Members.table)
-    expr = plays(
+    return plays(
         events.filter(events[Events.member_id] == member_id),
         wh.table(Catalog.table),
         members.filter(members[Members.member_id] == member_id),
-    ).order_by(Plays.start_utc)
-    return list(expr.to_pyarrow().to_pylist())
+    )
+
+
+def _viewing(wh: Warehouse, member_id: int, kind: str) -> list[Record]:
+    """The member's plays, sessions or binges (:mod:`bingewise.analytics`)."""
+    from bingewise.analytics import binges, sessions
+
+    p = _plays_expr(wh, member_id)
+    expr = {"plays": p, "sessions": sessions(p), "binges": binges(p)}[kind]
+    return list(expr.order_by(Plays.start_utc).to_pyarrow().to_pylist())
 
 
 def _recommendations(wh: Warehouse, registry: Registry, member_id: int) -> list[Record]:
@@ -513,7 +545,9 @@ def _export(
                 DailyViewing.local_day,
             ),
         ),
-        ("plays", lambda: _plays(wh, member_id)),
+        ("plays", lambda: _viewing(wh, member_id, "plays")),
+        ("sessions", lambda: _viewing(wh, member_id, "sessions")),
+        ("binges", lambda: _viewing(wh, member_id, "binges")),
         ("recommendations", lambda: _recommendations(wh, registry, member_id)),
         ("quarantine", lambda: _quarantine(con, member_id, record)),
     ]
@@ -529,11 +563,6 @@ def _export(
                 data[name] = []
                 summary.notes[name] = f"could not be computed: {exc}."
             bar.advance(task)
-        for name in ("sessions", "binges"):
-            data[name] = []
-            summary.notes[name] = (
-                "this version of Bingewise does not yet keep sessions and binges per member."
-            )
         data["messages"] = []
         summary.notes["messages"] = "this version of Bingewise sends no messages."
         # Last, so that this export's own audit entry is included.
