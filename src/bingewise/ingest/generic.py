@@ -27,6 +27,7 @@ import codecs
 import csv
 import datetime as dt
 import enum
+import itertools
 import json
 import logging
 import time
@@ -62,7 +63,6 @@ __all__ = [
 ]
 
 ORD = "__ord"  #: staging column: 1-based ordinal of the row among the rows DuckDB returned
-ROWID_ORD = "(rowid + 1)"  #: the ordinal of a staging table created without :data:`ORD`
 CODE = "__code"  #: staging column: problem code of an invalid row (NULL when valid)
 RAW = "__raw"  #: staging column: the invalid row as text (NULL when valid)
 HEAD_BYTES = 64 * 1024
@@ -415,6 +415,26 @@ SELECT {", ".join(out)}, {CODE}, CASE WHEN {CODE} IS NOT NULL THEN {raw_sql} END
 FROM __named"""
 
 
+def rowid_ordinal(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """SQL of the 1-based insertion ordinal of ``table``'s rows, from ``rowid``.
+
+    DuckDB keeps insertion order (``preserve_insertion_order``), so rowids follow the file; inside
+    a transaction they start at a large offset, hence the subtraction. Should rowids ever not be
+    contiguous, the ordinal is materialised instead (slower, still exact).
+    """
+    row = con.execute(f"SELECT min(rowid), max(rowid), count(*) FROM {table}").fetchone()
+    assert row is not None
+    low, high, n = row
+    if n == 0 or high - low + 1 == n:
+        return f"(rowid - {int(low or 0)} + 1)"
+    con.execute(f"ALTER TABLE {table} ADD COLUMN {ORD} BIGINT")
+    con.execute(
+        f"UPDATE {table} SET {ORD} = o.n FROM (SELECT rowid AS r, row_number() OVER "
+        f"(ORDER BY rowid) AS n FROM {table}) o WHERE {table}.rowid = o.r"
+    )
+    return ORD
+
+
 def raw_ref(column: str) -> str:
     """How ``raw_sql`` of :func:`stage_sql` names a source column."""
     return q("__s_" + column)
@@ -530,21 +550,31 @@ def csv_header(head: bytes) -> tuple[str, list[str]] | None:
     return best
 
 
-def jsonl_keys(path: Path, head: bytes) -> list[str] | None:
-    """Keys of the first JSON object of a JSON Lines file, or ``None``."""
+def jsonl_keys(path: Path, head: bytes, lines: int = 100) -> list[str] | None:
+    """Keys of the first JSON objects (up to ``lines`` of them) of a JSON Lines file, or ``None``.
+
+    The union of several rows' keys, so that a first row lacking an optional (or a required)
+    field does not hide the file's layout. ``None`` when the first non-blank line is not an
+    object.
+    """
     if not head.lstrip().startswith(b"{") or b"\x00" in head:
         return None
+    keys: dict[str, None] = {}
     with path.open("rb") as fh:
-        for raw in fh:
+        for raw in itertools.islice(fh, lines):
             line = raw.strip()
             if not line:
                 continue
             try:
                 obj = json.loads(line.decode("utf-8-sig"))
             except (UnicodeDecodeError, json.JSONDecodeError):
-                return None
-            return list(obj) if isinstance(obj, dict) else None
-    return None
+                obj = None
+            if not isinstance(obj, dict):
+                if not keys:
+                    return None
+                continue
+            keys.update(dict.fromkeys(obj))
+    return list(keys) or None
 
 
 def parquet_columns(path: Path, head: bytes) -> list[str] | None:
@@ -770,6 +800,7 @@ class TabularReader:
             raise IngestError(path, f"unreadable as {self.name}: {_short(exc)}") from None
         temp = [stage, rj, rs]
         survivors = _count(con, stage)
+        ordinal = rowid_ordinal(con, stage)
         parse_rows = con.execute(
             f"SELECT line, any_value(column_name), string_agg(DISTINCT error_type::VARCHAR, ', '),"
             f" any_value(csv_line) FROM {rj} GROUP BY line ORDER BY line"
@@ -778,7 +809,7 @@ class TabularReader:
         n_code = con.execute(f"SELECT count(*) FROM {stage} WHERE {CODE} IS NOT NULL").fetchone()
         if not parse_rows and not (n_code and n_code[0]):
             return self._finish(
-                con, path, stage, rows_read, REJECTS_SCHEMA.empty_table(), temp, options, ROWID_ORD
+                con, path, stage, rows_read, REJECTS_SCHEMA.empty_table(), temp, options, ordinal
             )
         header_lines = 1 if header else 0
         exact = _physical_lines(path) == rows_read + header_lines
@@ -811,10 +842,10 @@ class TabularReader:
                 (line, r[1] or "", _parse_reason(r[2]), r[3] or "")
                 for line, r in zip(starts_bad, parse_rows, strict=True)
             ]
-        rejects = parse_rejects + self._code_rejects(con, stage, line_of, ROWID_ORD)
+        rejects = parse_rejects + self._code_rejects(con, stage, line_of, ordinal)
         rejects.sort(key=lambda r: r[0])
         return self._finish(
-            con, path, stage, rows_read, _rejects_arrow(rejects), temp, options, ROWID_ORD
+            con, path, stage, rows_read, _rejects_arrow(rejects), temp, options, ordinal
         )
 
     # -- Parquet --------------------------------------------------------------------------------
@@ -889,7 +920,7 @@ class TabularReader:
             con.execute(f"CREATE TEMP TABLE {lines} AS SELECT j FROM {reader}")
         except duckdb.Error as exc:
             raise IngestError(path, f"unreadable as {self.name}: {_short(exc)}") from None
-        lines_sql = f"SELECT {ROWID_ORD} AS {ORD}, j FROM {lines}"
+        lines_sql = f"SELECT {rowid_ordinal(con, lines)} AS {ORD}, j FROM {lines}"
         obj = "CASE WHEN json_valid(j) THEN json_type(j) = 'OBJECT' ELSE false END"
         source_sql = (
             f"SELECT {ORD}, j, __obj, {extract} FROM (SELECT *, {obj} AS __obj FROM "

@@ -1,0 +1,336 @@
+"""Generic events (CSV, JSON Lines, Parquet): values, keys, line numbers, counts adding up."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import random
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from helpers import (
+    BAD_ROWS,
+    COLUMNS,
+    EVENT_ID,
+    good_events,
+    write_csv,
+    write_jsonl,
+    write_parquet,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bingewise.ids import stable_id
+from bingewise.ingest import IngestSummary, event_key, ingest_paths
+from bingewise.ingest.base import ReadOptions
+from bingewise.ingest.generic import EventsCsv, EventsJsonl, EventsParquet, event_key_sql
+from bingewise.schema import Events, IngestedFiles, Members, Quarantine
+from bingewise.warehouse import Warehouse
+
+
+def _stored(wh: Warehouse) -> dict[int, tuple[object, ...]]:
+    cols = [Events.member_id, Events.title_id, Events.start_utc, Events.seconds, Events.device]
+    rows = wh.duck.execute(
+        f"SELECT {Events.event_key}, {', '.join(cols)} FROM {Events.table}"
+    ).fetchall()
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def _quarantine(wh: Warehouse) -> list[tuple[int, str, str]]:
+    return [
+        (int(r[0]), str(r[1]), str(r[2]))
+        for r in wh.duck.execute(
+            f"SELECT {Quarantine.line}, {Quarantine.field}, {Quarantine.reason} "
+            f"FROM {Quarantine.table} ORDER BY {Quarantine.line}"
+        ).fetchall()
+    ]
+
+
+@given(
+    member=st.integers(0, 2**62),
+    title=st.integers(0, 2**62),
+    micros=st.integers(0, 2**50),
+    seconds=st.integers(0, 2**31 - 1),
+)
+def test_event_key_python_matches_sql(member: int, title: int, micros: int, seconds: int) -> None:
+    start = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=micros)
+    con = duckdb.connect()
+    sql = event_key_sql("?::BIGINT", "?::BIGINT", "?::TIMESTAMP", "?::INTEGER")
+    row = con.execute(f"SELECT {sql}", [member, title, start, seconds]).fetchone()
+    assert row is not None and row[0] == event_key(member, title, start, seconds)
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
+def test_every_format_stores_exact_values(kind: str, tmp_path: Path, warehouse: Warehouse) -> None:
+    goods = good_events(300, seed=1)
+    path = tmp_path / f"events.{kind}"
+    if kind == "csv":
+        write_csv(path, [g.row() for g in goods])
+    elif kind == "jsonl":
+        write_jsonl(path, [g.row() for g in goods])
+    else:
+        write_parquet(path, goods)
+    [summary] = ingest_paths([path], warehouse=warehouse)
+    assert summary.format == f"events-{kind}"
+    assert (summary.rows_read, summary.stored, summary.duplicates, summary.rejected) == (
+        300,
+        300,
+        0,
+        0,
+    )
+    expected = {g.key: (g.member_id, g.title_id, g.start, g.seconds, g.device) for g in goods}
+    assert _stored(warehouse) == expected
+    # members seen, with the file's profile and a country of theirs
+    members = warehouse.duck.execute(
+        f"SELECT {Members.member_id}, {Members.profile} FROM {Members.table}"
+    ).fetchall()
+    assert {m for m, _ in members} == {g.member_id for g in goods}
+
+
+def test_offsets_are_converted_to_utc(tmp_path: Path, warehouse: Warehouse) -> None:
+    rows = [
+        {Events.member_id: "1", Events.title_id: "1", Events.start_utc: text, Events.seconds: "60"}
+        for text in (
+            "2024-05-01T12:00:00Z",
+            "2024-05-01 14:00:00+02:00",
+            "2024-05-01T06:30:00-0530",
+            "2024-05-01T13:00:00.5+01",
+        )
+    ]
+    write_csv(tmp_path / "tz.csv", rows, COLUMNS[:4])
+    [summary] = ingest_paths([tmp_path / "tz.csv"], warehouse=warehouse)
+    starts = sorted(r[2] for r in _stored(warehouse).values())
+    # the first three are the same instant: one event stored, two duplicates
+    assert starts == [dt.datetime(2024, 5, 1, 12), dt.datetime(2024, 5, 1, 12, 0, 0, 500000)]
+    assert (summary.stored, summary.duplicates) == (2, 2)
+
+
+def test_event_id_is_the_key_when_given(tmp_path: Path, warehouse: Warehouse) -> None:
+    cols = [EVENT_ID, *COLUMNS[:4]]
+    rows = [
+        {EVENT_ID: "ev-1", Events.member_id: "1", Events.title_id: "2",
+         Events.start_utc: "2024-01-01T00:00:00Z", Events.seconds: "10"},
+        {EVENT_ID: "ev-1", Events.member_id: "1", Events.title_id: "2",
+         Events.start_utc: "2024-01-01T00:00:00Z", Events.seconds: "20"},  # same id: duplicate
+        {EVENT_ID: "", Events.member_id: "1", Events.title_id: "2",
+         Events.start_utc: "2024-01-01T00:00:00Z", Events.seconds: "10"},  # no id: composite key
+    ]  # fmt: skip
+    write_csv(tmp_path / "ids.csv", rows, cols)
+    [summary] = ingest_paths([tmp_path / "ids.csv"], warehouse=warehouse)
+    assert (summary.stored, summary.duplicates) == (2, 1)
+    stored = _stored(warehouse)
+    assert stored[stable_id("ev-1")][3] == 10  # the first occurrence wins
+    assert event_key(1, 2, dt.datetime(2024, 1, 1), 10) in stored
+
+
+def test_csv_rejects_carry_physical_lines(tmp_path: Path, warehouse: Warehouse) -> None:
+    text = (
+        "member_id,title_id,start_utc,seconds,device\n"  # 1
+        "1,2,2024-01-02T03:04:05Z,60,TV\n"  # 2 ok
+        "1.5,2,2024-01-02,5,\n"  # 3 bad member_id
+        "\n"  # 4 blank
+        '1,3,2024-01-02,30,"two\nlines"\n'  # 5-6 ok
+        "1,2,2024-01-02,-4,x\n"  # 7 negative
+        "1,2,3,4,5,6\n"  # 8 too many fields
+        "1,2,2024-13-01,3,\n"  # 9 bad timestamp
+        ",5,2024-01-01,3,\n"  # 10 missing member
+        "2,2,2024-01-03,7,TV"  # 11 ok, no final newline
+    )
+    path = tmp_path / "messy.csv"
+    path.write_text(text)
+    [summary] = ingest_paths([path], warehouse=warehouse)
+    assert (summary.rows_read, summary.stored, summary.rejected) == (8, 3, 5)
+    assert _quarantine(warehouse) == [
+        (3, Events.member_id, "not a whole number (64-bit)"),
+        (7, Events.seconds, "negative value"),
+        (8, "", "too many fields"),
+        (9, Events.start_utc, "not an ISO 8601 timestamp"),
+        (10, Events.member_id, "missing required field"),
+    ]
+    devices = sorted(str(r[4]) for r in _stored(warehouse).values())
+    assert devices == ["TV", "TV", "two\nlines"]
+
+
+def test_line_numbers_survive_parallel_scans(tmp_path: Path, warehouse: Warehouse) -> None:
+    """A file of many DuckDB chunks: bad rows planted at known lines are reported there."""
+    goods = good_events(120_000, seed=2)
+    rng = random.Random(3)
+    bad_at = sorted(rng.sample(range(len(goods)), 40))
+    rows = [g.row() for g in goods]
+    for i in bad_at:
+        rows[i] = dict(rows[i], **{Events.seconds: "-1"})
+    write_csv(tmp_path / "big.csv", rows)
+    [summary] = ingest_paths([tmp_path / "big.csv"], warehouse=warehouse)
+    assert summary.rejected == 40
+    assert [line for line, _, _ in _quarantine(warehouse)] == [i + 2 for i in bad_at]
+    # and the raw text of each is its own line
+    raws = warehouse.duck.execute(
+        f"SELECT {Quarantine.raw} FROM {Quarantine.table} ORDER BY {Quarantine.line}"
+    ).fetchall()
+    lines = (tmp_path / "big.csv").read_text().splitlines()
+    assert [r[0] for r in raws] == [lines[i + 1] for i in bad_at]
+
+
+def test_jsonl_rejects_and_lines(tmp_path: Path, warehouse: Warehouse) -> None:
+    path = tmp_path / "e.jsonl"
+    path.write_text(
+        '{"member_id": 1, "title_id": 2, "start_utc": "2024-01-02T03:04:05Z", "seconds": 60}\n'
+        "\n"
+        "not json\n"
+        '{"member_id": 1, "title_id": 2, "start_utc": "2024-01-02T03:04:05Z", "seconds": -1}\n'
+        '{"member_id": 1, "title_id": 2, "start_utc": "2024-01-02", "seconds": 6, "zz": 1}\n'
+        '{"member_id": 1.5, "title_id": 2, "start_utc": "2024-01-02", "seconds": 60}\n'
+        "[1, 2]\n"
+    )
+    [summary] = ingest_paths([path], warehouse=warehouse)
+    assert (summary.rows_read, summary.stored, summary.rejected) == (6, 1, 5)
+    assert _quarantine(warehouse) == [
+        (3, "", "not a JSON object"),
+        (4, Events.seconds, "negative value"),
+        (5, "zz", "unknown field"),
+        (6, Events.member_id, "not a whole number (64-bit)"),
+        (7, "", "not a JSON object"),
+    ]
+
+
+def test_parquet_typed_columns_checked(tmp_path: Path, warehouse: Warehouse) -> None:
+    table = pa.table(
+        {
+            Events.member_id: pa.array([1, 2, None, 4], pa.int64()),
+            Events.title_id: pa.array([1.0, 2.5, 3.0, 4.0], pa.float64()),
+            Events.start_utc: pa.array(
+                [dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=2)))] * 4,
+                pa.timestamp("us", tz="Europe/Paris"),
+            ),
+            Events.seconds: pa.array([10, 20, 30, 2**40], pa.int64()),
+        }
+    )
+    pq.write_table(table, tmp_path / "typed.parquet")
+    [summary] = ingest_paths([tmp_path / "typed.parquet"], warehouse=warehouse)
+    assert (summary.rows_read, summary.stored, summary.rejected) == (4, 1, 3)
+    assert _quarantine(warehouse) == [
+        (2, Events.title_id, "not a whole number (64-bit)"),
+        (3, Events.member_id, "missing required field"),
+        (4, Events.seconds, "not a whole number ≥ 0 (32-bit)"),
+    ]
+    [(start,)] = warehouse.duck.execute(f"SELECT {Events.start_utc} FROM {Events.table}").fetchall()
+    assert start == dt.datetime(2024, 1, 1, 10)
+
+
+def test_household_option_fills_household(tmp_path: Path, warehouse: Warehouse) -> None:
+    write_csv(tmp_path / "h.csv", [g.row() for g in good_events(5)])
+    ingest_paths([tmp_path / "h.csv"], warehouse=warehouse, options=ReadOptions(household="Casa"))
+    values = warehouse.duck.execute(f"SELECT DISTINCT {Events.household_id} FROM {Events.table}")
+    assert values.fetchall() == [(stable_id("Casa"),)]
+
+
+def test_readers_return_arrow_like_the_contract(tmp_path: Path) -> None:
+    goods = good_events(20)
+    rows = [g.row() for g in goods] + [BAD_ROWS[0][0]]
+    for reader, path in (
+        (EventsCsv(), write_csv(tmp_path / "a.csv", rows)),
+        (EventsJsonl(), write_jsonl(tmp_path / "a.jsonl", rows)),
+        (EventsParquet(), write_parquet(tmp_path / "a.parquet", goods)),
+    ):
+        head = path.read_bytes()[:4096]
+        assert reader.sniff(path, head)
+        parsed = reader.read(path, ReadOptions())
+        assert parsed.events is not None
+        assert parsed.events.schema == Events.arrow
+        assert parsed.rows_read == parsed.events.num_rows + parsed.rejects.num_rows
+        assert sorted(parsed.events.column(Events.event_key).to_pylist()) == sorted(
+            g.key for g in goods
+        )
+
+
+def test_unknown_column_is_refused(tmp_path: Path, warehouse: Warehouse) -> None:
+    from bingewise.ingest import IngestError
+
+    write_csv(tmp_path / "x.csv", [g.row() for g in good_events(3)], [*COLUMNS, "colour"])
+    with pytest.raises(IngestError, match=r"x\.csv, line 1, field 'colour'"):
+        ingest_paths([tmp_path / "x.csv"], warehouse=warehouse)
+    assert warehouse.count() == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Counts add up, whatever the mix
+
+
+@settings(max_examples=25)
+@given(
+    plan=st.lists(
+        st.one_of(
+            st.tuples(st.just("good"), st.integers(0, 29)),
+            st.tuples(st.just("bad"), st.integers(0, len(BAD_ROWS) - 1)),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    kind=st.sampled_from(["csv", "jsonl"]),
+)
+def test_counts_add_up_for_any_mix(
+    plan: list[tuple[str, int]], kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    tmp = tmp_path_factory.mktemp("mix")
+    pool = good_events(30, seed=5)
+    rows: list[dict[str, str]] = []
+    bad_lines: list[tuple[int, str]] = []
+    good_keys: set[int] = set()
+    for what, i in plan:
+        if what == "good":
+            rows.append(pool[i].row())
+            good_keys.add(pool[i].key)
+        else:
+            row, fld, _ = BAD_ROWS[i]
+            rows.append(row)
+            bad_lines.append((len(rows) + (1 if kind == "csv" else 0), fld))
+    path = tmp / f"mix.{kind}"
+    (write_csv if kind == "csv" else write_jsonl)(path, rows)
+    with Warehouse.open(":memory:") as wh:
+        fmt = f"events-{kind}"  # a JSON Lines file of bad rows only may not show its layout
+        [s] = ingest_paths([path], warehouse=wh, fmt=fmt)
+        assert s.rows_read == len(rows) == s.stored + s.duplicates + s.rejected
+        assert s.rejected == len(bad_lines)
+        assert s.stored == len(good_keys) == wh.count()
+        assert [(line, fld) for line, fld, _ in _quarantine(wh)] == bad_lines
+        # a second file with the same rows stores nothing new
+        copy = tmp / f"copy.{kind}"
+        copy.write_bytes(path.read_bytes() + (b"\n" if kind == "jsonl" else b""))
+        [again] = ingest_paths([copy], warehouse=wh, fmt=fmt)
+        assert (again.stored, again.duplicates, again.rejected) == (
+            0,
+            len(rows) - len(bad_lines),
+            len(bad_lines),
+        )
+
+
+def test_summary_refuses_counts_that_do_not_add_up() -> None:
+    with pytest.raises(AssertionError, match="do not add up"):
+        IngestSummary("f", "events-csv", 3, 1, 1, 0)
+
+
+def test_ingested_files_records_sha256(tmp_path: Path, warehouse: Warehouse) -> None:
+    import hashlib
+
+    path = write_csv(tmp_path / "e.csv", [g.row() for g in good_events(4)])
+    ingest_paths([path], warehouse=warehouse)
+    row = warehouse.duck.execute(
+        f"SELECT {IngestedFiles.sha256}, {IngestedFiles.stored} FROM {IngestedFiles.table}"
+    ).fetchone()
+    assert row == (hashlib.sha256(path.read_bytes()).hexdigest(), 4)
+
+
+def test_csv_semicolon_and_bom(tmp_path: Path, warehouse: Warehouse) -> None:
+    goods = good_events(6)
+    path = tmp_path / "semi.csv"
+    with path.open("w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh, delimiter=";", lineterminator="\r\n")
+        writer.writerow(COLUMNS)
+        for g in goods:
+            writer.writerow([g.row()[c] for c in COLUMNS])
+    [s] = ingest_paths([path], warehouse=warehouse)
+    assert (s.stored, s.rejected) == (6, 0)
+    assert set(_stored(warehouse)) == {g.key for g in goods}
