@@ -24,13 +24,13 @@ from typer.testing import CliRunner
 
 from bingewise.cli import app
 from bingewise.geo import default_time_zone
+from bingewise.ingest.generic import event_key as ingestion_event_key
 from bingewise.registry import Registry
 from bingewise.schema import Catalog, Events, Members, SynthTastes
 from bingewise.synth import (
     BINGER_EPISODES,
     SOURCE,
     SUPPLEMENTAL,
-    event_keys,
     generate,
     iter_event_batches,
     load,
@@ -296,12 +296,15 @@ def test_clock_matches_zoneinfo(zone: str, offset: int) -> None:
 _CLOCK = Clock(ZONES, dt.date(2017, 1, 1), 400)
 
 
-def test_event_keys_are_unique_across_blocks() -> None:
-    keys = np.concatenate([event_keys(3, b, 50_000) for b in range(4)])
-    assert np.unique(keys).size == keys.size
-    assert keys.min() >= 0
-    other = event_keys(4, 0, 50_000)
-    assert np.intersect1d(other, keys).size == 0
+def test_event_keys_are_the_ingestion_keys(platform) -> None:  # type: ignore[no-untyped-def]
+    ev = platform.events
+    rows = np.random.default_rng(0).choice(ev.num_rows, size=300, replace=False)
+    sample = ev.take(pa.array(rows)).to_pylist()
+    for row in sample:
+        expected = ingestion_event_key(
+            row[Events.member_id], row[Events.title_id], row[Events.start_utc], row[Events.seconds]
+        )
+        assert row[Events.event_key] == expected
 
 
 def test_small_arguments_are_refused() -> None:

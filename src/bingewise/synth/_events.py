@@ -36,9 +36,11 @@ How viewing is made (planted structure, documented so analyses and tests can che
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 
+from bingewise.ingest.generic import event_key_sql
 from bingewise.schema import Events
 from bingewise.synth._catalog import GENRES
 from bingewise.synth._clock import DAY, epoch_day
@@ -62,28 +64,25 @@ _OVERSAMPLE = 1.08  #: compensates sessions merged by the one-per-slot rule
 _RELEASE_UTC_S = 8 * 3600  #: new seasons appear at 08:00 UTC (midnight Pacific)
 _MIN_GAP = 60  #: seconds between a member's sessions, at least
 _HUGE = np.int64(1) << np.int64(42)  #: group separator for grouped running maxima (seconds)
-_MASK63 = (1 << 63) - 1
 
 
-def event_keys(seed: int, block: int, count: int) -> np.ndarray:
-    """Unique 63-bit event keys for the ``count`` events of ``block``.
+def event_keys(events: pa.Table) -> pa.Array:
+    """The ingestion event key of each row of ``events`` (member, title, start, seconds).
 
-    A bijection of the 63-bit integers (odd multipliers and xor-shifts, modulo 2**63) applied to
-    ``salt + block * 2**32 + i``: distinct events get distinct keys, and keys look random so they
-    spread evenly like :func:`bingewise.ids.stable_id` keys of ingested events.
+    The same function as ingestion (:func:`bingewise.ingest.generic.event_key`, i.e.
+    :data:`bingewise.ids.SQL_STABLE_ID` over ``member|title|start µs|seconds``), computed in
+    DuckDB, so a synthetic event exported and ingested again is recognised as a duplicate.
+    Keys are unique because a member's segments never start at the same instant.
     """
-    salt = (seed * 0x9E3779B97F4A7C15) & _MASK63
-    x = (
-        np.arange(count, dtype=np.uint64) + np.uint64((salt + (block << 32)) & _MASK63)
-    ) & np.uint64(_MASK63)
-    mask = np.uint64(_MASK63)
-    with np.errstate(over="ignore"):
-        x ^= x >> np.uint64(31)
-        x = (x * np.uint64(0x7FB5D329728EA185)) & mask
-        x ^= x >> np.uint64(27)
-        x = (x * np.uint64(0x81DADEF4BC2DD44D)) & mask
-        x ^= x >> np.uint64(33)
-    return x.astype(np.int64)
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.register("_synth_events", events)
+        result = con.execute(f"SELECT {event_key_sql()} FROM _synth_events").arrow()
+        table = result.read_all() if isinstance(result, pa.RecordBatchReader) else result
+        return table.column(0).combine_chunks()
+    finally:
+        con.close()
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -427,9 +426,9 @@ def block_events(world: World, block: int) -> pa.Table:
     # ---- 6. devices, then the table (rows already sorted by member and time)
     device = np.where(rng.random(n_sess) < 0.75, mem.device_a[lo:hi][e_m], mem.device_b[lo:hi][e_m])
     x_m = e_m[x_sess] + lo
-    return pa.table(
+    table = pa.table(
         {
-            Events.event_key: event_keys(world.spec.seed, block, n_x),
+            Events.event_key: pa.nulls(n_x, pa.int64()),
             Events.member_id: pa.array(mem.member_id[x_m], pa.int64()),
             Events.household_id: pa.array(mem.household_id[x_m], pa.int64()),
             Events.profile: _strings(PROFILES, mem.profile_no[x_m]),
@@ -444,6 +443,7 @@ def block_events(world: World, block: int) -> pa.Table:
         },
         schema=Events.arrow,
     )
+    return table.set_column(0, Events.arrow.field(0), event_keys(table))
 
 
 def _strings(values: tuple[str, ...], index: np.ndarray) -> pa.Array:
