@@ -1,0 +1,344 @@
+"""The pipeline: bad files change nothing, idempotency, archives, catalog, MovieLens, members,
+erased members, the CLI, and a kill in the middle of a transaction."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from helpers import COLUMNS, good_events, write_csv, write_parquet
+from typer.testing import CliRunner
+
+from bingewise.cli import app
+from bingewise.ingest import IngestError, ingest_paths
+from bingewise.ingest.pipeline import TEST_PAUSE_ENV
+from bingewise.registry import Registry
+from bingewise.schema import (
+    Catalog,
+    Events,
+    IngestedFiles,
+    Members,
+    MovieLensFiles,
+    Quarantine,
+    Ratings,
+    SourceColumns,
+)
+from bingewise.warehouse import Warehouse
+
+
+def _snapshot(wh: Warehouse) -> dict[str, int]:
+    tables = (Events, Catalog, Members, Ratings, Quarantine, IngestedFiles)
+    return {t.table: wh.count(t.table) for t in tables}
+
+
+# ---------------------------------------------------------------------------------------------
+# Files that cannot be ingested at all
+
+
+def _bad_files(tmp: Path) -> dict[str, Path]:
+    good = write_parquet(tmp / "good.parquet", good_events(500))
+    data = good.read_bytes()
+    (tmp / "cut.parquet").write_bytes(data[: len(data) // 2])
+    with zipfile.ZipFile(tmp / "full.zip", "w") as zf:
+        zf.write(write_csv(tmp / "in.csv", [g.row() for g in good_events(300)]), "in.csv")
+    zdata = (tmp / "full.zip").read_bytes()
+    (tmp / "cut.zip").write_bytes(zdata[: len(zdata) // 2])
+    (tmp / "empty.csv").write_bytes(b"")
+    (tmp / "blank.csv").write_bytes(b"\n\n  \n")
+    (tmp / "binary.bin").write_bytes(bytes(range(256)) * 20)
+    (tmp / "notes.txt").write_text("dear diary,\nI watched things\n")
+    (tmp / "junk_only").mkdir()
+    (tmp / "junk_only" / "readme.txt").write_text("nothing to see")
+    return {
+        "truncated Parquet": tmp / "cut.parquet",
+        "truncated ZIP": tmp / "cut.zip",
+        "empty file": tmp / "empty.csv",
+        "empty file (only white space)": tmp / "blank.csv",
+        "binary file": tmp / "binary.bin",
+        "no known format": tmp / "notes.txt",
+        "holds no file of a known format": tmp / "junk_only",
+        "no such file": tmp / "missing.csv",
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "truncated Parquet",
+        "truncated ZIP",
+        "empty file",
+        "empty file (only white space)",
+        "binary file",
+        "no known format",
+        "holds no file of a known format",
+        "no such file",
+    ],
+)
+def test_unusable_file_raises_and_changes_nothing(
+    case: str, tmp_path: Path, warehouse: Warehouse
+) -> None:
+    files = _bad_files(tmp_path)
+    ingest_paths([tmp_path / "good.parquet"], warehouse=warehouse)
+    before = _snapshot(warehouse)
+    path = files[case]
+    with pytest.raises(IngestError) as err:
+        ingest_paths([path], warehouse=warehouse)
+    assert err.value.path.endswith(path.name)
+    assert str(path.name) in str(err.value)
+    word = case.split()[0] if case != "no such file" else "no such"
+    assert word.lower() in str(err.value).lower()
+    assert _snapshot(warehouse) == before
+
+
+def test_forced_format_on_a_truncated_parquet(tmp_path: Path, warehouse: Warehouse) -> None:
+    files = _bad_files(tmp_path)
+    with pytest.raises(IngestError, match="truncated or corrupt Parquet"):
+        ingest_paths([files["truncated Parquet"]], warehouse=warehouse, fmt="events-parquet")
+    assert warehouse.count() == 0
+
+
+def test_failure_in_an_archive_rolls_back_the_whole_archive(
+    tmp_path: Path, warehouse: Warehouse
+) -> None:
+    good = write_csv(tmp_path / "a.csv", [g.row() for g in good_events(50)])
+    bad = write_csv(tmp_path / "b.csv", [g.row() for g in good_events(5)], [*COLUMNS, "colour"])
+    with zipfile.ZipFile(tmp_path / "x.zip", "w") as zf:
+        zf.write(good, "1/a.csv")
+        zf.write(bad, "2/b.csv")
+    with pytest.raises(IngestError, match=r"x\.zip/2/b\.csv, line 1, field 'colour'"):
+        ingest_paths([tmp_path / "x.zip"], warehouse=warehouse)
+    assert _snapshot(warehouse)[Events.table] == 0
+    assert _snapshot(warehouse)[IngestedFiles.table] == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Idempotency, archives, folders
+
+
+def test_reingest_same_file_is_skipped_with_counts(tmp_path: Path, warehouse: Warehouse) -> None:
+    rows = [g.row() for g in good_events(40)]
+    rows.insert(3, {Events.member_id: "oops"})
+    path = write_csv(tmp_path / "e.csv", rows)
+    [first] = ingest_paths([path], warehouse=warehouse)
+    [again] = ingest_paths([path], warehouse=warehouse)
+    assert (first.stored, first.rejected) == (40, 1)
+    assert again.skipped and "already ingested" in again.message
+    assert (again.rows_read, again.stored, again.duplicates, again.rejected) == (41, 0, 40, 1)
+    assert warehouse.count() == 40
+    assert warehouse.count(Quarantine.table) == 1  # not quarantined twice
+
+
+def test_zip_and_folder_dispatch_by_content(tmp_path: Path, warehouse: Warehouse) -> None:
+    folder = tmp_path / "export"
+    (folder / "deep").mkdir(parents=True)
+    goods = good_events(30)
+    write_csv(folder / "deep" / "events.csv", [g.row() for g in goods[:20]])
+    write_parquet(folder / "more.parquet", goods[20:])
+    (folder / "catalog.csv").write_text(
+        f"{Catalog.title_id},{Catalog.title},{Catalog.genres}\n1,Film One, Drama | Comedy \n"
+    )
+    (folder / "notes.txt").write_text("hello\n")
+    with zipfile.ZipFile(tmp_path / "export.zip", "w") as zf:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file():
+                zf.write(p, p.relative_to(folder).as_posix())
+    summaries = ingest_paths([tmp_path / "export.zip"], warehouse=warehouse)
+    by_name = {Path(s.file).name: s for s in summaries}
+    assert by_name["events.csv"].stored == 20
+    assert by_name["more.parquet"].stored == 10
+    assert by_name["catalog.csv"].format == "catalog-csv"
+    assert by_name["notes.txt"].skipped and by_name["notes.txt"].format == "unknown"
+    assert all(s.file.startswith(str(tmp_path / "export.zip")) for s in summaries)
+    genres = warehouse.duck.execute(f"SELECT {Catalog.genres} FROM {Catalog.table}").fetchall()
+    assert genres == [("Drama|Comedy",)]
+    # the same files as a folder: all already ingested (same bytes), nothing new
+    again = ingest_paths([folder], warehouse=warehouse)
+    assert all(s.stored == 0 for s in again)
+    assert warehouse.count() == 30
+
+
+def test_in_file_and_cross_file_duplicates(tmp_path: Path, warehouse: Warehouse) -> None:
+    goods = good_events(10)
+    a = write_csv(tmp_path / "a.csv", [g.row() for g in goods[:6] + goods[:2]])
+    b = write_csv(tmp_path / "b.csv", [g.row() for g in goods[4:]])
+    [sa] = ingest_paths([a], warehouse=warehouse)
+    [sb] = ingest_paths([b], warehouse=warehouse)
+    assert (sa.rows_read, sa.stored, sa.duplicates) == (8, 6, 2)
+    assert (sb.rows_read, sb.stored, sb.duplicates) == (6, 4, 2)
+    assert warehouse.count() == 10
+
+
+# ---------------------------------------------------------------------------------------------
+# Catalog and MovieLens
+
+
+def test_catalog_upsert(tmp_path: Path, warehouse: Warehouse) -> None:
+    header = f"{Catalog.title_id},{Catalog.title},{Catalog.kind},{Catalog.runtime_seconds}\n"
+    one = tmp_path / "c1.csv"
+    one.write_text(header + "1,Alpha,film,5400\n2,Beta,,3000\n3,Gamma,series,10\n4,Delta,,-5\n")
+    [s1] = ingest_paths([one], warehouse=warehouse)
+    assert (s1.rows_read, s1.stored, s1.rejected) == (4, 2, 2)
+    two = tmp_path / "c2.csv"
+    two.write_text(header + "1,Alpha,film,5400\n2,Beta (director's cut),film,3600\n2,Beta II,,1\n")
+    [s2] = ingest_paths([two], warehouse=warehouse)
+    # 1 unchanged (duplicate), 2 twice in the file: the last row wins and replaces the stored one
+    assert (s2.rows_read, s2.stored, s2.duplicates) == (3, 1, 2)
+    rows = warehouse.duck.execute(
+        f"SELECT {Catalog.title_id}, {Catalog.title}, {Catalog.kind} FROM {Catalog.table} "
+        "ORDER BY 1"
+    ).fetchall()
+    assert rows == [(1, "Alpha", "film"), (2, "Beta II", "film")]
+
+
+def test_movielens_files(tmp_path: Path, warehouse: Warehouse) -> None:
+    ratings = tmp_path / MovieLensFiles.ratings_csv
+    ratings.write_text(
+        ",".join(MovieLensFiles.header) + "\n1,31,2.5,1260759144\n1,1029,3.0,1260759179\n"
+        "2,31,x,1260759144\n1,31,2.5,1260759144\n"
+    )
+    udata = tmp_path / MovieLensFiles.u_data
+    udata.write_text("196\t242\t3\t881250949\n186\t302\t3\t891717742\n")
+    movies = tmp_path / SourceColumns.movies_csv
+    movies.write_text(
+        ",".join(SourceColumns.movies_header) + "\n"
+        '31,"Dangerous Minds (1995)",Drama\n1029,Dumbo (1941),Animation|Children|Drama\n'
+        "5,Nothing (2000),(no genres listed)\n"
+    )
+    s = {Path(x.file).name: x for x in ingest_paths([ratings, udata, movies], warehouse=warehouse)}
+    r = s[MovieLensFiles.ratings_csv]
+    assert (r.format, r.rows_read, r.stored, r.duplicates, r.rejected) == (
+        "movielens-ratings", 4, 2, 1, 1,
+    )  # fmt: skip
+    assert s[MovieLensFiles.u_data].format == "movielens-udata"
+    assert s[MovieLensFiles.u_data].stored == 2
+    assert s[SourceColumns.movies_csv].stored == 3
+    row = warehouse.duck.execute(
+        f"SELECT {Ratings.rating}, {Ratings.rated_utc}::VARCHAR FROM {Ratings.table} "
+        f"WHERE {Ratings.member_id} = 196"
+    ).fetchone()
+    assert row == (3.0, "1997-12-04 15:55:49")
+    genres = dict(
+        warehouse.duck.execute(
+            f"SELECT {Catalog.title_id}, {Catalog.genres} FROM {Catalog.table}"
+        ).fetchall()
+    )
+    assert genres == {31: "Drama", 1029: "Animation|Children|Drama", 5: ""}
+
+
+# ---------------------------------------------------------------------------------------------
+# Members and erased members (registry on SQLite and PostgreSQL)
+
+
+def test_members_reach_the_registry(
+    tmp_path: Path, warehouse: Warehouse, registry: Registry
+) -> None:
+    goods = good_events(60)
+    path = write_csv(tmp_path / "e.csv", [g.row() for g in goods])
+    ingest_paths([path], warehouse=warehouse, registry=registry)
+    ids = {g.member_id for g in goods}
+    assert {m.member_id for m in registry.members.list()} == ids
+    assert warehouse.count(Members.table) == len(ids)
+
+
+def test_erased_members_are_dropped(
+    tmp_path: Path, warehouse: Warehouse, registry: Registry
+) -> None:
+    from bingewise.privacy.tombstone import add_tombstone
+
+    goods = good_events(80)
+    gone = goods[0].member_id
+    add_tombstone(registry, gone)
+    path = write_csv(tmp_path / "e.csv", [g.row() for g in goods])
+    [s] = ingest_paths([path], warehouse=warehouse, registry=registry)
+    n_gone = sum(g.member_id == gone for g in goods)
+    assert (s.rows_read, s.stored, s.rejected) == (80, 80 - n_gone, n_gone)
+    assert "erased" in s.message
+    left = warehouse.duck.execute(
+        f"SELECT count(*) FROM {Events.table} WHERE {Events.member_id} = ?", [gone]
+    ).fetchone()
+    assert left == (0,)
+    assert warehouse.count(Quarantine.table) == 0  # nothing of the erased member is kept
+    assert registry.members.get(gone) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI
+
+
+def test_cli_json_and_errors(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "e.csv", [g.row() for g in good_events(12)])
+    (tmp_path / "bad.bin").write_bytes(b"\x00\x01\x02" * 10)
+    runner = CliRunner()
+    result = runner.invoke(app, ["-q", "ingest", "--json", str(path), str(tmp_path / "bad.bin")])
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    [summary] = payload["files"]
+    assert (summary["rows_read"], summary["stored"], summary["format"]) == (12, 12, "events-csv")
+    assert "binary" in payload["errors"][0]["reason"]
+    again = runner.invoke(app, ["-q", "ingest", "--format", "events-csv", str(path)])
+    assert again.exit_code == 0
+    assert "already" in again.stdout
+
+
+def test_cli_refuses_bad_options(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "e.csv", [g.row() for g in good_events(2)])
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", "--date-order", "XYZ", str(path)]).exit_code == 2
+    assert runner.invoke(app, ["ingest", "--format", "nope", str(path)]).exit_code == 2
+    assert runner.invoke(app, ["ingest", "--tz", "Mars/Base", str(path)]).exit_code == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Kill in the middle of the transaction, then re-run
+
+
+def test_kill_mid_transaction_then_rerun(tmp_path: Path, home: Path) -> None:
+    goods = good_events(30_000, seed=9)
+    path = write_csv(tmp_path / "big.csv", [g.row() for g in goods])
+    marker = tmp_path / "in-transaction"
+    env = dict(os.environ, **{TEST_PAUSE_ENV: str(marker)})
+    base = [sys.executable, "-c", "from bingewise.cli import app; app()", "-q", "ingest"]
+    cmd = [*base, str(path)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert time.monotonic() < deadline, "the ingest never reached its transaction"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with Warehouse.open(home / "warehouse.duckdb") as wh:
+        assert wh.count() == 0
+        assert wh.count(IngestedFiles.table) == 0
+    env.pop(TEST_PAUSE_ENV)
+    done = subprocess.run([*base, "--json", str(path)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    [summary] = json.loads(done.stdout)["files"]
+    assert (summary["rows_read"], summary["stored"], summary["duplicates"]) == (30_000, 30_000, 0)
+    with Warehouse.open(home / "warehouse.duckdb") as wh:
+        assert wh.count() == 30_000
+
+
+def test_parquet_with_text_columns(tmp_path: Path, warehouse: Warehouse) -> None:
+    table = pa.table(
+        {
+            Events.member_id: ["1", "2", "z"],
+            Events.title_id: ["5", "6", "7"],
+            Events.start_utc: ["2024-01-01T00:00:00Z", "2024-01-01 01:00:00+01:00", "x"],
+            Events.seconds: ["10", "20", "30"],
+        }
+    )
+    pq.write_table(table, tmp_path / "text.parquet")
+    [s] = ingest_paths([tmp_path / "text.parquet"], warehouse=warehouse)
+    assert (s.stored, s.rejected) == (2, 1)
+    line = warehouse.duck.execute(f"SELECT {Quarantine.line} FROM {Quarantine.table}").fetchone()
+    assert line == (3,)
