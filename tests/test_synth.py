@@ -155,7 +155,7 @@ def test_daily_film_member_plays_the_film_once_every_local_day(frames, platform)
     days = pd.date_range(START, periods=DAYS, freq="D")
     assert list(mine["local_day"]) == list(days)
     assert mine[Events.supplemental].isna().all()
-    # the member's zone crosses a DST change in this period, and the hour stays in the evening
+    # the period spans DST changes in most zones; the local hour stays in the evening
     assert mine["local"].dt.hour.between(19, 21).all()
     others = df[df[Events.member_id] != planted.daily_film_member]
     counts = others.groupby([Events.member_id, "local_day"])[Events.title_id].nunique()
