@@ -7,7 +7,10 @@ or email" cannot match anything by accident.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -229,3 +232,29 @@ def build(warehouse: Warehouse, registry: Registry, *, start: dt.datetime = T0) 
         )
         for p in PEOPLE
     )
+
+
+_TRAINED: dict[str, Path] = {}
+
+
+def install_models(models_dir: Path, names: tuple[str, ...] = ("ials", "ease")) -> None:
+    """Copy models trained on this world into ``models_dir`` (trained once per test process).
+
+    Training is deterministic given the world, so every test gets the same files it would get
+    by training itself, at a fraction of the time.
+    """
+    from bingewise.recommend.train import train
+
+    key = ",".join(names)
+    if key not in _TRAINED:
+        folder = Path(tempfile.mkdtemp(prefix="bw-rights-models-"))
+        registry = Registry.open("sqlite://")
+        try:
+            with Warehouse.open(folder / "warehouse.duckdb") as wh:
+                build(wh, registry)
+                for name in names:
+                    train(wh, name, models_dir=folder / "models")
+        finally:
+            registry.close()
+        _TRAINED[key] = folder / "models"
+    shutil.copytree(_TRAINED[key], models_dir, dirs_exist_ok=True)

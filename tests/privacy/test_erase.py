@@ -25,6 +25,7 @@ from _rights_world import (
     Person,
     build,
     events_for,
+    install_models,
 )
 
 from bingewise.config import get_settings
@@ -94,12 +95,9 @@ def scan(home: Path, registry: Registry, person: Person) -> list[str]:
 @pytest.fixture
 def world(home: Path, registry: Registry) -> Path:
     """Every store filled, models trained, consents and audit entries recorded; wh closed."""
-    from bingewise.recommend.train import train
-
     with Warehouse.open(home / "warehouse.duckdb") as wh:
         build(wh, registry)
-        for model in ("ials", "ease"):
-            train(wh, model)
+    install_models(get_settings().models_dir)
     # A model that keeps interaction rows as a CSR matrix (the erasure contract's third form).
     ids = np.array([SIBLING.member_id, TARGET.member_id, OTHER.member_id], dtype=np.int64)
     np.savez(

@@ -10,8 +10,18 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from _rights_world import FILE_ALONE, FILE_SHARED, FILM2, OTHER, SIBLING, TARGET, build
+from _rights_world import (
+    FILE_ALONE,
+    FILE_SHARED,
+    FILM2,
+    OTHER,
+    SIBLING,
+    TARGET,
+    build,
+    install_models,
+)
 
+from bingewise.config import get_settings
 from bingewise.privacy.audit import audit_entries, audited
 from bingewise.privacy.consent import Purpose, record_consent
 from bingewise.privacy.erase import erase_member
@@ -25,11 +35,9 @@ from bingewise.warehouse import Warehouse
 @pytest.fixture
 def exported(home: Path, registry: Registry, tmp_path: Path) -> dict[str, list[dict]]:
     """The export of TARGET from a world where they have every kind of record."""
-    from bingewise.recommend.train import train
-
+    install_models(get_settings().models_dir, ("ials",))
     with Warehouse.open(home / "warehouse.duckdb") as wh:
         build(wh, registry)
-        train(wh, "ials")
         # Retention with a window reaching only the first viewing day: a daily aggregate exists.
         run_retention(wh, days=0, now=dt.datetime(2017, 3, 2, 12))
         record_consent(
