@@ -245,7 +245,8 @@ def item_table(warehouse: Warehouse) -> pd.DataFrame:
     """
     cat = to_frame(warehouse.table(Catalog.table))
     is_ep = (cat[Catalog.kind] == Catalog.EPISODE) & cat[Catalog.series_id].notna()
-    levels = cat[Catalog.maturity].map(maturity_level).astype("int64")
+    ratings = cat[Catalog.maturity].astype("string").str.strip().str.upper()
+    levels = ratings.map(MATURITY_LEVELS).fillna(ADULT_LEVEL).astype("int64")
     films = cat[~is_ep]
     film_items = pd.DataFrame(
         {
@@ -259,28 +260,47 @@ def item_table(warehouse: Warehouse) -> pd.DataFrame:
         }
     )
     eps = cat[is_ep].assign(**{Recs.maturity_level: levels[is_ep]})
-    rows: list[dict[str, object]] = []
-    for series_id, group in eps.groupby(Catalog.series_id, sort=True):
-        counts: dict[str, int] = {}
-        for text in group[Catalog.genres]:
-            for g in _split_genres(text):
-                counts[g] = counts.get(g, 0) + 1
-        names = group[Catalog.series_title].dropna()
-        rows.append(
-            {
-                Recs.item_id: int(series_id),  # type: ignore[arg-type]
-                Recs.is_series: True,
-                Recs.name: str(names.iloc[0]) if len(names) else str(group[Catalog.title].iloc[0]),
-                Catalog.genres: tuple(sorted(counts, key=lambda g: (-counts[g], g))),
-                Recs.maturity_level: int(group[Recs.maturity_level].max()),
-                Recs.n_episodes: len(group),
-                Catalog.release_date: group[Catalog.release_date].min(),
-            }
-        )
+    by_series = eps.groupby(Catalog.series_id, sort=True)
+    named = by_series[Catalog.series_title].first()  # first non-null series title
+    fallback = by_series[Catalog.title].first()
+    genre_of = _series_genres(eps)
+    series_ids = [int(i) for i in named.index]
+    rows = {
+        Recs.item_id: series_ids,
+        Recs.is_series: [True] * len(series_ids),
+        Recs.name: [
+            str(n) if isinstance(n, str) else str(f)
+            for n, f in zip(named.to_numpy(), fallback.to_numpy(), strict=True)
+        ],
+        Catalog.genres: [genre_of.get(i, ()) for i in series_ids],
+        Recs.maturity_level: by_series[Recs.maturity_level].max().to_numpy(dtype=np.int64),
+        Recs.n_episodes: by_series.size().to_numpy(dtype=np.int64),
+        Catalog.release_date: by_series[Catalog.release_date].min().to_numpy(),
+    }
     series_items = pd.DataFrame(rows, columns=list(film_items.columns))
+    series_items[Recs.item_id] = series_items[Recs.item_id].astype("int64")
     parts = [f for f in (film_items, series_items) if len(f)]
     items = pd.concat(parts, ignore_index=True) if parts else film_items
     return items.set_index(Recs.item_id)
+
+
+def _series_genres(eps: pd.DataFrame) -> dict[int, tuple[str, ...]]:
+    """Per series, its episodes' genres, most frequent first (ties by name)."""
+    pairs = eps[[Catalog.series_id, Catalog.genres]].dropna()
+    if pairs.empty:
+        return {}
+    exploded = pairs.assign(**{Catalog.genres: pairs[Catalog.genres].str.split("|")}).explode(
+        Catalog.genres
+    )
+    exploded[Catalog.genres] = exploded[Catalog.genres].str.strip()
+    exploded = exploded[exploded[Catalog.genres].fillna("") != ""]
+    counts = exploded.groupby([Catalog.series_id, Catalog.genres]).size().reset_index(name="n")
+    counts = counts.sort_values(
+        [Catalog.series_id, "n", Catalog.genres], ascending=[True, False, True], kind="stable"
+    )
+    grouped = counts.groupby(Catalog.series_id, sort=False)[Catalog.genres].agg(tuple)
+    keys, values = grouped.index.to_numpy(), grouped.to_numpy()
+    return {int(sid): tuple(g) for sid, g in zip(keys, values, strict=True)}
 
 
 def _split_genres(text: object) -> tuple[str, ...]:

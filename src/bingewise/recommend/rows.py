@@ -469,10 +469,16 @@ def _continue_and_next(page: _Page, wh: Warehouse, history: pd.DataFrame, opts: 
             "completion": round(float(getattr(play, Recs.completion)), 4),
         }
         name = page.name(item_id)
-        if is_series:
-            continuing.append(RowItem(title_id, item_id, _episode_name(wh, title_id, name), reason))
-        else:
-            continuing.append(RowItem(title_id, None, name, reason))
+        continuing.append(RowItem(title_id, item_id if is_series else None, name, reason))
+        if len(continuing) >= opts.row_length:
+            break
+    episode_names = _title_names(wh, [it.title_id for it in continuing if it.series_id])
+    continuing = [
+        RowItem(it.title_id, it.series_id, episode_names.get(it.title_id, it.name), it.reason)
+        if it.series_id is not None and it.title_id is not None
+        else it
+        for it in continuing
+    ]
     page.add(RowKind.CONTINUE_WATCHING, "Continue watching", continuing, opts.row_length)
 
     nexts: list[RowItem] = []
@@ -513,10 +519,19 @@ def _episodes(wh: Warehouse, series_ids: list[int]) -> pd.DataFrame:
     )
 
 
-def _episode_name(wh: Warehouse, title_id: int, fallback: str) -> str:
+def _title_names(wh: Warehouse, title_ids: list[int | None]) -> dict[int, str]:
+    """Catalog display names of the given titles (one query)."""
+    ids = [int(t) for t in title_ids if t is not None]
+    if not ids:
+        return {}
     cat = wh.table(Catalog.table)
-    found = cat.filter(cat[Catalog.title_id] == title_id).select(Catalog.title).to_pandas()
-    return str(found[Catalog.title].iloc[0]) if len(found) else fallback
+    wanted = cat.filter(cat[Catalog.title_id].isin(ids))
+    found = to_frame(wanted.select(Catalog.title_id, Catalog.title))
+    return {
+        int(t): str(n)
+        for t, n in zip(found[Catalog.title_id], found[Catalog.title], strict=True)
+        if isinstance(n, str)
+    }
 
 
 def _because_rows(
