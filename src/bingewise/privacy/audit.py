@@ -146,6 +146,14 @@ def mention_pattern(mentions: list[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<![\w.@+-])(?:" + "|".join(parts) + r")(?![\w@-])", re.IGNORECASE)
 
 
+def sql_mention_regex(mentions: list[str]) -> str | None:
+    """The same whole-token match as :func:`mention_pattern`, in RE2 syntax (DuckDB SQL)."""
+    parts = [re.escape(m) for m in mentions if m]
+    if not parts:
+        return None
+    return r"(?i)(^|[^\w.@+-])(" + "|".join(parts) + r")($|[^\w@-])"
+
+
 def anonymize_entries(conn: sa.Connection, member_id: int, mentions: list[str]) -> int:
     """Erasure: unlink the member's entries (member_id → NULL) and scrub ``mentions`` from text.
 

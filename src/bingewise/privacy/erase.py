@@ -51,7 +51,13 @@ import numpy as np
 import sqlalchemy as sa
 
 from bingewise.config import get_settings
-from bingewise.privacy.audit import ERASED, anonymize_entries, audited, mention_pattern
+from bingewise.privacy.audit import (
+    ERASED,
+    anonymize_entries,
+    audited,
+    mention_pattern,
+    sql_mention_regex,
+)
 from bingewise.privacy.tombstone import add_tombstone, tombstone_hash
 from bingewise.registry import Registry
 from bingewise.registry.tables import audit_log, metadata, retrain_requests, tombstones
@@ -119,6 +125,11 @@ def _member_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
+def _literal(text: str) -> str:
+    """A SQL string literal (a constant regex is compiled once; a bound one is very slow)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _text_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     rows = con.execute(
         "SELECT c.table_name, c.column_name FROM information_schema.columns c "
@@ -162,16 +173,14 @@ def member_quarantine_rowids(
     ingestion (up to :data:`_SAME_INGESTION` before the file), since names such as
     ``ViewingActivity.csv`` recur. Call before deleting the member's events.
     """
-    pattern = mention_pattern(mentions)
+    regex = sql_mention_regex(mentions)
     rowids: set[int] = set()
     q, raw, src = _q(Quarantine.table), _q(Quarantine.raw), _q(Quarantine.source)
-    if pattern is not None:
-        likes = " OR ".join(f"{raw} ILIKE ?" for _ in mentions)
-        for rowid, text in con.execute(
-            f"SELECT rowid, {raw} FROM {q} WHERE {likes}", [f"%{m}%" for m in mentions]
+    if regex is not None:
+        for (rowid,) in con.execute(
+            f"SELECT rowid FROM {q} WHERE regexp_matches({raw}, {_literal(regex)})"
         ).fetchall():
-            if text is not None and pattern.search(text):
-                rowids.add(int(rowid))
+            rowids.add(int(rowid))
     profile, household = _identity(con, member_id)
     ev, s, mid = _q(Events.table), _q(Events.source), _q(Events.member_id)
     hh = _q(Events.household_id)
@@ -239,15 +248,14 @@ def _erase_warehouse(
 
 def _redact_text(con: duckdb.DuckDBPyConnection, mentions: list[str]) -> int:
     """Replace the member's id or email wherever a text value still mentions it."""
-    pattern = mention_pattern(mentions)
-    if pattern is None:
+    pattern, regex = mention_pattern(mentions), sql_mention_regex(mentions)
+    if pattern is None or regex is None:
         return 0
     changed = 0
     for table, column in _text_columns(con):
         t, c = _q(table), _q(column)
-        likes = " OR ".join(f"{c} ILIKE ?" for _ in mentions)
         rows = con.execute(
-            f"SELECT rowid, {c} FROM {t} WHERE {likes}", [f"%{m}%" for m in mentions]
+            f"SELECT rowid, {c} FROM {t} WHERE regexp_matches({c}, {_literal(regex)})"
         ).fetchall()
         for rowid, value in rows:
             new = pattern.sub(ERASED, value)
