@@ -1,9 +1,235 @@
-"""CLI commands for facts (filled in by its capability)."""
+"""``bingewise facts`` (operator tables) and ``bingewise recap`` (a member's year in review).
+
+- ``bingewise facts [--period 2017|2017-03|2017-01-01:2017-06-30] [--json]``: the platform, country
+  and member summary for the operator. Internal: nothing here is published (publishing goes
+  through the privacy gate).
+- ``bingewise recap --member ID [--year Y] [--out FILE.html|.png|.json]``: one member's recap
+  from the warehouse.
+- ``bingewise recap EXPORT.zip|ViewingActivity.csv [--out-dir DIR] [--tz ZONE]``: one recap per
+  profile of a person's own Netflix export, ingested into a temporary in-memory warehouse; nothing
+  else is read or written.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+import statistics
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from bingewise.analytics import FactSet, Period
+from bingewise.analytics.recap import member_recap, write_recap
+from bingewise.console import console, out, say
+from bingewise.schema import (
+    BingeRacers,
+    CountryFacts,
+    MemberFacts,
+    Members,
+    Streaks,
+    TopTitles,
+)
+from bingewise.warehouse import Warehouse
+
+
+def _summary(fs: FactSet) -> dict[str, Any]:
+    mf = fs[MemberFacts.table].to_pyarrow().to_pylist()
+    hours = [r[MemberFacts.hours] for r in mf]
+    return {
+        "period": str(fs.period),
+        "members_watching": len(mf),
+        "plays": int(fs["plays"].count().execute()),
+        "sessions": int(fs["sessions"].count().execute()),
+        "binges": int(fs["binges"].count().execute()),
+        "season_binges": int(fs["season_binges"].count().execute()),
+        "binge_races": int(fs["binge_races"].count().execute()),
+        "hours": round(sum(hours), 1),
+        "median_hours_per_member": round(statistics.median(hours), 2) if hours else None,
+        "longest_streak_days": max(
+            (r[MemberFacts.longest_streak_days] or 0 for r in mf), default=0
+        ),
+    }
+
+
+def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("country", "period_start") else "right")
+    for row in rows:
+        table.add_row(
+            *(
+                f"{v:.3f}" if isinstance(v, float) else ("" if v is None else str(v))
+                for v in (row.get(c) for c in columns)
+            )
+        )
+    return table
+
+
+def facts(
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period", help="2017, 2017-03 or 2017-01-01:2017-06-30 (local days; default: all)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the facts as JSON.")] = False,
+    tz: Annotated[
+        str, typer.Option("--tz", help="Zone for members with neither zone nor country.")
+    ] = "UTC",
+    top: Annotated[int, typer.Option("--top", help="Rows in the top tables.")] = 10,
+) -> None:
+    """Binge facts for the operator: platform, countries, binge racers, extreme streaks."""
+    try:
+        parsed = Period.parse(period) if period else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--period") from None
+    with Warehouse.open() as wh:
+        fs = FactSet.compute(wh, parsed, default_tz=tz, top_n=top)
+        summary = _summary(fs)
+        countries = fs[CountryFacts.table].to_pyarrow().to_pylist()
+        assert fs.platform is not None
+        weekly = fs.platform.top_weekly.to_pylist()
+        last_week = max((r[TopTitles.period_start] for r in weekly), default=None)
+        weekly = [r for r in weekly if r[TopTitles.period_start] == last_week]
+        racers = sorted(fs.platform.binge_racers.to_pylist(), key=lambda r: -r[BingeRacers.racers])[
+            :top
+        ]
+        streaks = fs.platform.extreme_streaks.to_pylist()
+        fs.drop(wh)
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "summary": summary,
+                    "countries": countries,
+                    "top_last_week": weekly,
+                    "binge_racers": racers,
+                    "extreme_streaks": streaks,
+                },
+                default=str,
+            )
+        )
+        return
+    out.print(_table("Binge facts", [summary], list(summary)))
+    out.print(
+        _table(
+            "Countries",
+            sorted(countries, key=lambda r: -(r[CountryFacts.members] or 0)),
+            [
+                CountryFacts.country,
+                CountryFacts.members,
+                CountryFacts.members_every_day,
+                CountryFacts.share_every_day,
+                CountryFacts.hours_per_member_day,
+            ],
+        )
+    )
+    out.print(
+        _table(
+            "Top shows, last week",
+            weekly,
+            [
+                TopTitles.period_start,
+                TopTitles.rank,
+                TopTitles.show_id,
+                TopTitles.kind,
+                TopTitles.members,
+            ],
+        )
+    )
+    out.print(
+        _table(
+            "Binge racers (finished within 24 h of release)",
+            racers,
+            [
+                BingeRacers.series_id,
+                BingeRacers.season,
+                BingeRacers.racers,
+                BingeRacers.fastest_hours,
+            ],
+        )
+    )
+    out.print(
+        _table(
+            "Longest streaks",
+            streaks,
+            [Streaks.member_id, Streaks.days, Streaks.start_date, Streaks.end_date],
+        )
+    )
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "profile"
+
+
+def recap(
+    source: Annotated[
+        Path | None,
+        typer.Argument(help="A Netflix export (.zip, folder or ViewingActivity.csv); optional."),
+    ] = None,
+    member: Annotated[
+        int | None, typer.Option("--member", help="Member id in the warehouse.")
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help="Local year (default: latest with viewing).")
+    ] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Output file: .html, .png or .json.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out-dir", help="Folder for one recap per export profile.")
+    ] = None,
+    tz: Annotated[
+        str | None, typer.Option("--tz", help="IANA zone of the viewer, e.g. Europe/Berlin.")
+    ] = None,
+) -> None:
+    """A year in review: calendar, weekday × hour, top series, longest binge and streak."""
+    if source is None:
+        if member is None:
+            raise typer.BadParameter("give --member ID or an export to read", param_hint="--member")
+        target = out_file or Path(f"recap-{member}.html")
+        with Warehouse.open() as wh:
+            r = member_recap(wh, member, year, override_tz=tz)
+        if r is None:
+            console.print(f"[red]member {member} has no viewing in that year[/red]")
+            raise typer.Exit(1)
+        out.print(f"wrote {write_recap(r, target)}")
+        return
+
+    from bingewise.ingest import IngestError, ReadOptions, ingest_paths
+
+    folder = out_dir or Path(".")
+    with Warehouse.open(":memory:") as wh:
+        try:
+            ingest_paths([source], warehouse=wh, options=ReadOptions(tz=tz))
+        except IngestError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+        m = wh.table(Members.table)
+        rows = m.select(Members.member_id, Members.profile).to_pyarrow().to_pylist()
+        if member is not None:
+            rows = [r for r in rows if r[Members.member_id] == member]
+        if not rows:
+            console.print(f"[red]{source}: no viewing found[/red]")
+            raise typer.Exit(1)
+        for row in rows:
+            r = member_recap(wh, row[Members.member_id], year, override_tz=tz)
+            if r is None:
+                say(f"{row[Members.profile] or row[Members.member_id]}: no viewing in that year")
+                continue
+            stem = f"recap-{_slug(r.name)}-{r.year}"
+            if out_file is not None and len(rows) == 1:
+                targets = [out_file]
+            else:
+                targets = [folder / f"{stem}.html", folder / f"{stem}.png"]
+            for target in targets:
+                out.print(f"wrote {write_recap(r, target)}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this capability's commands to ``app``."""
+    app.command("facts")(facts)
+    app.command("recap")(recap)

@@ -1,0 +1,233 @@
+"""Benchmark: the full binge fact set against DuckDB's raw sort and a pandas implementation.
+
+    uv run python benchmarks/facts/bench.py                        # 10M events, medians of 3
+    uv run python benchmarks/facts/bench.py --events 100000000 --repeat 1 --no-pandas
+
+A synthetic platform of about ``--events`` events (``bingewise.synth``, members scaled at ~550
+events per member-year) is written once to Parquet and loaded into a DuckDB warehouse file under
+``--work`` (default: the system temp folder), then each contender runs in a fresh subprocess so
+its peak resident memory (``ru_maxrss``) is its own:
+
+- **facts**: ``FactSet.compute(warehouse)``: plays, sessions, binges, finished seasons, season
+  binges, binge races, streaks (any and per show), per-member daily/heatmap/top/facts, countries,
+  platform tables; every table materialised.
+- **sort** (the floor any sessionisation pays): DuckDB ``CREATE TEMP TABLE AS SELECT * FROM
+  events ORDER BY member_id, start_utc``.
+- **pandas**: the same facts written as a data scientist would (groupby/shift/cumsum/rolling),
+  from the events already in memory (reading them is not counted).
+
+DuckDB gets ``--memory-limit`` (default 6GB) and spills to the work folder. Prints a table of
+medians (seconds, peak RSS, ratio to the sort) and writes ``benchmarks/results/facts.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parents[1] / "results" / "facts.json"
+EVENTS_PER_MEMBER_YEAR = 550
+
+
+# ------------------------------------------------------------------------------- data
+
+
+def prepare(work: Path, events: int, seed: int) -> Path:
+    """A DuckDB warehouse with about ``events`` synthetic events (cached by size and seed)."""
+    import duckdb
+
+    from bingewise.schema import Catalog, Events, Members
+    from bingewise.synth import world, write_parquet
+    from bingewise.warehouse import Warehouse
+
+    db = work / f"facts-{events}-{seed}.duckdb"
+    if db.exists():
+        return db
+    members = max(50, events // EVENTS_PER_MEMBER_YEAR)
+    pq_dir = work / f"facts-{events}-{seed}-parquet"
+    written = write_parquet(world(members, min(10_000, max(200, members // 4)), 365, seed), pq_dir)
+    print(f"synthesised {written:,} events for {members:,} members", file=sys.stderr)
+    tmp = db.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    Warehouse.open(tmp).close()
+    con = duckdb.connect(str(tmp))
+    con.execute("SET preserve_insertion_order=false")
+    for name in (Catalog.table, Members.table):
+        con.execute(
+            f"INSERT INTO \"{name}\" BY NAME SELECT * FROM read_parquet('{pq_dir / name}.parquet')"
+        )
+    con.execute(
+        f'INSERT INTO "{Events.table}" BY NAME '
+        f"SELECT * FROM read_parquet('{pq_dir / Events.table}/*.parquet')"
+    )
+    con.close()
+    tmp.rename(db)
+    for f in sorted(pq_dir.rglob("*"), reverse=True):
+        f.unlink() if f.is_file() else f.rmdir()
+    pq_dir.rmdir()
+    return db
+
+
+# ------------------------------------------------------------------------------- contenders
+
+
+def _tune(con: Any, memory_limit: str, work: Path) -> None:
+    con.execute(f"SET memory_limit='{memory_limit}'")
+    con.execute(f"SET temp_directory='{work / 'spill'}'")
+    con.execute("SET threads=2")
+    con.execute("SET preserve_insertion_order=false")
+
+
+def run_facts(db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
+    import pandas  # noqa: F401  (Ibis imports it lazily; a one-off cost, kept out of the timing)
+
+    from bingewise.analytics import FactSet
+    from bingewise.console import set_quiet
+    from bingewise.warehouse import Warehouse
+
+    set_quiet(True)
+    with Warehouse.open(db) as wh:
+        _tune(wh.duck, memory_limit, work)
+        t0 = time.perf_counter()
+        fs = FactSet.compute(wh)
+        rows = {name: int(t.count().execute()) for name, t in fs.tables.items()}
+        seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "rows": rows}
+
+
+def run_sort(db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
+    import duckdb
+
+    con = duckdb.connect(str(db))
+    _tune(con, memory_limit, work)
+    t0 = time.perf_counter()
+    con.execute(
+        "CREATE TEMP TABLE sorted_events AS SELECT * FROM events ORDER BY member_id, start_utc"
+    )
+    n = con.execute("SELECT count(*) FROM sorted_events").fetchone()
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "rows": {"events": int(n[0]) if n else 0}}
+
+
+def run_pandas(db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
+    import duckdb
+    from pandas_facts import compute  # type: ignore[import-not-found]
+
+    con = duckdb.connect(str(db), read_only=True)
+    t_load = time.perf_counter()
+    events = con.execute("SELECT * FROM events").df()
+    catalog = con.execute("SELECT * FROM catalog").df()
+    members = con.execute("SELECT * FROM members").df()
+    con.close()
+    load = time.perf_counter() - t_load
+    t0 = time.perf_counter()
+    rows = compute(events, catalog, members)
+    return {"seconds": time.perf_counter() - t0, "load_seconds": load, "rows": rows}
+
+
+CONTENDERS = {"facts": run_facts, "sort": run_sort, "pandas": run_pandas}
+
+
+def child(name: str, db: Path, memory_limit: str, work: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    result = CONTENDERS[name](db, memory_limit, work)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def measure(name: str, db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        name,
+        "--db",
+        str(db),
+        "--memory-limit",
+        memory_limit,
+        "--work",
+        str(work),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{name} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--events", type=int, default=10_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--pandas-repeat", type=int, default=1)
+    ap.add_argument("--no-pandas", action="store_true")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--memory-limit", default="6GB")
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bingewise-bench")
+    ap.add_argument("--child", choices=sorted(CONTENDERS))
+    ap.add_argument("--db", type=Path)
+    args = ap.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    if args.child:
+        child(args.child, args.db, args.memory_limit, args.work)
+        return
+
+    db = prepare(args.work, args.events, args.seed)
+    runs: dict[str, list[dict[str, Any]]] = {}
+    plan = [("sort", args.repeat), ("facts", args.repeat)]
+    if not args.no_pandas:
+        plan.append(("pandas", args.pandas_repeat))
+    for name, times in plan:
+        for i in range(times):
+            r = measure(name, db, args.memory_limit, args.work)
+            print(
+                f"  {name} run {i + 1}: {r['seconds']:.2f} s, {r['peak_rss_mb']:.0f} MB",
+                file=sys.stderr,
+            )
+            runs.setdefault(name, []).append(r)
+
+    n_events = runs["sort"][0]["rows"]["events"]
+    summary = {}
+    for name, rs in runs.items():
+        summary[name] = {
+            "median_seconds": statistics.median(r["seconds"] for r in rs),
+            "runs": len(rs),
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in rs),
+            "rows": rs[0]["rows"],
+        }
+    floor = summary["sort"]["median_seconds"]
+    print(f"\nbinge facts on {n_events:,} events (medians; ratio = time / DuckDB raw sort)")
+    print(
+        f"{'contender':<10}{'runs':>6}{'median s':>11}{'Mev/s':>9}{'peak RSS MB':>13}{'ratio':>8}"
+    )
+    for name, s in summary.items():
+        print(
+            f"{name:<10}{s['runs']:>6}{s['median_seconds']:>11.2f}"
+            f"{n_events / s['median_seconds'] / 1e6:>9.2f}{s['peak_rss_mb']:>13.0f}"
+            f"{s['median_seconds'] / floor:>8.2f}"
+        )
+    if "pandas" in summary:
+        ratio = summary["pandas"]["median_seconds"] / summary["facts"]["median_seconds"]
+        print(f"facts are {ratio:.1f}x faster than pandas")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    existing[str(n_events)] = {
+        "events": n_events,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "memory_limit": args.memory_limit,
+        "contenders": summary,
+    }
+    RESULTS.write_text(json.dumps(existing, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

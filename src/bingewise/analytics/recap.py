@@ -1,0 +1,306 @@
+"""A member's year in review: totals, calendar, weekday × hour, top series and films, records.
+
+The recap is built from that member's events only (filtered before anything else), so it shows
+only their own data. It renders as JSON, as a self-contained HTML page (Jinja2, charts inlined
+as SVG, no scripts) and as a PNG (vl-convert, no browser).
+
+>>> from bingewise.warehouse import Warehouse
+>>> member_recap(Warehouse.open(":memory:"), 1) is None  # no plays, no recap
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import ibis
+import jinja2
+
+from bingewise import charts
+from bingewise.analytics.facts import Period, member_daily, member_facts, member_heatmap
+from bingewise.analytics.plays import plays
+from bingewise.config import get_settings
+from bingewise.schema import Catalog, Events, Members, MemberTop, Plays
+from bingewise.warehouse import Warehouse
+
+__all__ = ["Recap", "member_recap", "render_html", "render_png", "write_recap"]
+
+#: Shows watched less than this (hours, i.e. 3 minutes: trailers, sampling) stay off the top lists.
+MIN_TOP_HOURS = 0.05
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("bingewise.analytics", "templates"),
+    autoescape=jinja2.select_autoescape(["html", "j2"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@dataclass
+class Recap:
+    """One member's year in review. Hours are hours watched; dates are local days."""
+
+    member_id: int
+    name: str  #: profile name when known, else "Your viewing"
+    year: int
+    time_zone: str
+    hours: float
+    plays: int
+    episodes: int
+    films: int
+    active_days: int
+    completion_rate: float | None
+    busiest_week_start: dt.date | None
+    busiest_week_episodes: int
+    longest_binge: dict[str, Any] | None  #: series, episodes, date
+    longest_streak: dict[str, Any] | None  #: days, start, end
+    top_series: list[dict[str, Any]] = field(default_factory=list)  #: name, hours, plays
+    top_films: list[dict[str, Any]] = field(default_factory=list)
+    daily: list[dict[str, Any]] = field(default_factory=list)  #: local_date, hours
+    heatmap: list[dict[str, Any]] = field(default_factory=list)  #: weekday, hour, hours
+    #: False for sources with dates only (Netflix's Title,Date list): charts count plays instead
+    has_durations: bool = True
+
+    def to_json(self) -> str:
+        """The recap as JSON (dates as ISO strings)."""
+        return json.dumps(asdict(self), default=_iso, indent=2, ensure_ascii=False)
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _names(warehouse: Warehouse, ids: list[int]) -> dict[int, str]:
+    """Display names of shows: the series title for series ids, the title for films."""
+    if not ids:
+        return {}
+    cat = warehouse.table(Catalog.table)
+    series = (
+        cat.filter(cat[Catalog.series_id].isin(ids))
+        .group_by(_id=cat[Catalog.series_id])
+        .aggregate(_name=cat[Catalog.series_title].max())
+    )
+    films = cat.filter(cat[Catalog.title_id].isin(ids)).select(
+        _id=cat[Catalog.title_id], _name=cat[Catalog.title]
+    )
+    out: dict[int, str] = {}
+    for row in films.union(series).to_pyarrow().to_pylist():
+        if row["_name"]:
+            out[int(row["_id"])] = str(row["_name"])
+    return out
+
+
+def member_recap(
+    warehouse: Warehouse,
+    member_id: int,
+    year: int | None = None,
+    *,
+    override_tz: str | None = None,
+    default_tz: str = "UTC",
+    top_n: int = 5,
+) -> Recap | None:
+    """The recap of ``member_id`` for local ``year`` (default: their latest year with plays).
+
+    Returns ``None`` when the member has no plays in that year.
+    """
+    settings = get_settings()
+    events = warehouse.table(Events.table)
+    events = events.filter(events[Events.member_id] == member_id)
+    members = warehouse.table(Members.table)
+    members = members.filter(members[Members.member_id] == member_id)
+    all_plays = plays(
+        events,
+        warehouse.table(Catalog.table),
+        members,
+        finished_share=settings.finished_share,
+        default_tz=default_tz,
+        override_tz=override_tz,
+    )
+    p = ibis.memtable(all_plays.to_pyarrow())
+    if year is None:
+        latest = p.aggregate(_m=p[Plays.local_date].max()).to_pyarrow().column(0)[0].as_py()
+        if latest is None:
+            return None
+        year = latest.year
+    assert year is not None
+    p = ibis.memtable(Period.parse(str(year)).filter(p).to_pyarrow())
+    facts_rows = member_facts(p, gap_minutes=settings.session_gap_minutes).to_pyarrow().to_pylist()
+    if not facts_rows:
+        return None
+    f = facts_rows[0]
+    zone = str(p.aggregate(_z=p[Plays.time_zone].max()).to_pyarrow().column(0)[0].as_py())
+
+    kind = p[Plays.kind].fill_null(Catalog.FILM)
+    tops = (
+        p.mutate(_k=kind)
+        .group_by(["_k", Plays.show_id])
+        .aggregate(
+            **{
+                MemberTop.plays: p[Plays.title_id].count(),
+                MemberTop.seconds: p[Plays.seconds].sum(),
+            }
+        )
+        .to_pyarrow()
+        .to_pylist()
+    )
+    has_durations = float(f["hours"]) > 0
+    if has_durations:
+        tops.sort(key=lambda r: (-r[MemberTop.seconds], -r[MemberTop.plays], r[Plays.show_id]))
+    else:
+        tops.sort(key=lambda r: (-r[MemberTop.plays], r[Plays.show_id]))
+    series_rows = [r for r in tops if r["_k"] == Catalog.EPISODE][:top_n]
+    film_rows = [r for r in tops if r["_k"] != Catalog.EPISODE][:top_n]
+    binge_series = f["longest_binge_series_id"]
+    wanted = [r[Plays.show_id] for r in series_rows + film_rows]
+    names = _names(warehouse, [*wanted, *([binge_series] if binge_series else [])])
+
+    def item(r: dict[str, Any]) -> dict[str, Any]:
+        sid = int(r[Plays.show_id])
+        return {
+            "name": names.get(sid, f"title {sid}"),
+            "hours": r[MemberTop.seconds] / 3600,
+            "plays": int(r[MemberTop.plays]),
+        }
+
+    def keep(i: dict[str, Any]) -> bool:
+        return not has_durations or i["hours"] >= MIN_TOP_HOURS
+
+    profile = members.select(Members.profile).to_pyarrow().column(0).to_pylist()
+    daily = member_daily(p).to_pyarrow().to_pylist()
+    heat = member_heatmap(p).to_pyarrow().to_pylist()
+    streak = None
+    if f["longest_streak_days"]:
+        start = f["longest_streak_start"]
+        streak = {
+            "days": int(f["longest_streak_days"]),
+            "start": start,
+            "end": start + dt.timedelta(days=int(f["longest_streak_days"]) - 1),
+        }
+    binge = None
+    if f["longest_binge_episodes"]:
+        binge = {
+            "series": names.get(int(binge_series), f"series {binge_series}"),
+            "episodes": int(f["longest_binge_episodes"]),
+            "date": f["longest_binge_date"],
+        }
+    return Recap(
+        member_id=member_id,
+        name=str(profile[0]) if profile and profile[0] else "Your viewing",
+        year=year,
+        time_zone=zone,
+        hours=float(f["hours"]),
+        plays=int(f["plays"]),
+        episodes=int(f["episodes"]),
+        films=int(f["films"]),
+        active_days=int(f["active_days"]),
+        completion_rate=f["completion_rate"],
+        busiest_week_start=f["busiest_week_start"],
+        busiest_week_episodes=int(f["busiest_week_episodes"] or 0),
+        longest_binge=binge,
+        longest_streak=streak,
+        top_series=[i for i in map(item, series_rows) if keep(i)],
+        top_films=[i for i in map(item, film_rows) if keep(i)],
+        daily=[
+            {"local_date": d["local_date"], "hours": d["seconds"] / 3600, "plays": d["plays"]}
+            for d in daily
+        ],
+        heatmap=[
+            {"weekday": h["weekday"], "hour": h["hour"], "hours": h["seconds"] / 3600} for h in heat
+        ],
+        has_durations=has_durations,
+    )
+
+
+def _charts(recap: Recap, width: int = 720) -> list[Any]:
+    measure = "hours" if recap.has_durations else "plays"
+    out: list[Any] = [
+        charts.calendar_heatmap(recap.daily, recap.year, width=width, measure=measure)
+    ]
+    if recap.has_durations:  # a dates-only source has no time of day either
+        out.append(charts.weekday_hour_heatmap(recap.heatmap, width=width))
+    for items, title in ((recap.top_series, "Top series"), (recap.top_films, "Top films")):
+        if items:
+            out.append(charts.top_bar(items, title=title, width=width, measure=measure))
+    return out
+
+
+def _headline(recap: Recap) -> list[str]:
+    """Short lines of the recap's records, for the PNG and the HTML page."""
+    hours = f"{recap.hours:,.1f} hours · " if recap.has_durations else ""
+    lines = [
+        f"{hours}{recap.plays:,} plays ({recap.episodes:,} episodes, "
+        f"{recap.films:,} films) · {recap.active_days} days with viewing"
+    ]
+    if recap.longest_binge:
+        b = recap.longest_binge
+        lines.append(
+            f"Longest binge: {b['episodes']} episodes of {b['series']} on {b['date']:%d %b}"
+        )
+    if recap.longest_streak:
+        s = recap.longest_streak
+        lines.append(
+            f"Longest streak: {s['days']} days in a row, {s['start']:%d %b} – {s['end']:%d %b}"
+        )
+    if recap.busiest_week_start and recap.busiest_week_episodes:
+        lines.append(
+            f"Busiest week: {recap.busiest_week_episodes} episodes from "
+            f"{recap.busiest_week_start:%d %b}"
+        )
+    return lines
+
+
+def render_png(recap: Recap, *, scale: float = 1.5) -> bytes:
+    """The recap as one PNG: title, records, calendar, weekday × hour, top series and films."""
+    lines = _headline(recap)
+    header = (
+        alt.Chart(alt.Data(values=[{"line": line, "i": i} for i, line in enumerate(lines)]))
+        .mark_text(align="left", baseline="top", fontSize=15, font=charts.FONT)
+        .encode(x=alt.value(0), y=alt.Y("i:O", axis=None), text="line:N")
+        .properties(
+            width=720,
+            height=24 * len(lines),
+            title=alt.TitleParams(
+                f"{recap.name} · {recap.year} in review",
+                fontSize=22,
+                subtitle=f"local days in {recap.time_zone}",
+            ),
+        )
+    )
+    page = (
+        alt.vconcat(header, *_charts(recap), spacing=28)
+        .resolve_scale(color="independent")
+        .resolve_legend(color="independent")
+        .properties(padding=24)
+    )
+    return charts.to_png(page, scale=scale)
+
+
+def render_html(recap: Recap) -> str:
+    """The recap as one self-contained HTML page (inline SVG charts, no scripts)."""
+    svgs = [charts.to_svg(c) for c in _charts(recap)]
+    return _TEMPLATES.get_template("recap.html.j2").render(
+        recap=recap, lines=_headline(recap), svgs=svgs
+    )
+
+
+def write_recap(recap: Recap, out: str | Path) -> Path:
+    """Write the recap to ``out`` by its suffix: ``.html``, ``.png`` or ``.json``."""
+    path = Path(out)
+    suffix = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".html":
+        path.write_text(render_html(recap), encoding="utf-8")
+    elif suffix == ".png":
+        path.write_bytes(render_png(recap))
+    elif suffix == ".json":
+        path.write_text(recap.to_json(), encoding="utf-8")
+    else:
+        raise ValueError(f"{path}: recap format must be .html, .png or .json, not {suffix!r}")
+    return path

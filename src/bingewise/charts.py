@@ -1,0 +1,175 @@
+"""Charts for recaps and facts: Altair specs, rendered to PNG/SVG without a browser (vl-convert).
+
+Every chart takes plain rows (lists of dicts) so callers stay engine-agnostic. Hours are hours
+watched; days are the member's local days; weekdays are 0 = Monday … 6 = Sunday.
+
+>>> chart = weekday_hour_heatmap([{"weekday": 0, "hour": 21, "hours": 1.5}])
+>>> to_png(chart)[:4]
+b'\\x89PNG'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import altair as alt
+import vl_convert as vlc
+
+__all__ = [
+    "calendar_heatmap",
+    "save",
+    "to_png",
+    "to_svg",
+    "top_bar",
+    "weekday_hour_heatmap",
+]
+
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+SCHEME: Literal["reds"] = "reds"
+FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
+
+
+def _themed(chart: Any) -> Any:
+    return (
+        chart.configure(font=FONT)
+        .configure_view(stroke=None)
+        .configure_axis(labelFont=FONT, titleFont=FONT, grid=False)
+        .configure_title(font=FONT, fontSize=16, anchor="start")
+        .configure_legend(labelFont=FONT, titleFont=FONT)
+    )
+
+
+def calendar_heatmap(
+    daily: Sequence[dict[str, Any]], year: int, *, width: int = 720, measure: str = "hours"
+) -> alt.Chart:
+    """A year calendar: one square per local day (weeks across, weekdays down), hours in colour.
+
+    ``daily`` rows: ``{"local_date": date, "hours": float}``; missing days are drawn empty.
+    ``measure="plays"`` colours by ``daily[i]["plays"]`` instead (sources with dates only).
+    """
+    first = dt.date(year, 1, 1)
+    hours = {r["local_date"]: float(r[measure]) for r in daily}
+    rows: list[dict[str, Any]] = []
+    day = first
+    while day.year == year:
+        rows.append(
+            {
+                "date": day.isoformat(),
+                "week": (day - (first - dt.timedelta(days=first.weekday()))).days // 7,
+                "weekday": WEEKDAYS[day.weekday()],
+                "month": day.strftime("%b"),
+                "hours": round(hours.get(day, 0.0), 2),
+                "first": day.day == 1,
+            }
+        )
+        day += dt.timedelta(days=1)
+    base = alt.Chart(alt.Data(values=rows))
+    cells = base.mark_rect(cornerRadius=2, stroke="white", strokeWidth=1).encode(
+        x=alt.X("week:O", axis=None),
+        y=alt.Y("weekday:O", sort=WEEKDAYS, title=None),
+        color=alt.condition(
+            "datum.hours > 0",
+            alt.Color("hours:Q", scale=alt.Scale(scheme=SCHEME), legend=alt.Legend(title=measure)),
+            alt.value("#eeeeee"),
+        ),
+        tooltip=["date:N", "hours:Q"],
+    )
+    months = (
+        base.transform_filter("datum.first")
+        .mark_text(align="left", baseline="bottom", dy=-4, fontSize=11, font=FONT)
+        .encode(x=alt.X("week:O", axis=None), y=alt.value(0), text="month:N")
+    )
+    weeks = rows[-1]["week"] + 1
+    return (cells + months).properties(
+        width=width,
+        height=max(90, width * 7 // weeks),
+        title=alt.TitleParams(f"Every day of {year}", offset=18),
+    )
+
+
+def weekday_hour_heatmap(cells: Sequence[dict[str, Any]], *, width: int = 720) -> alt.Chart:
+    """Hours watched by local weekday (rows) and hour of day (columns).
+
+    ``cells`` rows: ``{"weekday": 0..6, "hour": 0..23, "hours": float}``.
+    """
+    filled = {(int(c["weekday"]), int(c["hour"])): float(c["hours"]) for c in cells}
+    rows = [
+        {"weekday": WEEKDAYS[w], "hour": h, "hours": round(filled.get((w, h), 0.0), 2)}
+        for w in range(7)
+        for h in range(24)
+    ]
+    return (
+        alt.Chart(alt.Data(values=rows))
+        .mark_rect(cornerRadius=2, stroke="white", strokeWidth=1)
+        .encode(
+            x=alt.X("hour:O", title="hour of the day (local)", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("weekday:O", sort=WEEKDAYS, title=None),
+            color=alt.condition(
+                "datum.hours > 0",
+                alt.Color("hours:Q", scale=alt.Scale(scheme=SCHEME), legend=None),
+                alt.value("#eeeeee"),
+            ),
+            tooltip=["weekday:N", "hour:O", "hours:Q"],
+        )
+        .properties(width=width, height=180, title="When you watch")
+    )
+
+
+def top_bar(
+    items: Sequence[dict[str, Any]],
+    *,
+    title: str,
+    width: int = 720,
+    max_label: int = 40,
+    measure: str = "hours",
+) -> alt.Chart:
+    """Horizontal bars of hours (or ``measure="plays"``) per name, most watched on top.
+
+    ``items`` rows: ``{"name": str, "hours": float, "plays": int}``.
+    """
+    rows = [
+        {
+            "name": r["name"] if len(r["name"]) <= max_label else r["name"][: max_label - 1] + "…",
+            "hours": round(float(r[measure]), 1),
+        }
+        for r in items
+    ]
+    base = alt.Chart(alt.Data(values=rows)).encode(
+        y=alt.Y("name:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320)),
+        x=alt.X("hours:Q", title=measure, axis=alt.Axis(tickCount=6)),
+    )
+    bars = base.mark_bar(color="#b2182b", cornerRadiusEnd=3)
+    labels = base.mark_text(align="left", dx=4, font=FONT).encode(text="hours:Q")
+    return (bars + labels).properties(width=width, height=max(40, 26 * len(rows)), title=title)
+
+
+def _spec(chart: Any) -> str:
+    return str(_themed(chart).to_json())
+
+
+def to_png(chart: Any, *, scale: float = 2.0) -> bytes:
+    """PNG bytes of an Altair chart (vl-convert, no browser)."""
+    return bytes(vlc.vegalite_to_png(_spec(chart), scale=scale))
+
+
+def to_svg(chart: Any) -> str:
+    """SVG text of an Altair chart."""
+    return str(vlc.vegalite_to_svg(_spec(chart)))
+
+
+def save(chart: Any, path: str | Path) -> Path:
+    """Write ``chart`` as ``.png``, ``.svg`` or ``.html`` (self-contained SVG page)."""
+    out = Path(path)
+    suffix = out.suffix.lower()
+    if suffix == ".png":
+        out.write_bytes(to_png(chart))
+    elif suffix == ".svg":
+        out.write_text(to_svg(chart), encoding="utf-8")
+    elif suffix == ".html":
+        out.write_text(f"<!doctype html><meta charset='utf-8'>{to_svg(chart)}", encoding="utf-8")
+    else:
+        raise ValueError(f"{out}: unsupported chart format {suffix!r} (use .png, .svg, .html)")
+    return out

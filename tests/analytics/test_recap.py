@@ -1,0 +1,82 @@
+"""Recaps: the planted member's records, only their own data, renderings, CLI and demo step."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from analytics.helpers import Seg, Title, load
+from analytics.test_facts import MEMBERS, TITLES, chicago, planted
+from bingewise.analytics import demo_step, member_recap, render_html, render_png
+from bingewise.cli import app
+from bingewise.warehouse import Warehouse
+
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+# Member 2 alone watches film 301: it must never show in member 1's recap.
+SECRET = Title(301, "film", runtime=5000)
+
+
+def _load(wh: Warehouse) -> None:
+    load(wh, [*planted(), Seg(2, 301, chicago(5, 20), 5000)], [*TITLES, SECRET], MEMBERS)
+
+
+def test_planted_member_recap_shows_only_their_data(warehouse: Warehouse) -> None:
+    _load(warehouse)
+    r = member_recap(warehouse, 1, 2021)
+    assert r is not None
+    assert (r.year, r.time_zone, r.plays, r.active_days) == (2021, "America/Chicago", 12, 9)
+    assert r.hours == pytest.approx(7.0)
+    assert r.longest_binge == {"series": "Series 100", "episodes": 3, "date": dt.date(2021, 1, 4)}
+    assert r.longest_streak == {
+        "days": 5,
+        "start": dt.date(2021, 1, 9),
+        "end": dt.date(2021, 1, 13),
+    }
+    assert (r.busiest_week_start, r.busiest_week_episodes) == (dt.date(2021, 1, 4), 8)
+    assert [s["name"] for s in r.top_series] == ["Series 100", "Series 200"]
+    # Film 300 was watched by members 1 and 2: only member 1's 6000 s count.
+    assert r.top_films == [{"name": "Title 300", "hours": pytest.approx(6000 / 3600), "plays": 1}]
+    assert sum(d["hours"] for d in r.daily) == pytest.approx(7.0)
+    for text in (r.to_json(), render_html(r)):
+        assert "Title 301" not in text
+        assert "Series 100" in text
+    assert render_png(r, scale=1).startswith(b"\x89PNG")
+    assert member_recap(warehouse, 1, 2019) is None
+    assert member_recap(warehouse, 3) is None  # member 3 never watched
+
+
+def test_cli_recap_facts_and_demo_step(home: Path) -> None:
+    with Warehouse.open() as wh:
+        _load(wh)
+    runner = CliRunner()
+    target = home / "out" / "recap.json"
+    done = runner.invoke(app, ["-q", "recap", "--member", "1", "--out", str(target)])
+    assert done.exit_code == 0, done.output
+    assert json.loads(target.read_text())["longest_streak"]["days"] == 5
+    done = runner.invoke(app, ["-q", "facts", "--period", "2021-01", "--json"])
+    assert done.exit_code == 0, done.output
+    facts = json.loads(done.output)
+    assert facts["summary"]["plays"] == 14
+    assert facts["summary"]["binge_races"] == 1
+    assert facts["extreme_streaks"][0]["days"] == 5
+    done = runner.invoke(app, ["-q", "facts", "--period", "2021-13"])
+    assert done.exit_code != 0 and "period" in done.output
+    with Warehouse.open() as wh:
+        paths = demo_step(wh, None)
+    assert [p.suffix for p in paths] == [".html", ".png"]
+    assert all(p.parent == home / "recaps" and p.stat().st_size > 0 for p in paths)
+
+
+@pytest.mark.realdata
+def test_recap_of_a_real_export(tmp_path: Path) -> None:
+    exports = sorted((SHARED_DATA / "netflix").glob("*ViewingActivity.csv"))
+    if not exports:
+        pytest.skip("shared Netflix exports absent")
+    done = CliRunner().invoke(app, ["-q", "recap", str(exports[0]), "--out-dir", str(tmp_path)])
+    assert done.exit_code == 0, done.output
+    assert sorted(p.suffix for p in tmp_path.iterdir()).count(".png") >= 1
