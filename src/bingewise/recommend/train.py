@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from bingewise.config import get_settings
 from bingewise.console import progress
@@ -208,10 +207,3 @@ def _sha256(path: Path) -> str:
             digest.update(block)
     return digest.hexdigest()
 
-
-def names_frame(trained: TrainedModel) -> pd.DataFrame:
-    """The trained items as a DataFrame indexed by item id (``is_series``, ``name``)."""
-    return pd.DataFrame(
-        {Recs.is_series: trained.is_series, Recs.name: trained.names},
-        index=pd.Index(trained.item_ids, name=Recs.item_id),
-    )
