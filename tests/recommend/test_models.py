@@ -215,3 +215,13 @@ def test_models_reject_bad_parameters() -> None:
         RP3beta(alpha=-1)
     with pytest.raises(ValueError):
         Popular(half_life_days=0)
+
+
+def test_chunked_gram_equals_dense_product() -> None:
+    from bingewise.recommend._common import gram
+
+    rng = np.random.default_rng(4)
+    x = sp.csr_matrix(rng.random((53, 17)) * (rng.random((53, 17)) < 0.3), dtype=np.float32)
+    expected = (x.T @ x).toarray()
+    np.testing.assert_allclose(gram(x, chunk_rows=7), expected, rtol=1e-6)
+    np.testing.assert_allclose(gram(x, np.float32, chunk_rows=100), expected, rtol=1e-6)

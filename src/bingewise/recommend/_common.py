@@ -110,12 +110,13 @@ def prune_rows(m: sp.csr_matrix | np.ndarray, k: int | None) -> sp.csr_matrix:
 
 
 def gram(
-    user_items: sp.csr_matrix, dtype: type = np.float64, chunk_rows: int = 100_000
+    user_items: sp.csr_matrix, dtype: type = np.float64, chunk_rows: int = 20_000
 ) -> np.ndarray:
     """Dense item-item Gram matrix ``XᵀX`` (items × items), accumulated over row chunks.
 
-    Memory: the dense result (n_items² × 8 bytes in float64) plus one chunk's sparse product, so a
-    million members never need a million-row intermediate.
+    Memory: the dense result (n_items² × 8 bytes in float64) plus one chunk's sparse product
+    (at most ``chunk_rows`` × (titles per member)² entries), so a million members never need a
+    million-row intermediate.
     """
     n_items = user_items.shape[1]
     g = np.zeros((n_items, n_items), dtype=dtype)
