@@ -80,12 +80,19 @@ def facts(
         str, typer.Option("--tz", help="Zone for members with neither zone nor country.")
     ] = "UTC",
     top: Annotated[int, typer.Option("--top", help="Rows in the top tables.")] = 10,
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why the operator reads these facts (audit log).")
+    ] = "operator binge facts",
 ) -> None:
-    """Binge facts for the operator: platform, countries, binge racers, extreme streaks."""
+    """Binge facts for the operator: platform, countries, binge racers, extreme streaks.
+
+    The tables include member-level rows (the longest streaks), so the read is audited.
+    """
     try:
         parsed = Period.parse(period) if period else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--period") from None
+    _audit("facts.read", None, "member facts, country facts, streaks", reason)
     with Warehouse.open() as wh:
         fs = FactSet.compute(wh, parsed, default_tz=tz, top_n=top)
         summary = _summary(fs)
@@ -161,6 +168,18 @@ def facts(
     )
 
 
+def _audit(action: str, member_id: int | None, resource: str, reason: str) -> None:
+    """Record a read of member-level data in the registry's audit log before it happens."""
+    from bingewise.privacy.audit import audited, os_actor
+    from bingewise.registry import Registry
+
+    registry = Registry.open()
+    try:
+        audited(registry, os_actor(), action, member_id, resource, reason)
+    finally:
+        registry.close()
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "profile"
 
@@ -185,12 +204,20 @@ def recap(
     tz: Annotated[
         str | None, typer.Option("--tz", help="IANA zone of the viewer, e.g. Europe/Berlin.")
     ] = None,
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why a member's recap is read (audit log).")
+    ] = "member recap",
 ) -> None:
-    """A year in review: calendar, weekday × hour, top series, longest binge and streak."""
+    """A year in review: calendar, weekday × hour, top series, longest binge and streak.
+
+    From the warehouse (``--member``) the read is audited; from a person's own export nothing is
+    stored anywhere.
+    """
     if source is None:
         if member is None:
             raise typer.BadParameter("give --member ID or an export to read", param_hint="--member")
         target = out_file or Path(f"recap-{member}.html")
+        _audit("recap.read", member, "plays, sessions, binges, streaks", reason)
         with Warehouse.open() as wh:
             r = member_recap(wh, member, year, override_tz=tz)
         if r is None:
