@@ -49,6 +49,9 @@ def _quarantine(wh: Warehouse) -> list[tuple[int, str, str]]:
     ]
 
 
+_CON = duckdb.connect()
+
+
 @given(
     member=st.integers(0, 2**62),
     title=st.integers(0, 2**62),
@@ -57,7 +60,7 @@ def _quarantine(wh: Warehouse) -> list[tuple[int, str, str]]:
 )
 def test_event_key_python_matches_sql(member: int, title: int, micros: int, seconds: int) -> None:
     start = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=micros)
-    con = duckdb.connect()
+    con = _CON
     sql = event_key_sql("?::BIGINT", "?::BIGINT", "?::TIMESTAMP", "?::INTEGER")
     row = con.execute(f"SELECT {sql}", [member, title, start, seconds]).fetchone()
     assert row is not None and row[0] == event_key(member, title, start, seconds)
@@ -155,14 +158,14 @@ def test_csv_rejects_carry_physical_lines(tmp_path: Path, warehouse: Warehouse) 
 
 
 def test_line_numbers_survive_parallel_scans(tmp_path: Path, warehouse: Warehouse) -> None:
-    """A file of many DuckDB chunks: bad rows planted at known lines are reported there."""
-    goods = good_events(120_000, seed=2)
+    """A file of several DuckDB row groups: bad rows planted at known lines are reported there."""
+    goods = good_events(250_000, seed=2)
     rng = random.Random(3)
     bad_at = sorted(rng.sample(range(len(goods)), 40))
     rows = [g.row() for g in goods]
     for i in bad_at:
         rows[i] = dict(rows[i], **{Events.seconds: "-1"})
-    write_csv(tmp_path / "big.csv", rows)
+    write_csv(tmp_path / "big.csv", rows, COLUMNS[:4])
     [summary] = ingest_paths([tmp_path / "big.csv"], warehouse=warehouse)
     assert summary.rejected == 40
     assert [line for line, _, _ in _quarantine(warehouse)] == [i + 2 for i in bad_at]
