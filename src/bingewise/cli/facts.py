@@ -16,13 +16,11 @@ import json
 import re
 import statistics
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from bingewise.analytics import FactSet, Period
-from bingewise.analytics.recap import member_recap, write_recap
 from bingewise.console import console, out, say
 from bingewise.schema import (
     BingeRacers,
@@ -33,6 +31,9 @@ from bingewise.schema import (
     TopTitles,
 )
 from bingewise.warehouse import Warehouse
+
+if TYPE_CHECKING:  # the analytics (Ibis, Altair) load only when a command runs
+    from bingewise.analytics import FactSet
 
 
 def _summary(fs: FactSet) -> dict[str, Any]:
@@ -88,6 +89,8 @@ def facts(
 
     The tables include member-level rows (the longest streaks), so the read is audited.
     """
+    from bingewise.analytics import FactSet, Period
+
     try:
         parsed = Period.parse(period) if period else None
     except ValueError as exc:
@@ -213,6 +216,8 @@ def recap(
     From the warehouse (``--member``) the read is audited; from a person's own export nothing is
     stored anywhere.
     """
+    from bingewise.analytics.recap import member_recap, write_recap
+
     if source is None:
         if member is None:
             raise typer.BadParameter("give --member ID or an export to read", param_hint="--member")
