@@ -276,6 +276,9 @@ def test_countries_and_time_zones_are_consistent(frames, platform) -> None:  # t
     assert (household == 1).all()
 
 
+_CLOCK = Clock(ZONES, dt.date(2017, 1, 1), 400)
+
+
 @given(
     zone=st.sampled_from(ZONES),
     offset=st.integers(min_value=0, max_value=400 * DAY - 1),
@@ -291,9 +294,6 @@ def test_clock_matches_zoneinfo(zone: str, offset: int) -> None:
     back = int(clock.to_utc(z, np.array([expected]))[0])
     # a wall-clock reading inside a fall-back fold maps to one of its two instants
     assert back == utc or abs(back - utc) == 3600
-
-
-_CLOCK = Clock(ZONES, dt.date(2017, 1, 1), 400)
 
 
 def test_event_keys_are_the_ingestion_keys(platform) -> None:  # type: ignore[no-untyped-def]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import resource
 import shutil
@@ -51,6 +52,12 @@ _PEER_COLUMNS = """
 """
 
 
+def _cpu() -> float:
+    """CPU seconds used so far by this process, every thread (DuckDB's included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
 
@@ -65,26 +72,26 @@ def worker(
 
         set_quiet(True)
         generate(members=50, titles=20, days=7, seed=1)  # imports (pandas, DuckDB) not timed
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _cpu()
         p = generate(members=members, titles=titles, days=days, seed=7)
-        seconds = time.perf_counter() - t
-        return {"seconds": seconds, "events": p.events.num_rows, "peak_mb": _peak_mb()}
+        seconds, cpu = time.perf_counter() - t, _cpu() - c
+        return {"seconds": seconds, "cpu": cpu, "events": p.events.num_rows, "peak_mb": _peak_mb()}
     if kind == "synth-parquet":
         from bingewise.console import set_quiet
         from bingewise.synth import world, write_parquet
 
         set_quiet(True)
         world(50, 20, 7, seed=1)  # imports not timed
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _cpu()
         n = write_parquet(world(members, titles, days, seed=7), out)
-        seconds = time.perf_counter() - t
-        return {"seconds": seconds, "events": n, "peak_mb": _peak_mb()}
+        seconds, cpu = time.perf_counter() - t, _cpu() - c
+        return {"seconds": seconds, "cpu": cpu, "events": n, "peak_mb": _peak_mb()}
     import duckdb
 
     con = duckdb.connect()
     con.execute("SET memory_limit = '8GB'")
     select = f"SELECT {_PEER_COLUMNS.format(members=members)} FROM range({events}) t(i)"
-    t = time.perf_counter()
+    t, c = time.perf_counter(), _cpu()
     if kind == "duckdb-memory":
         table = con.execute(select).arrow()
         if hasattr(table, "read_all"):  # DuckDB >= 1.4 returns a RecordBatchReader
@@ -93,8 +100,8 @@ def worker(
     else:
         con.execute(f"COPY ({select}) TO '{out}/peer.parquet' (FORMAT parquet)")
         rows = events
-    seconds = time.perf_counter() - t
-    return {"seconds": seconds, "events": rows, "peak_mb": _peak_mb()}
+    seconds, cpu = time.perf_counter() - t, _cpu() - c
+    return {"seconds": seconds, "cpu": cpu, "events": rows, "peak_mb": _peak_mb()}
 
 
 def run(kind: str, members: int, titles: int, days: int, events: int) -> dict[str, Any]:
@@ -114,12 +121,15 @@ def run(kind: str, members: int, titles: int, days: int, events: int) -> dict[st
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Median seconds, events, events per second and max peak memory over ``runs``."""
     seconds = statistics.median(r["seconds"] for r in runs)
+    cpu = statistics.median(r["cpu"] for r in runs)
     events = runs[0]["events"]
     return {
         "seconds_median": seconds,
         "seconds_all": [r["seconds"] for r in runs],
+        "cpu_seconds_median": cpu,
         "events": events,
         "events_per_second": events / seconds,
+        "events_per_cpu_second": events / cpu,
         "peak_mb": max(r["peak_mb"] for r in runs),
     }
 
@@ -155,7 +165,11 @@ def main(argv: list[str]) -> int:
     )
     rows += [("synth, in memory", synth, peer), ("duckdb range(), in memory", peer, None)]
     result: dict[str, Any] = {
-        "machine": {"python": platform.python_version(), "cpus": _cpus()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": _cpus(),
+            "load_average": os.getloadavg()[0],
+        },
         "params": vars(args),
         "memory": {"synth": synth, "duckdb": peer},
     }
@@ -170,16 +184,20 @@ def main(argv: list[str]) -> int:
         ]
         result["stream"] = {"members": members, "synth": s_big, "duckdb": p_big}
 
-    print(
-        f"{'run':46} {'events':>13} {'median s':>9} {'events/s':>12} {'peak MB':>8} {'vs peer':>8}"
-    )
+    head = f"{'run':44} {'events':>12} {'wall s':>7} {'events/s':>10} {'ev/CPU-s':>10}"
+    print(f"{head} {'peak MB':>8} {'vs peer':>8} {'CPU vs':>7}")
     for name, r, against in rows:
-        ratio = f"{r['events_per_second'] / against['events_per_second']:.2f}x" if against else ""
+        ratio = cpu_ratio = ""
+        if against:
+            ratio = f"{r['events_per_second'] / against['events_per_second']:.2f}x"
+            cpu_ratio = f"{r['events_per_cpu_second'] / against['events_per_cpu_second']:.2f}x"
         print(
-            f"{name:46} {r['events']:>13,} {r['seconds_median']:>9.2f} "
-            f"{r['events_per_second']:>12,.0f} {r['peak_mb']:>8,.0f} {ratio:>8}"
+            f"{name:44} {r['events']:>12,} {r['seconds_median']:>7.2f} "
+            f"{r['events_per_second']:>10,.0f} {r['events_per_cpu_second']:>10,.0f} "
+            f"{r['peak_mb']:>8,.0f} {ratio:>8} {cpu_ratio:>7}"
         )
-    print("vs peer: synth events/s divided by DuckDB rows/s for the same number of rows")
+    print("medians; vs peer: synth events/s over DuckDB rows/s (wall; CPU: per CPU-second)")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {_cpus()} CPUs")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2))
     print(f"wrote {RESULTS}")
@@ -187,8 +205,6 @@ def main(argv: list[str]) -> int:
 
 
 def _cpus() -> int:
-    import os
-
     return os.cpu_count() or 1
 
 

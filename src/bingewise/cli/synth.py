@@ -16,7 +16,9 @@ def register(app: typer.Typer) -> None:
         members: int = typer.Option(2000, min=2, help="Members (ids 1..N)."),
         titles: int = typer.Option(600, min=2, help="Catalog works: films plus series."),
         days: int = typer.Option(365, min=7, help="Days of viewing."),
-        seed: int = typer.Option(7, help="Random seed: the same seed gives the same tables."),
+        seed: int = typer.Option(
+            7, min=0, help="Random seed: the same seed gives the same tables."
+        ),
         start: dt.datetime = typer.Option(
             "2017-01-01", formats=["%Y-%m-%d"], help="First day of the period (YYYY-MM-DD)."
         ),

@@ -62,6 +62,7 @@ _GAP_HI = np.array([21, 1501, 91, 601])
 _EVENTS_STREAM = 3
 _OVERSAMPLE = 1.08  #: compensates sessions merged by the one-per-slot rule
 _RELEASE_UTC_S = 8 * 3600  #: new seasons appear at 08:00 UTC (midnight Pacific)
+_KEY_CHUNK = 131_072  #: rows per Arrow batch handed to DuckDB for event keys
 _MIN_GAP = 60  #: seconds between a member's sessions, at least
 _HUGE = np.int64(1) << np.int64(42)  #: group separator for grouped running maxima (seconds)
 
@@ -77,10 +78,15 @@ def event_keys(events: pa.Table) -> pa.Array:
     con = duckdb.connect()
     try:
         con.execute("SET enable_progress_bar = false")
-        con.register("_synth_events", events)
+        cols = [Events.member_id, Events.title_id, Events.start_utc, Events.seconds]
+        chunks = events.select(cols).to_batches(max_chunksize=_KEY_CHUNK)
+        con.register("_synth_events", pa.Table.from_batches(chunks))  # chunks: DuckDB threads
         result = con.execute(f"SELECT {event_key_sql()} FROM _synth_events").arrow()
         table = result.read_all() if isinstance(result, pa.RecordBatchReader) else result
-        return table.column(0).combine_chunks()
+        keys = table.column(0).combine_chunks()
+        if len(keys) != events.num_rows:  # pragma: no cover - DuckDB keeps every row
+            raise RuntimeError("event keys lost rows")
+        return keys
     finally:
         con.close()
 

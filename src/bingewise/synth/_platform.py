@@ -121,7 +121,7 @@ def generate(
             batches.append(block_events(source, block))
             bar.advance(task)
     events = pa.concat_tables(batches) if batches else Events.arrow.empty_table()
-    return Platform(world=source, events=events.combine_chunks())
+    return Platform(world=source, events=events)
 
 
 def planted_members(platform: Platform | World) -> Planted:
