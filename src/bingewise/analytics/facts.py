@@ -17,9 +17,9 @@ import pyarrow as pa
 import sqlglot as sg
 import sqlglot.expressions as sge
 
-from bingewise.analytics.plays import DEFAULT_RESUME_GAP_MINUTES, plays
+from bingewise.analytics.plays import DEFAULT_RESUME_GAP_MINUTES, session_plays
 from bingewise.analytics.seasons import binge_races, finished_seasons
-from bingewise.analytics.sessions import DEFAULT_SESSION_GAP_MINUTES, binges, sessionize, sessions
+from bingewise.analytics.sessions import DEFAULT_SESSION_GAP_MINUTES, binges, sessions
 from bingewise.analytics.streaks import streaks
 from bingewise.config import get_settings
 from bingewise.console import progress
@@ -444,10 +444,11 @@ class FactSet:
             def step(label: str) -> None:
                 bar.update(task, advance=1, description=f"binge facts: {label}")
 
-            all_plays = plays(
+            all_plays = session_plays(
                 warehouse.table(Events.table),
                 catalog,
                 members,
+                gap_minutes=gap,
                 resume_gap_minutes=resume_gap_minutes,
                 finished_share=share,
                 default_tz=default_tz,
@@ -455,7 +456,7 @@ class FactSet:
             )
             if period is not None:
                 all_plays = period.filter(all_plays)
-            p = keep(Plays.table, sessionize(all_plays, gap))
+            p = keep(Plays.table, all_plays)
             step("plays")
             if period is None:
                 span = p.aggregate(lo=p[Plays.local_date].min(), hi=p[Plays.local_date].max())

@@ -12,12 +12,10 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from bingewise.analytics.plays import DEFAULT_SESSION_GAP_MINUTES
 from bingewise.schema import Binges, Catalog, Plays, Sessions
 
 __all__ = ["DEFAULT_SESSION_GAP_MINUTES", "binges", "sessionize", "sessions"]
-
-#: Gap (minutes) from the end of the previous plays to a play's start that opens a new session.
-DEFAULT_SESSION_GAP_MINUTES = 30.0
 
 
 def sessionize(plays: ir.Table, gap_minutes: float = DEFAULT_SESSION_GAP_MINUTES) -> ir.Table:
