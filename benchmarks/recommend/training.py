@@ -19,7 +19,9 @@ regularization 0.01, alpha 1):
   a cached DataFrame, at ``--spark-members`` (Spark at the full size does not fit this machine's
   time budget), with implicit measured again at that size for the ratio.
 
-Times are medians of ``--repeats`` runs (wall clock, seconds). Results go to
+Times are medians of ``--repeats`` runs, taken in interleaved rounds (implicit, iALS, EASE,
+implicit, ...) so that load from other processes falls on all alike; wall clock and, for the
+in-process fits, CPU seconds (all threads), which shared machines distort less. Results go to
 ``benchmarks/results/recommend_training.json``.
 """
 
@@ -87,12 +89,25 @@ def to_csr(users: np.ndarray, items: np.ndarray) -> sp.csr_matrix:
 
 def timed(fn: Callable[[], Any], repeats: int) -> list[float]:
     """Wall-clock seconds of ``repeats`` calls."""
-    out = []
+    return [t[0] for t in (_once(fn) for _ in range(repeats))]
+
+
+def _once(fn: Callable[[], Any]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one call; CPU counts every thread of this process."""
+    gc.collect()
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def interleaved(
+    fns: dict[str, Callable[[], Any]], repeats: int
+) -> dict[str, list[tuple[float, float]]]:
+    """Run the callables in turn, ``repeats`` rounds, so machine load hits them alike."""
+    out: dict[str, list[tuple[float, float]]] = {name: [] for name in fns}
     for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
+        for name, fn in fns.items():
+            out[name].append(_once(fn))
     return out
 
 
@@ -170,10 +185,15 @@ def main() -> None:
     console = Console(width=150)
     rows: list[dict[str, Any]] = []
 
-    def record(label: str, members: int, nnz: int, times: list[float], peer: str) -> None:
-        rows.append({"label": label, "members": members, "interactions": nnz, "seconds": times,
-                     "median": statistics.median(times), "peer": peer})  # fmt: skip
-        console.print(f"{label} @ {members:,}: median {statistics.median(times):.1f} s {times}")
+    def record(label: str, members: int, nnz: int, runs: list[tuple[float, float]] | list[float],
+               peer: str) -> None:  # fmt: skip
+        wall = [r[0] if isinstance(r, tuple) else r for r in runs]
+        cpu = [r[1] for r in runs if isinstance(r, tuple)]
+        cpu_median = statistics.median(cpu) if cpu else None
+        rows.append({"label": label, "members": members, "interactions": nnz, "seconds": wall,
+                     "median": statistics.median(wall), "cpu_seconds": cpu,
+                     "cpu_median": cpu_median, "peer": peer})  # fmt: skip
+        console.print(f"{label} @ {members:,}: median {statistics.median(wall):.1f} s wall {wall}")
 
     users, items = synthetic_platform(args.members, args.titles)
     x = to_csr(users, items)
@@ -181,35 +201,41 @@ def main() -> None:
         f"platform: {x.shape[0]:,} members × {x.shape[1]:,} titles, {x.nnz:,} interactions"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        record(
-            "implicit ALS fit",
-            args.members,
-            x.nnz,
-            timed(lambda: implicit_fit(x), args.repeats),
-            "",
+        runs = interleaved(
+            {
+                "implicit": lambda: implicit_fit(x),
+                "ials": lambda: ials_pipeline(users, items, Path(tmp)),
+                "ease": lambda: ease_pipeline(users, items),
+            },
+            args.repeats,
         )
-        ials = timed(lambda: ials_pipeline(users, items, Path(tmp)), args.repeats)
-        record("bingewise iALS pipeline", args.members, x.nnz, ials, "implicit ALS fit")
-    ease = timed(lambda: ease_pipeline(users, items), args.repeats)
-    record("bingewise EASE pipeline", args.members, x.nnz, ease, "implicit ALS fit")
+    record("implicit ALS fit", args.members, x.nnz, runs["implicit"], "")
+    record("bingewise iALS pipeline", args.members, x.nnz, runs["ials"], "implicit ALS fit")
+    record("bingewise EASE pipeline", args.members, x.nnz, runs["ease"], "implicit ALS fit")
     if not args.no_spark:
         su, si = synthetic_platform(args.spark_members, args.titles, seed=1)
         sx = to_csr(su, si)
-        record("implicit ALS fit", args.spark_members, sx.nnz,
-               timed(lambda: implicit_fit(sx), args.repeats), "")  # fmt: skip
+        small = interleaved({"implicit": lambda: implicit_fit(sx)}, args.repeats)
+        record("implicit ALS fit", args.spark_members, sx.nnz, small["implicit"], "")
         record("Spark MLlib ALS fit", args.spark_members, sx.nnz,
                spark_als(su, si, args.repeats), "implicit ALS fit")  # fmt: skip
 
     table = Table(title="training time, medians (wall clock)")
-    for col in ("what", "members", "interactions", "median s", "ratio", "vs"):
+    for col in ("what", "members", "interactions", "median s", "ratio", "CPU s", "CPU ratio", "vs"):
         table.add_column(col)
     base = {(r["label"], r["members"]): r["median"] for r in rows}
+    base_cpu = {(r["label"], r["members"]): r["cpu_median"] for r in rows}
     for r in rows:
         ref = base.get((r["peer"], r["members"])) if r["peer"] else None
         ratio = f"{r['median'] / ref:.2f}×" if ref else "-"
+        cpu_ref = base_cpu.get((r["peer"], r["members"])) if r["peer"] else None
+        cpu = r["cpu_median"]
+        cpu_ratio = f"{cpu / cpu_ref:.2f}×" if cpu and cpu_ref else "-"
         table.add_row(r["label"], f"{r['members']:,}", f"{r['interactions']:,}",
-                      f"{r['median']:.1f}", ratio, r["peer"] or "-")  # fmt: skip
+                      f"{r['median']:.1f}", ratio, f"{cpu:.1f}" if cpu else "-", cpu_ratio,
+                      r["peer"] or "-")  # fmt: skip
         r["ratio"] = r["median"] / ref if ref else None
+        r["cpu_ratio"] = cpu / cpu_ref if cpu and cpu_ref else None
     console.print(table)
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
     console.print(f"peak RSS of this process: {peak_gb:.1f} GB; {os.cpu_count()} cores")
