@@ -446,6 +446,21 @@ class MemberDaily:
     seconds = "seconds"
 
 
+class MemberShowDaily:
+    """Plays per member, show and local day: the small table most per-member and platform facts
+    are rolled up from (streaks per show, top shows, daily totals). ``kind`` NULL counts as film.
+    """
+
+    table = "member_show_daily"
+    member_id = "member_id"
+    show_id = "show_id"
+    kind = "kind"
+    local_date = "local_date"
+    plays = "plays"  #: BIGINT
+    episodes = "episodes"  #: BIGINT, plays of episodes
+    seconds = "seconds"  #: BIGINT
+
+
 class MemberHeatmap:
     """Seconds watched per member, local weekday and local hour (of the play's start)."""
 

@@ -15,11 +15,12 @@ from bingewise.analytics.facts import (
     member_daily,
     member_facts,
     member_heatmap,
+    member_show_daily,
     member_top,
     platform_facts,
     top_titles,
 )
-from bingewise.analytics.plays import DEFAULT_RESUME_GAP_MINUTES, plays
+from bingewise.analytics.plays import DEFAULT_RESUME_GAP_MINUTES, plays, session_plays
 from bingewise.analytics.recap import Recap, member_recap, render_html, render_png, write_recap
 from bingewise.analytics.seasons import binge_races, finished_seasons, season_binges
 from bingewise.analytics.sessions import DEFAULT_SESSION_GAP_MINUTES, binges, sessionize, sessions
@@ -43,12 +44,14 @@ __all__ = [
     "member_facts",
     "member_heatmap",
     "member_recap",
+    "member_show_daily",
     "member_top",
     "platform_facts",
     "plays",
     "render_html",
     "render_png",
     "season_binges",
+    "session_plays",
     "sessionize",
     "sessions",
     "streaks",

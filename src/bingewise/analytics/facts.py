@@ -33,6 +33,7 @@ from bingewise.schema import (
     MemberFacts,
     MemberHeatmap,
     Members,
+    MemberShowDaily,
     MemberTop,
     Plays,
     SeasonBinges,
@@ -52,6 +53,7 @@ __all__ = [
     "member_daily",
     "member_facts",
     "member_heatmap",
+    "member_show_daily",
     "member_top",
     "platform_facts",
     "top_titles",
@@ -110,13 +112,46 @@ def _is_episode(p: ir.Table) -> ir.BooleanValue:
     return (p[Plays.kind] == Catalog.EPISODE).fill_null(False)
 
 
-def member_daily(plays: ir.Table) -> ir.Table:
-    """Plays, episodes and seconds per member and local day (``MemberDaily``)."""
-    return plays.group_by([MemberDaily.member_id, MemberDaily.local_date]).aggregate(
+def member_show_daily(plays: ir.Table) -> ir.Table:
+    """Plays, episodes and seconds per member, show, kind and local day (``MemberShowDaily``).
+
+    About half the rows of the plays (a member rarely starts one show twice a day); daily
+    totals, streaks per show, top shows and the platform's top titles roll up from it. A title
+    missing from the catalog (``kind`` NULL) counts as a film, as in :func:`member_top`.
+    """
+    g = plays.mutate(_bw_kind=plays[Plays.kind].fill_null(Catalog.FILM))
+    return g.group_by(
+        [
+            g[Plays.member_id].name(MemberShowDaily.member_id),
+            g[Plays.show_id].name(MemberShowDaily.show_id),
+            g["_bw_kind"].name(MemberShowDaily.kind),
+            g[Plays.local_date].name(MemberShowDaily.local_date),
+        ]
+    ).aggregate(
         **{
-            MemberDaily.plays: plays[Plays.title_id].count(),
-            MemberDaily.episodes: _is_episode(plays).cast("int64").sum(),
-            MemberDaily.seconds: plays[Plays.seconds].sum(),
+            MemberShowDaily.plays: g[Plays.title_id].count(),
+            MemberShowDaily.episodes: _is_episode(g).cast("int64").sum(),
+            MemberShowDaily.seconds: g[Plays.seconds].sum(),
+        }
+    )
+
+
+def member_daily(plays: ir.Table, *, show_daily: ir.Table | None = None) -> ir.Table:
+    """Plays, episodes and seconds per member and local day (``MemberDaily``).
+
+    Rolled up from ``show_daily`` (:func:`member_show_daily` of the plays) when given.
+    """
+    d = member_show_daily(plays) if show_daily is None else show_daily
+    return d.group_by(
+        [
+            d[MemberShowDaily.member_id].name(MemberDaily.member_id),
+            d[MemberShowDaily.local_date].name(MemberDaily.local_date),
+        ]
+    ).aggregate(
+        **{
+            MemberDaily.plays: d[MemberShowDaily.plays].sum(),
+            MemberDaily.episodes: d[MemberShowDaily.episodes].sum(),
+            MemberDaily.seconds: d[MemberShowDaily.seconds].sum(),
         }
     )
 
@@ -133,27 +168,35 @@ def member_heatmap(plays: ir.Table) -> ir.Table:
     ).aggregate(**{MemberHeatmap.seconds: plays[Plays.seconds].sum()})
 
 
-def member_top(plays: ir.Table, n: int = 5) -> ir.Table:
+def member_top(plays: ir.Table, n: int = 5, *, show_daily: ir.Table | None = None) -> ir.Table:
     """Each member's ``n`` most watched series and films by seconds (``MemberTop``).
 
-    Ties are broken by more plays, then the smaller show id.
+    Ties are broken by more plays, then the smaller show id. Rolled up from ``show_daily``
+    (:func:`member_show_daily` of the plays) when given.
     """
-    kind = plays[Plays.kind].fill_null(Catalog.FILM)
-    g = plays.mutate(_bw_kind=kind)
-    t = g.group_by([Plays.member_id, "_bw_kind", Plays.show_id]).aggregate(
-        **{MemberTop.plays: g[Plays.title_id].count(), MemberTop.seconds: g[Plays.seconds].sum()}
+    g = member_show_daily(plays) if show_daily is None else show_daily
+    g = g.mutate(_bw_kind=g[MemberShowDaily.kind])
+    t = g.group_by([MemberShowDaily.member_id, "_bw_kind", MemberShowDaily.show_id]).aggregate(
+        **{
+            MemberTop.plays: g[MemberShowDaily.plays].sum(),
+            MemberTop.seconds: g[MemberShowDaily.seconds].sum(),
+        }
     )
     w = ibis.window(
-        group_by=[t[Plays.member_id], t["_bw_kind"]],
-        order_by=[t[MemberTop.seconds].desc(), t[MemberTop.plays].desc(), t[Plays.show_id]],
+        group_by=[t[MemberShowDaily.member_id], t["_bw_kind"]],
+        order_by=[
+            t[MemberTop.seconds].desc(),
+            t[MemberTop.plays].desc(),
+            t[MemberShowDaily.show_id],
+        ],
     )
     t = t.mutate(**{MemberTop.rank: (ibis.row_number().over(w) + 1).cast("int64")})
     t = t.filter(t[MemberTop.rank] <= n)
     return t.select(
         **{
-            MemberTop.member_id: t[Plays.member_id],
+            MemberTop.member_id: t[MemberShowDaily.member_id],
             MemberTop.kind: t["_bw_kind"],
-            MemberTop.show_id: t[Plays.show_id],
+            MemberTop.show_id: t[MemberShowDaily.show_id],
             MemberTop.plays: t[MemberTop.plays],
             MemberTop.seconds: t[MemberTop.seconds],
             MemberTop.rank: t[MemberTop.rank],
@@ -184,16 +227,25 @@ def member_facts(
     them.
     """
     p = plays
+    daily = member_daily(p) if daily_table is None else daily_table
+    # Per-member aggregates have few groups (cheap); distinct days come from the daily table.
     base = p.group_by(MemberFacts.member_id).aggregate(
         **{
             MemberFacts.plays: p[Plays.title_id].count(),
             MemberFacts.films: (p[Plays.kind] == Catalog.FILM).fill_null(False).cast("int64").sum(),
             MemberFacts.episodes: _is_episode(p).cast("int64").sum(),
             MemberFacts.hours: p[Plays.seconds].sum().cast("float64") / 3600.0,
-            MemberFacts.active_days: p[Plays.local_date].nunique().cast("int64"),
             "_bw_fin": p[Plays.finished].cast("int64").sum(),
             "_bw_known": p[Plays.finished].count(),
         }
+    )
+    active = daily.group_by(_bw_aid=daily[MemberDaily.member_id]).aggregate(
+        _bw_days=daily[MemberDaily.local_date].count()
+    )
+    base = base.inner_join(active, base[MemberFacts.member_id] == active["_bw_aid"])
+    base = base.select(
+        *[c for c in base.columns if c not in ("_bw_aid", "_bw_days")],
+        **{MemberFacts.active_days: base["_bw_days"].cast("int64")},
     )
     base = base.mutate(
         **{
@@ -207,7 +259,6 @@ def member_facts(
         }
     ).drop("_bw_fin", "_bw_known")
 
-    daily = member_daily(p) if daily_table is None else daily_table
     week = ibis.range_window(
         group_by=daily[MemberDaily.member_id],
         order_by=daily[MemberDaily.local_date],
@@ -262,15 +313,22 @@ def member_facts(
     )
 
 
-def country_facts(plays: ir.Table, members: ir.Table, period: Period) -> ir.Table:
+def country_facts(
+    plays: ir.Table, members: ir.Table, period: Period, *, daily_table: ir.Table | None = None
+) -> ir.Table:
     """Per country: members, members who watched on every local day of ``period``, daily hours.
 
     Members are those of the members table plus anyone with plays who is missing from it
     (country NULL). ``hours_per_member_day`` = hours watched / members / days of the period.
+    Rolled up from ``daily_table`` (:func:`member_daily` of the plays) when given.
     """
-    p = period.filter(plays)
-    act = p.group_by(_a_id=p[Plays.member_id]).aggregate(
-        _a_days=p[Plays.local_date].nunique().cast("int64"), _a_sec=p[Plays.seconds].sum()
+    d = member_daily(plays) if daily_table is None else daily_table
+    d = d.filter(
+        (d[MemberDaily.local_date] >= ibis.literal(period.start))
+        & (d[MemberDaily.local_date] <= ibis.literal(period.end))
+    )
+    act = d.group_by(_a_id=d[MemberDaily.member_id]).aggregate(
+        _a_days=d[MemberDaily.local_date].count(), _a_sec=d[MemberDaily.seconds].sum()
     )
     roster = members.select(_r_id=members[Members.member_id], _r_country=members[Members.country])
     j = act.outer_join(roster, act["_a_id"] == roster["_r_id"])
@@ -298,28 +356,38 @@ def country_facts(plays: ir.Table, members: ir.Table, period: Period) -> ir.Tabl
     )
 
 
-def top_titles(plays: ir.Table, by: str = "day", n: int = 10) -> ir.Table:
+def top_titles(
+    plays: ir.Table, by: str = "day", n: int = 10, *, show_daily: ir.Table | None = None
+) -> ir.Table:
     """The ``n`` shows watched by most members per local day (``by="day"``) or week (Monday).
 
-    Ties: more seconds, then smaller show id.
+    Ties: more seconds, then smaller show id. Rolled up from ``show_daily``
+    (:func:`member_show_daily` of the plays) when given.
     """
     if by not in ("day", "week"):
         raise ValueError(f"by must be 'day' or 'week', got {by!r}")
-    d = plays[Plays.local_date]
-    start = d if by == "day" else d.truncate("W")
-    g = plays.mutate(_bw_p=start, _bw_kind=plays[Plays.kind].fill_null(Catalog.FILM))
-    t = g.group_by(["_bw_p", Plays.show_id, "_bw_kind"]).aggregate(
-        _bw_m=g[Plays.member_id].nunique().cast("int64"), _bw_s=g[Plays.seconds].sum()
+    g = member_show_daily(plays) if show_daily is None else show_daily
+    d = g[MemberShowDaily.local_date]
+    g = g.mutate(_bw_p=d if by == "day" else d.truncate("W"), _bw_kind=g[MemberShowDaily.kind])
+    # One row per member, show and day: a day's members are its rows; a week's are distinct.
+    members = (
+        g[MemberShowDaily.member_id].count()
+        if by == "day"
+        else g[MemberShowDaily.member_id].nunique()
+    )
+    t = g.group_by(["_bw_p", MemberShowDaily.show_id, "_bw_kind"]).aggregate(
+        _bw_m=members.cast("int64"), _bw_s=g[MemberShowDaily.seconds].sum()
     )
     w = ibis.window(
-        group_by=t["_bw_p"], order_by=[t["_bw_m"].desc(), t["_bw_s"].desc(), t[Plays.show_id]]
+        group_by=t["_bw_p"],
+        order_by=[t["_bw_m"].desc(), t["_bw_s"].desc(), t[MemberShowDaily.show_id]],
     )
     t = t.mutate(_bw_r=(ibis.row_number().over(w) + 1).cast("int64"))
     t = t.filter(t["_bw_r"] <= n)
     return t.select(
         **{
             TopTitles.period_start: t["_bw_p"].cast("date"),
-            TopTitles.show_id: t[Plays.show_id],
+            TopTitles.show_id: t[MemberShowDaily.show_id],
             TopTitles.kind: t["_bw_kind"],
             TopTitles.members: t["_bw_m"],
             TopTitles.seconds: t["_bw_s"],
@@ -363,13 +431,15 @@ def platform_facts(
     n: int = 10,
     races: ir.Table | None = None,
     streaks_table: ir.Table | None = None,
+    show_daily: ir.Table | None = None,
 ) -> PlatformFacts:
     """Compute the platform tables (executes the queries)."""
     r = binge_races(plays, catalog) if races is None else races
     s = streaks(plays, "any") if streaks_table is None else streaks_table
+    sd = member_show_daily(plays) if show_daily is None else show_daily
     return PlatformFacts(
-        top_daily=top_titles(plays, "day", n).to_pyarrow(),
-        top_weekly=top_titles(plays, "week", n).to_pyarrow(),
+        top_daily=top_titles(plays, "day", n, show_daily=sd).to_pyarrow(),
+        top_weekly=top_titles(plays, "week", n, show_daily=sd).to_pyarrow(),
         binge_racers=binge_racers(r).to_pyarrow(),
         extreme_streaks=extreme_streaks(s, n).to_pyarrow(),
     )
@@ -472,23 +542,29 @@ class FactSet:
             after = fs[SeasonBinges.hours_after_release]
             races = keep("binge_races", fs.filter(after.notnull() & (after >= 0) & (after <= 24)))
             step("seasons")
-            s_any = keep("streaks_any", streaks(p, "any"))
-            keep("streaks_title", streaks(p, "title"))
-            step("streaks")
-            daily = keep(MemberDaily.table, member_daily(p))
+            # Read by the daily, streak, top-show and platform steps, then dropped.
+            sd = keep(MemberShowDaily.table, member_show_daily(p))
+            daily = keep(MemberDaily.table, member_daily(p, show_daily=sd))
             step("daily")
+            s_any = keep("streaks_any", streaks(daily, "any"))
+            keep("streaks_title", streaks(sd, "title"))
+            step("streaks")
             keep(MemberHeatmap.table, member_heatmap(p))
             step("heatmap")
-            keep(MemberTop.table, member_top(p))
+            keep(MemberTop.table, member_top(p, show_daily=sd))
             step("top")
             keep(
                 MemberFacts.table,
                 member_facts(p, binges_table=b, streaks_table=s_any, daily_table=daily),
             )
             step("members")
-            keep(CountryFacts.table, country_facts(p, members, period))
+            keep(CountryFacts.table, country_facts(p, members, period, daily_table=daily))
             step("countries")
-            platform = platform_facts(p, catalog, n=top_n, races=races, streaks_table=s_any)
+            platform = platform_facts(
+                p, catalog, n=top_n, races=races, streaks_table=s_any, show_daily=sd
+            )
+            _drop_table(backend, f"_bw_fact_{MemberShowDaily.table}")
+            del out[MemberShowDaily.table]
             step("platform")
         return cls(period=period, tables=out, platform=platform)
 
