@@ -33,7 +33,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Protocol
@@ -55,11 +55,13 @@ __all__ = [
     "Field",
     "Kind",
     "Layout",
+    "Loaded",
     "Staged",
     "StagingReader",
     "TabularReader",
     "event_key",
     "event_key_sql",
+    "load_sql",
 ]
 
 ORD = "__ord"  #: staging column: 1-based ordinal of the row among the rows DuckDB returned
@@ -415,6 +417,67 @@ SELECT {", ".join(out)}, {CODE}, CASE WHEN {CODE} IS NOT NULL THEN {raw_sql} END
 FROM __named"""
 
 
+def _valid_sql(f: Field, value: str, present: str) -> str | None:
+    """SQL: whether a parsed value of field ``f`` passes its checks (``None``: it always does).
+
+    The same rules as the problem codes of :func:`stage_sql` (a row is valid exactly when its code
+    is NULL), written as one predicate per field so that DuckDB filters with cheap conjunctions.
+    """
+    if f.kind is Kind.TEXT:
+        return f"{value} IS NOT NULL" if f.required else None
+    ok = f"{value} >= 0" if f.kind is Kind.COUNT else f"{value} IS NOT NULL"
+    return ok if f.required else f"coalesce({ok}, NOT {present})"
+
+
+def load_sql(
+    layout: Layout,
+    source_sql: str,
+    columns: dict[str, str],
+    options: ReadOptions,
+    source_label: str,
+) -> str:
+    """SELECT of the *valid* rows of ``source_sql``, shaped like ``layout.arrow``, in source order.
+
+    The lean twin of :func:`stage_sql` for loading straight into a warehouse table: no ordinal,
+    no problem code, no raw text, and the derived columns (the event key's MD5) computed for
+    valid rows only. The rows it leaves out are exactly those :func:`stage_sql` gives a code.
+    """
+    parsed: list[str] = []
+    valid: list[str] = []
+    for f in layout.fields:
+        v = q("v_" + f.target)
+        if f.source not in columns:
+            parsed.append(f"NULL AS {v}")
+            if f.required:
+                valid.append("false")
+            continue
+        value, present = _parse(f.kind, q(f.source), columns[f.source])
+        parsed.append(f"{value} AS {v}")
+        check = _valid_sql(f, v, q("p_" + f.target))
+        if check is not None:
+            if not f.required:
+                parsed.append(f"{present} AS {q('p_' + f.target)}")
+            valid.append(check)
+    targets = {f.target for f in layout.fields}
+    derived = layout.derived(options, source_label)
+    out: list[str] = []
+    for col in layout.arrow:
+        if col.name in derived:
+            expr = derived[col.name]
+        elif col.name in targets:
+            expr = q(col.name)
+        else:
+            expr = "NULL"
+        out.append(f"CAST({expr} AS {duckdb_type(col.type)}) AS {q(col.name)}")
+    renames = ", ".join(f"{q('v_' + f.target)} AS {q(f.target)}" for f in layout.fields)
+    where = " AND ".join(valid) if valid else "true"
+    return f"""
+WITH __src AS ({source_sql}),
+__parsed AS (SELECT {", ".join(parsed)} FROM __src),
+__valid AS (SELECT {renames} FROM __parsed WHERE {where})
+SELECT {", ".join(out)} FROM __valid"""
+
+
 def rowid_ordinal(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """SQL of the 1-based insertion ordinal of ``table``'s rows, from ``rowid``.
 
@@ -460,6 +523,42 @@ class Staged:
     members: str | None = None
     rejects: pa.Table = field(default_factory=lambda: REJECTS_SCHEMA.empty_table())
     temp: list[str] = field(default_factory=list)  #: temporary tables to drop afterwards
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A file appended straight to its warehouse table by :meth:`TabularReader.load`.
+
+    Its valid rows are the rows of ``table`` whose ``rowid`` is above ``after``, in file order
+    (DuckDB keeps insertion order), inside the caller's open transaction; duplicates and erased
+    members are still among them. ``rows_read == inserted + rejects.num_rows``.
+    """
+
+    format: str
+    rows_read: int
+    table: str  #: warehouse table the rows were appended to
+    after: int  #: the table's last rowid before the file (-1: the table was empty)
+    inserted: int  #: valid rows appended
+    rejects: pa.Table
+
+
+def last_rowid(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """The largest ``rowid`` of ``table`` (-1 when empty): rows appended later are above it."""
+    row = con.execute(f"SELECT coalesce(max(rowid), -1) FROM {q(table)}").fetchone()
+    return int(row[0]) if row else -1
+
+
+def check_appended(con: duckdb.DuckDBPyConnection, table: str, after: int, inserted: int) -> None:
+    """Refuse to go on unless exactly ``inserted`` rows of ``table`` lie above rowid ``after``.
+
+    Later steps find a file's rows by rowid; should DuckDB ever number appended rows
+    differently, the transaction fails (and rolls back) rather than touch other rows.
+    """
+    row = con.execute(f"SELECT count(*) FROM {q(table)} WHERE rowid > {int(after)}").fetchone()
+    if not row or int(row[0]) != inserted:
+        raise AssertionError(
+            f"{table}: {inserted} rows appended, {row[0] if row else 0} above rowid {after}"
+        )
 
 
 class StagingReader(Protocol):
@@ -721,6 +820,10 @@ class TabularReader:
             self.layout.table
         ]
 
+    def members_sql(self, relation: str, options: ReadOptions) -> str | None:
+        """Hook: SELECT of the members seen in ``relation`` (rows of this layout), if any."""
+        return None
+
     def extend(
         self, con: duckdb.DuckDBPyConnection, staged: Staged, valid: str, options: ReadOptions
     ) -> Staged:
@@ -748,6 +851,39 @@ class TabularReader:
 
     # -- CSV ------------------------------------------------------------------------------------
 
+    def _csv_shape(self, path: Path, head: bytes) -> tuple[str, list[str], bool]:
+        """(delimiter, column names, has a header) of a delimited file; refuses bad headers."""
+        if self.names is not None:
+            delim, columns, header = self.delimiter or ",", list(self.names), False
+        else:
+            found = csv_header(head)
+            if found is None:
+                raise IngestError(path, f"no {self.name} header line", line=1)
+            (delim, columns), header = found, True
+        self.layout.check_columns(path, columns)
+        return delim, columns, header
+
+    @staticmethod
+    def _csv_reader(
+        path: Path, delim: str, columns: list[str], header: bool, rj: str, rs: str
+    ) -> str:
+        """``read_csv`` of every field as text; malformed rows go to the rejects table ``rj``."""
+        col_types = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in columns) + "}"
+        return (
+            f"read_csv({lit(str(path))}, header={str(header).lower()}, auto_detect=false, "
+            f"delim={lit(delim)}, quote='\"', escape='\"', columns={col_types}, "
+            f"store_rejects=true, rejects_table={lit(rj)}, rejects_scan={lit(rs)}, "
+            f"max_line_size=10000000)"
+        )
+
+    @staticmethod
+    def _parse_rows(con: duckdb.DuckDBPyConnection, rj: str) -> list[tuple[object, ...]]:
+        """Rows DuckDB could not split: (line, column, error types, line text), by line."""
+        return con.execute(
+            f"SELECT line, any_value(column_name), string_agg(DISTINCT error_type::VARCHAR, ', '),"
+            f" any_value(csv_line) FROM {rj} GROUP BY line ORDER BY line"
+        ).fetchall()
+
     def _stage_csv(
         self,
         con: duckdb.DuckDBPyConnection,
@@ -756,25 +892,26 @@ class TabularReader:
         options: ReadOptions,
         label: str,
     ) -> Staged:
-        if self.names is not None:
-            delim = self.delimiter or ","
-            columns = list(self.names)
-            header = False
-        else:
-            found = csv_header(head)
-            if found is None:
-                raise IngestError(path, f"no {self.name} header line", line=1)
-            delim, columns = found
-            header = True
-        self.layout.check_columns(path, columns)
+        stage, temp, rows_read, rejects, ordinal = self._scan_csv(con, path, head, options, label)
+        return self._finish(con, path, stage, rows_read, rejects, temp, options, ordinal)
+
+    def _scan_csv(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        path: Path,
+        head: bytes,
+        options: ReadOptions,
+        label: str,
+        narrow: bool = False,
+    ) -> tuple[str, list[str], int, pa.Table, str]:
+        """Stage a CSV file: (table, temporary tables, rows read, rejects, ordinal SQL).
+
+        ``narrow`` stages only the problem code and raw text of each row (enough for the rejects
+        and the counts, when the valid rows are loaded by :meth:`load`).
+        """
+        delim, columns, header = self._csv_shape(path, head)
         rj, rs = temp_name("rejects"), temp_name("scan")
-        col_types = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in columns) + "}"
-        reader = (
-            f"read_csv({lit(str(path))}, header={str(header).lower()}, auto_detect=false, "
-            f"delim={lit(delim)}, quote='\"', escape='\"', columns={col_types}, "
-            f"store_rejects=true, rejects_table={lit(rj)}, rejects_scan={lit(rs)}, "
-            f"max_line_size=10000000)"
-        )
+        reader = self._csv_reader(path, delim, columns, header, rj, rs)
         # Raw row text reproduces the line as read (fields joined by the delimiter).
         raw_sql = (
             f"concat_ws({lit(delim)}, "
@@ -792,39 +929,34 @@ class TabularReader:
             label,
             ordinal=False,
         )
+        if narrow:
+            sql = f"SELECT {CODE}, {RAW} FROM ({sql})"
         try:
             with timed("stage csv"):
                 con.execute(f"CREATE TEMP TABLE {stage} AS {sql}")
         except duckdb.Error as exc:
-            con.execute(f"DROP TABLE IF EXISTS {stage}")
+            _drop_quietly(con, stage)
             raise IngestError(path, f"unreadable as {self.name}: {_short(exc)}") from None
         temp = [stage, rj, rs]
         survivors = _count(con, stage)
         ordinal = rowid_ordinal(con, stage)
-        parse_rows = con.execute(
-            f"SELECT line, any_value(column_name), string_agg(DISTINCT error_type::VARCHAR, ', '),"
-            f" any_value(csv_line) FROM {rj} GROUP BY line ORDER BY line"
-        ).fetchall()
+        parse_rows = self._parse_rows(con, rj)
         rows_read = survivors + len(parse_rows)
         n_code = con.execute(f"SELECT count(*) FROM {stage} WHERE {CODE} IS NOT NULL").fetchone()
         if not parse_rows and not (n_code and n_code[0]):
-            return self._finish(
-                con, path, stage, rows_read, REJECTS_SCHEMA.empty_table(), temp, options, ordinal
-            )
+            return stage, temp, rows_read, REJECTS_SCHEMA.empty_table(), ordinal
         header_lines = 1 if header else 0
         exact = _physical_lines(path) == rows_read + header_lines
         parse_rejects: list[tuple[int, str, str, str]]
         if exact:
             # One record per physical line: DuckDB's reject lines are physical lines, and a
             # surviving row's line is its ordinal plus the header plus the rejected lines before.
-            bad_lines = [int(r[0]) for r in parse_rows]
+            bad_lines = [int(str(r[0])) for r in parse_rows]
 
             def line_of(ords: list[int]) -> list[int]:
                 return [_nth_good_line(o, header_lines, bad_lines) for o in ords]
 
-            parse_rejects = [
-                (int(r[0]), r[1] or "", _parse_reason(r[2]), r[3] or "") for r in parse_rows
-            ]
+            parse_rejects = _parse_rejects(parse_rows)
         else:
             starts_ok: list[int] = []
             starts_bad: list[int] = []
@@ -832,23 +964,52 @@ class TabularReader:
                 (starts_ok if ok else starts_bad).append(start)
             if len(starts_ok) != survivors or len(starts_bad) != len(parse_rows):
                 # Should not happen; keep DuckDB's record numbers rather than lose the rows.
-                starts_bad = [int(r[0]) for r in parse_rows]
+                starts_bad = [int(str(r[0])) for r in parse_rows]
                 starts_ok = list(range(header_lines + 1, header_lines + 1 + survivors))
 
             def line_of(ords: list[int]) -> list[int]:
                 return [starts_ok[o - 1] for o in ords]
 
-            parse_rejects = [
-                (line, r[1] or "", _parse_reason(r[2]), r[3] or "")
-                for line, r in zip(starts_bad, parse_rows, strict=True)
-            ]
+            parse_rejects = _parse_rejects(parse_rows, starts_bad)
         rejects = parse_rejects + self._code_rejects(con, stage, line_of, ordinal)
         rejects.sort(key=lambda r: r[0])
-        return self._finish(
-            con, path, stage, rows_read, _rejects_arrow(rejects), temp, options, ordinal
-        )
+        return stage, temp, rows_read, _rejects_arrow(rejects), ordinal
 
     # -- Parquet --------------------------------------------------------------------------------
+
+    def _parquet_types(
+        self, con: duckdb.DuckDBPyConnection, path: Path
+    ) -> tuple[int, dict[str, str]]:
+        """(rows, DuckDB type of each column) of a Parquet file; refuses unreadable files."""
+        try:
+            meta = pq.read_metadata(path)
+        except Exception as exc:
+            raise IngestError(path, f"truncated or corrupt Parquet file ({_short(exc)})") from None
+        names = meta.schema.to_arrow_schema().names
+        self.layout.check_columns(path, names)
+        try:
+            types = {
+                str(r[0]): str(r[1])
+                for r in con.execute(
+                    f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})"
+                ).fetchall()
+            }
+        except duckdb.Error as exc:
+            raise IngestError(path, f"truncated or corrupt Parquet file ({_short(exc)})") from None
+        return int(meta.num_rows), {c: types[c] for c in names if c in types}
+
+    def _parquet_stage_sql(
+        self, path: Path, types: dict[str, str], options: ReadOptions, label: str
+    ) -> str:
+        """:func:`stage_sql` over a Parquet file, the ordinal being the 1-based row number."""
+        reader = f"read_parquet({lit(str(path))}, file_row_number=true)"
+        raw_sql = (
+            "to_json(struct_pack(" + ", ".join(f"{q(c)} := {raw_ref(c)}" for c in types) + "))"
+        )
+        source_sql = (
+            f"SELECT file_row_number + 1 AS {ORD}, * EXCLUDE (file_row_number) FROM {reader}"
+        )
+        return stage_sql(self.layout, source_sql, types, raw_sql, options, label)
 
     def _stage_parquet(
         self,
@@ -858,38 +1019,108 @@ class TabularReader:
         options: ReadOptions,
         label: str,
     ) -> Staged:
-        try:
-            schema = pq.read_schema(path)
-        except Exception as exc:
-            raise IngestError(path, f"truncated or corrupt Parquet file ({_short(exc)})") from None
-        self.layout.check_columns(path, schema.names)
-        reader = f"read_parquet({lit(str(path))}, file_row_number=true)"
-        try:
-            types = {
-                str(r[0]): str(r[1])
-                for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
-            }
-        except duckdb.Error as exc:
-            raise IngestError(path, f"truncated or corrupt Parquet file ({_short(exc)})") from None
-        types.pop("file_row_number", None)
-        columns = [c for c in schema.names if c in types]
-        raw_sql = (
-            "to_json(struct_pack(" + ", ".join(f"{q(c)} := {raw_ref(c)}" for c in columns) + "))"
-        )
-        source_sql = (
-            f"SELECT file_row_number + 1 AS {ORD}, * EXCLUDE (file_row_number) FROM {reader}"
-        )
+        _, types = self._parquet_types(con, path)
+        sql = self._parquet_stage_sql(path, types, options, label)
         stage = temp_name("stage")
-        sql = stage_sql(self.layout, source_sql, types, raw_sql, options, label)
         try:
             with timed("stage parquet"):
                 con.execute(f"CREATE TEMP TABLE {stage} AS {sql}")
         except duckdb.Error as exc:
-            con.execute(f"DROP TABLE IF EXISTS {stage}")
+            _drop_quietly(con, stage)
             raise IngestError(path, f"truncated or corrupt Parquet file ({_short(exc)})") from None
         rows_read = _count(con, stage)
         rejects = self._code_rejects(con, stage, lambda ords: ords)
         return self._finish(con, path, stage, rows_read, _rejects_arrow(rejects), [stage], options)
+
+    # -- Loading straight into the warehouse ----------------------------------------------------
+
+    def can_load(self) -> bool:
+        """Whether :meth:`load` applies: keyed rows (events, ratings) from CSV or Parquet."""
+        return self.container in ("csv", "parquet") and Events.event_key in self.layout.arrow.names
+
+    def load(
+        self, con: duckdb.DuckDBPyConnection, path: Path, options: ReadOptions, *, label: str
+    ) -> Loaded:
+        """Append the valid rows of ``path`` to their warehouse table, in file order, in one pass.
+
+        Runs inside the caller's transaction. The file is read once when it is clean; rejects
+        (with their lines) cost a second, narrow pass only when some row was not loaded. The
+        caller drops duplicates and erased members afterwards (see :class:`Loaded`).
+        """
+        head = read_head(path)
+        if self.container == "parquet":
+            return self._load_parquet(con, path, options, label)
+        return self._load_csv(con, path, head, options, label)
+
+    def _append(
+        self, con: duckdb.DuckDBPyConnection, path: Path, sql: str, what: str
+    ) -> tuple[int, int]:
+        """INSERT ``sql``'s rows into the layout's table: (last rowid before, rows inserted)."""
+        table = q(self.layout.table)
+        after = last_rowid(con, self.layout.table)
+        cols = ", ".join(q(c) for c in self.layout.arrow.names)
+        try:
+            with timed(f"load {self.container}"):
+                row = con.execute(f"INSERT INTO {table} ({cols}) {sql}").fetchone()
+        except duckdb.Error as exc:
+            raise IngestError(path, f"{what} ({_short(exc)})") from None
+        inserted = int(row[0]) if row else 0
+        check_appended(con, self.layout.table, after, inserted)
+        return after, inserted
+
+    def _load_parquet(
+        self, con: duckdb.DuckDBPyConnection, path: Path, options: ReadOptions, label: str
+    ) -> Loaded:
+        rows_read, types = self._parquet_types(con, path)
+        source_sql = f"SELECT * FROM read_parquet({lit(str(path))})"
+        sql = load_sql(self.layout, source_sql, types, options, label)
+        after, inserted = self._append(con, path, sql, "truncated or corrupt Parquet file")
+        rejects = REJECTS_SCHEMA.empty_table()
+        if inserted < rows_read:
+            with timed("parquet rejects"):
+                stage = f"({self._parquet_stage_sql(path, types, options, label)})"
+                rejects = _rejects_arrow(self._code_rejects(con, stage, lambda ords: ords))
+        return Loaded(self.name, rows_read, self.layout.table, after, inserted, rejects)
+
+    def _load_csv(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        path: Path,
+        head: bytes,
+        options: ReadOptions,
+        label: str,
+    ) -> Loaded:
+        delim, columns, header = self._csv_shape(path, head)
+        rj, rs = temp_name("rejects"), temp_name("scan")
+        reader = self._csv_reader(path, delim, columns, header, rj, rs)
+        sql = load_sql(
+            self.layout,
+            f"SELECT * FROM {reader}",
+            dict.fromkeys(columns, "VARCHAR"),
+            options,
+            label,
+        )
+        try:
+            after, inserted = self._append(con, path, sql, f"unreadable as {self.name}")
+            parse_rows = self._parse_rows(con, rj)
+        finally:
+            for name in (rj, rs):
+                _drop_quietly(con, name)
+        header_lines = 1 if header else 0
+        lines, lone_cr = _line_stats(path)
+        if not lone_cr and lines == header_lines + inserted + len(parse_rows):
+            # Every physical line after the header is one record, loaded or malformed: no row
+            # failed a check, and DuckDB's reject lines are physical lines.
+            rows_read = inserted + len(parse_rows)
+            rejects = _rejects_arrow(_parse_rejects(parse_rows))
+        else:
+            # Some rows failed a check (or records span lines): a narrow second pass finds them.
+            _, temp, rows_read, rejects, _ = self._scan_csv(
+                con, path, head, options, label, narrow=True
+            )
+            for name in reversed(temp):
+                _drop_quietly(con, name)
+        return Loaded(self.name, rows_read, self.layout.table, after, inserted, rejects)
 
     # -- JSON Lines -----------------------------------------------------------------------------
 
@@ -1014,6 +1245,42 @@ def _rejects_arrow(rejects: list[tuple[int, str, str, str]]) -> pa.Table:
     )
 
 
+def _parse_rejects(
+    parse_rows: list[tuple[object, ...]], lines: list[int] | None = None
+) -> list[tuple[int, str, str, str]]:
+    """Rejects of rows DuckDB could not split, at DuckDB's lines (or at ``lines``)."""
+    at = lines if lines is not None else [int(str(r[0])) for r in parse_rows]
+    return [
+        (line, str(r[1] or ""), _parse_reason(None if r[2] is None else str(r[2])), str(r[3] or ""))
+        for line, r in zip(at, parse_rows, strict=True)
+    ]
+
+
+def _line_stats(path: Path) -> tuple[int, bool]:
+    """(physical lines, whether a carriage return ends a line alone) of a file.
+
+    Lines end with LF (CRLF included); a last line without one counts. A lone CR would be a line
+    break to DuckDB's CSV reader but not here, so line numbers cannot then be read off counts.
+    """
+    lines = cr = crlf = 0
+    last = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 24):
+            lines += chunk.count(b"\n")
+            cr += chunk.count(b"\r")
+            crlf += chunk.count(b"\r\n") + (last.endswith(b"\r") and chunk.startswith(b"\n"))
+            last = chunk
+    if last and not last.endswith(b"\n"):
+        lines += 1
+    return lines, cr != crlf
+
+
+def _drop_quietly(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Drop a temporary table if it exists (not at all if the transaction already failed)."""
+    with suppress(duckdb.Error):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
     return int(row[0]) if row else 0
@@ -1031,22 +1298,27 @@ def _short(exc: BaseException) -> str:
 class _EventsMixin(TabularReader):
     layout = EVENTS_LAYOUT
 
-    def extend(
-        self, con: duckdb.DuckDBPyConnection, staged: Staged, valid: str, options: ReadOptions
-    ) -> Staged:
-        """Members seen in the file: one row per member id (household, profile, country)."""
-        members = temp_name("members", view=True)
-        staged.temp.append(members)
+    def members_sql(self, relation: str, options: ReadOptions) -> str | None:
+        """SELECT of the members seen in ``relation`` (events): one row per member id, with a
+        household, profile and country of theirs and the ``--tz`` time zone."""
         tz = lit(options.tz) if options.tz else "NULL"
-        con.execute(
-            f"CREATE TEMP VIEW {members} AS SELECT {q(Events.member_id)} AS "
-            f"{q(Members.member_id)}, any_value({q(Events.household_id)}) AS "
-            f"{q(Members.household_id)}, any_value({q(Events.profile)}) AS {q(Members.profile)}, "
+        return (
+            f"SELECT {q(Events.member_id)} AS {q(Members.member_id)}, "
+            f"any_value({q(Events.household_id)}) AS {q(Members.household_id)}, "
+            f"any_value({q(Events.profile)}) AS {q(Members.profile)}, "
             f"any_value({q(Events.country)}) AS {q(Members.country)}, "
             f"CAST({tz} AS VARCHAR) AS {q(Members.time_zone)}, "
             f"CAST(NULL AS DATE) AS {q(Members.signup_date)} "
-            f"FROM {valid} GROUP BY {q(Events.member_id)}"
+            f"FROM {relation} GROUP BY {q(Events.member_id)}"
         )
+
+    def extend(
+        self, con: duckdb.DuckDBPyConnection, staged: Staged, valid: str, options: ReadOptions
+    ) -> Staged:
+        """Members seen in the file (see :meth:`members_sql`)."""
+        members = temp_name("members", view=True)
+        staged.temp.append(members)
+        con.execute(f"CREATE TEMP VIEW {members} AS {self.members_sql(valid, options)}")
         staged.members = members
         return staged
 

@@ -43,9 +43,13 @@ from bingewise.ingest.base import REJECTS_SCHEMA, IngestError, Parsed, Reader, R
 from bingewise.ingest.formats import detect, diagnose, is_zip, reader_named
 from bingewise.ingest.generic import (
     ORD,
+    Loaded,
     Staged,
+    TabularReader,
+    check_appended,
     drop_temp,
     event_key_sql,
+    last_rowid,
     lit,
     q,
     read_head,
@@ -279,9 +283,14 @@ def _ingest_file(
             [],
         )
     label = sha[:16]
+    reader = item.reader
     try:
+        if isinstance(reader, TabularReader) and reader.can_load():
+            with timed("load"):
+                loaded = reader.load(con, item.path, options, label=label)
+            return _store_loaded(con, registry, reader, loaded, options, item.name, sha)
         with timed("stage"):
-            staged = _stage(con, item.reader, item.path, options, label)
+            staged = _stage(con, reader, item.path, options, label)
     except IngestError as exc:
         raise IngestError(item.name, exc.reason, line=exc.line, field=exc.field) from None
     try:
@@ -345,6 +354,36 @@ def stage_parsed(con: duckdb.DuckDBPyConnection, parsed: Parsed, label: str) -> 
 # Tombstones
 
 
+def _erased_ids(
+    con: duckdb.DuckDBPyConnection, relation: str, registry: Registry | None
+) -> list[int]:
+    """Member ids of ``relation`` that have a tombstone (each distinct id hashed once)."""
+    if registry is None:
+        return []
+    from bingewise.privacy.tombstone import tombstone_hash, tombstone_hashes
+
+    stones = tombstone_hashes(registry)
+    if not stones:
+        return []
+    ids = [
+        int(r[0])
+        for r in con.execute(
+            f"SELECT DISTINCT {q(Events.member_id)} FROM {relation} "
+            f"WHERE {q(Events.member_id)} IS NOT NULL"
+        ).fetchall()
+    ]
+    return [m for m in ids if tombstone_hash(m) in stones]
+
+
+def _id_table(con: duckdb.DuckDBPyConnection, ids: list[int]) -> str:
+    """A temporary table of member ids (one BIGINT column named like the member id)."""
+    name = temp_name("erased")
+    mid = q(Events.member_id)
+    con.execute(f"CREATE TEMP TABLE {name} ({mid} BIGINT)")
+    con.executemany(f"INSERT INTO {name} VALUES (?)", [[m] for m in ids])
+    return name
+
+
 def drop_erased(
     con: duckdb.DuckDBPyConnection, relation: str, registry: Registry | None
 ) -> tuple[str, int]:
@@ -354,27 +393,11 @@ def drop_erased(
     :mod:`bingewise.privacy.tombstone`); each distinct member id of the batch is hashed once.
     Returns ``relation`` itself when nothing is dropped.
     """
-    if registry is None:
-        return relation, 0
-    from bingewise.privacy.tombstone import tombstone_hash, tombstone_hashes
-
-    stones = tombstone_hashes(registry)
-    if not stones:
-        return relation, 0
-    ids = [
-        int(r[0])
-        for r in con.execute(
-            f"SELECT DISTINCT {q(Events.member_id)} FROM {relation} "
-            f"WHERE {q(Events.member_id)} IS NOT NULL"
-        ).fetchall()
-    ]
-    erased = [m for m in ids if tombstone_hash(m) in stones]
+    erased = _erased_ids(con, relation, registry)
     if not erased:
         return relation, 0
-    gone, kept = temp_name("erased"), temp_name("kept")
+    gone, kept = _id_table(con, erased), temp_name("kept")
     mid = q(Events.member_id)
-    con.execute(f"CREATE TEMP TABLE {gone} ({mid} BIGINT)")
-    con.executemany(f"INSERT INTO {gone} VALUES (?)", [[m] for m in erased])
     con.execute(
         f"CREATE TEMP TABLE {kept} AS SELECT * FROM {relation} "
         f"WHERE {mid} NOT IN (SELECT {mid} FROM {gone})"
@@ -393,28 +416,74 @@ def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _insert_keyed(
+def _new_rows(table: str, after: int) -> str:
+    """SQL relation of the rows of ``table`` appended after rowid ``after`` (this file's)."""
+    return f"(SELECT * FROM {q(table)} WHERE rowid > {int(after)})"
+
+
+def _append_staged(
     con: duckdb.DuckDBPyConnection, relation: str, table: str, schema: pa.Schema
-) -> int:
-    """Insert rows whose key is neither in ``table`` nor earlier in the file; returns inserted."""
-    key = q(Events.event_key)
+) -> tuple[int, int]:
+    """Append a staged relation to ``table`` in file order: (last rowid before, rows appended)."""
     cols = ", ".join(q(c) for c in schema.names)
-    dups = temp_name("dups")
-    with timed("in-file duplicates"):
-        con.execute(
-            f"CREATE TEMP TABLE {dups} AS SELECT {key}, min({ORD}) AS keep FROM {relation} "
-            f"GROUP BY {key} HAVING count(*) > 1"
-        )
+    after = last_rowid(con, table)
+    row = con.execute(
+        f"INSERT INTO {q(table)} ({cols}) SELECT {cols} FROM {relation} ORDER BY {ORD}"
+    ).fetchone()
+    inserted = int(row[0]) if row else 0
+    check_appended(con, table, after, inserted)
+    return after, inserted
+
+
+def _erase_appended(
+    con: duckdb.DuckDBPyConnection, table: str, after: int, registry: Registry | None
+) -> int:
+    """Delete the appended rows of erased members (see :func:`drop_erased`); returns how many."""
+    erased = _erased_ids(con, _new_rows(table, after), registry)
+    if not erased:
+        return 0
+    gone = _id_table(con, erased)
+    mid = q(Events.member_id)
     try:
         row = con.execute(
-            f"INSERT INTO {q(table)} ({cols}) SELECT {cols} FROM {relation} s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {dups} d WHERE d.{key} = s.{key} "
-            f"AND d.keep <> s.{ORD}) "
-            f"AND NOT EXISTS (SELECT 1 FROM {q(table)} e WHERE e.{key} = s.{key})"
+            f"DELETE FROM {q(table)} WHERE rowid > {int(after)} "
+            f"AND {mid} IN (SELECT {mid} FROM {gone})"
         ).fetchone()
     finally:
-        con.execute(f"DROP TABLE {dups}")
+        con.execute(f"DROP TABLE {gone}")
     return int(row[0]) if row else 0
+
+
+def _dedupe_appended(con: duckdb.DuckDBPyConnection, table: str, after: int) -> int:
+    """Delete appended rows whose key came earlier in the file or was already stored.
+
+    Appended rows are in file order, so within the file the row with the lowest rowid of a key
+    (its first occurrence) is kept. Returns the number of rows deleted (the duplicates).
+    """
+    key, t = q(Events.event_key), q(table)
+    dups = temp_name("dups")
+    deleted = 0
+    with timed("in-file duplicates"):
+        con.execute(
+            f"CREATE TEMP TABLE {dups} AS SELECT {key}, min(rowid) AS keep "
+            f"FROM {t} WHERE rowid > {int(after)} GROUP BY {key} HAVING count(*) > 1"
+        )
+    try:
+        if _count(con, dups):
+            row = con.execute(
+                f"DELETE FROM {t} USING {dups} d WHERE {t}.{key} = d.{key} AND {t}.rowid > d.keep"
+            ).fetchone()
+            deleted += int(row[0]) if row else 0
+    finally:
+        con.execute(f"DROP TABLE {dups}")
+    if after >= 0:  # rows were stored before this file
+        with timed("stored duplicates"):
+            row = con.execute(
+                f"DELETE FROM {t} WHERE rowid > {int(after)} AND {key} IN "
+                f"(SELECT {key} FROM {t} WHERE rowid <= {int(after)})"
+            ).fetchone()
+        deleted += int(row[0]) if row else 0
+    return deleted
 
 
 def _upsert_catalog(
@@ -496,10 +565,7 @@ def _store(
     name: str,
     sha: str,
 ) -> tuple[IngestSummary, list[MemberRecord]]:
-    rejected = staged.rejects.num_rows
-    erased = 0
-    valid = stored = 0
-    message = ""
+    erased = valid = stored = 0
     keyed = [
         (rel, table, schema)
         for rel, table, schema in (
@@ -509,15 +575,11 @@ def _store(
         if rel is not None
     ]
     for rel, table, schema in keyed:
-        with timed("drop erased"):
-            kept, dropped = drop_erased(con, rel, registry)
-        if kept != rel:
-            staged.temp.append(kept)
+        after, inserted = _append_staged(con, rel, table, schema)
+        dropped = _erase_appended(con, table, after, registry)
         erased += dropped
-        with timed("count valid"):
-            valid += _count(con, kept)
-        with timed("dedupe and insert"):
-            stored += _insert_keyed(con, kept, table, schema)
+        valid += inserted - dropped
+        stored += inserted - dropped - _dedupe_appended(con, table, after)
     if staged.catalog is not None:
         catalog_rows, catalog_stored = _upsert_catalog(con, staged.catalog, replace=not keyed)
         if not keyed:
@@ -529,22 +591,64 @@ def _store(
             staged.temp.append(kept)
         with timed("members"):
             found = _store_members(con, kept, registry)
-    if erased:
-        message = f"{erased} rows of erased members dropped (not kept)"
-    if valid + rejected + erased != staged.rows_read:
+    summary = _finish(con, name, sha, staged.format, staged.rows_read, staged.rejects,
+                      valid, stored, erased)  # fmt: skip
+    return summary, found
+
+
+def _store_loaded(
+    con: duckdb.DuckDBPyConnection,
+    registry: Registry | None,
+    reader: TabularReader,
+    loaded: Loaded,
+    options: ReadOptions,
+    name: str,
+    sha: str,
+) -> tuple[IngestSummary, list[MemberRecord]]:
+    """Settle a file already appended to its table: erased members, members, duplicates."""
+    table, after = loaded.table, loaded.after
+    with timed("drop erased"):
+        erased = _erase_appended(con, table, after, registry)
+    found: list[MemberRecord] = []
+    members_sql = reader.members_sql(_new_rows(table, after), options)
+    if members_sql is not None:
+        view = temp_name("members", view=True)
+        con.execute(f"CREATE TEMP VIEW {view} AS {members_sql}")
+        try:
+            with timed("members"):
+                found = _store_members(con, view, registry)
+        finally:
+            con.execute(f"DROP VIEW {view}")
+    with timed("dedupe"):
+        dups = _dedupe_appended(con, table, after)
+    valid = loaded.inserted - erased
+    summary = _finish(con, name, sha, loaded.format, loaded.rows_read, loaded.rejects,
+                      valid, valid - dups, erased)  # fmt: skip
+    return summary, found
+
+
+def _finish(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    sha: str,
+    fmt: str,
+    rows_read: int,
+    rejects: pa.Table,
+    valid: int,
+    stored: int,
+    erased: int,
+) -> IngestSummary:
+    """Check the counts, quarantine the rejects and record the file; the file's summary."""
+    rejected = rejects.num_rows
+    if valid + rejected + erased != rows_read:
         raise AssertionError(
-            f"{name}: reader counted {staged.rows_read} rows but produced {valid} valid + "
+            f"{name}: reader counted {rows_read} rows but produced {valid} valid + "
             f"{rejected} rejected + {erased} erased"
         )
-    _quarantine(con, staged.rejects, name)
+    _quarantine(con, rejects, name)
+    message = f"{erased} rows of erased members dropped (not kept)" if erased else ""
     summary = IngestSummary(
-        name,
-        staged.format,
-        staged.rows_read,
-        stored,
-        valid - stored,
-        rejected + erased,
-        message=message,
+        name, fmt, rows_read, stored, valid - stored, rejected + erased, message=message
     )
     columns = ", ".join(q(c) for c in IngestedFiles.arrow.names)
     con.execute(
@@ -560,7 +664,7 @@ def _store(
             _now(),
         ],
     )
-    return summary, found
+    return summary
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, rejects: pa.Table, name: str) -> None:
