@@ -154,11 +154,19 @@ def write_parquet(source: World, directory: str | Path) -> int:
 
 
 def _insert(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
-    """Append an Arrow table to warehouse table ``name`` (columns matched by name)."""
-    con.register("_synth_batch", table)
-    cols = ", ".join(f'"{c}"' for c in table.column_names)
-    con.execute(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM _synth_batch')
-    con.unregister("_synth_batch")
+    """Append an Arrow table to warehouse table ``name`` (columns matched by name).
+
+    DuckDB's own progress bar is switched off for the insert (ours is showing) and restored.
+    """
+    row = con.execute("SELECT current_setting('enable_progress_bar')").fetchone()
+    con.execute("SET enable_progress_bar = false")
+    try:
+        con.register("_synth_batch", table)
+        cols = ", ".join(f'"{c}"' for c in table.column_names)
+        con.execute(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM _synth_batch')
+        con.unregister("_synth_batch")
+    finally:
+        con.execute(f"SET enable_progress_bar = {bool(row and row[0])}")
 
 
 def load(platform: Platform | World, warehouse: Warehouse, registry: Registry | None) -> int:
