@@ -108,6 +108,9 @@ class Period:
         return plays.filter((d >= ibis.literal(self.start)) & (d <= ibis.literal(self.end)))
 
 
+_EPOCH = ibis.date(1970, 1, 1)
+
+
 def _is_episode(p: ir.Table) -> ir.BooleanValue:
     return (p[Plays.kind] == Catalog.EPISODE).fill_null(False)
 
@@ -204,8 +207,22 @@ def member_top(plays: ir.Table, n: int = 5, *, show_daily: ir.Table | None = Non
     )
 
 
-def _first_per_member(t: ir.Table, order: list[Any]) -> ir.Table:
-    w = ibis.window(group_by=t[MemberFacts.member_id], order_by=order)
+def _first_per_member(t: ir.Table, order: list[tuple[str, bool]]) -> ir.Table:
+    """Each member's row that sorts first by ``order``: ``(column, descending)`` pairs.
+
+    The member's best value of the first key (a per-member max or min: few groups, cheap)
+    keeps only the rows that reach it (a semi-join); the few rows left are ranked by the other
+    keys. This avoids sorting the whole table in a window. A NULL first key never wins.
+    """
+    first, desc = order[0]
+    best = t.group_by(_bw_k=t[MemberFacts.member_id]).aggregate(
+        _bw_v=t[first].max() if desc else t[first].min()
+    )
+    t = t.semi_join(best, [t[MemberFacts.member_id] == best["_bw_k"], t[first] == best["_bw_v"]])
+    w = ibis.window(
+        group_by=t[MemberFacts.member_id],
+        order_by=[t[c].desc() if d else t[c].asc() for c, d in order[1:]],
+    )
     t = t.mutate(_bw_rn=ibis.row_number().over(w))
     return t.filter(t["_bw_rn"] == 0).drop("_bw_rn")
 
@@ -222,7 +239,8 @@ def member_facts(
 
     The busiest week is the 7-local-day window ``[start, start + 6]`` with the most episode
     plays, starting on a day the member watched (earliest on ties). The longest binge has the
-    most episodes (then most seconds, then earliest); the longest streak is of watching anything
+    most episodes (then most seconds, then earliest, then the smaller series id and session
+    number); the longest streak is of watching anything
     (earliest on ties). Pass precomputed ``binges``/``streaks``/``member_daily`` tables to reuse
     them.
     """
@@ -259,22 +277,32 @@ def member_facts(
         }
     ).drop("_bw_fin", "_bw_known")
 
-    week = ibis.range_window(
-        group_by=daily[MemberDaily.member_id],
-        order_by=daily[MemberDaily.local_date],
-        preceding=0,
-        following=ibis.interval(days=6),
-    )
+    # Episodes in [day, day + 6]: the day and up to six following viewing days (``lead``, one
+    # sort; cheaper than a range frame).
+    w = ibis.window(group_by=daily[MemberDaily.member_id], order_by=daily[MemberDaily.local_date])
+    day_no = daily[MemberDaily.local_date].delta(_EPOCH, unit="day")
+    eps = daily[MemberDaily.episodes]
+    week_eps = eps
+    for k in range(1, 7):
+        within = day_no.lead(k).over(w) - day_no <= 6
+        week_eps = week_eps + ibis.ifelse(within, eps.lead(k).over(w), 0).fill_null(0)
     wk = daily.select(
         MemberDaily.member_id,
         _bw_wstart=daily[MemberDaily.local_date],
-        _bw_weps=daily[MemberDaily.episodes].sum().over(week),
+        _bw_weps=week_eps,
     )
-    wk = _first_per_member(wk, [wk["_bw_weps"].desc(), wk["_bw_wstart"]])
+    wk = _first_per_member(wk, [("_bw_weps", True), ("_bw_wstart", False)])
 
     b = binges(p, gap_minutes) if binges_table is None else binges_table
     b = _first_per_member(
-        b, [b[Binges.episodes].desc(), b[Binges.seconds].desc(), b[Binges.start_utc]]
+        b,
+        [
+            (Binges.episodes, True),
+            (Binges.seconds, True),
+            (Binges.start_utc, False),
+            (Binges.series_id, False),
+            (Binges.session_no, False),
+        ],
     )
     b = b.select(
         Binges.member_id,
@@ -284,7 +312,7 @@ def member_facts(
     )
     s = streaks(p, "any") if streaks_table is None else streaks_table
     s = s.filter(s[Streaks.show_id].isnull())
-    s = _first_per_member(s, [s[Streaks.days].desc(), s[Streaks.start_date]])
+    s = _first_per_member(s, [(Streaks.days, True), (Streaks.start_date, False)])
     s = s.select(Streaks.member_id, _bw_sdays=s[Streaks.days], _bw_sstart=s[Streaks.start_date])
 
     j = (
