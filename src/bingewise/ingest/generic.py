@@ -421,7 +421,7 @@ def _valid_sql(f: Field, value: str, present: str) -> str | None:
     """SQL: whether a parsed value of field ``f`` passes its checks (``None``: it always does).
 
     The same rules as the problem codes of :func:`stage_sql` (a row is valid exactly when its code
-    is NULL), written as one predicate per field so that DuckDB filters with cheap conjunctions.
+    is NULL), as one predicate per field: a conjunction is cheaper than the code's CASE.
     """
     if f.kind is Kind.TEXT:
         return f"{value} IS NOT NULL" if f.required else None
@@ -429,35 +429,57 @@ def _valid_sql(f: Field, value: str, present: str) -> str | None:
     return ok if f.required else f"coalesce({ok}, NOT {present})"
 
 
+#: Where :func:`load_sql` puts a rejected row's problem code and raw text (``code␟raw``).
+REJECT_COLUMN = Events.source
+assert Events.source == Ratings.source == REJECT_COLUMN
+
+
 def load_sql(
     layout: Layout,
     source_sql: str,
     columns: dict[str, str],
+    raw_sql: str,
     options: ReadOptions,
     source_label: str,
 ) -> str:
-    """SELECT of the *valid* rows of ``source_sql``, shaped like ``layout.arrow``, in source order.
+    """SELECT of *every* row of ``source_sql``, shaped like ``layout.arrow``, in source order.
 
-    The lean twin of :func:`stage_sql` for loading straight into a warehouse table: no ordinal,
-    no problem code, no raw text, and the derived columns (the event key's MD5) computed for
-    valid rows only. The rows it leaves out are exactly those :func:`stage_sql` gives a code.
+    The one-pass twin of :func:`stage_sql` for keyed layouts (events, ratings), whose rows are
+    appended straight to their warehouse table: a valid row is exactly what is stored; a row that
+    fails a check has a NULL ``event_key`` and, in :data:`REJECT_COLUMN`, its problem code and
+    raw text joined by U+001F (read back by :func:`take_rejects`, which deletes such rows before
+    the transaction ends). Appending invalid rows too, rather than filtering them out, keeps one
+    pass over the file (DuckDB would otherwise evaluate the checks in a pushed-down filter and
+    parse every value twice) and numbers every row: its rowid.
     """
+    key = Events.event_key
+    assert key in layout.arrow.names and REJECT_COLUMN in layout.arrow.names
     parsed: list[str] = []
     valid: list[str] = []
-    for f in layout.fields:
-        v = q("v_" + f.target)
+    checks: list[str] = []
+    for i, f in enumerate(layout.fields):
+        v, p = q("v_" + f.target), q("p_" + f.target)
         if f.source not in columns:
             parsed.append(f"NULL AS {v}")
             if f.required:
                 valid.append("false")
+                checks.append(f"WHEN TRUE THEN {i * 4 + MISSING}")
             continue
         value, present = _parse(f.kind, q(f.source), columns[f.source])
         parsed.append(f"{value} AS {v}")
-        check = _valid_sql(f, v, q("p_" + f.target))
-        if check is not None:
-            if not f.required:
-                parsed.append(f"{present} AS {q('p_' + f.target)}")
-            valid.append(check)
+        check = _valid_sql(f, v, p)
+        if check is None:
+            continue
+        parsed.append(f"{present} AS {p}")
+        valid.append(check)
+        if f.required:
+            checks.append(f"WHEN NOT {p} THEN {i * 4 + MISSING}")
+        checks.append(f"WHEN {p} AND {v} IS NULL THEN {i * 4 + BAD}")
+        if f.kind is Kind.COUNT:
+            checks.append(f"WHEN {v} < 0 THEN {i * 4 + NEGATIVE}")
+    parsed.extend(f"{q(c)} AS {raw_ref(c)}" for c in columns)
+    ok = " AND ".join(valid) if valid else "true"
+    code = f"CASE WHEN {ok} THEN NULL {' '.join(checks)} END" if checks else "NULL::INTEGER"
     targets = {f.target for f in layout.fields}
     derived = layout.derived(options, source_label)
     out: list[str] = []
@@ -468,14 +490,42 @@ def load_sql(
             expr = q(col.name)
         else:
             expr = "NULL"
+        if col.name == key:
+            expr = f"CASE WHEN {CODE} IS NULL THEN {expr} END"
+        elif col.name == REJECT_COLUMN:
+            reject = f"{CODE}::VARCHAR || {_SEP_SQL} || {raw_sql}"
+            expr = f"CASE WHEN {CODE} IS NULL THEN {expr} ELSE {reject} END"
         out.append(f"CAST({expr} AS {duckdb_type(col.type)}) AS {q(col.name)}")
     renames = ", ".join(f"{q('v_' + f.target)} AS {q(f.target)}" for f in layout.fields)
-    where = " AND ".join(valid) if valid else "true"
+    keep = ", ".join(raw_ref(c) for c in columns)
     return f"""
 WITH __src AS ({source_sql}),
 __parsed AS (SELECT {", ".join(parsed)} FROM __src),
-__valid AS (SELECT {renames} FROM __parsed WHERE {where})
-SELECT {", ".join(out)} FROM __valid"""
+__checked AS (SELECT {renames}, {keep}, {code} AS {CODE} FROM __parsed)
+SELECT {", ".join(out)} FROM __checked"""
+
+
+def take_rejects(
+    con: duckdb.DuckDBPyConnection, table: str, after: int, first: int
+) -> list[tuple[int, int, str]]:
+    """Read back and delete the rejected rows :func:`load_sql` appended above rowid ``after``.
+
+    Returns (ordinal, problem code, raw text) of each, in file order; the ordinal is the row's
+    1-based position among the rows read (``first`` is the rowid of the first appended row).
+    """
+    where = f"rowid > {int(after)} AND {q(Events.event_key)} IS NULL"
+    rows = con.execute(
+        f"SELECT rowid - {int(first) - 1}, {q(REJECT_COLUMN)} FROM {q(table)} WHERE {where} "
+        "ORDER BY rowid"
+    ).fetchall()
+    if not rows:
+        return []
+    con.execute(f"DELETE FROM {q(table)} WHERE {where}")
+    out = []
+    for ordinal, text in rows:
+        code, _, raw = str(text).partition(SEPARATOR)
+        out.append((int(ordinal), int(code), raw))
+    return out
 
 
 def rowid_ordinal(con: duckdb.DuckDBPyConnection, table: str) -> str:
@@ -548,17 +598,20 @@ def last_rowid(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(row[0]) if row else -1
 
 
-def check_appended(con: duckdb.DuckDBPyConnection, table: str, after: int, inserted: int) -> None:
-    """Refuse to go on unless exactly ``inserted`` rows of ``table`` lie above rowid ``after``.
+def check_appended(con: duckdb.DuckDBPyConnection, table: str, after: int, inserted: int) -> int:
+    """The rowid of the first of the ``inserted`` rows just appended to ``table`` above ``after``.
 
-    Later steps find a file's rows by rowid; should DuckDB ever number appended rows
-    differently, the transaction fails (and rolls back) rather than touch other rows.
+    Later steps find a file's rows by rowid (and number them from it); should DuckDB ever number
+    appended rows otherwise than contiguously, the transaction fails (and rolls back) rather than
+    touch other rows.
     """
-    row = con.execute(f"SELECT count(*) FROM {q(table)} WHERE rowid > {int(after)}").fetchone()
-    if not row or int(row[0]) != inserted:
-        raise AssertionError(
-            f"{table}: {inserted} rows appended, {row[0] if row else 0} above rowid {after}"
-        )
+    row = con.execute(
+        f"SELECT count(*), min(rowid), max(rowid) FROM {q(table)} WHERE rowid > {int(after)}"
+    ).fetchone()
+    n, low, high = row if row else (0, None, None)
+    if n != inserted or (n and high - low + 1 != n):
+        raise AssertionError(f"{table}: {inserted} rows appended, {n} found above rowid {after}")
+    return int(low) if low is not None else after + 1
 
 
 class StagingReader(Protocol):
@@ -688,19 +741,6 @@ def parquet_columns(path: Path, head: bytes) -> list[str] | None:
 
 # ---------------------------------------------------------------------------------------------
 # Line numbers of CSV rows
-
-
-def _physical_lines(path: Path) -> int:
-    """Number of physical lines in a file (a last line without a newline counts)."""
-    count = 0
-    last = b""
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 24):
-            count += chunk.count(b"\n")
-            last = chunk
-    if last and not last.endswith(b"\n"):
-        count += 1
-    return count
 
 
 def _scan_records(path: Path, delim: str, header: bool, width: int) -> Iterator[tuple[int, bool]]:
@@ -902,13 +942,8 @@ class TabularReader:
         head: bytes,
         options: ReadOptions,
         label: str,
-        narrow: bool = False,
     ) -> tuple[str, list[str], int, pa.Table, str]:
-        """Stage a CSV file: (table, temporary tables, rows read, rejects, ordinal SQL).
-
-        ``narrow`` stages only the problem code and raw text of each row (enough for the rejects
-        and the counts, when the valid rows are loaded by :meth:`load`).
-        """
+        """Stage a CSV file: (table, temporary tables, rows read, rejects, ordinal SQL)."""
         delim, columns, header = self._csv_shape(path, head)
         rj, rs = temp_name("rejects"), temp_name("scan")
         reader = self._csv_reader(path, delim, columns, header, rj, rs)
@@ -929,8 +964,6 @@ class TabularReader:
             label,
             ordinal=False,
         )
-        if narrow:
-            sql = f"SELECT {CODE}, {RAW} FROM ({sql})"
         try:
             with timed("stage csv"):
                 con.execute(f"CREATE TEMP TABLE {stage} AS {sql}")
@@ -945,32 +978,7 @@ class TabularReader:
         n_code = con.execute(f"SELECT count(*) FROM {stage} WHERE {CODE} IS NOT NULL").fetchone()
         if not parse_rows and not (n_code and n_code[0]):
             return stage, temp, rows_read, REJECTS_SCHEMA.empty_table(), ordinal
-        header_lines = 1 if header else 0
-        exact = _physical_lines(path) == rows_read + header_lines
-        parse_rejects: list[tuple[int, str, str, str]]
-        if exact:
-            # One record per physical line: DuckDB's reject lines are physical lines, and a
-            # surviving row's line is its ordinal plus the header plus the rejected lines before.
-            bad_lines = [int(str(r[0])) for r in parse_rows]
-
-            def line_of(ords: list[int]) -> list[int]:
-                return [_nth_good_line(o, header_lines, bad_lines) for o in ords]
-
-            parse_rejects = _parse_rejects(parse_rows)
-        else:
-            starts_ok: list[int] = []
-            starts_bad: list[int] = []
-            for start, ok in _scan_records(path, delim, header, len(columns)):
-                (starts_ok if ok else starts_bad).append(start)
-            if len(starts_ok) != survivors or len(starts_bad) != len(parse_rows):
-                # Should not happen; keep DuckDB's record numbers rather than lose the rows.
-                starts_bad = [int(str(r[0])) for r in parse_rows]
-                starts_ok = list(range(header_lines + 1, header_lines + 1 + survivors))
-
-            def line_of(ords: list[int]) -> list[int]:
-                return [starts_ok[o - 1] for o in ords]
-
-            parse_rejects = _parse_rejects(parse_rows, starts_bad)
+        line_of, parse_rejects = _csv_lines(path, delim, columns, header, parse_rows, survivors)
         rejects = parse_rejects + self._code_rejects(con, stage, line_of, ordinal)
         rejects.sort(key=lambda r: r[0])
         return stage, temp, rows_read, _rejects_arrow(rejects), ordinal
@@ -1043,9 +1051,9 @@ class TabularReader:
     ) -> Loaded:
         """Append the valid rows of ``path`` to their warehouse table, in file order, in one pass.
 
-        Runs inside the caller's transaction. The file is read once when it is clean; rejects
-        (with their lines) cost a second, narrow pass only when some row was not loaded. The
-        caller drops duplicates and erased members afterwards (see :class:`Loaded`).
+        Runs inside the caller's transaction: every row DuckDB reads is appended by one INSERT
+        (see :func:`load_sql`), then the rejected ones are read back with their ordinals and
+        deleted. The caller drops duplicates and erased members afterwards (see :class:`Loaded`).
         """
         head = read_head(path)
         if self.container == "parquet":
@@ -1054,33 +1062,50 @@ class TabularReader:
 
     def _append(
         self, con: duckdb.DuckDBPyConnection, path: Path, sql: str, what: str
-    ) -> tuple[int, int]:
-        """INSERT ``sql``'s rows into the layout's table: (last rowid before, rows inserted)."""
-        table = q(self.layout.table)
-        after = last_rowid(con, self.layout.table)
+    ) -> tuple[int, int, int]:
+        """INSERT ``sql``'s rows into the layout's table, in order.
+
+        Returns (the table's last rowid before, the first appended rowid, rows appended).
+        """
+        table = self.layout.table
         cols = ", ".join(q(c) for c in self.layout.arrow.names)
+        after = last_rowid(con, table)
+        ordered = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+        if ordered != (True,):  # rowids must follow the file: ordinals and first occurrences
+            con.execute("SET preserve_insertion_order = true")
         try:
             with timed(f"load {self.container}"):
-                row = con.execute(f"INSERT INTO {table} ({cols}) {sql}").fetchone()
+                row = con.execute(f"INSERT INTO {q(table)} ({cols}) {sql}").fetchone()
         except duckdb.Error as exc:
             raise IngestError(path, f"{what} ({_short(exc)})") from None
-        inserted = int(row[0]) if row else 0
-        check_appended(con, self.layout.table, after, inserted)
-        return after, inserted
+        finally:
+            if ordered != (True,):
+                con.execute("SET preserve_insertion_order = false")
+        appended = int(row[0]) if row else 0
+        return after, check_appended(con, table, after, appended), appended
 
     def _load_parquet(
         self, con: duckdb.DuckDBPyConnection, path: Path, options: ReadOptions, label: str
     ) -> Loaded:
         rows_read, types = self._parquet_types(con, path)
+        raw_sql = (
+            "to_json(struct_pack(" + ", ".join(f"{q(c)} := {raw_ref(c)}" for c in types) + "))"
+        )
         source_sql = f"SELECT * FROM read_parquet({lit(str(path))})"
-        sql = load_sql(self.layout, source_sql, types, options, label)
-        after, inserted = self._append(con, path, sql, "truncated or corrupt Parquet file")
-        rejects = REJECTS_SCHEMA.empty_table()
-        if inserted < rows_read:
-            with timed("parquet rejects"):
-                stage = f"({self._parquet_stage_sql(path, types, options, label)})"
-                rejects = _rejects_arrow(self._code_rejects(con, stage, lambda ords: ords))
-        return Loaded(self.name, rows_read, self.layout.table, after, inserted, rejects)
+        sql = load_sql(self.layout, source_sql, types, raw_sql, options, label)
+        after, first, appended = self._append(con, path, sql, "truncated or corrupt Parquet file")
+        if appended != rows_read:
+            raise IngestError(
+                path, f"truncated or corrupt Parquet file ({appended} of {rows_read} rows read)"
+            )
+        rejects = [
+            (ordinal, *self.layout.problem(code), raw)
+            for ordinal, code, raw in take_rejects(con, self.layout.table, after, first)
+        ]
+        inserted = appended - len(rejects)
+        return Loaded(
+            self.name, rows_read, self.layout.table, after, inserted, _rejects_arrow(rejects)
+        )
 
     def _load_csv(
         self,
@@ -1093,34 +1118,40 @@ class TabularReader:
         delim, columns, header = self._csv_shape(path, head)
         rj, rs = temp_name("rejects"), temp_name("scan")
         reader = self._csv_reader(path, delim, columns, header, rj, rs)
+        raw_sql = (
+            f"concat_ws({lit(delim)}, "
+            + ", ".join(f"coalesce({raw_ref(c)}, '')" for c in columns)
+            + ")"
+        )
         sql = load_sql(
             self.layout,
             f"SELECT * FROM {reader}",
             dict.fromkeys(columns, "VARCHAR"),
+            raw_sql,
             options,
             label,
         )
         try:
-            after, inserted = self._append(con, path, sql, f"unreadable as {self.name}")
+            after, first, appended = self._append(con, path, sql, f"unreadable as {self.name}")
             parse_rows = self._parse_rows(con, rj)
         finally:
             for name in (rj, rs):
                 _drop_quietly(con, name)
-        header_lines = 1 if header else 0
-        lines, lone_cr = _line_stats(path)
-        if not lone_cr and lines == header_lines + inserted + len(parse_rows):
-            # Every physical line after the header is one record, loaded or malformed: no row
-            # failed a check, and DuckDB's reject lines are physical lines.
-            rows_read = inserted + len(parse_rows)
-            rejects = _rejects_arrow(_parse_rejects(parse_rows))
-        else:
-            # Some rows failed a check (or records span lines): a narrow second pass finds them.
-            _, temp, rows_read, rejects, _ = self._scan_csv(
-                con, path, head, options, label, narrow=True
-            )
-            for name in reversed(temp):
-                _drop_quietly(con, name)
-        return Loaded(self.name, rows_read, self.layout.table, after, inserted, rejects)
+        code_rows = take_rejects(con, self.layout.table, after, first)
+        rows_read = appended + len(parse_rows)
+        rejects: list[tuple[int, str, str, str]] = []
+        if parse_rows or code_rows:
+            line_of, rejects = _csv_lines(path, delim, columns, header, parse_rows, appended)
+            lines = line_of([ordinal for ordinal, _, _ in code_rows])
+            rejects += [
+                (line, *self.layout.problem(code), raw)
+                for line, (_, code, raw) in zip(lines, code_rows, strict=True)
+            ]
+            rejects.sort(key=lambda r: r[0])
+        inserted = appended - len(code_rows)
+        return Loaded(
+            self.name, rows_read, self.layout.table, after, inserted, _rejects_arrow(rejects)
+        )
 
     # -- JSON Lines -----------------------------------------------------------------------------
 
@@ -1202,6 +1233,46 @@ def _unknown_key(text: str, known: list[str]) -> str:
     except json.JSONDecodeError:
         return ""
     return next((k for k in obj if k not in known), "")
+
+
+def _csv_lines(
+    path: Path,
+    delim: str,
+    columns: list[str],
+    header: bool,
+    parse_rows: list[tuple[object, ...]],
+    survivors: int,
+) -> tuple[Callable[[list[int]], list[int]], list[tuple[int, str, str, str]]]:
+    """Line numbers of a CSV file's rows: (ordinals of returned rows -> lines, parse rejects).
+
+    ``survivors`` rows came back from DuckDB (numbered 1.. in file order) and ``parse_rows`` could
+    not be split. When every record is one physical line, lines follow from the counts; otherwise
+    (blank lines, quoted line breaks) Python's ``csv`` module walks the file.
+    """
+    header_lines = 1 if header else 0
+    lines, lone_cr = _line_stats(path)
+    if not lone_cr and lines == survivors + len(parse_rows) + header_lines:
+        # One record per physical line: DuckDB's reject lines are physical lines, and a
+        # surviving row's line is its ordinal plus the header plus the rejected lines before.
+        bad_lines = [int(str(r[0])) for r in parse_rows]
+
+        def by_count(ords: list[int]) -> list[int]:
+            return [_nth_good_line(o, header_lines, bad_lines) for o in ords]
+
+        return by_count, _parse_rejects(parse_rows)
+    starts_ok: list[int] = []
+    starts_bad: list[int] = []
+    for start, ok in _scan_records(path, delim, header, len(columns)):
+        (starts_ok if ok else starts_bad).append(start)
+    if len(starts_ok) != survivors or len(starts_bad) != len(parse_rows):
+        # Should not happen; keep DuckDB's record numbers rather than lose the rows.
+        starts_bad = [int(str(r[0])) for r in parse_rows]
+        starts_ok = list(range(header_lines + 1, header_lines + 1 + survivors))
+
+    def by_scan(ords: list[int]) -> list[int]:
+        return [starts_ok[o - 1] for o in ords]
+
+    return by_scan, _parse_rejects(parse_rows, starts_bad)
 
 
 def _nth_good_line(n: int, header_lines: int, bad_lines: list[int]) -> int:
