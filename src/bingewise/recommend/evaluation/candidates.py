@@ -1,5 +1,7 @@
 """What the evaluation compares: our models and the peers a user would pick instead.
 
+Popularity counts as a peer (the baseline anyone would ship first).
+
 A :class:`Candidate` builds a :class:`Ranker` from hyper-parameters and carries the grid it is
 tuned over. Our models go through the shared contract (fit on the fit matrix, recommend for the
 query rows). The peers are ``implicit``'s ``AlternatingLeastSquares`` and
@@ -170,7 +172,7 @@ _ALS_GRID = _grid(
 CANDIDATES: dict[str, Candidate] = {
     c.name: c
     for c in (
-        Candidate("popular", "ours", _ours("popular"), {}, [{}]),
+        Candidate("popular", "peer", _ours("popular"), {}, [{}]),
         Candidate(
             "itemknn",
             "ours",
