@@ -24,7 +24,14 @@ import logging
 import ibis
 import ibis.expr.types as ir
 
-from bingewise.analytics.zones import ZoneOffsets, is_valid_zone, offsets_table, zone_of_country
+from bingewise.analytics.zones import (
+    WEEK_SECONDS,
+    ZoneOffsets,
+    is_valid_zone,
+    offsets_table,
+    week_base,
+    zone_of_country,
+)
 from bingewise.schema import Catalog, Events, Members, Plays, Sessions
 
 __all__ = ["DEFAULT_RESUME_GAP_MINUTES", "plays", "session_plays"]
@@ -115,7 +122,8 @@ def _merge_segments(events: ir.Table, resume_gap_s: int, session_gap_s: int | No
         before = ibis.window(group_by=ev[m], order_by=[ev[start], ev[key]], rows=(None, -1))
         latest_end = ev[_E].max().over(before)
         flags[_NEWS] = new_play & (latest_end.isnull() | (ev[_S] - latest_end >= session_gap_s))
-    ev = ev.mutate(**flags)
+    # The event key only orders the first pass: later sorts carry one column less.
+    ev = ev.mutate(**flags).drop(key)
     if session_gap_s is not None:
         by_flag = ibis.window(group_by=[ev[m], ev[_NEWS]], order_by=ev[_RN])
         r = ibis.row_number().over(by_flag)
@@ -128,6 +136,7 @@ def _merge_segments(events: ir.Table, resume_gap_s: int, session_gap_s: int | No
         m,
         t,
         start,
+        _S,
         _E,
         Plays.seconds,
         _BOOK,
@@ -142,13 +151,14 @@ def _merge_segments(events: ir.Table, resume_gap_s: int, session_gap_s: int | No
     aggs: dict[str, ir.Value] = {
         t: multi[t].max(),
         start: multi[start].min(),
+        _S: multi[_S].min(),
         _E: multi[_E].max(),
         Plays.seconds: multi[Plays.seconds].sum(),
         _BOOK: multi[_BOOK].max(),
     }
     if session_gap_s is not None:
         aggs[Sessions.session_no] = multi[Sessions.session_no].min()
-    aggs[Plays.segments] = multi[key].count()
+    aggs[Plays.segments] = multi.count()
     merged = multi.group_by([m, "_bw_play"]).aggregate(**aggs).drop("_bw_play")
     return single.union(merged.select(*single.columns))
 
@@ -263,12 +273,12 @@ def _build(
     p = merged.left_join(cat, merged[Plays.title_id] == cat["_c_title"])
 
     # The member's zone: own zone if valid, else the country's, else the default.
-    countries = zone_of_country()
     if override_tz is None:
         zones = _member_zones(members)
         valid = sorted(z for z in zones if is_valid_zone(z))
         for bad in sorted(set(zones) - set(valid)):
             log.warning("unknown time zone %r in members table; using country or default", bad)
+        countries = zone_of_country()
         m = members.select(
             _m_id=members[Members.member_id],
             _m_zone=members[Members.time_zone],
@@ -285,23 +295,24 @@ def _build(
                 )
             },
         )
+        used = {default_tz, *m.select(_Z).distinct().to_pyarrow().column(0).to_pylist()}
         p = p.left_join(m, p[Plays.member_id] == m["_m_id"])
         zone = p[_Z].coalesce(ibis.literal(default_tz))
-        all_zones = {*valid, default_tz, *countries.to_pyarrow().column(1).to_pylist()}
     else:
         zone = ibis.literal(override_tz)
-        all_zones = {override_tz}
-    p = p.mutate(**{_Z: zone, "_bw_year": p[Plays.start_utc].year().cast("int32")})
+        used = {override_tz}
 
     lo, hi = _year_range(events)
-    offs = offsets_table(all_zones, lo, hi)
+    offs = offsets_table(used, lo, hi)
+    week = (p[_S] - week_base(lo)) // WEEK_SECONDS
+    p = p.mutate(**{_Z: zone, "_bw_week": week.cast("int64")})
     p = p.inner_join(
         offs,
         [
             p[_Z] == offs[ZoneOffsets.zone],
-            p["_bw_year"] == offs[ZoneOffsets.year],
-            p[Plays.start_utc] >= offs[ZoneOffsets.valid_from],
-            p[Plays.start_utc] < offs[ZoneOffsets.valid_to],
+            p["_bw_week"] == offs[ZoneOffsets.week],
+            p[_S] >= offs[ZoneOffsets.valid_from],
+            p[_S] < offs[ZoneOffsets.valid_to],
         ],
     )
 
@@ -324,8 +335,7 @@ def _build(
             Plays.episode: p["_c_episode"].cast("int32"),
             Plays.kind: p["_c_kind"],
             Plays.start_utc: p[Plays.start_utc],
-            Plays.end_utc: p[Plays.start_utc]
-            + (p[_E] - p[Plays.start_utc].epoch_seconds().cast("int64")).as_interval("s"),
+            Plays.end_utc: p[Plays.start_utc] + (p[_E] - p[_S]).as_interval("s"),
             Plays.seconds: p[Plays.seconds],
             Plays.runtime_seconds: runtime.cast("int32"),
             Plays.progress_seconds: progress,

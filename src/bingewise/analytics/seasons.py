@@ -39,19 +39,28 @@ def finished_seasons(plays: ir.Table, catalog: ir.Table) -> ir.Table:
         & plays[Plays.season].notnull()
     )
     keys = [Plays.member_id, Plays.series_id, Plays.season]
-    started = p.group_by(keys).aggregate(_started=p[Plays.start_utc].min())
-    done = p.filter(p[Plays.finished].fill_null(True))
+    done_flag = p[Plays.finished].fill_null(True)
+    # A season can only be finished with at least as many finished plays as it has episodes:
+    # one pass over the (member, season) pairs keeps the few candidates, and only their plays
+    # are grouped per episode (a member rarely plays an episode twice, so that grouping has
+    # about one group per play).
+    started = p.group_by(keys).aggregate(
+        _started=p[Plays.start_utc].min(), _fin_plays=done_flag.cast("int64").sum()
+    )
+    cand = started.inner_join(
+        sizes,
+        [
+            started[Plays.series_id] == sizes["_s_series"],
+            started[Plays.season] == sizes["_s_season"],
+        ],
+    )
+    cand = cand.filter(cand["_fin_plays"] >= cand["_s_episodes"])
+    done = p.filter(done_flag).semi_join(cand, keys)
     per_episode = done.group_by([*keys, Plays.title_id]).aggregate(_done=done[Plays.end_utc].min())
     per_season = per_episode.group_by(keys).aggregate(
         _n=per_episode[Plays.title_id].count(), _finished=per_episode["_done"].max()
     )
-    s = per_season.inner_join(started, keys).inner_join(
-        sizes,
-        [
-            per_season[Plays.series_id] == sizes["_s_series"],
-            per_season[Plays.season] == sizes["_s_season"],
-        ],
-    )
+    s = per_season.inner_join(cand, keys)
     s = s.filter(s["_n"] >= s["_s_episodes"])
     release_ts = s["_s_release"].cast("timestamp")
     seconds = s["_finished"].epoch_seconds() - s["_started"].epoch_seconds()

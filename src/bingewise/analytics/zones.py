@@ -3,9 +3,10 @@
 Ibis has no per-row time-zone conversion (DuckDB's ``timezone(zone, ts)`` and Spark's
 ``from_utc_timestamp`` are spelled differently), so local times are computed as
 ``start_utc + offset`` where the offset comes from :func:`offsets_table`: one row per zone, UTC
-calendar year and stretch of constant offset. It is built with :mod:`zoneinfo` (the tzdata
-package), joined on ``(zone, UTC year)`` and filtered to the stretch that holds the instant. The
-same expression runs on DuckDB and Spark, and DST changes are exact to the second.
+week and stretch of constant offset within that week (a week holding a DST change has two). It
+is built with :mod:`zoneinfo` (the tzdata package), joined on ``(zone, week)`` (an equality
+join, nearly one match per row) and filtered to the stretch that holds the instant. The same
+expression runs on DuckDB and Spark, and DST changes are exact to the second.
 
 >>> rows = offset_rows(["America/New_York"], 2021, 2021)
 >>> [(r[2].isoformat(), r[4] // 3600) for r in rows]  # stretch start (UTC), offset in hours
@@ -25,7 +26,15 @@ import pyarrow as pa
 
 from bingewise.geo import COUNTRIES
 
-__all__ = ["ZoneOffsets", "is_valid_zone", "offset_rows", "offsets_table", "zone_of_country"]
+__all__ = [
+    "WEEK_SECONDS",
+    "ZoneOffsets",
+    "is_valid_zone",
+    "offset_rows",
+    "offsets_table",
+    "week_base",
+    "zone_of_country",
+]
 
 log = logging.getLogger(__name__)
 
@@ -37,20 +46,24 @@ class ZoneOffsets:
     """Column names of the offsets table (internal to analytics, never stored)."""
 
     zone = "tz_zone"  #: IANA name
-    year = "tz_year"  #: UTC calendar year of the stretch
-    valid_from = "tz_from_utc"  #: TIMESTAMP, first UTC instant of the stretch (inclusive)
-    valid_to = "tz_to_utc"  #: TIMESTAMP, end of the stretch (exclusive)
+    week = "tz_week"  #: BIGINT, whole weeks (604,800 s) from 1 January of the first year, UTC
+    valid_from = "tz_from_s"  #: BIGINT, first UTC second of the stretch (inclusive, Unix time)
+    valid_to = "tz_to_s"  #: BIGINT, end of the stretch (exclusive, Unix time)
     offset_seconds = "tz_offset_seconds"  #: INTEGER, local = UTC + offset
 
     arrow = pa.schema(
         [
             (zone, pa.string()),
-            (year, pa.int32()),
-            (valid_from, pa.timestamp("us")),
-            (valid_to, pa.timestamp("us")),
+            (week, pa.int64()),
+            (valid_from, pa.int64()),
+            (valid_to, pa.int64()),
             (offset_seconds, pa.int32()),
         ]
     )
+
+
+#: Seconds in the weeks of :attr:`ZoneOffsets.week`.
+WEEK_SECONDS = 7 * 86400
 
 
 @lru_cache(maxsize=512)
@@ -113,14 +126,29 @@ def offset_rows(
     return rows
 
 
+def week_base(first_year: int) -> int:
+    """Unix time of 1 January ``first_year`` 00:00 UTC: week 0 of :func:`offsets_table`."""
+    return int(dt.datetime(first_year, 1, 1, tzinfo=dt.UTC).timestamp())
+
+
 def offsets_table(zones: Iterable[str], first_year: int, last_year: int) -> ibis.Table:
-    """The offsets of ``zones`` over UTC years ``first_year..last_year`` as an Ibis memtable."""
-    rows = offset_rows(zones, first_year, last_year)
+    """The offsets of ``zones`` over UTC years ``first_year..last_year`` as an Ibis memtable.
+
+    One row per zone, week (from :func:`week_base`) and stretch of constant offset in it:
+    join on ``(zone, (unix seconds − base) // WEEK_SECONDS)`` and keep the row whose
+    ``[valid_from, valid_to)`` holds the instant.
+    """
+    base = week_base(first_year)
+    epoch = dt.datetime(1970, 1, 1)
+    cols: list[list[object]] = [[] for _ in ZoneOffsets.arrow]
+    for name, _, start, end, off in offset_rows(zones, first_year, last_year):
+        a = int((start - epoch).total_seconds())
+        b = int((end - epoch).total_seconds())
+        for week in range((a - base) // WEEK_SECONDS, (b - 1 - base) // WEEK_SECONDS + 1):
+            for col, value in zip(cols, (name, week, a, b, off), strict=True):
+                col.append(value)
     table = pa.table(
-        {
-            f.name: pa.array([row[i] for row in rows], f.type)
-            for i, f in enumerate(ZoneOffsets.arrow)
-        },
+        {f.name: pa.array(col, f.type) for f, col in zip(ZoneOffsets.arrow, cols, strict=True)},
         schema=ZoneOffsets.arrow,
     )
     return ibis.memtable(table)
