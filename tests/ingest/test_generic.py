@@ -337,3 +337,152 @@ def test_csv_semicolon_and_bom(tmp_path: Path, warehouse: Warehouse) -> None:
     [s] = ingest_paths([path], warehouse=warehouse)
     assert (s.stored, s.rejected) == (6, 0)
     assert set(_stored(warehouse)) == {g.key for g in goods}
+
+
+# ---------------------------------------------------------------------------------------------
+# The one-pass load (CSV, Parquet) against the staging path (the reference)
+
+
+def _text_parquet(path: Path, rows: list[dict[str, str]], columns: list[str]) -> Path:
+    """Rows as a Parquet file of text columns (empty values as nulls)."""
+    table = pa.table({c: pa.array([r.get(c) or None for r in rows], pa.string()) for c in columns})
+    pq.write_table(table, path, row_group_size=7)  # several row groups even for small files
+    return path
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    plan=st.lists(
+        st.one_of(
+            st.tuples(st.just("good"), st.integers(0, 19)),
+            st.tuples(st.just("bad"), st.integers(0, len(BAD_ROWS) - 1)),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    kind=st.sampled_from(["csv", "parquet"]),
+)
+def test_load_agrees_with_staging(
+    plan: list[tuple[str, int]], kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The pipeline's one-pass load stores and quarantines exactly what the staging path reads.
+
+    The staging path (``Reader.read``: every row parsed into a table with its problem code) is
+    the reference; repeated good rows are exact copies, so which copy is kept does not matter.
+    """
+    pool = good_events(20, seed=11)
+    rows = [pool[i].row() if what == "good" else BAD_ROWS[i][0] for what, i in plan]
+    tmp = tmp_path_factory.mktemp("agree")
+    if kind == "csv":
+        path, reader = write_csv(tmp / "e.csv", rows), EventsCsv()
+    else:
+        path, reader = _text_parquet(tmp / "e.parquet", rows, COLUMNS), EventsParquet()
+    reference = reader.read(path, ReadOptions())
+    assert reference.events is not None
+    cols = [c for c in Events.arrow.names if c != Events.source]
+    expected = set(zip(*(reference.events.column(c).to_pylist() for c in cols), strict=True))
+    with Warehouse.open(":memory:") as wh:
+        [s] = ingest_paths([path], warehouse=wh, fmt=reader.name)
+        stored = wh.duck.execute(f"SELECT {', '.join(cols)} FROM {Events.table}").fetchall()
+        quarantined = wh.duck.execute(
+            f"SELECT {Quarantine.line}, {Quarantine.field}, {Quarantine.reason}, {Quarantine.raw} "
+            f"FROM {Quarantine.table} ORDER BY {Quarantine.line}"
+        ).fetchall()
+    assert len(stored) == len(set(stored)) == s.stored
+    assert set(stored) == expected
+    assert quarantined == [tuple(r.values()) for r in reference.rejects.to_pylist()]
+    assert (s.rows_read, s.rejected) == (reference.rows_read, reference.rejects.num_rows)
+
+
+def _planted(path: Path, n: int, kind: str) -> dict[int, str]:
+    """``n`` events in file order; the last two repeat the first two's keys with another device.
+
+    Returns the expected device of each repeated key (the first occurrence's). Parquet files get
+    small row groups, so DuckDB reads (and appends) them in parallel.
+    """
+    con = duckdb.connect()
+    late = f"i >= {n - 2}"
+    first = f"CASE WHEN {late} THEN i - {n - 2} ELSE i END"
+    con.execute(
+        f"COPY (SELECT {first} AS {Events.member_id}, {first} % 97 AS {Events.title_id}, "
+        f"TIMESTAMP '2024-01-01' + to_seconds({first}) AS {Events.start_utc}, "
+        f"60 AS {Events.seconds}, CASE WHEN {late} THEN 'late' ELSE 'first' END AS "
+        f"{Events.device} FROM range({n}) t(i) ORDER BY i) TO '{path}' "
+        + ("(FORMAT parquet, ROW_GROUP_SIZE 2048)" if kind == "parquet" else "(HEADER)")
+    )
+    con.close()
+    base = dt.datetime(2024, 1, 1)
+    return {event_key(i, i % 97, base + dt.timedelta(seconds=i), 60): "first" for i in (0, 1)}
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_first_occurrence_wins_across_row_groups(
+    kind: str, tmp_path: Path, warehouse: Warehouse
+) -> None:
+    n = 150_000  # more than one DuckDB row group (122,880 rows)
+    expected = _planted(tmp_path / f"e.{kind}", n, kind)
+    [s] = ingest_paths([tmp_path / f"e.{kind}"], warehouse=warehouse)
+    assert (s.rows_read, s.stored, s.duplicates, s.rejected) == (n, n - 2, 2, 0)
+    found = dict(
+        warehouse.duck.execute(
+            f"SELECT {Events.event_key}, {Events.device} FROM {Events.table} "
+            f"WHERE {Events.event_key} IN ({', '.join(map(str, expected))})"
+        ).fetchall()
+    )
+    assert found == expected
+
+
+def test_file_order_kept_when_the_session_does_not_keep_it(
+    tmp_path: Path, warehouse: Warehouse
+) -> None:
+    """Rowids must follow the file (first occurrences, reject lines): the loader insists on it.
+
+    Without it DuckDB appends a large Parquet file's row groups in whatever order its threads
+    finish them.
+    """
+    n = 400_000
+    expected = _planted(tmp_path / "e.parquet", n, "parquet")
+    warehouse.duck.execute("SET preserve_insertion_order = false")
+    [s] = ingest_paths([tmp_path / "e.parquet"], warehouse=warehouse)
+    assert (s.stored, s.duplicates) == (n - 2, 2)
+    out_of_order = warehouse.duck.execute(
+        f"SELECT count(*) FROM (SELECT {Events.member_id} AS m, lag({Events.member_id}) "
+        f"OVER (ORDER BY rowid) AS before FROM {Events.table}) WHERE m <= before"
+    ).fetchone()
+    assert out_of_order == (0,)
+    found = warehouse.duck.execute(
+        f"SELECT DISTINCT {Events.device} FROM {Events.table} "
+        f"WHERE {Events.event_key} IN ({', '.join(map(str, expected))})"
+    ).fetchall()
+    assert found == [("first",)]
+    setting = warehouse.duck.execute("SELECT current_setting('preserve_insertion_order')")
+    assert setting.fetchone() == (False,)  # the session's setting is left as it was
+
+
+def test_parquet_rejects_across_row_groups(tmp_path: Path, warehouse: Warehouse) -> None:
+    """Bad values planted at known rows of a many-row-group Parquet file are reported there."""
+    goods = good_events(20_000, seed=4)
+    rows = [g.row() for g in goods]
+    bad_at = sorted(random.Random(8).sample(range(len(rows)), 25))
+    for i in bad_at:
+        rows[i] = dict(rows[i], **{Events.title_id: "t"})
+    path = tmp_path / "e.parquet"
+    table = pa.table({c: pa.array([r[c] for r in rows], pa.string()) for c in COLUMNS})
+    pq.write_table(table, path, row_group_size=500)
+    [s] = ingest_paths([path], warehouse=warehouse)
+    assert (s.rows_read, s.stored, s.rejected) == (20_000, 20_000 - 25, 25)
+    assert _quarantine(warehouse) == [
+        (i + 1, Events.title_id, "not a whole number (64-bit)") for i in bad_at
+    ]
+
+
+def test_csv_with_carriage_returns_only(tmp_path: Path, warehouse: Warehouse) -> None:
+    """Old Mac line ends (CR alone): lines are still physical lines."""
+    path = tmp_path / "cr.csv"
+    path.write_bytes(
+        b"member_id,title_id,start_utc,seconds\r1,2,2024-01-01,5\r1,x,2024-01-01,5\r"
+        b"2,2,2024-01-01,7\r"
+    )
+    [s] = ingest_paths([path], warehouse=warehouse)
+    assert (s.rows_read, s.stored, s.rejected) == (3, 2, 1)
+    assert _quarantine(warehouse) == [(3, Events.title_id, "not a whole number (64-bit)")]

@@ -354,3 +354,34 @@ def test_parquet_with_text_columns(tmp_path: Path, warehouse: Warehouse) -> None
     assert (s.stored, s.rejected) == (2, 1)
     line = warehouse.duck.execute(f"SELECT {Quarantine.line} FROM {Quarantine.table}").fetchone()
     assert line == (3,)
+
+
+def test_duplicates_and_rejects_across_files_of_one_archive(
+    tmp_path: Path, warehouse: Warehouse
+) -> None:
+    """Files of one archive share a transaction: later files see the earlier ones' rows, and
+    each file's reject lines are its own (whatever was appended before it)."""
+    goods = good_events(12)
+    bad = {Events.member_id: "1", Events.title_id: "2", Events.start_utc: "x", Events.seconds: "1"}
+    a = write_csv(tmp_path / "a.csv", [g.row() for g in goods[:6]] + [bad] + [goods[0].row()])
+    b = write_csv(tmp_path / "b.csv", [g.row() for g in goods[4:10]] + [bad])
+    with zipfile.ZipFile(tmp_path / "x.zip", "w") as zf:
+        zf.write(a, "a.csv")
+        zf.write(b, "b.csv")
+    sa, sb = ingest_paths([tmp_path / "x.zip"], warehouse=warehouse)
+    assert (sa.rows_read, sa.stored, sa.duplicates, sa.rejected) == (8, 6, 1, 1)
+    assert (sb.rows_read, sb.stored, sb.duplicates, sb.rejected) == (7, 4, 2, 1)
+    # a third file, in its own transaction, after committed rows
+    c = write_csv(tmp_path / "c.csv", [bad, goods[11].row(), goods[1].row(), bad])
+    [sc] = ingest_paths([c], warehouse=warehouse)
+    assert (sc.rows_read, sc.stored, sc.duplicates, sc.rejected) == (4, 1, 1, 2)
+    lines = warehouse.duck.execute(
+        f"SELECT {Quarantine.source}, {Quarantine.line} FROM {Quarantine.table} ORDER BY ALL"
+    ).fetchall()
+    zipped = str(tmp_path / "x.zip")
+    assert lines == sorted(
+        [(f"{zipped}/a.csv", 8), (f"{zipped}/b.csv", 8), (str(c), 2), (str(c), 5)]
+    )
+    rows = warehouse.duck.execute(f"SELECT {Events.event_key} FROM {Events.table}").fetchall()
+    keys = {k for (k,) in rows}
+    assert keys == {g.key for g in goods[:10] + goods[11:]}

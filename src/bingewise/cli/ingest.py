@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from bingewise.console import console, out
-from bingewise.ingest import IngestError, IngestSummary, ReadOptions, ingest_paths, reader_named
-from bingewise.registry import Registry
-from bingewise.warehouse import Warehouse
+
+if TYPE_CHECKING:  # the command imports them when it runs: `bingewise --help` stays quick
+    from bingewise.ingest import IngestError, IngestSummary
 
 DATE_ORDERS = ("MDY", "DMY", "YMD")
 
@@ -40,6 +40,10 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summaries as JSON.")] = False,
 ) -> None:
     """Ingest viewing events, catalogs, ratings and Netflix exports (format sniffed)."""
+    from bingewise.ingest import IngestError, ReadOptions, ingest_paths, reader_named
+    from bingewise.registry import Registry
+    from bingewise.warehouse import Warehouse
+
     if date_order is not None and date_order.upper() not in DATE_ORDERS:
         raise typer.BadParameter(
             f"must be one of {', '.join(DATE_ORDERS)}", param_hint="--date-order"

@@ -678,7 +678,7 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
 def _first_line(head: bytes) -> str | None:
     if not head or b"\x00" in head:
         return None
-    text = head.split(b"\n", 1)[0].rstrip(b"\r")
+    text = head.splitlines()[0] if head else b""  # LF, CRLF or a lone CR ends the line
     try:
         return codecs.decode(text, "utf-8-sig")
     except UnicodeDecodeError:
