@@ -211,3 +211,44 @@ def ref_member_facts(plays: list[RPlay]) -> dict[int, dict[str, object]]:
             "longest_streak_start": top_s[2],
         }
     return out
+
+
+def ref_daily(plays: list[RPlay]) -> dict[tuple[int, dt.date], tuple[int, int, int]]:
+    """(member, local date) → (plays, episode plays, seconds)."""
+    out: dict[tuple[int, dt.date], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for p in plays:
+        row = out[(p.member, p.local_date)]
+        row[0] += 1
+        row[1] += p.kind == "episode"
+        row[2] += p.seconds
+    return {k: (v[0], v[1], v[2]) for k, v in out.items()}
+
+
+def ref_show(p: RPlay) -> tuple[str, int]:
+    """(kind, show): a series for episodes, the title itself otherwise (unknown kind = film)."""
+    kind = p.kind or "film"
+    return kind, p.series if p.series is not None else p.title
+
+
+def ref_top_shows(plays: list[RPlay]) -> dict[tuple[int, str], int]:
+    """(member, kind) → the show ranked first: most seconds, then most plays, then smaller id."""
+    acc: dict[tuple[int, str, int], list[int]] = defaultdict(lambda: [0, 0])
+    for p in plays:
+        kind, show = ref_show(p)
+        acc[(p.member, kind, show)][0] += p.seconds
+        acc[(p.member, kind, show)][1] += 1
+    best: dict[tuple[int, str], tuple[int, int, int]] = {}
+    for (member, kind, show), (sec, n) in acc.items():
+        key = (-sec, -n, show)
+        if (member, kind) not in best or key < best[(member, kind)]:
+            best[(member, kind)] = key
+    return {k: v[2] for k, v in best.items()}
+
+
+def ref_daily_audience(plays: list[RPlay]) -> dict[tuple[dt.date, str, int], int]:
+    """(local date, kind, show) → distinct members who watched it that day."""
+    seen: dict[tuple[dt.date, str, int], set[int]] = defaultdict(set)
+    for p in plays:
+        kind, show = ref_show(p)
+        seen[(p.local_date, kind, show)].add(p.member)
+    return {k: len(v) for k, v in seen.items()}

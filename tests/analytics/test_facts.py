@@ -13,11 +13,14 @@ from hypothesis import strategies as st
 from analytics.helpers import Seg, Title, load
 from analytics.reference import (
     ref_binges,
+    ref_daily,
+    ref_daily_audience,
     ref_finished_seasons,
     ref_member_facts,
     ref_plays,
     ref_sessionize,
     ref_streaks,
+    ref_top_shows,
 )
 from bingewise.analytics import (
     FactSet,
@@ -238,18 +241,35 @@ steps = st.lists(
 )
 
 
-@settings(max_examples=25)
-@given(steps, st.lists(st.sampled_from(R_ZONES), min_size=3, max_size=3))
-def test_matches_bruteforce_reference(
-    raw: list[tuple[int, int, int, int, int | None, str | None]], zones: list[str]
-) -> None:
+Raw = list[tuple[int, int, int, int, int | None, str | None]]
+
+
+def _history(raw: Raw, zones: list[str]) -> tuple[list[Seg], dict[int, str]]:
+    """Segments from (member, title, minutes after the member's previous start, ...) steps."""
     last: dict[int, dt.datetime] = {}
     segs = []
     for member, title, minutes, seconds, bookmark, supp in raw:
         start = last.get(member, BASE) + dt.timedelta(minutes=minutes)
         last[member] = start
         segs.append(Seg(member, title, start, seconds, bookmark, supp))
-    zone_of = {m: zones[m - 1] for m in (1, 2, 3)}
+    return segs, {m: zones[m - 1] for m in (1, 2, 3)}
+
+
+def _check_member_facts(got: list[dict[str, object]], rmf: dict[int, dict[str, object]]) -> None:
+    assert {m["member_id"] for m in got} == set(rmf)
+    for m in got:
+        expect = rmf[m["member_id"]]  # type: ignore[index]
+        for key, value in expect.items():
+            if isinstance(value, float):
+                assert m[key] == pytest.approx(value), key
+            else:
+                assert m[key] == value, key
+
+
+@settings(max_examples=25)
+@given(steps, st.lists(st.sampled_from(R_ZONES), min_size=3, max_size=3))
+def test_matches_bruteforce_reference(raw: Raw, zones: list[str]) -> None:
+    segs, zone_of = _history(raw, zones)
     with Warehouse.open(":memory:") as wh:
         load(wh, segs, R_TITLES, [(m, None, z) for m, z in zone_of.items()])
         got = _plays(wh).to_pyarrow()
@@ -304,12 +324,53 @@ def test_matches_bruteforce_reference(
         (f["member_id"], f["series_id"], f["season"]): (f["started_utc"], f["finished_utc"])
         for f in got_fs
     } == rfs
-    rmf = ref_member_facts(ref)
-    assert {m["member_id"] for m in got_mf} == set(rmf)
-    for m in got_mf:
-        expect = rmf[m["member_id"]]
-        for key, value in expect.items():
-            if isinstance(value, float):
-                assert m[key] == pytest.approx(value), key
-            else:
-                assert m[key] == value, key
+    _check_member_facts(got_mf, ref_member_facts(ref))
+
+
+@settings(max_examples=20)
+@given(steps, st.lists(st.sampled_from(R_ZONES), min_size=3, max_size=3))
+def test_factset_matches_bruteforce_reference(raw: Raw, zones: list[str]) -> None:
+    """``FactSet.compute`` takes its own paths (sessions in the plays pass, roll-ups from the
+    member-show-day table, per-member bests by semi-join): every table against the reference."""
+    segs, zone_of = _history(raw, zones)
+    with Warehouse.open(":memory:") as wh:
+        load(wh, segs, R_TITLES, [(m, None, z) for m, z in zone_of.items()])
+        fs = FactSet.compute(wh)
+        got = {name: t.to_pyarrow().to_pylist() for name, t in fs.tables.items()}
+        assert fs.platform is not None
+        top_daily = fs.platform.top_daily.to_pylist()
+        fs.drop(wh)
+
+    ref = ref_plays(segs, R_TITLES, zone_of)
+    ref_sessionize(ref)
+    assert sorted(
+        (r["member_id"], r["start_utc"], r["title_id"], r["end_utc"], r["session_no"])
+        for r in got["plays"]
+    ) == sorted((q.member, q.start, q.title, q.end, q.session) for q in ref)
+    sessions_of: dict[tuple[int, int], int] = {}
+    for q in ref:
+        sessions_of[(q.member, q.session)] = sessions_of.get((q.member, q.session), 0) + 1
+    assert {(s["member_id"], s["session_no"]): s["plays"] for s in got["sessions"]} == sessions_of
+    assert sorted(
+        (b["member_id"], b["session_no"], b["series_id"], b["episodes"]) for b in got["binges"]
+    ) == sorted((k[0], k[1], k[2], v[0]) for k, v in ref_binges(ref).items())
+    assert {
+        (f["member_id"], f["series_id"], f["season"]): (f["started_utc"], f["finished_utc"])
+        for f in got["finished_seasons"]
+    } == ref_finished_seasons(ref, R_TITLES)
+    for name, by_show in (("streaks_any", False), ("streaks_title", True)):
+        assert sorted(
+            (s["member_id"], s["show_id"] or 0, s["start_date"], s["days"]) for s in got[name]
+        ) == sorted((s[0], s[1] or 0, s[2], s[3]) for s in ref_streaks(ref, by_show=by_show))
+    assert {
+        (d["member_id"], d["local_date"]): (d["plays"], d["episodes"], d["seconds"])
+        for d in got["member_daily"]
+    } == ref_daily(ref)
+    assert {
+        (t["member_id"], t["kind"]): t["show_id"] for t in got["member_top"] if t["rank"] == 1
+    } == ref_top_shows(ref)
+    # Three members and a handful of shows: every (day, show) makes its day's top 10.
+    assert {
+        (t["period_start"], t["kind"], t["show_id"]): t["members"] for t in top_daily
+    } == ref_daily_audience(ref)
+    _check_member_facts(got["member_facts"], ref_member_facts(ref))
