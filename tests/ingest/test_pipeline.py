@@ -19,7 +19,7 @@ from helpers import COLUMNS, good_events, write_csv, write_parquet
 from typer.testing import CliRunner
 
 from bingewise.cli import app
-from bingewise.ingest import IngestError, ingest_paths
+from bingewise.ingest import IngestError, ingest_paths, pipeline
 from bingewise.ingest.pipeline import TEST_PAUSE_ENV
 from bingewise.registry import Registry
 from bingewise.schema import (
@@ -166,7 +166,11 @@ def test_zip_and_folder_dispatch_by_content(tmp_path: Path, warehouse: Warehouse
     assert warehouse.count() == 30
 
 
-def test_in_file_and_cross_file_duplicates(tmp_path: Path, warehouse: Warehouse) -> None:
+@pytest.mark.parametrize("chunk", [1 << 25, 3])
+def test_in_file_and_cross_file_duplicates(
+    chunk: int, tmp_path: Path, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "SORT_CHUNK", chunk)  # 3: keys sorted in several parts
     goods = good_events(10)
     a = write_csv(tmp_path / "a.csv", [g.row() for g in goods[:6] + goods[:2]])
     b = write_csv(tmp_path / "b.csv", [g.row() for g in goods[4:]])

@@ -36,6 +36,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from bingewise.console import progress
@@ -454,32 +456,64 @@ def _erase_appended(
     return int(row[0]) if row else 0
 
 
-def _dedupe_appended(con: duckdb.DuckDBPyConnection, table: str, after: int) -> int:
+#: At most this many keys are sorted at once when looking for repeated keys (8 bytes each).
+SORT_CHUNK = 1 << 25
+
+
+def _repeated_keys(
+    con: duckdb.DuckDBPyConnection, table: str, after: int, rows: int
+) -> npt.NDArray[np.int64]:
+    """Keys that occur more than once among the rows of ``table`` above rowid ``after``.
+
+    Sorting the keys with NumPy and comparing neighbours is exact and several times faster than
+    DuckDB's hash aggregate here (every key is its own group: about 0.3 s against 1.5-3 s for
+    ten million keys on two busy cores). Files of more than :data:`SORT_CHUNK` rows (``rows``
+    estimates it) are split by key modulo a few parts, so memory stays under 256 MiB.
+    """
+    key, t = q(Events.event_key), q(table)
+    parts = max(1, -(-rows // SORT_CHUNK))
+    found: list[npt.NDArray[np.int64]] = []
+    for part in range(parts):
+        where = f"rowid > {int(after)} AND {key} IS NOT NULL"
+        if parts > 1:
+            where += f" AND ({key} & 9223372036854775807) % {parts} = {part}"  # any sign
+        column = con.execute(f"SELECT {key} FROM {t} WHERE {where}").fetchnumpy()[Events.event_key]
+        keys = np.asarray(column, dtype=np.int64)
+        keys.sort()
+        same = keys[1:] == keys[:-1]
+        if same.any():
+            found.append(np.unique(keys[1:][same]))
+    return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+
+
+def _dedupe_appended(con: duckdb.DuckDBPyConnection, table: str, after: int, rows: int) -> int:
     """Delete appended rows whose key came earlier in the file or was already stored.
 
     Appended rows are in file order, so within the file the row with the lowest rowid of a key
-    (its first occurrence) is kept. Returns the number of rows deleted (the duplicates).
+    (its first occurrence) is kept. ``rows`` is about how many were appended. Returns the number
+    of rows deleted (the duplicates).
     """
     key, t = q(Events.event_key), q(table)
     new = f"rowid > {int(after)}"
-    dups = temp_name("dups")
     deleted = 0
     with timed("in-file duplicates"):
-        # Keys only (no rowid payload: half the cost on a large file); usually none come back.
-        con.execute(
-            f"CREATE TEMP TABLE {dups} AS SELECT {key} FROM {t} WHERE {new} "
-            f"GROUP BY {key} HAVING count(*) > 1"
-        )
-    try:
-        if _count(con, dups):
+        repeated = _repeated_keys(con, table, after, rows)
+    if repeated.size:
+        dups, view = temp_name("dups"), temp_name("dupkeys")
+        con.register(view, pa.table({Events.event_key: repeated}))
+        try:
+            con.execute(f"CREATE TEMP TABLE {dups} AS SELECT * FROM {view}")
+        finally:
+            con.unregister(view)
+        try:
             row = con.execute(
                 f"DELETE FROM {t} USING (SELECT {key}, min(rowid) AS keep FROM {t} "
                 f"WHERE {new} AND {key} IN (SELECT {key} FROM {dups}) GROUP BY {key}) d "
                 f"WHERE {t}.{key} = d.{key} AND {t}.rowid > d.keep"
             ).fetchone()
             deleted += int(row[0]) if row else 0
-    finally:
-        con.execute(f"DROP TABLE {dups}")
+        finally:
+            con.execute(f"DROP TABLE {dups}")
     if after >= 0:  # rows were stored before this file
         # The file's keys, materialised, are what DuckDB hashes (their count is known); the
         # store is only scanned, so a small file into a large store stays cheap.
@@ -590,7 +624,7 @@ def _store(
         dropped = _erase_appended(con, table, after, registry)
         erased += dropped
         valid += inserted - dropped
-        stored += inserted - dropped - _dedupe_appended(con, table, after)
+        stored += inserted - dropped - _dedupe_appended(con, table, after, inserted)
     if staged.catalog is not None:
         catalog_rows, catalog_stored = _upsert_catalog(con, staged.catalog, replace=not keyed)
         if not keyed:
@@ -631,7 +665,7 @@ def _store_loaded(
         finally:
             con.execute(f"DROP VIEW {view}")
     with timed("dedupe"):
-        dups = _dedupe_appended(con, table, after)
+        dups = _dedupe_appended(con, table, after, loaded.inserted)
     valid = loaded.inserted - erased
     summary = _finish(con, name, sha, loaded.format, loaded.rows_read, loaded.rejects,
                       valid, valid - dups, erased)  # fmt: skip
