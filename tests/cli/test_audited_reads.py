@@ -34,3 +34,20 @@ def test_recap_and_facts_are_audited(home: Path) -> None:
     assert [(e.member_id, e.reason) for e in recap_reads] == [(1, "support #12")]
     assert recap_reads[0].actor.startswith("os:")
     assert [(e.member_id, e.reason) for e in fact_reads] == [(None, "operator binge facts")]
+
+
+def test_home_rows_read_is_audited(home: Path) -> None:
+    from recommend.test_rows_world import AS_OF, FOCAL, platform
+
+    with Warehouse.open() as wh:
+        platform().write(wh)
+    done = CliRunner().invoke(
+        app, ["-q", "rows", "--member", str(FOCAL), "--as-of", AS_OF.isoformat(), "--json"]
+    )
+    assert done.exit_code == 0, done.output
+    registry = Registry.open()
+    try:
+        reads = audit_entries(registry, FOCAL, action="rows.read")
+    finally:
+        registry.close()
+    assert [(e.member_id, e.reason) for e in reads] == [(FOCAL, "member home page")]

@@ -119,8 +119,12 @@ def _rows_command(app: typer.Typer) -> None:
             "--personalize/--no-personalize",
             help="--no-personalize forces the non-personalized page; consent is always checked.",
         ),
+        reason: str = typer.Option(
+            "member home page", "--reason", help="Why the member's page is read (audit log)."
+        ),
     ) -> None:
-        """A member's home page: rows of titles, each with its reason."""
+        """A member's home page: rows of titles, each with its reason (an audited read)."""
+        from bingewise.privacy.audit import audited, os_actor
         from bingewise.recommend.rows import home_rows, personalization_allowed, print_rows
         from bingewise.recommend.train import load_trained
         from bingewise.registry import Registry
@@ -129,6 +133,7 @@ def _rows_command(app: typer.Typer) -> None:
         when = _parse_as_of(as_of)
         registry = Registry.open()
         try:
+            audited(registry, os_actor(), "rows.read", member, "plays, home rows", reason)
             allowed = personalize and personalization_allowed(registry, member)
         finally:
             registry.close()
