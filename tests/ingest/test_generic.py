@@ -486,3 +486,26 @@ def test_csv_with_carriage_returns_only(tmp_path: Path, warehouse: Warehouse) ->
     [s] = ingest_paths([path], warehouse=warehouse)
     assert (s.rows_read, s.stored, s.rejected) == (3, 2, 1)
     assert _quarantine(warehouse) == [(3, Events.title_id, "not a whole number (64-bit)")]
+
+
+def test_csv_malformed_rows_one_record_per_line(tmp_path: Path, warehouse: Warehouse) -> None:
+    """Lines read off the counts (no blank lines, no quoted breaks), malformed rows included."""
+    text = (
+        "member_id,title_id,start_utc,seconds,device\n"  # 1
+        "1,2,2024-01-02T03:04:05Z,60,TV\n"  # 2 ok
+        "1,2,3,4,5,6\n"  # 3 too many fields
+        "x,2,2024-01-02,5,\n"  # 4 bad member_id
+        "1,2\n"  # 5 too few fields
+        "2,3,2024-01-02,30,Web\n"  # 6 ok
+        "2,3,2024-01-02,-1,Web\n"  # 7 negative
+    )
+    path = tmp_path / "m.csv"
+    path.write_text(text)
+    [summary] = ingest_paths([path], warehouse=warehouse)
+    assert (summary.rows_read, summary.stored, summary.rejected) == (6, 2, 4)
+    assert _quarantine(warehouse) == [
+        (3, "", "too many fields"),
+        (4, Events.member_id, "not a whole number (64-bit)"),
+        (5, Events.start_utc, "too few fields"),  # the first missing column
+        (7, Events.seconds, "negative value"),
+    ]

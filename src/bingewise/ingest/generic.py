@@ -1080,7 +1080,8 @@ class TabularReader:
             raise IngestError(path, f"{what} ({_short(exc)})") from None
         finally:
             if ordered != (True,):
-                con.execute("SET preserve_insertion_order = false")
+                with suppress(duckdb.Error):  # never hide the error that got us here
+                    con.execute("SET preserve_insertion_order = false")
         appended = int(row[0]) if row else 0
         return after, check_appended(con, table, after, appended), appended
 
