@@ -1,4 +1,4 @@
-"""The ingestion pipeline: detect, stage, drop erased members, dedupe, store in one transaction.
+"""The ingestion pipeline: detect, read, drop erased members, dedupe, store in one transaction.
 
 For every path given (a file, a ZIP archive or a folder such as a Netflix export):
 
@@ -6,18 +6,21 @@ For every path given (a file, a ZIP archive or a folder such as a Netflix export
    archive or folder, files of no known format are listed as skipped, not read;
 2. a file already ingested (same SHA-256) stores nothing and reports its rows as before: stored
    and duplicate rows as duplicates, rejected as rejected;
-3. the file is staged in DuckDB (validated; bad rows become quarantine rows with file, line,
-   field and reason);
-4. rows of erased members are dropped (:func:`drop_erased`), counted as rejected and *not*
-   quarantined (nothing of an erased member is kept);
-5. events and ratings are deduplicated by event key against the warehouse *and* within the file
-   (the first occurrence wins), then inserted; catalog rows are upserted by ``title_id``; members
-   found go to the warehouse and, given a registry, to ``registry.members``;
+3. the file is read and validated in DuckDB (bad rows become quarantine rows with file, line,
+   field and reason). Events and ratings in CSV or Parquet are appended straight to their table
+   in file order (:meth:`~bingewise.ingest.generic.TabularReader.load`: one pass over the file);
+   other formats are staged in temporary tables, then appended in file order;
+4. appended rows of erased members are deleted (see :func:`drop_erased`), counted as rejected and
+   *not* quarantined (nothing of an erased member is kept);
+5. appended events and ratings whose key came earlier in the file, or was already stored, are
+   deleted (the first occurrence wins); catalog rows are upserted by ``title_id``; members found
+   go to the warehouse and, given a registry, to ``registry.members``;
 6. the file is recorded in ``ingested_files``.
 
-Everything of one path (all files of an archive) happens in **one DuckDB transaction**: a failure
-or a kill leaves the warehouse as it was. Every summary satisfies
-``rows_read == stored + duplicates + rejected``.
+A file's appended rows are found by ``rowid`` (above the table's largest before the file; checked
+to be contiguous), so nothing is copied twice. Everything of one path (all files of an archive)
+happens in **one DuckDB transaction**: a failure or a kill leaves the warehouse as it was. Every
+summary satisfies ``rows_read == stored + duplicates + rejected``.
 """
 
 from __future__ import annotations
