@@ -6,7 +6,7 @@ save / load, no pickle) and passes the shared conformance tests
 (:mod:`bingewise.recommend.testing`).
 
 >>> sorted(MODELS)
-['ease', 'ials', 'itemknn', 'popular', 'rp3beta']
+['ease', 'ials', 'itemknn', 'popular', 'rp3beta', 'session-ease']
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from bingewise.recommend.ease import EASE
 from bingewise.recommend.knn import ItemKNN
 from bingewise.recommend.popular import Popular
 from bingewise.recommend.rp3beta import RP3beta
+from bingewise.recommend.session_ease import SessionEASE
 
 __all__ = [
     "EASE",
@@ -27,12 +28,13 @@ __all__ = [
     "Popular",
     "RP3beta",
     "Recommender",
+    "SessionEASE",
     "load_model",
 ]
 
 #: Every model by name (the name is also stored in its saved file).
 MODELS: dict[str, type[Recommender]] = {
-    cls.name: cls for cls in (Popular, ItemKNN, EASE, IALS, RP3beta)
+    cls.name: cls for cls in (Popular, ItemKNN, EASE, IALS, RP3beta, SessionEASE)
 }
 
 

@@ -49,7 +49,11 @@ class ModelRanker:
         self.model = model
 
     def fit(self, m: FoldMatrices) -> None:
-        self.model.fit(m.fit)
+        if getattr(self.model, "uses_times", False):
+            # Times of the fit interactions only (training input), never of held-out rows.
+            self.model.fit(m.fit, times=m.fit_times)  # type: ignore[call-arg]
+        else:
+            self.model.fit(m.fit)
 
     def top_k(self, m: FoldMatrices, k: int) -> np.ndarray:
         ids, _ = self.model.recommend(m.query, k, filter_seen=True)
@@ -193,6 +197,13 @@ CANDIDATES: dict[str, Candidate] = {
             _ours("ease"),
             {"l2": 500.0},
             _grid(l2=[50.0, 100.0, 200.0, 400.0, 800.0, 1600.0]),
+        ),
+        Candidate(
+            "session-ease",
+            "ours",
+            _ours("session-ease"),
+            {"l2": 200.0, "tau": 0.01, "weight": 0.6},
+            _grid(l2=[150.0, 300.0], tau=[0.003, 0.01], weight=[0.6, 0.85]),
         ),
         Candidate("ials", "ours", _ours("ials"), {}, _ALS_GRID),
         Candidate("implicit-als", "peer", ImplicitALSPeer, {}, _ALS_GRID),
