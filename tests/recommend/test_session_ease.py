@@ -107,3 +107,32 @@ def test_rejects_bad_parameters_and_mismatched_times() -> None:
     with pytest.raises(ValueError, match="non-zero pattern"):
         SessionEASE().fit(x, times=sp.csr_matrix(np.ones((3, 3))))
     assert MODELS["session-ease"] is SessionEASE
+
+
+def test_evaluation_passes_fit_times_only() -> None:
+    """The evaluation hands the model the times of the fit rows: its weights equal a direct fit
+    on the fit matrix and fit times, and differ from plain EASE."""
+    from bingewise.recommend.evaluation.candidates import CANDIDATES
+    from bingewise.recommend.evaluation.data import InteractionLog
+    from bingewise.recommend.evaluation.matrices import fold_matrices
+    from bingewise.recommend.evaluation.splits import make_fold
+
+    rng = np.random.default_rng(7)
+    pairs = np.unique(rng.integers(0, [30, 25], size=(500, 2)), axis=0)
+    log = InteractionLog(
+        users=pairs[:, 0].astype(np.int64),
+        items=pairs[:, 1].astype(np.int64),
+        times=(1.5e9 + rng.integers(0, 10**6, size=len(pairs))).astype(np.int64),
+        values=np.ones(len(pairs)),
+        source="synthetic",
+    )
+    m = fold_matrices(log, make_fold(log, "stratified", seed=1))
+    params = {"l2": 2.0, "tau": 0.5, "weight": 1.0}
+    ranker = CANDIDATES["session-ease"].build(seed=0, **params)
+    ranker.fit(m)
+    got = ranker.model.weights  # type: ignore[attr-defined]
+    direct = SessionEASE(**params).fit(m.fit, times=m.fit_times).weights
+    plain = EASE(l2=2.0).fit(m.fit).weights
+    assert direct is not None and plain is not None
+    np.testing.assert_array_equal(got, direct)
+    assert np.abs(direct - plain).max() > 1e-3

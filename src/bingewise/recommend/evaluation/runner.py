@@ -81,6 +81,8 @@ class EvaluationReport:
             "fold": self.fold,
             "validation": self.validation,
             "interactions": "binary: every rating or viewed title counts as one interaction",
+            "timestamps": "session-ease also weighs pairs by the time between the fit "
+            "interactions (training input only); no model sees held-out times",
             "rows": [r.as_dict() for r in self.rows],
         }
 
