@@ -20,7 +20,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # messages name paths: never hard-wrap them
 out = Console()
 _state = {"quiet": False}
 
