@@ -7,7 +7,9 @@ figures go through the privacy gate (``bingewise.privacy``), which reads these t
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +44,8 @@ from bingewise.schema import (
     TopTitles,
 )
 from bingewise.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "FactSet",
@@ -487,8 +491,10 @@ def _drop_table(backend: Any, name: str) -> None:
 class FactSet:
     """Every fact table for one period.
 
-    ``FactSet.compute(warehouse)`` derives plays once, then sessions, binges, finished seasons,
-    streaks, per-member, per-country and platform tables. Member-level tables stay in the
+    ``FactSet.compute(warehouse)`` derives plays and their sessions in one sorted pass
+    (:func:`~bingewise.analytics.plays.session_plays`), then sessions, binges, finished
+    seasons, a member-show-day roll-up (internal, dropped at the end), streaks, per-member,
+    per-country and platform tables. Member-level tables stay in the
     warehouse as temporary tables (``tables``: name → Ibis table; call ``.to_pyarrow()`` for
     data), so a platform of 10^8 events is not pulled into Python; the small platform tables are
     Arrow (``platform``). Table names: ``plays``, ``sessions``, ``binges``, ``finished_seasons``,
@@ -533,7 +539,9 @@ class FactSet:
 
         def keep(name: str, expr: ir.Table) -> ir.Table:
             _drop_table(backend, f"_bw_fact_{name}")
+            t0 = time.perf_counter()
             out[name] = backend.create_table(f"_bw_fact_{name}", expr, temp=True)
+            log.debug("materialised %s in %.2f s", name, time.perf_counter() - t0)
             return out[name]
 
         with progress() as bar:
@@ -588,9 +596,11 @@ class FactSet:
             step("members")
             keep(CountryFacts.table, country_facts(p, members, period, daily_table=daily))
             step("countries")
+            t0 = time.perf_counter()
             platform = platform_facts(
                 p, catalog, n=top_n, races=races, streaks_table=s_any, show_daily=sd
             )
+            log.debug("platform tables in %.2f s", time.perf_counter() - t0)
             _drop_table(backend, f"_bw_fact_{MemberShowDaily.table}")
             del out[MemberShowDaily.table]
             step("platform")
