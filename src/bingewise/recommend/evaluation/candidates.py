@@ -203,7 +203,7 @@ CANDIDATES: dict[str, Candidate] = {
             "ours",
             _ours("session-ease"),
             {"l2": 200.0, "tau": 0.01, "weight": 0.6},
-            _grid(l2=[150.0, 300.0], tau=[0.003, 0.01], weight=[0.6, 0.85]),
+            _grid(l2=[100.0, 150.0, 250.0], tau=[0.005, 0.01], weight=[0.75, 0.9, 1.0]),
         ),
         Candidate("ials", "ours", _ours("ials"), {}, _ALS_GRID),
         Candidate("implicit-als", "peer", ImplicitALSPeer, {}, _ALS_GRID),
