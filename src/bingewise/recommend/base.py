@@ -148,3 +148,16 @@ def top_n(
         ids = np.pad(ids, ((0, 0), (0, n - n_eff)), constant_values=-1)
         top = np.pad(top, ((0, 0), (0, n - n_eff)), constant_values=-np.inf)
     return ids.astype(np.int64), top
+
+
+def sparse_neighbours(
+    similarity: sp.csr_matrix, items: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``n`` strongest non-zero entries of each of ``items``' rows of a sparse item-item matrix.
+
+    Zero entries are not neighbours: a row with fewer than ``n`` is padded as in :func:`top_n`.
+    """
+    items = np.atleast_1d(np.asarray(items, dtype=np.int64))
+    sims = np.asarray(similarity[items].todense(), dtype=np.float64)
+    sims[sims == 0] = -np.inf
+    return top_n(sims, n)

@@ -25,7 +25,7 @@ from bingewise.recommend._common import (
     prune_rows,
     unpack_params,
 )
-from bingewise.recommend.base import Recommender, top_n
+from bingewise.recommend.base import Recommender, sparse_neighbours
 
 __all__ = ["ItemKNN"]
 
@@ -82,10 +82,7 @@ class ItemKNN(Recommender):
 
     def similar_items(self, items: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """The ``n`` nearest neighbours of each item (cosine), most similar first."""
-        items = np.atleast_1d(np.asarray(items, dtype=np.int64))
-        sims = np.asarray(self._fitted()[items].todense(), dtype=np.float64)
-        sims[sims == 0] = -np.inf
-        return top_n(sims, n)
+        return sparse_neighbours(self._fitted(), items, n)
 
     def state(self) -> dict[str, np.ndarray]:
         """The pruned similarity matrix and parameters."""

@@ -23,7 +23,7 @@ from bingewise.recommend._common import (
     prune_rows,
     unpack_params,
 )
-from bingewise.recommend.base import Recommender, top_n
+from bingewise.recommend.base import Recommender, sparse_neighbours
 
 __all__ = ["RP3beta"]
 
@@ -99,10 +99,7 @@ class RP3beta(Recommender):
 
     def similar_items(self, items: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """The titles a walk from each item reaches most (popularity-penalised), best first."""
-        items = np.atleast_1d(np.asarray(items, dtype=np.int64))
-        sims = np.asarray(self._fitted()[items].todense(), dtype=np.float64)
-        sims[sims == 0] = -np.inf
-        return top_n(sims, n)
+        return sparse_neighbours(self._fitted(), items, n)
 
     def state(self) -> dict[str, np.ndarray]:
         """The pruned transition matrix and parameters."""
