@@ -26,9 +26,8 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
-from bingewise.recommend._common import PARAMS_KEY, as_csr, gram, pack_params, unpack_params
-from bingewise.recommend.base import Recommender, top_n
-from bingewise.recommend.ease import ease_weights
+from bingewise.recommend._common import as_csr, gram
+from bingewise.recommend.ease import EASE, ease_weights
 
 __all__ = ["SessionEASE", "timed_gram"]
 
@@ -65,8 +64,10 @@ def timed_gram(user_items: sp.csr_matrix, times: sp.csr_matrix, tau_days: float)
     return g
 
 
-class SessionEASE(Recommender):
+class SessionEASE(EASE):
     """EASE on a Gram matrix that favours titles taken close together in time.
+
+    Scoring, similar items and the saved state are EASE's; only the Gram matrix differs.
 
     Parameters
     ----------
@@ -92,7 +93,8 @@ class SessionEASE(Recommender):
         self.l2 = float(l2)
         self.tau = float(tau)
         self.weight = float(weight)
-        self.weights: np.ndarray | None = None  #: items × items float32, zero diagonal
+        self.precision = "float64"
+        self.weights = None
 
     def params(self) -> dict[str, Any]:
         """Hyper-parameters (what the constructor takes)."""
@@ -107,30 +109,3 @@ class SessionEASE(Recommender):
             g += self.weight * timed_gram((x > 0).astype(np.float64), times, self.tau)
         self.weights = ease_weights(g, self.l2).astype(np.float32, copy=False)
         return self
-
-    def _fitted(self) -> np.ndarray:
-        if self.weights is None:
-            raise RuntimeError("fit the model first")
-        return self.weights
-
-    def score(self, user_items: sp.csr_matrix) -> np.ndarray:
-        """``X · B``."""
-        return np.asarray(as_csr(user_items) @ self._fitted())
-
-    def similar_items(self, items: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        """The items each item's row of B weighs most, best first."""
-        items = np.atleast_1d(np.asarray(items, dtype=np.int64))
-        sims = np.array(self._fitted()[items], dtype=np.float64)
-        sims[np.arange(len(items)), items] = -np.inf
-        return top_n(sims, n)
-
-    def state(self) -> dict[str, np.ndarray]:
-        """The weight matrix and parameters."""
-        return {PARAMS_KEY: pack_params(self.params()), "weights": self._fitted()}
-
-    @classmethod
-    def from_state(cls, state: dict[str, np.ndarray]) -> Self:
-        """Rebuild from :meth:`state`."""
-        model = cls(**unpack_params(state))
-        model.weights = np.asarray(state["weights"], dtype=np.float32)
-        return model
