@@ -33,3 +33,11 @@ def test_demo_refuses_a_folder_it_did_not_make(home: Path) -> None:
     with pytest.raises(DemoFolderInUse, match="did not make"):
         prepare_home(get_settings())
     assert (home / "precious.txt").exists()
+
+
+def test_cli_names_the_folder_it_refuses(home: Path) -> None:
+    home.mkdir(parents=True)
+    (home / "precious.txt").write_text("not the demo's")
+    done = CliRunner().invoke(app, ["-q", "demo", "--members", "10"])
+    assert done.exit_code == 2
+    assert str(home) in done.stderr and "did not make" in done.stderr

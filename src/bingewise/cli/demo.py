@@ -16,6 +16,11 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(7, help="Random seed."),
     ) -> None:
         """Run the whole pipeline on a synthetic platform in $BINGEWISE_HOME."""
-        from bingewise.demo import run_demo
+        from bingewise.console import console
+        from bingewise.demo import DemoFolderInUse, run_demo
 
-        run_demo(members=members, titles=titles, days=days, seed=seed)
+        try:
+            run_demo(members=members, titles=titles, days=days, seed=seed)
+        except DemoFolderInUse as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
