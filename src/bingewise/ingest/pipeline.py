@@ -26,7 +26,6 @@ summary satisfies ``rows_read == stored + duplicates + rejected``.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import os
 import shutil
@@ -44,6 +43,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from bingewise.console import progress
+from bingewise.files import sha256_file
 from bingewise.ingest.base import REJECTS_SCHEMA, IngestError, Parsed, Reader, ReadOptions
 from bingewise.ingest.formats import detect, diagnose, is_zip, reader_named
 from bingewise.ingest.generic import (
@@ -106,15 +106,6 @@ class IngestSummary:
     def to_dict(self) -> dict[str, object]:
         """Plain data for JSON output."""
         return asdict(self)
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes (read in 16 MiB chunks)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 24):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import logging
 import os
@@ -51,6 +50,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from bingewise.config import get_settings
+from bingewise.files import sha256_file
 from bingewise.privacy.audit import (
     ERASED,
     anonymize_entries,
@@ -380,13 +380,6 @@ def _is_int(a: np.ndarray) -> bool:
     return a.dtype.kind in "iu"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def model_groups(models_dir: Path) -> dict[str, list[Path]]:
     """``.npz`` files by model name (relative to ``models_dir``): NAME.npz and NAME.ids.npz."""
@@ -476,7 +469,7 @@ def erase_from_model(paths: list[Path], member_id: int) -> str:
         fresh = path.with_name(f".{path.name}.erase.tmp.npz")
         np.savez(fresh, **d)  # type: ignore[arg-type]
         os.replace(fresh, path)
-        written[path] = _sha256(path)
+        written[path] = sha256_file(path)
     return "rewritten"
 
 

@@ -18,7 +18,6 @@ Loading uses ``allow_pickle=False`` throughout: a model file cannot run code.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -30,6 +29,7 @@ import numpy as np
 
 from bingewise.config import get_settings
 from bingewise.console import progress
+from bingewise.files import sha256_file
 from bingewise.recommend.base import Recommender
 from bingewise.recommend.interactions import (
     ConfidenceParams,
@@ -140,7 +140,7 @@ def save_trained(trained: TrainedModel, models_dir: Path | None = None) -> Path:
     model_path = folder / f"{name}.npz"
     tmp_model = folder / f".{name}.tmp.npz"
     trained.model.save(tmp_model)
-    digest = _sha256(tmp_model)
+    digest = sha256_file(tmp_model)
     tmp_ids = folder / f".{name}.ids.tmp.npz"
     as_of_us = int((trained.as_of - _EPOCH) / dt.timedelta(microseconds=1))
     np.savez(
@@ -189,7 +189,7 @@ def load_trained(
     if name not in registry:
         raise LookupError(f"{model_path}: model {name!r} is not registered")
     with np.load(ids_path, allow_pickle=False) as ids:
-        if str(ids["model_sha256"]) != _sha256(model_path):
+        if str(ids["model_sha256"]) != sha256_file(model_path):
             raise ValueError(f"{ids_path}: id maps belong to another training run of {name!r}")
         member_ids = ids["member_ids"].astype(np.int64)
         item_ids = ids["item_ids"].astype(np.int64)
@@ -199,11 +199,4 @@ def load_trained(
     model = registry[name].load(model_path)
     return TrainedModel(model, member_ids, item_ids, is_series, names, as_of)
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
