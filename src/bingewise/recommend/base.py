@@ -41,6 +41,15 @@ class Recommender(ABC):
     def score(self, user_items: sp.csr_matrix) -> np.ndarray:
         """Dense scores (users × items) for the users whose history rows are given."""
 
+    def score_at(self, user_items: sp.csr_matrix, times: sp.csr_matrix) -> np.ndarray:
+        """Scores for history rows whose times are known (``times``: same sparsity, UTC seconds).
+
+        Most models ignore the times (this default); models that read a member's history in time
+        order (``uses_times``) override it. The times are those of the history itself, never of
+        what is to be predicted.
+        """
+        return self.score(user_items)
+
     def recommend(
         self,
         user_items: sp.csr_matrix,
@@ -50,15 +59,21 @@ class Recommender(ABC):
         allowed: np.ndarray | None = None,
         excluded: np.ndarray | None = None,
         batch_size: int | None = None,
+        times: sp.csr_matrix | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-``n`` item positions and scores for each row of ``user_items``.
 
         ``allowed`` (item positions) restricts candidates; ``excluded`` removes some. Rows with
         fewer than ``n`` candidates are padded with position -1 and score ``-inf``. Rows are
         scored in chunks of ``batch_size`` (default: about 64 MB of float64 scores per chunk), so
-        memory stays flat however many members are asked for at once.
+        memory stays flat however many members are asked for at once. ``times`` (same sparsity
+        as ``user_items``, UTC seconds) goes to :meth:`score_at` for models that use it.
         """
         user_items = sp.csr_matrix(user_items)
+        if times is not None:
+            times = sp.csr_matrix(times)
+            if times.shape != user_items.shape:
+                raise ValueError("times must have the shape of user_items")
         n_users, n_items = user_items.shape
         if batch_size is None:
             batch_size = max(1, (64 << 20) // (8 * max(n_items, 1)))
@@ -67,7 +82,12 @@ class Recommender(ABC):
         top = np.full((n_users, n), -np.inf, dtype=np.float64)
         for start in range(0, n_users, batch_size):
             rows = user_items[start : start + batch_size]
-            scores = np.array(self.score(rows), dtype=np.float64, copy=True)
+            raw = (
+                self.score(rows)
+                if times is None
+                else self.score_at(rows, times[start : start + batch_size])
+            )
+            scores = np.array(raw, dtype=np.float64, copy=True)
             ids[start : start + rows.shape[0]], top[start : start + rows.shape[0]] = top_n(
                 scores, n, seen=rows if filter_seen else None, mask=mask
             )

@@ -155,9 +155,13 @@ class Popular(Recommender):
         allowed: np.ndarray | None = None,
         excluded: np.ndarray | None = None,
         batch_size: int | None = None,
+        times: sp.csr_matrix | None = None,
         countries: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """As :meth:`Recommender.recommend`, with each row's country list when ``countries``."""
+        """As :meth:`Recommender.recommend`, with each row's country list when ``countries``.
+
+        ``times`` is accepted for the shared contract and not read (popularity is not timed).
+        """
         if countries is None:
             return super().recommend(
                 user_items,

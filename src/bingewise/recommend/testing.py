@@ -7,6 +7,11 @@ only unseen title of the member's block), must never return seen titles, must ho
 allowed/excluded filters, and must name only same-block partners as similar titles. Saving and
 loading must give identical recommendations, refuse another model's file, and need no pickle.
 
+Models that read times (``uses_times``) can run the same tests on planted times
+(``planted_times = True``): the two blocks were taken in two eras 1,000 days apart
+(:func:`checkerboard_times`), so a model that learns from *when* titles were taken meets the same
+oracle; it is then fitted with ``times=`` and scored with the history's times.
+
 Usage in a test module::
 
     class TestEASE(RecommenderConformance):
@@ -17,14 +22,19 @@ Usage in a test module::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import scipy.sparse as sp
 
 from bingewise.recommend.base import Recommender
 
-__all__ = ["RecommenderConformance", "checkerboard", "held_out_checkerboard"]
+__all__ = [
+    "RecommenderConformance",
+    "checkerboard",
+    "checkerboard_times",
+    "held_out_checkerboard",
+]
 
 
 def checkerboard(n: int = 50) -> sp.csr_matrix:
@@ -42,12 +52,23 @@ def held_out_checkerboard(n: int = 50, seed: int = 0) -> tuple[sp.csr_matrix, np
     return sp.csr_matrix(full), held
 
 
+def checkerboard_times(x: sp.csr_matrix) -> sp.csr_matrix:
+    """Times (UTC seconds) with the sparsity of ``x``: even titles in one era, odd titles 1,000
+    days later; within an era, member u's title j at ``u`` hours plus ``j`` minutes."""
+    coo = sp.csr_matrix(x).tocoo()
+    t = 1.5e9 + (coo.col % 2) * 1_000 * 86_400.0 + coo.row * 3_600.0 + coo.col * 60.0
+    out = sp.csr_matrix((t, (coo.row, coo.col)), shape=x.shape)
+    out.sort_indices()
+    return out
+
+
 class RecommenderConformance:
     """Mixin of tests; set ``model_class`` (and ``params``) in the inheriting test class."""
 
     model_class: ClassVar[type[Recommender]]
     params: ClassVar[dict[str, Any]] = {}
     size: ClassVar[int] = 50
+    planted_times: ClassVar[bool] = False  #: fit and score with :func:`checkerboard_times`
 
     def make(self) -> Recommender:
         """A fresh, unfitted model."""
@@ -56,18 +77,36 @@ class RecommenderConformance:
     def fitted(self) -> tuple[Recommender, sp.csr_matrix, np.ndarray]:
         """A model fitted on the held-out checkerboard, the matrix and the held-out titles."""
         x, held = held_out_checkerboard(self.size)
-        return self.make().fit(x), x, held
+        model = self.make()
+        if self.planted_times:
+            cast(Any, model).fit(x, times=checkerboard_times(x))
+        else:
+            model.fit(x)
+        return model, x, held
+
+    def recommend(
+        self, model: Recommender, x: sp.csr_matrix, **kwargs: Any
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``model.recommend(x, ...)``, with the history's planted times when the test uses them."""
+        times = checkerboard_times(x) if self.planted_times else None
+        return model.recommend(x, times=times, **kwargs)
+
+    def scores(self, model: Recommender, x: sp.csr_matrix) -> np.ndarray:
+        """``model.score(x)``, or ``score_at`` with the planted times."""
+        if self.planted_times:
+            return np.asarray(model.score_at(x, checkerboard_times(x)), dtype=np.float64)
+        return np.asarray(model.score(x), dtype=np.float64)
 
     def test_held_out_title_comes_first(self) -> None:
         model, x, held = self.fitted()
-        ids, scores = model.recommend(x, n=1)
+        ids, scores = self.recommend(model, x, n=1)
         assert ids.shape == (self.size, 1)
         np.testing.assert_array_equal(ids[:, 0], held)
         assert np.all(np.isfinite(scores))
 
     def test_block_ranked_above_the_other_block(self) -> None:
         model, x, held = self.fitted()
-        scores = np.asarray(model.score(x), dtype=np.float64)
+        scores = self.scores(model, x)
         parity = np.arange(self.size) % 2
         for u in range(0, self.size, 7):
             same = scores[u, parity == u % 2]
@@ -77,36 +116,36 @@ class RecommenderConformance:
 
     def test_seen_titles_excluded(self) -> None:
         model, x, _ = self.fitted()
-        ids, _ = model.recommend(x, n=self.size)
+        ids, _ = self.recommend(model, x, n=self.size)
         for u in range(self.size):
             listed = ids[u][ids[u] >= 0]
             assert not set(listed) & set(x[u].indices)
             assert len(set(listed)) == len(listed)
             assert len(listed) == self.size - x[u].nnz  # every unseen title, each once
-        ids_all, _ = model.recommend(x, n=self.size, filter_seen=False)
+        ids_all, _ = self.recommend(model, x, n=self.size, filter_seen=False)
         assert np.all(ids_all >= 0)
 
     def test_allowed_and_excluded(self) -> None:
         model, x, held = self.fitted()
         allowed = np.arange(0, self.size, 3)
-        ids, _ = model.recommend(x, n=5, allowed=allowed)
+        ids, _ = self.recommend(model, x, n=5, allowed=allowed)
         assert set(ids[ids >= 0]) <= set(allowed)
-        ids, _ = model.recommend(x, n=3, excluded=held[:1])
+        ids, _ = self.recommend(model, x, n=3, excluded=held[:1])
         assert held[0] not in ids[0]
-        ids, _ = model.recommend(x, n=1, allowed=held[:1], excluded=held[:1])
+        ids, _ = self.recommend(model, x, n=1, allowed=held[:1], excluded=held[:1])
         assert np.all(ids == -1)
 
     def test_padding_when_too_few_candidates(self) -> None:
         model, x, _ = self.fitted()
-        ids, scores = model.recommend(x[:2], n=self.size + 5)
+        ids, scores = self.recommend(model, x[:2], n=self.size + 5)
         assert ids.shape == (2, self.size + 5)
         assert np.all(ids[:, -5:] == -1)
         assert np.all(np.isneginf(scores[:, -5:]))
 
     def test_batches_give_the_same_answer(self) -> None:
         model, x, _ = self.fitted()
-        whole, _ = model.recommend(x, n=7)
-        chunked, _ = model.recommend(x, n=7, batch_size=3)
+        whole, _ = self.recommend(model, x, n=7)
+        chunked, _ = self.recommend(model, x, n=7, batch_size=3)
         np.testing.assert_array_equal(whole, chunked)
 
     def test_similar_items_are_block_partners(self) -> None:
@@ -124,8 +163,8 @@ class RecommenderConformance:
         path = tmp_path / "model.npz"
         model.save(path)
         loaded = self.model_class.load(path)
-        a_ids, a_scores = model.recommend(x, n=10)
-        b_ids, b_scores = loaded.recommend(x, n=10)
+        a_ids, a_scores = self.recommend(model, x, n=10)
+        b_ids, b_scores = self.recommend(loaded, x, n=10)
         np.testing.assert_array_equal(a_ids, b_ids)
         np.testing.assert_allclose(a_scores, b_scores, rtol=1e-6)
         sim_a, _ = model.similar_items(np.arange(5), n=4)

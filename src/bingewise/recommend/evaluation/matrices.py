@@ -6,6 +6,10 @@ test row *and* at least one query row; the relevance matrix gives them extra col
 that appear only in the test (relevant, never recommendable), as in Microsoft Recommenders where
 such titles still count in the denominator of recall and NDCG. Every interaction counts as 1:
 ratings are treated as implicit interactions, as in that benchmark.
+
+Times: ``fit_times`` are the times of the fit rows (training input) and ``query_times`` those of
+the query rows (the history a member is scored from, for models that read it in time order).
+Neither ever holds the time of a test row.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ class FoldMatrices:
     member_ids: np.ndarray  #: member id of each fit row
     title_ids: np.ndarray  #: title id of each column
     query: sp.csr_matrix  #: evaluated members × titles: their history at scoring time
+    query_times: sp.csr_matrix  #: same sparsity as ``query``: UTC seconds of that history
     relevant: sp.csr_matrix  #: evaluated members × (titles + test-only titles)
     eval_ids: np.ndarray  #: member id of each evaluated row
     eval_fit_rows: np.ndarray  #: row of each evaluated member in ``fit`` (-1: not a fit member)
@@ -71,12 +76,11 @@ def fold_matrices(log: InteractionLog, fold: Fold) -> FoldMatrices:
     skipped = len(with_test) - len(eval_ids)
 
     keep_q = np.isin(query_users, eval_ids)
-    q = _matrix(
-        np.searchsorted(eval_ids, query_users[keep_q]),
-        np.searchsorted(title_ids, log.items[query_rows][keep_q]),
-        np.ones(int(keep_q.sum()), dtype=np.float32),
-        (len(eval_ids), len(title_ids)),
-    )
+    q_rows = np.searchsorted(eval_ids, query_users[keep_q])
+    q_cols = np.searchsorted(title_ids, log.items[query_rows][keep_q])
+    q_shape = (len(eval_ids), len(title_ids))
+    q = _matrix(q_rows, q_cols, np.ones(int(keep_q.sum()), dtype=np.float32), q_shape)
+    q_times = _matrix(q_rows, q_cols, log.times[query_rows][keep_q].astype(np.float64), q_shape)
     keep_t = np.isin(test_users, eval_ids)
     t_items = log.items[fold.test][keep_t]
     known = np.isin(t_items, title_ids)
@@ -102,6 +106,7 @@ def fold_matrices(log: InteractionLog, fold: Fold) -> FoldMatrices:
         member_ids=member_ids,
         title_ids=title_ids,
         query=q,
+        query_times=q_times,
         relevant=relevant,
         eval_ids=eval_ids,
         eval_fit_rows=eval_fit_rows.astype(np.int64),
