@@ -6,7 +6,7 @@ save / load, no pickle) and passes the shared conformance tests
 (:mod:`bingewise.recommend.testing`).
 
 >>> sorted(MODELS)
-['ease', 'ials', 'itemknn', 'popular', 'rp3beta', 'session-ease']
+['ease', 'ials', 'itemknn', 'popular', 'rp3beta', 'session-ease', 'time-popular']
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from bingewise.recommend.knn import ItemKNN
 from bingewise.recommend.popular import Popular
 from bingewise.recommend.rp3beta import RP3beta
 from bingewise.recommend.session_ease import SessionEASE
+from bingewise.recommend.time_popular import TimePopular
 
 __all__ = [
     "EASE",
@@ -29,12 +30,13 @@ __all__ = [
     "RP3beta",
     "Recommender",
     "SessionEASE",
+    "TimePopular",
     "load_model",
 ]
 
 #: Every model by name (the name is also stored in its saved file).
 MODELS: dict[str, type[Recommender]] = {
-    cls.name: cls for cls in (Popular, ItemKNN, EASE, IALS, RP3beta, SessionEASE)
+    cls.name: cls for cls in (Popular, ItemKNN, EASE, IALS, RP3beta, SessionEASE, TimePopular)
 }
 
 

@@ -56,7 +56,9 @@ class ModelRanker:
             self.model.fit(m.fit)
 
     def top_k(self, m: FoldMatrices, k: int) -> np.ndarray:
-        ids, _ = self.model.recommend(m.query, k, filter_seen=True)
+        # A time-aware model reads the history's own times (query rows), never test times.
+        times = m.query_times if getattr(self.model, "uses_times", False) else None
+        ids, _ = self.model.recommend(m.query, k, filter_seen=True, times=times)
         return ids
 
 
@@ -204,6 +206,13 @@ CANDIDATES: dict[str, Candidate] = {
             _ours("session-ease"),
             {"l2": 200.0, "tau": 0.01, "weight": 0.6},
             _grid(l2=[100.0, 150.0, 250.0], tau=[0.005, 0.01], weight=[0.75, 0.9, 1.0]),
+        ),
+        Candidate(
+            "time-popular",
+            "ours",
+            _ours("time-popular"),
+            {"sigma": 30.0, "beta": 0.5},
+            _grid(sigma=[10.0, 30.0, 100.0, 365.0], beta=[0.0, 0.5]),
         ),
         Candidate("ials", "ours", _ours("ials"), {}, _ALS_GRID),
         Candidate("implicit-als", "peer", ImplicitALSPeer, {}, _ALS_GRID),

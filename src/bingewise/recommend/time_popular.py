@@ -1,0 +1,192 @@
+"""Time-local popularity: what everyone took around the times a member was active.
+
+A member who was active in the spring of 1996 took what the service offered and what people took
+then; global popularity ignores when. This model keeps, per title, how many interactions it had
+on each day (``C``: days × titles, counts only, no member ids) and scores a member from the times
+of their own history:
+
+``s_uj = Σ_{i ∈ u} Σ_d exp(−|t_ui − d| / σ) · C_dj``,
+``score_uj = log(s_uj + p_j / D) − β·log(1 + p_j)``
+
+with ``t_ui`` the member's times and ``d`` the days (both in days), ``σ`` the time scale (days),
+``p_j`` the title's interactions in all, ``D`` the days covered (``p_j / D`` is the title's mean
+daily count: a prior so a member without times is ranked by global popularity) and ``β`` a
+popularity penalty that lifts titles *typical* of the member's time over titles popular always.
+
+The kernel sum over days is exact for the day grid: the member's times are binned to days,
+smoothed with the two-sided exponential (a forward and a backward first-order recursion,
+``scipy.signal.lfilter``), and multiplied by ``C``. Times outside the grid are moved to its
+nearest edge, weighed by ``exp(−distance / σ)``.
+
+Scoring needs times (:meth:`score_at`); :meth:`score` without times is global popularity
+(``(1 − β)·log p_j``, up to a constant). Training uses the times of the fit interactions only.
+
+Memory: ``C`` is sparse (at most one entry per interaction); scoring holds rows × days float64
+(days covered by the training data: 8,000 for 22 years of MovieLens).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import scipy.signal
+import scipy.sparse as sp
+
+from bingewise.recommend._common import (
+    PARAMS_KEY,
+    as_csr,
+    csr_from_state,
+    csr_state,
+    pack_params,
+    unpack_params,
+)
+from bingewise.recommend.base import Recommender, top_n
+
+__all__ = ["TimePopular", "day_counts"]
+
+SECONDS_PER_DAY = 86_400.0
+
+
+def day_counts(user_items: sp.csr_matrix, times: sp.csr_matrix) -> tuple[sp.csr_matrix, float]:
+    """Interactions per (day, title) and the first day's start (UTC seconds, midnight).
+
+    ``times`` must have the sparsity of ``user_items`` (seconds since the epoch, UTC). Only the
+    non-zero entries count, each once.
+    """
+    x = as_csr(user_items)
+    t = sp.csr_matrix(times, dtype=np.float64)
+    t.sort_indices()
+    if x.shape != t.shape or not (
+        np.array_equal(x.indptr, t.indptr) and np.array_equal(x.indices, t.indices)
+    ):
+        raise ValueError("times must have the same shape and non-zero pattern as user_items")
+    keep = x.data > 0
+    cols = t.indices[keep]
+    days = np.floor(t.data[keep] / SECONDS_PER_DAY)
+    if len(days) == 0:
+        return sp.csr_matrix((0, x.shape[1]), dtype=np.float64), 0.0
+    first = days.min()
+    rows = (days - first).astype(np.int64)
+    counts = sp.csr_matrix(
+        (np.ones(len(rows)), (rows, cols)), shape=(int(rows.max()) + 1, x.shape[1])
+    )
+    counts.sum_duplicates()
+    return counts, float(first * SECONDS_PER_DAY)
+
+
+class TimePopular(Recommender):
+    """Popularity around the member's own times (see the module docstring).
+
+    Parameters
+    ----------
+    sigma:
+        Time scale of the kernel, in days (30: what people took within about a month).
+    beta:
+        Popularity penalty (0: time-local counts as they are; 1: share of each title's
+        interactions near the member's times).
+    """
+
+    name: ClassVar[str] = "time-popular"
+    personalized: ClassVar[bool] = True
+    uses_times: ClassVar[bool] = (
+        True  #: ``fit`` takes ``times=``; scoring reads the history's times
+    )
+
+    def __init__(self, sigma: float = 30.0, beta: float = 0.5):
+        if sigma <= 0:
+            raise ValueError("sigma must be positive (days)")
+        if beta < 0:
+            raise ValueError("beta must be non-negative")
+        self.sigma = float(sigma)
+        self.beta = float(beta)
+        self.counts: sp.csr_matrix | None = None  #: days × titles interactions
+        self.start = 0.0  #: UTC seconds of day 0
+        self.popularity: np.ndarray | None = None  #: interactions per title
+
+    def params(self) -> dict[str, Any]:
+        """Hyper-parameters (what the constructor takes)."""
+        return {"sigma": self.sigma, "beta": self.beta}
+
+    def fit(self, user_items: sp.csr_matrix, times: sp.csr_matrix | None = None) -> Self:
+        """Count interactions per title, and per day and title when ``times`` are given."""
+        x = as_csr(user_items)
+        self.popularity = np.asarray((x > 0).sum(axis=0), dtype=np.float64).ravel()
+        if times is None:
+            self.counts, self.start = sp.csr_matrix((0, x.shape[1]), dtype=np.float64), 0.0
+        else:
+            self.counts, self.start = day_counts(x, times)
+        return self
+
+    def _fitted(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        if self.counts is None or self.popularity is None:
+            raise RuntimeError("fit the model first")
+        return self.counts, self.popularity
+
+    def _smooth(self, per_day: np.ndarray) -> np.ndarray:
+        """``Σ_d' exp(−|d − d'| / σ) · per_day[:, d']`` along the days axis (two recursions)."""
+        a = np.exp(-1.0 / self.sigma)
+        fwd = scipy.signal.lfilter([1.0], [1.0, -a], per_day, axis=1)
+        bwd = scipy.signal.lfilter([1.0], [1.0, -a], per_day[:, ::-1], axis=1)[:, ::-1]
+        out: np.ndarray = fwd + bwd - per_day
+        return out
+
+    def _transform(self, near: np.ndarray) -> np.ndarray:
+        counts, pop = self._fitted()
+        n_days = max(counts.shape[0], 1)
+        result: np.ndarray = np.log(near + pop / n_days + 1e-12) - self.beta * np.log1p(pop)
+        return result
+
+    def score(self, user_items: sp.csr_matrix) -> np.ndarray:
+        """Without times: global popularity, penalised as the timed scores are."""
+        x = as_csr(user_items)
+        return np.tile(self._transform(np.zeros(x.shape[1])), (x.shape[0], 1))
+
+    def score_at(self, user_items: sp.csr_matrix, times: sp.csr_matrix) -> np.ndarray:
+        """Time-local popularity around each row's own times (UTC seconds, ``times``)."""
+        counts, _ = self._fitted()
+        x = as_csr(user_items)
+        n_days = counts.shape[0]
+        if n_days == 0:
+            return self.score(x)
+        t = sp.csr_matrix(times, dtype=np.float64)
+        rows = np.repeat(np.arange(t.shape[0]), np.diff(t.indptr))
+        pos = (t.data - self.start) / SECONDS_PER_DAY
+        day = np.clip(np.floor(pos), 0, n_days - 1)
+        outside = np.maximum(np.maximum(-pos, pos - n_days), 0.0)  # days beyond the grid
+        per_day = np.zeros((t.shape[0], n_days))
+        np.add.at(per_day, (rows, day.astype(np.int64)), np.exp(-outside / self.sigma))
+        near = np.asarray((counts.T @ self._smooth(per_day).T).T)
+        return self._transform(near)
+
+    def similar_items(self, items: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """Titles taken around the times each item was taken (its daily counts as a history)."""
+        counts, _ = self._fitted()
+        items = np.atleast_1d(np.asarray(items, dtype=np.int64))
+        if counts.shape[0] == 0:
+            sims = np.tile(self._transform(np.zeros(counts.shape[1])), (len(items), 1))
+        else:
+            profile = np.asarray(counts[:, items].T.todense(), dtype=np.float64)
+            near = np.asarray((counts.T @ self._smooth(profile).T).T)
+            sims = self._transform(near)
+        sims[np.arange(len(items)), items] = -np.inf
+        return top_n(sims, n)
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Daily counts, start day, popularity and parameters (counts only, no member ids)."""
+        counts, pop = self._fitted()
+        return {
+            PARAMS_KEY: pack_params(self.params()),
+            **csr_state("counts", counts),
+            "start": np.asarray(self.start, dtype=np.float64),
+            "popularity": pop,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray]) -> Self:
+        """Rebuild from :meth:`state`."""
+        model = cls(**unpack_params(state))
+        model.counts = csr_from_state("counts", state)
+        model.start = float(state["start"])
+        model.popularity = np.asarray(state["popularity"], dtype=np.float64)
+        return model
