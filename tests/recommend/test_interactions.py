@@ -17,10 +17,12 @@ from bingewise.recommend.interactions import (
     ConfidenceParams,
     build_interactions,
     confidence,
+    interactions_from_plays,
     item_table,
     maturity_level,
+    member_title_plays,
 )
-from bingewise.schema import Catalog, Recs
+from bingewise.schema import Catalog, Events, Recs
 from bingewise.warehouse import Warehouse
 
 FILMS = {1: 6000, 2: 6000, 3: 5400, 4: None, 5: 7200}  # title_id -> runtime (None: unknown)
@@ -164,6 +166,52 @@ def test_fixed_rows_and_columns(warehouse: Warehouse) -> None:
     assert dense[1, 1] == 0.0
     assert dense[1, 2] == pytest.approx(0.5 ** (1 / 24 / 90), rel=1e-5)
     assert list(got.is_series) == [True, False, False]
+
+
+def _tangled_viewing(w: World, rng: np.random.Generator) -> None:
+    """Segments that test every edge of the merge rule, with event keys in shuffled order."""
+    _catalog(w)
+    w.film(6, "Film 6", runtime=0)  # a runtime of 0 counts as unknown
+    titles = [*FILMS, 6, 99, B + 101, B + 102, B + 201]  # 99 is missing from the catalog
+    gaps = [-600, 0, 3599, 3600, 3601, 7200]  # seconds from a segment's end to the next start
+    for member in range(1, 9):
+        if member != 8:  # member 8 is in no members table: default zone
+            w.member(member, ["MX", "JP", "NZ", "US"][member % 4])
+        start = AS_OF - int(rng.integers(5, 60)) * DAY
+        for _ in range(int(rng.integers(0, 25))):
+            title = int(rng.choice(titles[:3])) if rng.random() < 0.5 else int(rng.choice(titles))
+            seconds = int(rng.choice([0, 30, 1800, 2700, 5200, 6000]))
+            bookmark = int(rng.integers(0, 7000)) if rng.random() < 0.6 else None
+            supplemental = str(rng.choice(["", "  ", "TRAILER"])) if rng.random() < 0.1 else None
+            micros = dt.timedelta(microseconds=int(rng.choice([0, 400_000, 500_000, 600_000])))
+            w.watch(member, title, start + micros, seconds, bookmark=bookmark,
+                    null_bookmark=bookmark is None, supplemental=supplemental)  # fmt: skip
+            if rng.random() > 0.15:  # else the next segment starts at the same time
+                start += dt.timedelta(seconds=seconds + int(rng.choice(gaps)))
+        w.watch(member, 1, AS_OF + HOUR, 6000)  # after as_of: ignored
+    keys = rng.permutation(len(w.events)) + 1  # ties on start are ordered by event key
+    for event, key in zip(w.events, keys, strict=True):
+        event[Events.event_key] = int(key)
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6, 7])
+def test_matrix_matches_the_analytics_plays(warehouse: Warehouse, seed: int) -> None:
+    """Training merges segments itself; the analytics' plays (zones and all) give the same."""
+    w = World()
+    _tangled_viewing(w, np.random.default_rng(seed))
+    w.write(warehouse)
+    params = ConfidenceParams(finished_share=0.85)
+    for members in (None, [3, 1, 42, 8]):
+        got = build_interactions(warehouse, as_of=AS_OF, member_ids=members, params=params)
+        frame = member_title_plays(warehouse, members, as_of=AS_OF, finished_share=0.85)
+        ref = interactions_from_plays(frame, as_of=AS_OF, member_ids=members, params=params)
+        assert got.interactions.matrix.nnz > 0
+        np.testing.assert_array_equal(got.interactions.member_ids, ref.interactions.member_ids)
+        np.testing.assert_array_equal(got.item_ids, ref.item_ids)
+        np.testing.assert_array_equal(got.is_series, ref.is_series)
+        np.testing.assert_array_equal(
+            got.interactions.matrix.toarray(), ref.interactions.matrix.toarray()
+        )
 
 
 def test_empty_warehouse_gives_empty_matrix(warehouse: Warehouse) -> None:
