@@ -6,7 +6,7 @@ save / load, no pickle) and passes the shared conformance tests
 (:mod:`bingewise.recommend.testing`).
 
 >>> sorted(MODELS)
-['ease', 'ials', 'itemknn', 'popular', 'rp3beta', 'session-ease', 'time-popular']
+['ease', 'ials', 'itemknn', 'popular', 'rp3beta', 'session-blend', 'session-ease', 'time-popular']
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from bingewise.recommend.ease import EASE
 from bingewise.recommend.knn import ItemKNN
 from bingewise.recommend.popular import Popular
 from bingewise.recommend.rp3beta import RP3beta
+from bingewise.recommend.session_blend import SessionBlend
 from bingewise.recommend.session_ease import SessionEASE
 from bingewise.recommend.time_popular import TimePopular
 
@@ -29,6 +30,7 @@ __all__ = [
     "Popular",
     "RP3beta",
     "Recommender",
+    "SessionBlend",
     "SessionEASE",
     "TimePopular",
     "load_model",
@@ -36,7 +38,8 @@ __all__ = [
 
 #: Every model by name (the name is also stored in its saved file).
 MODELS: dict[str, type[Recommender]] = {
-    cls.name: cls for cls in (Popular, ItemKNN, EASE, IALS, RP3beta, SessionEASE, TimePopular)
+    cls.name: cls
+    for cls in (Popular, ItemKNN, EASE, IALS, RP3beta, SessionEASE, TimePopular, SessionBlend)
 }
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,6 +28,8 @@ from implicit.cpu.bpr import BayesianPersonalizedRanking
 from bingewise.recommend import MODELS, Recommender
 from bingewise.recommend._common import single_blas_thread
 from bingewise.recommend.evaluation.matrices import FoldMatrices
+from bingewise.recommend.session_blend import SessionBlend
+from bingewise.recommend.session_ease import SessionEASE
 
 __all__ = ["CANDIDATES", "Candidate", "Ranker", "candidate_names"]
 
@@ -60,6 +62,32 @@ class ModelRanker:
         times = m.query_times if getattr(self.model, "uses_times", False) else None
         ids, _ = self.model.recommend(m.query, k, filter_seen=True, times=times)
         return ids
+
+
+class SessionBlendRanker(ModelRanker):
+    """:class:`SessionBlend` with its session-ease part fitted once per fold and parameters.
+
+    Tuning tries several blends of the same session-ease part; the part (the costly Gram inverse)
+    is kept for the last fit matrix seen (compared by identity), so the grid costs one fit.
+    """
+
+    _cache: ClassVar[tuple[sp.csr_matrix, dict[str, Any], SessionEASE] | None] = None
+
+    def __init__(self, **params: Any):
+        super().__init__(SessionBlend(**params))
+
+    def fit(self, m: FoldMatrices) -> None:
+        model = self.model
+        assert isinstance(model, SessionBlend)
+        key = model.ease.params()
+        cached = SessionBlendRanker._cache
+        if cached is not None and cached[0] is m.fit and cached[1] == key:
+            ease = cached[2]
+        else:
+            SessionBlendRanker._cache = None  # free the previous part first
+            ease = SessionEASE(**key).fit(m.fit, times=m.fit_times)
+            SessionBlendRanker._cache = (m.fit, key, ease)
+        model.fit_with(ease, m.fit, m.fit_times)
 
 
 def _pad(ids: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
@@ -213,6 +241,21 @@ CANDIDATES: dict[str, Candidate] = {
             _ours("time-popular"),
             {"sigma": 30.0, "beta": 0.5},
             _grid(sigma=[10.0, 30.0, 100.0, 365.0], beta=[0.0, 0.5]),
+        ),
+        Candidate(
+            "session-blend",
+            "ours",
+            lambda seed=0, **params: SessionBlendRanker(**params),
+            {"l2": 150.0, "tau": 0.01, "weight": 0.9, "sitting_power": 0.5, "mix": 0.2},
+            _grid(
+                l2=[150.0],
+                tau=[0.01],
+                weight=[0.9],
+                sitting_power=[0.0, 0.25, 0.5],
+                sigma=[30.0],
+                beta=[0.5],
+                mix=[0.0, 0.1, 0.2, 0.3],
+            ),
         ),
         Candidate("ials", "ours", _ours("ials"), {}, _ALS_GRID),
         Candidate("implicit-als", "peer", ImplicitALSPeer, {}, _ALS_GRID),
