@@ -48,7 +48,7 @@ def ref_plays(
             by_member[s.member].append((i, s))
     out: list[RPlay] = []
     for member, items in by_member.items():
-        items.sort(key=lambda x: (x[1].start, x[0]))
+        items.sort(key=lambda x: (x[1].start, x[1].title, x[1].seconds))
         groups: list[list[Seg]] = []
         prev: Seg | None = None
         for _, s in items:

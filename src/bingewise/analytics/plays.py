@@ -30,11 +30,12 @@ from bingewise.analytics.zones import (
     is_valid_zone,
     offsets_table,
     week_base,
+    zone_codes,
     zone_of_country,
 )
 from bingewise.schema import Catalog, Events, Members, Plays, Sessions
 
-__all__ = ["DEFAULT_RESUME_GAP_MINUTES", "plays", "session_plays"]
+__all__ = ["DEFAULT_RESUME_GAP_MINUTES", "SESSION_PLAY_COLUMNS", "plays", "session_plays"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,25 @@ log = logging.getLogger(__name__)
 DEFAULT_RESUME_GAP_MINUTES = 60.0
 #: Gap (minutes) from the end of the previous plays to a play's start that opens a new session.
 DEFAULT_SESSION_GAP_MINUTES = 30.0
+
+#: Columns of :func:`session_plays`: what sessions, binges, seasons, streaks and the per-member,
+#: per-country and platform facts read (the catalog's episode and runtime, the progress, the
+#: zone name and the segment count are left out: narrower rows are cheaper to store and scan).
+SESSION_PLAY_COLUMNS: tuple[str, ...] = (
+    Plays.member_id,
+    Plays.title_id,
+    Plays.series_id,
+    Plays.show_id,
+    Plays.season,
+    Plays.kind,
+    Plays.start_utc,
+    Plays.end_utc,
+    Plays.seconds,
+    Plays.finished,
+    Plays.local_start,
+    Plays.local_date,
+    Sessions.session_no,
+)
 
 _S = "_bw_start_s"
 _E = "_bw_end_s"
@@ -74,7 +94,7 @@ def _year_range(events: ir.Table) -> tuple[int, int]:
 def _merge_segments(events: ir.Table, resume_gap_s: int, session_gap_s: int | None) -> ir.Table:
     """Segments merged into plays (one row per play), with ``session_no`` when asked.
 
-    One sorted pass over the member's main-content segments, ordered by (start, event key),
+    One sorted pass over the member's main-content segments, ordered by (start, title, end),
     computes for each segment: the previous segment's title and end (``lag``), the next
     segment's title and start (``lead``), its row number and, for sessions, the latest end
     of all earlier segments. A segment *opens a play* unless it continues the previous one
@@ -90,7 +110,7 @@ def _merge_segments(events: ir.Table, resume_gap_s: int, session_gap_s: int | No
     Most plays are one segment (95% on the synthetic platform): those pass straight through;
     only the segments of multi-segment plays are grouped.
     """
-    m, t, start, key = Events.member_id, Events.title_id, Events.start_utc, Events.event_key
+    m, t, start = Events.member_id, Events.title_id, Events.start_utc
     supp = events[Events.supplemental]
     ev = events.filter(supp.isnull() | (supp.strip() == ""))
     start_s = ev[start].epoch_seconds().cast("int64")
@@ -98,7 +118,6 @@ def _merge_segments(events: ir.Table, resume_gap_s: int, session_gap_s: int | No
         m,
         t,
         start,
-        key,
         **{
             Plays.seconds: ev[Events.seconds].cast("int64"),
             _BOOK: ev[Events.bookmark_seconds].cast("int64"),
@@ -106,7 +125,8 @@ def _merge_segments(events: ir.Table, resume_gap_s: int, session_gap_s: int | No
             _E: start_s + ev[Events.seconds].cast("int64"),
         },
     )
-    w = ibis.window(group_by=ev[m], order_by=[ev[start], ev[key]])
+    order = [ev[start], ev[t], ev[_E]]
+    w = ibis.window(group_by=ev[m], order_by=order)
     prev_title = ev[t].lag().over(w)
     next_title = ev[t].lead().over(w)
     new_play = (
@@ -119,11 +139,10 @@ def _merge_segments(events: ir.Table, resume_gap_s: int, session_gap_s: int | No
         _ONE: new_play & ~next_joins.fill_null(False),
     }
     if session_gap_s is not None:
-        before = ibis.window(group_by=ev[m], order_by=[ev[start], ev[key]], rows=(None, -1))
+        before = ibis.window(group_by=ev[m], order_by=order, rows=(None, -1))
         latest_end = ev[_E].max().over(before)
         flags[_NEWS] = new_play & (latest_end.isnull() | (ev[_S] - latest_end >= session_gap_s))
-    # The event key only orders the first pass: later sorts carry one column less.
-    ev = ev.mutate(**flags).drop(key)
+    ev = ev.mutate(**flags)
     if session_gap_s is not None:
         by_flag = ibis.window(group_by=[ev[m], ev[_NEWS]], order_by=ev[_RN])
         r = ibis.row_number().over(by_flag)
@@ -219,7 +238,8 @@ def session_plays(
     default_tz: str = "UTC",
     override_tz: str | None = None,
 ) -> ir.Table:
-    """:func:`plays` with ``session_no`` (as :func:`~bingewise.analytics.sessionize` gives it).
+    """:func:`plays` with ``session_no`` (as :func:`~bingewise.analytics.sessionize` gives it),
+    narrowed to :data:`SESSION_PLAY_COLUMNS` (what the fact tables read).
 
     Sessions come out of the same sorted pass over the segments that merges them into plays,
     instead of a second pass over the plays: a play opens a session when it starts
@@ -227,7 +247,7 @@ def session_plays(
     """
     if gap_minutes < 0:
         raise ValueError(f"gap_minutes must be ≥ 0, got {gap_minutes}")
-    return _build(
+    full = _build(
         events,
         catalog,
         members,
@@ -237,6 +257,7 @@ def session_plays(
         override_tz=override_tz,
         session_gap_minutes=gap_minutes,
     )
+    return full.select(*SESSION_PLAY_COLUMNS)
 
 
 def _build(
@@ -272,7 +293,9 @@ def _build(
     )
     p = merged.left_join(cat, merged[Plays.title_id] == cat["_c_title"])
 
-    # The member's zone: own zone if valid, else the country's, else the default.
+    # The member's zone: own zone if valid, else the country's, else the default. The big
+    # joins use the zone's integer code; the name is only looked up for the output column.
+    lo, hi = _year_range(events)
     if override_tz is None:
         zones = _member_zones(members)
         valid = sorted(z for z in zones if is_valid_zone(z))
@@ -287,29 +310,29 @@ def _build(
         m = m.left_join(countries, m["_m_country"].upper() == countries["tz_country"])
         own = m["_m_zone"]
         own_ok = own.isin(valid) if valid else ibis.literal(False)
-        m = m.select(
-            "_m_id",
-            **{
-                _Z: ibis.ifelse(own_ok, own, ibis.null(str)).coalesce(
-                    m["tz_country_zone"], ibis.literal(default_tz)
-                )
-            },
+        zone_name = ibis.ifelse(own_ok, own, ibis.null(str)).coalesce(
+            m["tz_country_zone"], ibis.literal(default_tz)
         )
+        m = m.select("_m_id", **{_Z: zone_name})
         used = {default_tz, *m.select(_Z).distinct().to_pyarrow().column(0).to_pylist()}
+        codes = zone_codes(used)
+        code_of = m[_Z].substitute(codes, else_=codes[default_tz]).cast("int32")
+        m = m.select("_m_id", _bw_code=code_of)
         p = p.left_join(m, p[Plays.member_id] == m["_m_id"])
-        zone = p[_Z].coalesce(ibis.literal(default_tz))
+        code = p["_bw_code"].coalesce(ibis.literal(codes[default_tz], "int32"))
     else:
-        zone = ibis.literal(override_tz)
         used = {override_tz}
+        codes = zone_codes(used)
+        code = ibis.literal(codes[override_tz], "int32")
+    names = {c: z for z, c in codes.items()}
 
-    lo, hi = _year_range(events)
     offs = offsets_table(used, lo, hi)
     week = (p[_S] - week_base(lo)) // WEEK_SECONDS
-    p = p.mutate(**{_Z: zone, "_bw_week": week.cast("int64")})
+    p = p.mutate(_bw_code=code, _bw_week=week.cast("int64"))
     p = p.inner_join(
         offs,
         [
-            p[_Z] == offs[ZoneOffsets.zone],
+            p["_bw_code"] == offs[ZoneOffsets.code],
             p["_bw_week"] == offs[ZoneOffsets.week],
             p[_S] >= offs[ZoneOffsets.valid_from],
             p[_S] < offs[ZoneOffsets.valid_to],
@@ -340,7 +363,7 @@ def _build(
             Plays.runtime_seconds: runtime.cast("int32"),
             Plays.progress_seconds: progress,
             Plays.finished: finished,
-            Plays.time_zone: p[_Z],
+            Plays.time_zone: p["_bw_code"].substitute(names, else_=ibis.null("string")),
             Plays.local_start: local_start,
             Plays.local_date: local_start.date(),
             Plays.segments: p[Plays.segments],

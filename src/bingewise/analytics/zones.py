@@ -33,6 +33,7 @@ __all__ = [
     "offset_rows",
     "offsets_table",
     "week_base",
+    "zone_codes",
     "zone_of_country",
 ]
 
@@ -46,6 +47,7 @@ class ZoneOffsets:
     """Column names of the offsets table (internal to analytics, never stored)."""
 
     zone = "tz_zone"  #: IANA name
+    code = "tz_code"  #: INTEGER, position of the zone in the sorted zone names (a cheap join key)
     week = "tz_week"  #: BIGINT, whole weeks (604,800 s) from 1 January of the first year, UTC
     valid_from = "tz_from_s"  #: BIGINT, first UTC second of the stretch (inclusive, Unix time)
     valid_to = "tz_to_s"  #: BIGINT, end of the stretch (exclusive, Unix time)
@@ -54,6 +56,7 @@ class ZoneOffsets:
     arrow = pa.schema(
         [
             (zone, pa.string()),
+            (code, pa.int32()),
             (week, pa.int64()),
             (valid_from, pa.int64()),
             (valid_to, pa.int64()),
@@ -136,22 +139,29 @@ def offsets_table(zones: Iterable[str], first_year: int, last_year: int) -> ibis
 
     One row per zone, week (from :func:`week_base`) and stretch of constant offset in it:
     join on ``(zone, (unix seconds − base) // WEEK_SECONDS)`` and keep the row whose
-    ``[valid_from, valid_to)`` holds the instant.
+    ``[valid_from, valid_to)`` holds the instant. ``code`` numbers the zones in sorted order
+    (see :func:`zone_codes`), so large tables can join on an integer instead of a name.
     """
     base = week_base(first_year)
     epoch = dt.datetime(1970, 1, 1)
+    codes = zone_codes(zones)
     cols: list[list[object]] = [[] for _ in ZoneOffsets.arrow]
-    for name, _, start, end, off in offset_rows(zones, first_year, last_year):
+    for name, _, start, end, off in offset_rows(codes, first_year, last_year):
         a = int((start - epoch).total_seconds())
         b = int((end - epoch).total_seconds())
         for week in range((a - base) // WEEK_SECONDS, (b - 1 - base) // WEEK_SECONDS + 1):
-            for col, value in zip(cols, (name, week, a, b, off), strict=True):
+            for col, value in zip(cols, (name, codes[name], week, a, b, off), strict=True):
                 col.append(value)
     table = pa.table(
         {f.name: pa.array(col, f.type) for f, col in zip(ZoneOffsets.arrow, cols, strict=True)},
         schema=ZoneOffsets.arrow,
     )
     return ibis.memtable(table)
+
+
+def zone_codes(zones: Iterable[str]) -> dict[str, int]:
+    """Zone name → its position among the distinct names in sorted order (``ZoneOffsets.code``)."""
+    return {name: i for i, name in enumerate(sorted(set(zones)))}
 
 
 def zone_of_country() -> ibis.Table:
