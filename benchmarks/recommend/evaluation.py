@@ -8,10 +8,11 @@ It reads ``../shared/data/movielens/ml-latest-small/ratings.csv`` (relative to t
 unless ``--data`` is given, runs ``bingewise.recommend.evaluation.evaluate`` with every candidate
 (peers: popularity, implicit ALS and BPR, default and tuned on a validation split), prints the
 table with each row's NDCG@k as a ratio to the best peer, and writes
-``benchmarks/results/recommend_evaluation.json``. ``session-ease`` also uses the time of each fit
-interaction (training input only; held-out times are never seen). Interactions are binary, as
-in Microsoft Recommenders' MovieLens benchmark (whose README gives, for ml-100k: BiVAE P@10
-0.412 NDCG@10 0.475; BPR 0.388 / 0.442; SAR 0.331 / 0.382 — another data set, quoted for scale
+``benchmarks/results/recommend_evaluation_<protocol>.json``. ``session-ease``, ``time-popular``
+and ``session-blend`` also read times: those of the fit interactions and of each member's own
+history (never of a held-out interaction). Interactions are binary, as in Microsoft
+Recommenders' MovieLens benchmark (whose README gives, for ml-100k: BiVAE P@10 0.412 NDCG@10
+0.475; BPR 0.388 / 0.442; SAR 0.331 / 0.382 — another data set, quoted for scale
 only).
 """
 

@@ -81,8 +81,9 @@ class EvaluationReport:
             "fold": self.fold,
             "validation": self.validation,
             "interactions": "binary: every rating or viewed title counts as one interaction",
-            "timestamps": "session-ease also weighs pairs by the time between the fit "
-            "interactions (training input only); no model sees held-out times",
+            "timestamps": "session-ease, time-popular and session-blend also read times: "
+            "those of the fit interactions (training) and of each member's own history (query "
+            "rows) at scoring; no model sees the time of a held-out interaction",
             "rows": [r.as_dict() for r in self.rows],
         }
 
