@@ -483,7 +483,7 @@ def _merged_plays(
 
 @dataclass(frozen=True, slots=True)
 class _CatalogArrays:
-    """The catalog columns plays need, sorted by title id (unique: ingest upserts by it)."""
+    """The catalog columns plays need, one row per title (ingest upserts titles by id)."""
 
     title: np.ndarray  #: int64
     is_episode: np.ndarray  #: bool, kind is episode and the series is known
@@ -496,17 +496,14 @@ def _catalog_arrays(warehouse: Warehouse) -> _CatalogArrays:
     tab = cat.select(
         Catalog.title_id, Catalog.kind, Catalog.series_id, Catalog.runtime_seconds
     ).to_pyarrow()
-    title = tab[Catalog.title_id].to_numpy().astype(np.int64, copy=False)
-    order = np.argsort(title, kind="stable")
     series = tab[Catalog.series_id]
     kind = tab[Catalog.kind].to_numpy(zero_copy_only=False)
-    is_episode = (kind == Catalog.EPISODE) & series.is_valid().to_numpy(zero_copy_only=False)
     runtime = tab[Catalog.runtime_seconds].cast(pa.float64()).to_numpy(zero_copy_only=False)
     return _CatalogArrays(
-        title[order],
-        is_episode[order],
-        series.fill_null(0).to_numpy().astype(np.int64, copy=False)[order],
-        np.asarray(runtime, dtype=np.float64)[order],
+        title=tab[Catalog.title_id].to_numpy().astype(np.int64, copy=False),
+        is_episode=(kind == Catalog.EPISODE) & series.is_valid().to_numpy(zero_copy_only=False),
+        series=series.fill_null(0).to_numpy().astype(np.int64, copy=False),
+        runtime=np.asarray(runtime, dtype=np.float64),
     )
 
 
@@ -516,7 +513,7 @@ def _annotate(merged: _MergedPlays, cat: _CatalogArrays, share: float) -> _Annot
     A play finishes its title when its progress reaches ``share`` of the catalog runtime; where
     the runtime is unknown (or 0), when its completion against the nominal runtime does.
     """
-    pos = _positions(cat.title, merged.title)
+    pos = pd.Index(cat.title).get_indexer(merged.title)  # -1 where the catalog lacks it
     found = pos >= 0
     at = np.where(found, pos, 0)
     if len(cat.title):
@@ -544,16 +541,20 @@ def _annotate(merged: _MergedPlays, cat: _CatalogArrays, share: float) -> _Annot
     )
 
 
-def _groups(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(order sorting rows by ``keys``, first sorted position of each group)."""
-    order = np.lexsort(keys[::-1])
-    n = len(order)
-    change = np.zeros(n, dtype=bool)
-    if n:
-        change[0] = True
-        for k in keys:
-            sk = k[order]
-            change[1:] |= sk[1:] != sk[:-1]
+def _groups(outer: np.ndarray, inner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(order bringing rows of equal (outer, inner) together, first position of each group).
+
+    Both keys are factorised (hashing, linear time) and combined into one integer, so a single
+    stable sort groups the rows: several times faster than a lexicographic sort of two id
+    columns.
+    """
+    outer_code, _ = pd.factorize(outer)
+    inner_code, inner_uniques = pd.factorize(inner)
+    key = outer_code.astype(np.int64) * max(len(inner_uniques), 1) + inner_code
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    change = np.ones(len(order), dtype=bool)
+    change[1:] = sorted_key[1:] != sorted_key[:-1]
     return order, np.flatnonzero(change)
 
 
