@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -487,6 +488,57 @@ def _drop_table(backend: Any, name: str) -> None:
     backend.raw_sql(stmt.sql(backend.compiler.dialect))
 
 
+def _facts_from_plays(
+    p: ir.Table,
+    catalog: ir.Table,
+    members: ir.Table,
+    period: Period,
+    keep: Callable[[str, ir.Table], ir.Table],
+    step: Callable[[str], None],
+    *,
+    top_n: int = 10,
+) -> PlatformFacts:
+    """Every table after the plays: ``keep(name, expr)`` materialises one and returns it.
+
+    Also materialises the internal ``member_show_daily`` roll-up (the caller drops it).
+    """
+    keep(Sessions.table, sessions(p))
+    step("sessions")
+    b = keep(Binges.table, binges(p))
+    step("binges")
+    fs = keep("finished_seasons", finished_seasons(p, catalog))
+    keep(SeasonBinges.table, fs.filter(fs[SeasonBinges.days] <= 7.0))
+    after = fs[SeasonBinges.hours_after_release]
+    races = keep("binge_races", fs.filter(after.notnull() & (after >= 0) & (after <= 24)))
+    step("seasons")
+    # Read by the daily, streak, top-show and platform steps, then dropped.
+    sd = keep(MemberShowDaily.table, member_show_daily(p))
+    daily = keep(MemberDaily.table, member_daily(p, show_daily=sd))
+    step("daily")
+    s_any = keep("streaks_any", streaks(daily, "any"))
+    keep("streaks_title", streaks(sd, "title"))
+    step("streaks")
+    keep(MemberHeatmap.table, member_heatmap(p))
+    step("heatmap")
+    keep(MemberTop.table, member_top(p, show_daily=sd))
+    step("top")
+    keep(
+        MemberFacts.table,
+        member_facts(p, binges_table=b, streaks_table=s_any, daily_table=daily),
+    )
+    step("members")
+    keep(CountryFacts.table, country_facts(p, members, period, daily_table=daily))
+    step("countries")
+    t0, c0 = time.perf_counter(), time.process_time()
+    platform = platform_facts(p, catalog, n=top_n, races=races, streaks_table=s_any, show_daily=sd)
+    log.debug(
+        "platform tables in %.2f s (%.2f CPU s)",
+        time.perf_counter() - t0,
+        time.process_time() - c0,
+    )
+    return platform
+
+
 @dataclass
 class FactSet:
     """Every fact table for one period.
@@ -574,42 +626,7 @@ class FactSet:
                 lo, hi = span.to_pyarrow().to_pylist()[0].values()
                 today = dt.date.today()
                 period = Period(lo or today, hi or today)
-            keep(Sessions.table, sessions(p))
-            step("sessions")
-            b = keep(Binges.table, binges(p))
-            step("binges")
-            fs = keep("finished_seasons", finished_seasons(p, catalog))
-            keep(SeasonBinges.table, fs.filter(fs[SeasonBinges.days] <= 7.0))
-            after = fs[SeasonBinges.hours_after_release]
-            races = keep("binge_races", fs.filter(after.notnull() & (after >= 0) & (after <= 24)))
-            step("seasons")
-            # Read by the daily, streak, top-show and platform steps, then dropped.
-            sd = keep(MemberShowDaily.table, member_show_daily(p))
-            daily = keep(MemberDaily.table, member_daily(p, show_daily=sd))
-            step("daily")
-            s_any = keep("streaks_any", streaks(daily, "any"))
-            keep("streaks_title", streaks(sd, "title"))
-            step("streaks")
-            keep(MemberHeatmap.table, member_heatmap(p))
-            step("heatmap")
-            keep(MemberTop.table, member_top(p, show_daily=sd))
-            step("top")
-            keep(
-                MemberFacts.table,
-                member_facts(p, binges_table=b, streaks_table=s_any, daily_table=daily),
-            )
-            step("members")
-            keep(CountryFacts.table, country_facts(p, members, period, daily_table=daily))
-            step("countries")
-            t0, c0 = time.perf_counter(), time.process_time()
-            platform = platform_facts(
-                p, catalog, n=top_n, races=races, streaks_table=s_any, show_daily=sd
-            )
-            log.debug(
-                "platform tables in %.2f s (%.2f CPU s)",
-                time.perf_counter() - t0,
-                time.process_time() - c0,
-            )
+            platform = _facts_from_plays(p, catalog, members, period, keep, step, top_n=top_n)
             _drop_table(backend, f"_bw_fact_{MemberShowDaily.table}")
             del out[MemberShowDaily.table]
             step("platform")

@@ -70,13 +70,52 @@ def binges(
     """
     p = sessionize(plays, gap_minutes)
     p = p.filter((p[Plays.kind] == Catalog.EPISODE) & p[Plays.series_id].notnull())
-    b = p.group_by([Binges.member_id, Binges.session_no, Binges.series_id]).aggregate(
+    keys = [Binges.member_id, Binges.session_no, Binges.series_id]
+    # A distinct count per group is the costly part (the engine keeps a set per group). Two
+    # titles are distinct exactly when the lowest and highest title ids differ, so one plain
+    # grouping finds every session-series with ≥ 2 distinct episodes and counts its plays; the
+    # distinct count is then the plays minus the repeats (an episode played twice in one
+    # session), found by a grouping per title that keeps only repeated ones (rare).
+    t = p[Plays.title_id]
+    b = p.group_by(keys).aggregate(
         **{
             Binges.start_utc: p[Plays.start_utc].min(),
             Binges.end_utc: p[Plays.end_utc].max(),
             Binges.local_date: p[Plays.local_date].min(),
-            Binges.episodes: p[Plays.title_id].nunique().cast("int64"),
             Binges.seconds: p[Plays.seconds].sum(),
+            "_bw_n": t.count(),
+            "_bw_lo": t.min(),
+            "_bw_hi": t.max(),
         }
     )
-    return b.filter(b[Binges.episodes] >= min_episodes)
+    cand = b["_bw_n"] >= min_episodes
+    if min_episodes >= 2:
+        cand = cand & (b["_bw_lo"] != b["_bw_hi"])
+    b = b.filter(cand)
+    rep = p.filter(t.notnull()).group_by([*keys, Plays.title_id]).aggregate(_bw_c=t.count())
+    rep = rep.filter(rep["_bw_c"] > 1)
+    rep = rep.group_by(
+        _bw_m=rep[Binges.member_id], _bw_s=rep[Binges.session_no], _bw_r=rep[Binges.series_id]
+    ).aggregate(_bw_extra=(rep["_bw_c"] - 1).sum())
+    j = b.left_join(
+        rep,
+        [
+            b[Binges.member_id] == rep["_bw_m"],
+            b[Binges.session_no] == rep["_bw_s"],
+            b[Binges.series_id] == rep["_bw_r"],
+        ],
+    )
+    episodes = (j["_bw_n"] - j["_bw_extra"].fill_null(0)).cast("int64")
+    j = j.select(
+        **{
+            Binges.member_id: j[Binges.member_id],
+            Binges.session_no: j[Binges.session_no],
+            Binges.series_id: j[Binges.series_id],
+            Binges.start_utc: j[Binges.start_utc],
+            Binges.end_utc: j[Binges.end_utc],
+            Binges.local_date: j[Binges.local_date],
+            Binges.episodes: episodes,
+            Binges.seconds: j[Binges.seconds],
+        }
+    )
+    return j.filter(j[Binges.episodes] >= min_episodes)
