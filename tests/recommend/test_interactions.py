@@ -188,8 +188,13 @@ def _tangled_viewing(w: World, rng: np.random.Generator) -> None:
                     null_bookmark=bookmark is None, supplemental=supplemental)  # fmt: skip
             if rng.random() > 0.15:  # else the next segment starts at the same time
                 start += dt.timedelta(seconds=seconds + int(rng.choice(gaps)))
+        # Ties: segments starting at the same instant are ordered by title, then end.
+        tie = AS_OF - int(rng.integers(1, 4)) * DAY
+        w.watch(member, 2, tie, 3000, null_bookmark=True)
+        for title, seconds in ((2, 3000), (1, 600), (2, 900)):  # film 1 comes between the 2s
+            w.watch(member, title, tie + dt.timedelta(seconds=3300), seconds, null_bookmark=True)
         w.watch(member, 1, AS_OF + HOUR, 6000)  # after as_of: ignored
-    keys = rng.permutation(len(w.events)) + 1  # ties on start are ordered by event key
+    keys = rng.permutation(len(w.events)) + 1  # the order of arrival does not matter
     for event, key in zip(w.events, keys, strict=True):
         event[Events.event_key] = int(key)
 

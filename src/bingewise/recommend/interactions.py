@@ -30,14 +30,14 @@ so a model trained "as of" a past time never sees the future.
 
 How it is computed
 ------------------
-Training needs no local time, only plays, so :func:`build_interactions` does not go through the
-analytics' plays (whose member zones and offset join are most of their cost). One DuckDB query
-reads the main-content segments before ``as_of``, sorted by member, start and event key; the
-segments are merged into plays in NumPy by the rule of :func:`bingewise.analytics.plays` (same
-title as the member's previous segment, starting at most the resume gap after it ended), and the
-plays are aggregated per title and per item with sorts and ``reduceat``. The tests check the
-result against the analytics' plays and against a brute-force reading of the formula. Memory is
-about 60 bytes per segment at the peak.
+Training needs plays but no local time, so :func:`build_interactions` does not go through the
+analytics' plays (member zones, an offset join, and window functions, which cost DuckDB several
+times a plain sort). One DuckDB query reads the main-content segments before ``as_of``, sorted
+by member, start, title and end; the segments are merged into plays in NumPy by the rule of
+:func:`bingewise.analytics.plays` (same title as the member's previous segment, starting at most
+the resume gap after it ended), and the plays are aggregated per title and per item with one
+sort each and ``reduceat``. The tests check the result against the analytics' plays and against
+a brute-force reading of the formula. Memory is about 60 bytes per segment at the peak.
 """
 
 from __future__ import annotations
@@ -444,14 +444,13 @@ def _merged_plays(
         Events.member_id,
         Events.title_id,
         Events.start_utc,
-        Events.event_key,
         Events.seconds,
         **{
             _BOOKMARK: ev[Events.bookmark_seconds].cast("int64"),
             _START_S: start_s,
             _END_S: start_s + seconds,
         },
-    ).order_by([Events.member_id, Events.start_utc, Events.event_key])
+    ).order_by([Events.member_id, Events.start_utc, Events.title_id, _END_S])
     seg = scan.to_pyarrow()
     member = seg[Events.member_id].to_numpy().astype(np.int64, copy=False)
     title = seg[Events.title_id].to_numpy().astype(np.int64, copy=False)
