@@ -19,7 +19,10 @@ folder. Measured in the same run, on the same data:
   members (all rows with reasons), against ``model.recommend``: the trained model's top-10 for
   one member alone (a bare list, no rows, no reasons).
 
-Times are medians (wall clock, seconds). Results go to ``benchmarks/results/rows.json``.
+Times are medians (wall clock, seconds) and, beside them, CPU seconds (all threads of the
+process), which load from other processes on a shared machine distorts less. Each pair of
+contenders runs in alternating rounds (peer, ours, peer, ...). The load average is printed and
+recorded. Results go to ``benchmarks/results/rows.json``.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -64,15 +69,37 @@ RESULTS = ROOT / "benchmarks" / "results"
 RESUME_GAP_SECONDS = 60 * 60  # bingewise.analytics.plays' default
 
 
-def timed(fn: Callable[[], Any], repeats: int) -> tuple[list[float], Any]:
-    """Wall-clock seconds of ``repeats`` calls and the last result."""
-    times: list[float] = []
+@dataclass
+class Runs:
+    """Wall-clock and CPU seconds (all threads of this process) of repeated calls."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     result: Any = None
+
+    def add(self, fn: Callable[[], Any]) -> Runs:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        self.result = fn()
+        self.wall.append(time.perf_counter() - start)
+        self.cpu.append(time.process_time() - start_cpu)
+        return self
+
+
+def timed(fn: Callable[[], Any], repeats: int) -> Runs:
+    """``repeats`` calls of ``fn``, timed; the last result is kept."""
+    runs = Runs()
     for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return times, result
+        runs.add(fn)
+    return runs
+
+
+def alternating(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, Runs]:
+    """Like :func:`timed`, in alternating rounds, so that load from others hits all alike."""
+    out = {name: Runs() for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            out[name].add(fn)
+    return out
 
 
 def pandas_interactions(
@@ -83,7 +110,7 @@ def pandas_interactions(
         f'SELECT "{Events.member_id}", "{Events.title_id}", "{Events.start_utc}", '
         f'"{Events.seconds}", "{Events.bookmark_seconds}", "{Events.event_key}" '
         f'FROM "{Events.table}" WHERE ("{Events.supplemental}" IS NULL '
-        f"OR trim(\"{Events.supplemental}\") = '') AND \"{Events.start_utc}\" < ?",
+        f'OR trim("{Events.supplemental}") = \'\') AND "{Events.start_utc}" < ?',
         [as_of],
     ).df()
     cat = wh.duck.execute(
@@ -123,8 +150,10 @@ def pandas_interactions(
         last=("start", "max"),
     )
     per_title["rewatches"] = (per_title["finished"] - 1).clip(lower=0)
-    per_item = per_title.reset_index().groupby(["member", "item"], sort=True).agg(
-        e=("completion", "sum"), r=("rewatches", "sum"), last=("last", "max")
+    per_item = (
+        per_title.reset_index()
+        .groupby(["member", "item"], sort=True)
+        .agg(e=("completion", "sum"), r=("rewatches", "sum"), last=("last", "max"))
     )
     per_item = per_item.reset_index()
     age = (pd.Timestamp(as_of) - per_item["last"]).dt.total_seconds() / 86400.0
@@ -149,15 +178,24 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     set_quiet(True)
-    console = Console()
+    console = Console(width=120)
     rows: list[dict[str, Any]] = []
 
-    def record(label: str, seconds: list[float], peer: str = "") -> None:
-        median = statistics.median(seconds)
-        peer_median = next((r["median"] for r in rows if r["label"] == peer), None)
-        ratio = median / peer_median if peer_median else None
+    def record(label: str, runs: Runs, peer: str = "") -> None:
+        median = statistics.median(runs.wall)
+        cpu = statistics.median(runs.cpu)
+        ref = next((r for r in rows if r["label"] == peer), None)
         rows.append(
-            {"label": label, "seconds": seconds, "median": median, "peer": peer, "ratio": ratio}
+            {
+                "label": label,
+                "seconds": runs.wall,
+                "median": median,
+                "cpu_seconds": runs.cpu,
+                "cpu_median": cpu,
+                "peer": peer,
+                "ratio": median / ref["median"] if ref else None,
+                "cpu_ratio": cpu / ref["cpu_median"] if ref and ref["cpu_median"] else None,
+            }
         )
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -175,20 +213,21 @@ def main() -> None:
         as_of = default_as_of(wh)
         params = ConfidenceParams()
 
-        t_peer, (m_peer, mem_peer, item_peer) = timed(
-            lambda: pandas_interactions(wh, as_of, params), args.repeats
+        runs = alternating(
+            {
+                "peer": lambda: pandas_interactions(wh, as_of, params),
+                "ours": lambda: build_interactions(wh, as_of=as_of, params=params),
+            },
+            args.repeats,
         )
-        record("interactions (pandas peer)", t_peer)
-        t_ours, ours = timed(
-            lambda: build_interactions(wh, as_of=as_of, params=params), args.repeats
-        )
-        record("interactions (bingewise)", t_ours, "interactions (pandas peer)")
+        record("interactions (pandas peer)", runs["peer"])
+        record("interactions (bingewise)", runs["ours"], "interactions (pandas peer)")
+        m_peer, mem_peer, item_peer = runs["peer"].result
+        ours = runs["ours"].result
         same_ids = np.array_equal(ours.interactions.member_ids, mem_peer) and np.array_equal(
             ours.item_ids, item_peer
         )
-        diff = (
-            float(abs(ours.interactions.matrix - m_peer).max()) if same_ids else float("nan")
-        )
+        diff = float(abs(ours.interactions.matrix - m_peer).max()) if same_ids else float("nan")
         matrix = ours.interactions.matrix
 
         als_params: dict[str, Any] = {
@@ -203,28 +242,27 @@ def main() -> None:
             with threadpool_limits(1, "blas"):  # as IALS.fit does (implicit's own advice)
                 AlternatingLeastSquares(**als_params).fit(matrix, show_progress=False)
 
-        t_fit, _ = timed(implicit_fit, args.repeats)
-        record("implicit ALS fit", t_fit)
-        t_train, trained = timed(
-            lambda: train(wh, "ials", as_of=as_of, params=params), args.repeats
+        runs = alternating(
+            {
+                "fit": implicit_fit,
+                "train": lambda: train(wh, "ials", as_of=as_of, params=params),
+            },
+            args.repeats,
         )
-        record("train ials (bingewise)", t_train, "implicit ALS fit")
+        record("implicit ALS fit", runs["fit"])
+        record("train ials (bingewise)", runs["train"], "implicit ALS fit")
+        trained = runs["train"].result
 
         rng = np.random.default_rng(args.seed)
         members = rng.choice(trained.member_ids, size=min(args.pages, len(trained.member_ids)))
         positions = {int(m): i for i, m in enumerate(trained.member_ids)}
-        t_rec = []
+        t_rec, t_page = Runs(), Runs()
         for m in members:
             row = matrix[positions[int(m)]]
-            s = time.perf_counter()
-            trained.model.recommend(row, n=10)
-            t_rec.append(time.perf_counter() - s)
+            t_rec.add(partial(trained.model.recommend, row, n=10))
         record("model.recommend (one member)", t_rec)
-        t_page = []
         for m in members:
-            s = time.perf_counter()
-            home_rows(int(m), warehouse=wh, trained=trained, as_of=as_of)
-            t_page.append(time.perf_counter() - s)
+            t_page.add(partial(home_rows, int(m), warehouse=wh, trained=trained, as_of=as_of))
         record("home page (bingewise)", t_page, "model.recommend (one member)")
         wh.close()
 
@@ -232,15 +270,18 @@ def main() -> None:
         title=f"rows benchmark: {events:,} events, {matrix.shape[0]:,} members × "
         f"{matrix.shape[1]:,} items, {matrix.nnz:,} interactions"
     )
-    for col in ("measure", "median s", "runs", "peer", "ratio"):
+    for col in ("measure", "median s", "CPU s", "runs", "peer", "ratio", "CPU ratio"):
         table.add_column(col, justify="right" if col != "measure" else "left")
     for r in rows:
         ratio = f"{r['ratio']:.2f}×" if r["ratio"] is not None else ""
-        table.add_row(r["label"], f"{r['median']:.3f}", str(len(r["seconds"])), r["peer"], ratio)
+        cpu_ratio = f"{r['cpu_ratio']:.2f}×" if r["cpu_ratio"] is not None else ""
+        table.add_row(r["label"], f"{r['median']:.3f}", f"{r['cpu_median']:.3f}",
+                      str(len(r["seconds"])), r["peer"], ratio, cpu_ratio)  # fmt: skip
     console.print(table)
     console.print(f"matrices equal (max abs difference bingewise vs pandas peer): {diff:.2e}")
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    console.print(f"peak memory {peak_gb:.1f} GB")
+    load_avg = ", ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
+    console.print(f"peak memory {peak_gb:.1f} GB; load average {load_avg}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = {
         "args": vars(args),
@@ -250,6 +291,7 @@ def main() -> None:
         "max_abs_difference_vs_peer": diff,
         "peak_rss_gb": peak_gb,
         "host": {"python": host.python_version(), "machine": host.machine()},
+        "load_average": os.getloadavg(),
         "rows": rows,
     }
     (RESULTS / "rows.json").write_text(json.dumps(out, indent=2), encoding="utf-8")
