@@ -13,6 +13,7 @@ member's first play of any episode of the season to that moment.
 
 from __future__ import annotations
 
+import ibis
 import ibis.expr.types as ir
 
 from bingewise.schema import Catalog, Plays, SeasonBinges
@@ -43,10 +44,10 @@ def finished_seasons(plays: ir.Table, catalog: ir.Table) -> ir.Table:
     # A season can only be finished with at least as many finished plays as it has episodes:
     # one pass over the (member, season) pairs keeps the few candidates, and only their plays
     # are grouped per episode (a member rarely plays an episode twice, so that grouping has
-    # about one group per play).
-    started = p.group_by(keys).aggregate(
-        _started=p[Plays.start_utc].min(), _fin_plays=done_flag.cast("int64").sum()
-    )
+    # about one group per play). The candidates are read once: the start of the season and the
+    # finish come from the per-episode grouping, the season's size and release from the
+    # (small) catalog grouping.
+    started = p.group_by(keys).aggregate(_fin_plays=done_flag.cast("int64").sum())
     cand = started.inner_join(
         sizes,
         [
@@ -55,12 +56,23 @@ def finished_seasons(plays: ir.Table, catalog: ir.Table) -> ir.Table:
         ],
     )
     cand = cand.filter(cand["_fin_plays"] >= cand["_s_episodes"])
-    done = p.filter(done_flag).semi_join(cand, keys)
-    per_episode = done.group_by([*keys, Plays.title_id]).aggregate(_done=done[Plays.end_utc].min())
-    per_season = per_episode.group_by(keys).aggregate(
-        _n=per_episode[Plays.title_id].count(), _finished=per_episode["_done"].max()
+    q = p.semi_join(cand, keys)
+    per_episode = q.group_by([*keys, Plays.title_id]).aggregate(
+        _first=q[Plays.start_utc].min(),
+        _done=ibis.ifelse(q[Plays.finished].fill_null(True), q[Plays.end_utc], None).min(),
     )
-    s = per_season.inner_join(cand, keys)
+    per_season = per_episode.group_by(keys).aggregate(
+        _started=per_episode["_first"].min(),
+        _n=per_episode["_done"].count(),
+        _finished=per_episode["_done"].max(),
+    )
+    s = per_season.inner_join(
+        sizes,
+        [
+            per_season[Plays.series_id] == sizes["_s_series"],
+            per_season[Plays.season] == sizes["_s_season"],
+        ],
+    )
     s = s.filter(s["_n"] >= s["_s_episodes"])
     release_ts = s["_s_release"].cast("timestamp")
     seconds = s["_finished"].epoch_seconds() - s["_started"].epoch_seconds()

@@ -44,16 +44,26 @@ def sessionize(plays: ir.Table, gap_minutes: float = DEFAULT_SESSION_GAP_MINUTES
 def sessions(plays: ir.Table, gap_minutes: float = DEFAULT_SESSION_GAP_MINUTES) -> ir.Table:
     """One row per session with the columns of :class:`bingewise.schema.Sessions`."""
     p = sessionize(plays, gap_minutes)
-    return p.group_by([Sessions.member_id, Sessions.session_no]).aggregate(
+    s = p.group_by([Sessions.member_id, Sessions.session_no]).aggregate(
         **{
             Sessions.start_utc: p[Plays.start_utc].min(),
             Sessions.end_utc: p[Plays.end_utc].max(),
             Sessions.local_start: p[Plays.local_start].min(),
-            Sessions.local_date: p[Plays.local_date].min(),
             Sessions.plays: p[Plays.title_id].count(),
             Sessions.episodes: (p[Plays.kind] == Catalog.EPISODE).cast("int64").sum(),
             Sessions.seconds: p[Plays.seconds].sum(),
         }
+    )
+    # A play's local day is the date of its local start, so the earliest day is the date of the
+    # earliest local start: one aggregate less over the plays.
+    return s.select(
+        Sessions.member_id,
+        Sessions.session_no,
+        Sessions.start_utc,
+        Sessions.end_utc,
+        Sessions.local_start,
+        **{Sessions.local_date: s[Sessions.local_start].date()},
+        **{c: s[c] for c in (Sessions.plays, Sessions.episodes, Sessions.seconds)},
     )
 
 
