@@ -120,6 +120,48 @@ def _is_episode(p: ir.Table) -> ir.BooleanValue:
     return (p[Plays.kind] == Catalog.EPISODE).fill_null(False)
 
 
+_EP = "_bw_ep"
+
+
+def _show_daily_flagged(plays: ir.Table) -> ir.Table:
+    """:func:`member_show_daily` with a flag ``_bw_ep`` (an episode?) in place of ``kind``.
+
+    Exact only for plays whose kind is one of the catalog's two kinds or NULL (a film). A flag
+    is much cheaper than text for the engine to group on, store and read back.
+    """
+    u = plays.mutate(**{_EP: _is_episode(plays)})
+    g = u.group_by(
+        [
+            u[Plays.member_id].name(MemberShowDaily.member_id),
+            u[Plays.show_id].name(MemberShowDaily.show_id),
+            u[_EP],
+            u[Plays.local_date].name(MemberShowDaily.local_date),
+        ]
+    ).aggregate(_bw_n=u[Plays.title_id].count(), _bw_s=u[Plays.seconds].sum())
+    return g.select(
+        **{
+            MemberShowDaily.member_id: g[MemberShowDaily.member_id],
+            MemberShowDaily.show_id: g[MemberShowDaily.show_id],
+            _EP: g[_EP],
+            MemberShowDaily.local_date: g[MemberShowDaily.local_date],
+            MemberShowDaily.plays: g["_bw_n"],
+            MemberShowDaily.episodes: ibis.ifelse(g[_EP], g["_bw_n"], 0).cast("int64"),
+            MemberShowDaily.seconds: g["_bw_s"],
+        }
+    )
+
+
+def _kind_key(show_daily: ir.Table) -> tuple[str, Callable[[ir.Value], ir.Value]]:
+    """The column to group a member-show-day table's kinds by, and how to spell it as a kind."""
+    if MemberShowDaily.kind in show_daily.columns:
+        return MemberShowDaily.kind, lambda v: v
+    return _EP, lambda v: ibis.ifelse(v, Catalog.EPISODE, Catalog.FILM)
+
+
+def _usual_kinds(kind: ir.StringValue) -> ir.BooleanValue:
+    return kind.isnull() | kind.isin([Catalog.FILM, Catalog.EPISODE])
+
+
 def member_show_daily(plays: ir.Table) -> ir.Table:
     """Plays, episodes and seconds per member, show, kind and local day (``MemberShowDaily``).
 
@@ -132,28 +174,21 @@ def member_show_daily(plays: ir.Table) -> ir.Table:
     afterwards; plays of any other kind (none, when the catalog came through ingestion) are
     grouped by their kind as given.
     """
-    kind = plays[Plays.kind]
-    usual = kind.isnull() | kind.isin([Catalog.FILM, Catalog.EPISODE])
-    u = plays.filter(usual)
-    u = u.mutate(_bw_ep=_is_episode(u))
-    g = u.group_by(
-        [
-            u[Plays.member_id].name(MemberShowDaily.member_id),
-            u[Plays.show_id].name(MemberShowDaily.show_id),
-            u["_bw_ep"],
-            u[Plays.local_date].name(MemberShowDaily.local_date),
-        ]
-    ).aggregate(_bw_n=u[Plays.title_id].count(), _bw_s=u[Plays.seconds].sum())
+    usual = _usual_kinds(plays[Plays.kind])
+    g = _show_daily_flagged(plays.filter(usual))
     g = g.select(
+        MemberShowDaily.member_id,
+        MemberShowDaily.show_id,
+        **{MemberShowDaily.kind: ibis.ifelse(g[_EP], Catalog.EPISODE, Catalog.FILM)},
         **{
-            MemberShowDaily.member_id: g[MemberShowDaily.member_id],
-            MemberShowDaily.show_id: g[MemberShowDaily.show_id],
-            MemberShowDaily.kind: ibis.ifelse(g["_bw_ep"], Catalog.EPISODE, Catalog.FILM),
-            MemberShowDaily.local_date: g[MemberShowDaily.local_date],
-            MemberShowDaily.plays: g["_bw_n"],
-            MemberShowDaily.episodes: ibis.ifelse(g["_bw_ep"], g["_bw_n"], 0).cast("int64"),
-            MemberShowDaily.seconds: g["_bw_s"],
-        }
+            c: g[c]
+            for c in (
+                MemberShowDaily.local_date,
+                MemberShowDaily.plays,
+                MemberShowDaily.episodes,
+                MemberShowDaily.seconds,
+            )
+        },
     )
     o = plays.filter(~usual)
     other = o.group_by(
@@ -212,7 +247,8 @@ def member_top(plays: ir.Table, n: int = 5, *, show_daily: ir.Table | None = Non
     (:func:`member_show_daily` of the plays) when given.
     """
     g = member_show_daily(plays) if show_daily is None else show_daily
-    g = g.mutate(_bw_kind=g[MemberShowDaily.kind])
+    key, spell = _kind_key(g)
+    g = g.mutate(_bw_kind=g[key])
     t = g.group_by([MemberShowDaily.member_id, "_bw_kind", MemberShowDaily.show_id]).aggregate(
         **{
             MemberTop.plays: g[MemberShowDaily.plays].sum(),
@@ -232,7 +268,7 @@ def member_top(plays: ir.Table, n: int = 5, *, show_daily: ir.Table | None = Non
     return t.select(
         **{
             MemberTop.member_id: t[MemberShowDaily.member_id],
-            MemberTop.kind: t["_bw_kind"],
+            MemberTop.kind: spell(t["_bw_kind"]),
             MemberTop.show_id: t[MemberShowDaily.show_id],
             MemberTop.plays: t[MemberTop.plays],
             MemberTop.seconds: t[MemberTop.seconds],
@@ -430,7 +466,8 @@ def top_titles(
         raise ValueError(f"by must be 'day' or 'week', got {by!r}")
     g = member_show_daily(plays) if show_daily is None else show_daily
     d = g[MemberShowDaily.local_date]
-    g = g.mutate(_bw_p=d if by == "day" else d.truncate("W"), _bw_kind=g[MemberShowDaily.kind])
+    key, spell = _kind_key(g)
+    g = g.mutate(_bw_p=d if by == "day" else d.truncate("W"), _bw_kind=g[key])
     # One row per member, show and day: a day's members are its rows; a week's are distinct.
     members = (
         g[MemberShowDaily.member_id].count()
@@ -450,7 +487,7 @@ def top_titles(
         **{
             TopTitles.period_start: t["_bw_p"].cast("date"),
             TopTitles.show_id: t[MemberShowDaily.show_id],
-            TopTitles.kind: t["_bw_kind"],
+            TopTitles.kind: spell(t["_bw_kind"]),
             TopTitles.members: t["_bw_m"],
             TopTitles.seconds: t["_bw_s"],
             TopTitles.rank: t["_bw_r"],
@@ -541,7 +578,14 @@ def _facts_from_plays(
     races = keep("binge_races", fs.filter(after.notnull() & (after >= 0) & (after <= 24)))
     step("seasons")
     # Read by the daily, streak, top-show and platform steps, then dropped.
-    sd = keep(MemberShowDaily.table, member_show_daily(p))
+    # Kinds the catalog's ingestion allows (film, episode) are kept as a flag: cheaper to
+    # group on, store and read than text. Any other kind keeps the text roll-up.
+    k = catalog[Catalog.kind]
+    other_kinds = catalog.filter(~_usual_kinds(k)).count().to_pyarrow().as_py()
+    sd = keep(
+        MemberShowDaily.table,
+        _show_daily_flagged(p) if other_kinds == 0 else member_show_daily(p),
+    )
     daily = keep(MemberDaily.table, member_daily(p, show_daily=sd))
     step("daily")
     s_any = keep("streaks_any", streaks(daily, "any"))
