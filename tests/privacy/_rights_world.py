@@ -6,6 +6,7 @@ or email" cannot match anything by accident.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import shutil
 import tempfile
@@ -248,6 +249,7 @@ def install_models(models_dir: Path, names: tuple[str, ...] = ("ials", "ease")) 
     key = ",".join(names)
     if key not in _TRAINED:
         folder = Path(tempfile.mkdtemp(prefix="bw-rights-models-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
         registry = Registry.open("sqlite://")
         try:
             with Warehouse.open(folder / "warehouse.duckdb") as wh:
