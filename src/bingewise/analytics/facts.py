@@ -625,6 +625,9 @@ class FactSet:
     Arrow (``platform``). Table names: ``plays``, ``sessions``, ``binges``, ``finished_seasons``,
     ``season_binges``, ``binge_races``, ``streaks_any``, ``streaks_title``, ``member_daily``,
     ``member_heatmap``, ``member_top``, ``member_facts``, ``country_facts``.
+
+    The same pipeline runs on any Ibis backend: :meth:`compute_tables` takes the three input
+    tables (on Spark, say) and keeps each result with ``Table.cache()``.
     """
 
     period: Period
@@ -650,22 +653,113 @@ class FactSet:
         """Compute the full fact set; ``period`` defaults to the span of local days with plays.
 
         Session gap and finished share default to the settings (``BINGEWISE_SESSION_GAP_MINUTES``,
-        ``BINGEWISE_FINISHED_SHARE``).
+        ``BINGEWISE_FINISHED_SHARE``). Tables are temporary tables of the warehouse connection
+        (:meth:`drop` removes them).
         """
+        backend = warehouse.ibis
+
+        def keep(name: str, expr: ir.Table) -> ir.Table:
+            _drop_table(backend, f"_bw_fact_{name}")
+            return backend.create_table(f"_bw_fact_{name}", expr, temp=True)
+
+        def forget(name: str, _table: ir.Table) -> None:
+            _drop_table(backend, f"_bw_fact_{name}")
+
+        return cls._run(
+            warehouse.table(Events.table),
+            warehouse.table(Catalog.table),
+            warehouse.table(Members.table),
+            keep,
+            forget,
+            period,
+            gap_minutes=gap_minutes,
+            resume_gap_minutes=resume_gap_minutes,
+            finished_share=finished_share,
+            default_tz=default_tz,
+            override_tz=override_tz,
+            top_n=top_n,
+        )
+
+    @classmethod
+    def compute_tables(
+        cls,
+        events: ir.Table,
+        catalog: ir.Table,
+        members: ir.Table,
+        period: Period | str | None = None,
+        *,
+        gap_minutes: float | None = None,
+        resume_gap_minutes: float = DEFAULT_RESUME_GAP_MINUTES,
+        finished_share: float | None = None,
+        default_tz: str = "UTC",
+        override_tz: str | None = None,
+        top_n: int = 10,
+    ) -> FactSet:
+        """:meth:`compute` on tables of any Ibis backend (``Events``, ``Catalog``, ``Members``).
+
+        Each table is kept with ``Table.cache()``: a temporary table on DuckDB, a persisted
+        DataFrame on Spark. :meth:`release` frees them. Example on Spark::
+
+            con = ibis.pyspark.connect(spark)
+            fs = FactSet.compute_tables(con.table("events"), con.table("catalog"),
+                                        con.table("members"), "2024")
+            fs["member_facts"].to_pyarrow()
+        """
+
+        def keep(name: str, expr: ir.Table) -> ir.Table:
+            con = ibis.get_backend(expr)
+            if con.name == "pyspark":
+                # Ibis's PySpark backend compiles a cached table without registering the
+                # in-memory tables it reads (the zone offsets); a temporary view does.
+                expr = con.create_view(f"_bw_fact_{name}", expr, overwrite=True)
+            return expr.cache()
+
+        def forget(_name: str, table: ir.Table) -> None:
+            _release(table)
+
+        return cls._run(
+            events,
+            catalog,
+            members,
+            keep,
+            forget,
+            period,
+            gap_minutes=gap_minutes,
+            resume_gap_minutes=resume_gap_minutes,
+            finished_share=finished_share,
+            default_tz=default_tz,
+            override_tz=override_tz,
+            top_n=top_n,
+        )
+
+    @classmethod
+    def _run(
+        cls,
+        events: ir.Table,
+        catalog: ir.Table,
+        members: ir.Table,
+        materialise: Callable[[str, ir.Table], ir.Table],
+        forget: Callable[[str, ir.Table], None],
+        period: Period | str | None,
+        *,
+        gap_minutes: float | None,
+        resume_gap_minutes: float,
+        finished_share: float | None,
+        default_tz: str,
+        override_tz: str | None,
+        top_n: int,
+    ) -> FactSet:
+        """The pipeline: ``materialise(name, expr)`` keeps a table, ``forget`` frees one."""
         settings = get_settings()
         gap = settings.session_gap_minutes if gap_minutes is None else gap_minutes
         share = settings.finished_share if finished_share is None else finished_share
         if isinstance(period, str):
             period = Period.parse(period)
-        backend = warehouse.ibis
-        catalog = warehouse.table(Catalog.table)
-        members = warehouse.table(Members.table)
         out: dict[str, ir.Table] = {}
 
         def keep(name: str, expr: ir.Table) -> ir.Table:
-            _drop_table(backend, f"_bw_fact_{name}")
             t0, c0 = time.perf_counter(), time.process_time()
-            out[name] = backend.create_table(f"_bw_fact_{name}", expr, temp=True)
+            out[name] = materialise(name, expr)
             log.debug(
                 "materialised %s in %.2f s (%.2f CPU s)",
                 name,
@@ -681,7 +775,7 @@ class FactSet:
                 bar.update(task, advance=1, description=f"binge facts: {label}")
 
             all_plays = session_plays(
-                warehouse.table(Events.table),
+                events,
                 catalog,
                 members,
                 gap_minutes=gap,
@@ -700,13 +794,25 @@ class FactSet:
                 today = dt.date.today()
                 period = Period(lo or today, hi or today)
             platform = _facts_from_plays(p, catalog, members, period, keep, step, top_n=top_n)
-            _drop_table(backend, f"_bw_fact_{MemberShowDaily.table}")
-            del out[MemberShowDaily.table]
+            forget(MemberShowDaily.table, out.pop(MemberShowDaily.table))
             step("platform")
         return cls(period=period, tables=out, platform=platform)
 
     def drop(self, warehouse: Warehouse) -> None:
-        """Drop the temporary tables from the warehouse connection."""
+        """Drop the temporary tables from the warehouse connection (after :meth:`compute`)."""
         for name in self.tables:
             _drop_table(warehouse.ibis, f"_bw_fact_{name}")
         self.tables.clear()
+
+    def release(self) -> None:
+        """Free the cached tables (after :meth:`compute_tables`)."""
+        for table in self.tables.values():
+            _release(table)
+        self.tables.clear()
+
+
+def _release(table: ir.Table) -> None:
+    """Free a table made by ``Table.cache()``."""
+    release = getattr(table, "release", None)
+    if release is not None:
+        release()
