@@ -17,6 +17,12 @@ its peak resident memory (``ru_maxrss``) is its own:
   needed columns selected first, one vectorised time-zone conversion per zone), from the events
   already in memory (reading them is not counted). Single-threaded, as pandas is.
 
+- **spark** (``--spark N``): the same fact set, the same Ibis code
+  (``FactSet.compute_tables``), on Spark in local mode with two cores, reading the events,
+  catalog and members from Parquet copies of the warehouse tables; peak memory adds the JVM's
+  peak resident set to the Python driver's. Not a peer to beat: what moving to Spark costs on one
+  machine.
+
 ``--steps`` prints the time of each materialised table of the fact set (from the
 ``bingewise.analytics.facts`` debug log) for the first facts run. Each contender also reports
 its CPU seconds (all threads), steadier than wall time on a shared machine.
@@ -148,7 +154,90 @@ def run_pandas(db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
     return {"seconds": seconds, "cpu_seconds": cpu, "load_seconds": load, "rows": rows}
 
 
-CONTENDERS = {"facts": run_facts, "sort": run_sort, "pandas": run_pandas}
+def _parquet_copy(db: Path, work: Path) -> Path:
+    """The warehouse's events, catalog and members as Parquet (written once, beside the file)."""
+    import duckdb
+
+    out = work / f"{db.stem}-parquet"
+    if (out / "done").exists():
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(db), read_only=True)
+    for name in ("events", "catalog", "members"):
+        con.execute(f"COPY {name} TO '{out / name}.parquet' (FORMAT parquet)")
+    con.close()
+    (out / "done").touch()
+    return out
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """Peak resident set (``VmHWM``) of a process in MB (0 where /proc does not tell)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def run_spark(db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
+    """The same fact set (``FactSet.compute_tables``, the same Ibis code) on Spark local[2]."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    import warnings
+
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+    import ibis
+    from pyspark.sql import SparkSession
+
+    from bingewise.analytics import FactSet
+    from bingewise.console import set_quiet
+
+    set_quiet(True)
+    pq = _parquet_copy(db, work)
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("bingewise-facts-bench")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.memory", memory_limit.lower().replace("gb", "g"))
+        .config("spark.local.dir", str(work / "spark-tmp"))
+        .config("spark.sql.warehouse.dir", str(work / "spark-warehouse"))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    pid = int(jvm.java.lang.ProcessHandle.current().pid())
+    version = spark.version
+    try:
+        con = ibis.pyspark.connect(spark)
+        for name in ("events", "catalog", "members"):
+            spark.read.parquet(str(pq / f"{name}.parquet")).createOrReplaceTempView(f"bw_{name}")
+        t0, c0 = time.perf_counter(), _cpu_seconds()
+        fs = FactSet.compute_tables(
+            con.table("bw_events"), con.table("bw_catalog"), con.table("bw_members")
+        )
+        rows = {name: int(t.count().execute()) for name, t in fs.tables.items()}
+        seconds, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
+    finally:
+        jvm_mb = _peak_rss_mb(pid)
+        spark.stop()
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "rows": rows,
+        "jvm_peak_rss_mb": jvm_mb,
+        "spark_version": version,
+        "note": "CPU seconds are the Python driver's only; the JVM's are not counted",
+    }
+
+
+CONTENDERS = {"facts": run_facts, "sort": run_sort, "pandas": run_pandas, "spark": run_spark}
 
 
 def child(name: str, db: Path, memory_limit: str, work: Path, steps: bool = False) -> None:
@@ -162,7 +251,9 @@ def child(name: str, db: Path, memory_limit: str, work: Path, steps: bool = Fals
         facts_log.addHandler(handler)
         facts_log.setLevel(logging.DEBUG)
     result = CONTENDERS[name](db, memory_limit, work)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # Python's own peak, plus the JVM's for Spark (two processes: the sum bounds the total).
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = own + result.get("jvm_peak_rss_mb", 0)
     print(json.dumps(result))
 
 
@@ -197,6 +288,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--pandas-repeat", type=int, default=1)
     ap.add_argument("--no-pandas", action="store_true")
+    ap.add_argument(
+        "--spark", type=int, default=0, metavar="N", help="also N runs of the fact set on Spark"
+    )
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--memory-limit", default="6GB")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bingewise-bench")
@@ -214,6 +308,8 @@ def main() -> None:
     plan = [("sort", args.repeat), ("facts", args.repeat)]
     if not args.no_pandas:
         plan.append(("pandas", args.pandas_repeat))
+    if args.spark:
+        plan.append(("spark", args.spark))
     for name, times in plan:
         for i in range(times):
             r = measure(name, db, args.memory_limit, args.work, args.steps and i == 0)
@@ -250,6 +346,9 @@ def main() -> None:
     if "pandas" in summary:
         ratio = summary["pandas"]["median_seconds"] / summary["facts"]["median_seconds"]
         print(f"facts are {ratio:.1f}x faster than pandas")
+    if "spark" in summary:
+        ratio = summary["spark"]["median_seconds"] / summary["facts"]["median_seconds"]
+        print(f"the same fact set on Spark local[2] takes {ratio:.1f}x DuckDB's time")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     existing[str(n_events)] = {
