@@ -204,3 +204,25 @@ def test_inputs_cover_the_edges(inputs: dict[str, pa.Table]) -> None:
     titles = set(inputs[Catalog.table].column(Catalog.title_id).to_pylist())
     assert 999_999 not in titles
     assert {7001, 7002, 7771, 7772} <= titles
+
+
+def test_compute_tables_on_duckdb_matches_compute(
+    warehouse: Warehouse, inputs: dict[str, pa.Table]
+) -> None:
+    """The backend-neutral path (``Table.cache()``) on DuckDB itself, and its release."""
+    _load(warehouse, inputs)
+    duck = FactSet.compute(warehouse, "2017-01-01:2017-03-31")
+    cached = FactSet.compute_tables(
+        warehouse.table(Events.table),
+        warehouse.table(Catalog.table),
+        warehouse.table(Members.table),
+        "2017-01-01:2017-03-31",
+    )
+    assert sorted(cached.tables) == sorted(duck.tables)
+    for name in duck.tables:
+        _assert_same(name, duck[name].to_pyarrow(), cached[name].to_pyarrow())
+    before = set(warehouse.ibis.list_tables())
+    cached.release()
+    assert not cached.tables
+    assert len(set(warehouse.ibis.list_tables())) < len(before)
+    duck.drop(warehouse)

@@ -12,13 +12,10 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
-import sqlglot as sg
-import sqlglot.expressions as sge
 
 from bingewise.analytics.plays import DEFAULT_RESUME_GAP_MINUTES, session_plays
 from bingewise.analytics.seasons import binge_races, finished_seasons
@@ -544,16 +541,6 @@ def platform_facts(
     )
 
 
-def _drop_table(backend: Any, name: str) -> None:
-    """``DROP TABLE IF EXISTS`` in the backend's dialect.
-
-    Ibis 12's ``drop_table`` builds an invalid statement with sqlglot 30 (empty table list), so
-    the statement is built here with sqlglot's current ``Drop`` signature.
-    """
-    stmt = sge.Drop(kind="TABLE", tables=[sg.table(name, quoted=True)], exists=True)
-    backend.raw_sql(stmt.sql(backend.compiler.dialect))
-
-
 def _facts_from_plays(
     p: ir.Table,
     catalog: ir.Table,
@@ -659,11 +646,11 @@ class FactSet:
         backend = warehouse.ibis
 
         def keep(name: str, expr: ir.Table) -> ir.Table:
-            _drop_table(backend, f"_bw_fact_{name}")
+            backend.drop_table(f"_bw_fact_{name}", force=True)
             return backend.create_table(f"_bw_fact_{name}", expr, temp=True)
 
         def forget(name: str, _table: ir.Table) -> None:
-            _drop_table(backend, f"_bw_fact_{name}")
+            backend.drop_table(f"_bw_fact_{name}", force=True)
 
         return cls._run(
             warehouse.table(Events.table),
@@ -801,7 +788,7 @@ class FactSet:
     def drop(self, warehouse: Warehouse) -> None:
         """Drop the temporary tables from the warehouse connection (after :meth:`compute`)."""
         for name in self.tables:
-            _drop_table(warehouse.ibis, f"_bw_fact_{name}")
+            warehouse.ibis.drop_table(f"_bw_fact_{name}", force=True)
         self.tables.clear()
 
     def release(self) -> None:
