@@ -23,7 +23,7 @@ import pytest
 
 from analytics.helpers import Seg, Title, catalog_table, events_table, members_table
 from bingewise.analytics import FactSet, plays
-from bingewise.schema import Catalog, Events, Members
+from bingewise.schema import Catalog, Events, Members, Plays, SeasonBinges
 from bingewise.synth import generate
 from bingewise.warehouse import Warehouse
 
@@ -170,13 +170,13 @@ def test_fact_set_same_on_duckdb_and_spark(
     for field in ("top_daily", "top_weekly", "binge_racers", "extreme_streaks"):
         _assert_same(field, getattr(duck.platform, field), getattr(on_spark.platform, field))
     # The planted edges reached the tables being compared.
-    p = duck["plays"].to_pyarrow().to_pylist()
-    edge = [r for r in p if r["member_id"] in (9001, 9002, 9003)]
-    assert {r["title_id"] for r in edge} == {7001, 7002, 999_999}
-    assert sum(r["member_id"] == 9001 and r["title_id"] == 7001 for r in edge) == 1
-    races = duck["binge_races"].to_pyarrow().column("member_id").to_pylist()
-    season_binges = duck["season_binges"].to_pyarrow().column("member_id").to_pylist()
-    assert 9004 in races and 9005 not in races and 9005 in season_binges
+    p = duck[Plays.table].to_pyarrow().to_pylist()
+    edge = [r for r in p if r[Plays.member_id] in (9001, 9002, 9003)]
+    assert {r[Plays.title_id] for r in edge} == {7001, 7002, 999_999}
+    assert sum(r[Plays.member_id] == 9001 and r[Plays.title_id] == 7001 for r in edge) == 1
+    races = duck["binge_races"].to_pyarrow().column(SeasonBinges.member_id).to_pylist()
+    binged = duck[SeasonBinges.table].to_pyarrow().column(SeasonBinges.member_id).to_pylist()
+    assert 9004 in races and 9005 not in races and 9005 in binged
     on_spark.release()
     duck.drop(warehouse)
 
