@@ -178,6 +178,8 @@ def test_fact_set_same_on_duckdb_and_spark(
     binged = duck[SeasonBinges.table].to_pyarrow().column(SeasonBinges.member_id).to_pylist()
     assert 9004 in races and 9005 not in races and 9005 in binged
     on_spark.release()
+    left = [t.name for t in spark[1].catalog.listTables() if t.name.startswith("_bw_fact_")]
+    assert not left, f"views left after release: {left}"
     duck.drop(warehouse)
 
 

@@ -701,8 +701,8 @@ class FactSet:
                 expr = con.create_view(f"_bw_fact_{name}", expr, overwrite=True)
             return expr.cache()
 
-        def forget(_name: str, table: ir.Table) -> None:
-            _release(table)
+        def forget(name: str, table: ir.Table) -> None:
+            _release(name, table)
 
         return cls._run(
             events,
@@ -793,13 +793,16 @@ class FactSet:
 
     def release(self) -> None:
         """Free the cached tables (after :meth:`compute_tables`)."""
-        for table in self.tables.values():
-            _release(table)
+        for name, table in self.tables.items():
+            _release(name, table)
         self.tables.clear()
 
 
-def _release(table: ir.Table) -> None:
-    """Free a table made by ``Table.cache()``."""
+def _release(name: str, table: ir.Table) -> None:
+    """Free a table kept by :meth:`FactSet.compute_tables` (and its view, on Spark)."""
+    con = ibis.get_backend(table)
     release = getattr(table, "release", None)
     if release is not None:
         release()
+    if con.name == "pyspark":
+        con.drop_view(f"_bw_fact_{name}", force=True)
