@@ -183,33 +183,19 @@ def _peak_rss_mb(pid: int) -> float:
 
 def run_spark(db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
     """The same fact set (``FactSet.compute_tables``, the same Ibis code) on Spark local[2]."""
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     import warnings
 
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     import ibis
-    from pyspark.sql import SparkSession
 
     from bingewise.analytics import FactSet
     from bingewise.console import set_quiet
+    from bingewise.warehouse import local_spark
 
     set_quiet(True)
     pq = _parquet_copy(db, work)
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("bingewise-facts-bench")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.memory", memory_limit.lower().replace("gb", "g"))
-        .config("spark.local.dir", str(work / "spark-tmp"))
-        .config("spark.sql.warehouse.dir", str(work / "spark-warehouse"))
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "8")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
+    memory = memory_limit.lower().replace("gb", "g")
+    spark = local_spark(2, work=work / "spark", memory=memory, shuffle_partitions=8, app="facts")
     jvm = spark.sparkContext._jvm
     assert jvm is not None
     pid = int(jvm.java.lang.ProcessHandle.current().pid())

@@ -214,23 +214,13 @@ def spark_als(
     counted before the clock starts, so only ``.fit`` and a count of the factors are timed. A
     fit still running after ``budget`` seconds is cancelled and recorded as unfinished.
     """
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.ml.recommendation import ALS
-    from pyspark.sql import SparkSession
+
+    from bingewise.warehouse import local_spark
 
     cores = os.cpu_count() or 2
-    spark = (
-        SparkSession.builder.master(f"local[{cores}]")
-        .appName("bingewise-als-benchmark")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.memory", memory)
-        .config("spark.sql.shuffle.partitions", str(2 * cores))
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
+    scratch = tempfile.TemporaryDirectory()
+    spark = local_spark(cores, work=Path(scratch.name), memory=memory, app="bingewise-als")
     jvm = spark.sparkContext._jvm
     assert jvm is not None
     pid = int(jvm.java.lang.ProcessHandle.current().pid())
@@ -279,6 +269,7 @@ def spark_als(
         return runs, info
     finally:
         spark.stop()
+        scratch.cleanup()
 
 
 def main() -> None:

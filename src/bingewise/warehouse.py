@@ -23,7 +23,7 @@ import pyarrow as pa
 from bingewise.config import get_settings
 from bingewise.schema import WAREHOUSE_TABLES, Events
 
-__all__ = ["Warehouse", "duckdb_type"]
+__all__ = ["Warehouse", "duckdb_type", "local_spark"]
 
 _DUCK_TYPES = {
     pa.int64(): "BIGINT",
@@ -113,3 +113,44 @@ class Warehouse:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def local_spark(
+    cores: int = 2,
+    *,
+    work: Path,
+    memory: str = "2g",
+    shuffle_partitions: int | None = None,
+    app: str = "bingewise",
+) -> Any:
+    """A Spark session in local mode for one machine: loopback only, UTC, no UI.
+
+    The driver binds to 127.0.0.1 (``SPARK_LOCAL_IP`` too), the SQL session time zone is UTC
+    (the warehouse's timestamps are naive UTC), and Spark's scratch space, SQL warehouse and
+    Derby home are under ``work``, never the working directory. Needs the ``spark`` extra
+    (PySpark) and a Java runtime. ``ibis.pyspark.connect(session)`` gives the Ibis backend
+    the analytics run on.
+    """
+    import os
+
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    work.mkdir(parents=True, exist_ok=True)
+    session = (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName(app)
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.memory", memory)
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={work}")
+        .config("spark.local.dir", str(work / "scratch"))
+        .config("spark.sql.warehouse.dir", str(work / "sql-warehouse"))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions or 2 * cores))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,7 +24,7 @@ from analytics.helpers import Seg, Title, catalog_table, events_table, members_t
 from bingewise.analytics import FactSet, plays
 from bingewise.schema import Catalog, Events, Members, Plays, SeasonBinges
 from bingewise.synth import generate
-from bingewise.warehouse import Warehouse
+from bingewise.warehouse import Warehouse, local_spark
 
 EDGE_SEGMENTS = [
     # Chicago, across the spring-forward night (2017-03-12 02:00 local → 03:00).
@@ -80,24 +79,7 @@ def inputs() -> dict[str, pa.Table]:
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """(Ibis connection, SparkSession): local Spark, one core, loopback, UTC."""
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    from pyspark.sql import SparkSession
-
-    work = tmp_path_factory.mktemp("spark")
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("bingewise-engine-test")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.warehouse.dir", str(work / "warehouse"))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={work}")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
+    session = local_spark(1, work=tmp_path_factory.mktemp("spark"), app="bingewise-engine-test")
     try:
         yield ibis.pyspark.connect(session), session
     finally:
