@@ -643,21 +643,10 @@ class FactSet:
         ``BINGEWISE_FINISHED_SHARE``). Tables are temporary tables of the warehouse connection
         (:meth:`drop` removes them).
         """
-        backend = warehouse.ibis
-
-        def keep(name: str, expr: ir.Table) -> ir.Table:
-            backend.drop_table(f"_bw_fact_{name}", force=True)
-            return backend.create_table(f"_bw_fact_{name}", expr, temp=True)
-
-        def forget(name: str, _table: ir.Table) -> None:
-            backend.drop_table(f"_bw_fact_{name}", force=True)
-
-        return cls._run(
+        return cls.compute_tables(
             warehouse.table(Events.table),
             warehouse.table(Catalog.table),
             warehouse.table(Members.table),
-            keep,
-            forget,
             period,
             gap_minutes=gap_minutes,
             resume_gap_minutes=resume_gap_minutes,
@@ -693,50 +682,6 @@ class FactSet:
             fs["member_facts"].to_pyarrow()
         """
 
-        def keep(name: str, expr: ir.Table) -> ir.Table:
-            con = ibis.get_backend(expr)
-            if con.name == "pyspark":
-                # Ibis's PySpark backend compiles a cached table without registering the
-                # in-memory tables it reads (the zone offsets); a temporary view does.
-                expr = con.create_view(f"_bw_fact_{name}", expr, overwrite=True)
-            return expr.cache()
-
-        def forget(name: str, table: ir.Table) -> None:
-            _release(name, table)
-
-        return cls._run(
-            events,
-            catalog,
-            members,
-            keep,
-            forget,
-            period,
-            gap_minutes=gap_minutes,
-            resume_gap_minutes=resume_gap_minutes,
-            finished_share=finished_share,
-            default_tz=default_tz,
-            override_tz=override_tz,
-            top_n=top_n,
-        )
-
-    @classmethod
-    def _run(
-        cls,
-        events: ir.Table,
-        catalog: ir.Table,
-        members: ir.Table,
-        materialise: Callable[[str, ir.Table], ir.Table],
-        forget: Callable[[str, ir.Table], None],
-        period: Period | str | None,
-        *,
-        gap_minutes: float | None,
-        resume_gap_minutes: float,
-        finished_share: float | None,
-        default_tz: str,
-        override_tz: str | None,
-        top_n: int,
-    ) -> FactSet:
-        """The pipeline: ``materialise(name, expr)`` keeps a table, ``forget`` frees one."""
         settings = get_settings()
         gap = settings.session_gap_minutes if gap_minutes is None else gap_minutes
         share = settings.finished_share if finished_share is None else finished_share
@@ -746,7 +691,7 @@ class FactSet:
 
         def keep(name: str, expr: ir.Table) -> ir.Table:
             t0, c0 = time.perf_counter(), time.process_time()
-            out[name] = materialise(name, expr)
+            out[name] = _cache(name, expr)
             log.debug(
                 "materialised %s in %.2f s (%.2f CPU s)",
                 name,
@@ -781,21 +726,29 @@ class FactSet:
                 today = dt.date.today()
                 period = Period(lo or today, hi or today)
             platform = _facts_from_plays(p, catalog, members, period, keep, step, top_n=top_n)
-            forget(MemberShowDaily.table, out.pop(MemberShowDaily.table))
+            _release(MemberShowDaily.table, out.pop(MemberShowDaily.table))
             step("platform")
         return cls(period=period, tables=out, platform=platform)
 
     def drop(self, warehouse: Warehouse) -> None:
-        """Drop the temporary tables from the warehouse connection (after :meth:`compute`)."""
-        for name in self.tables:
-            warehouse.ibis.drop_table(f"_bw_fact_{name}", force=True)
-        self.tables.clear()
+        """Drop the temporary tables from the warehouse connection (as :meth:`release`)."""
+        self.release()
 
     def release(self) -> None:
-        """Free the cached tables (after :meth:`compute_tables`)."""
+        """Free the kept tables (temporary tables on DuckDB, persisted DataFrames on Spark)."""
         for name, table in self.tables.items():
             _release(name, table)
         self.tables.clear()
+
+
+def _cache(name: str, expr: ir.Table) -> ir.Table:
+    """Keep one fact table with ``Table.cache()`` (a temporary table on DuckDB)."""
+    con = ibis.get_backend(expr)
+    if con.name == "pyspark":
+        # Ibis's PySpark backend compiles a cached table without registering the in-memory
+        # tables it reads (the zone offsets); a temporary view does.
+        expr = con.create_view(f"_bw_fact_{name}", expr, overwrite=True)
+    return expr.cache()
 
 
 def _release(name: str, table: ir.Table) -> None:
