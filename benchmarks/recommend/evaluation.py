@@ -1,19 +1,26 @@
-"""The evaluation table on MovieLens ``ml-latest-small``: our models next to their peers.
+"""The evaluation table on MovieLens: our models next to their peers, in the same run.
 
 Run from the repository root::
 
     uv run python -m benchmarks.recommend.evaluation [--protocol stratified] [--data PATH]
+    uv run python -m benchmarks.recommend.evaluation --data ml-100k --seeds 42 1 2
 
 It reads ``../shared/data/movielens/ml-latest-small/ratings.csv`` (relative to the repository)
-unless ``--data`` is given, runs ``bingewise.recommend.evaluation.evaluate`` with every candidate
-(peers: popularity, implicit ALS and BPR, default and tuned on a validation split), prints the
-table with each row's NDCG@k as a ratio to the best peer, and writes
-``benchmarks/results/recommend_evaluation_<protocol>.json``. ``session-ease``, ``time-popular``
-and ``session-blend`` also read times: those of the fit interactions and of each member's own
-history (never of a held-out interaction). Interactions are binary, as in Microsoft
-Recommenders' MovieLens benchmark (whose README gives, for ml-100k: BiVAE P@10 0.412 NDCG@10
-0.475; BPR 0.388 / 0.442; SAR 0.331 / 0.382 — another data set, quoted for scale
-only).
+unless ``--data`` is given; ``--data ml-100k`` fetches MovieLens 100k from the package index
+(:mod:`.datasets`: the data set of the published figures below). It runs
+``bingewise.recommend.evaluation.evaluate`` with every candidate (peers: popularity, implicit ALS
+and BPR, default and tuned on a validation split), prints the table with each row's NDCG@k as a
+ratio to the best peer, and writes
+``benchmarks/results/recommend_evaluation_<data>_<protocol>.json``.
+With several ``--seeds`` (each seed draws its own split and validation split) it also prints the
+mean and standard deviation of every row over the seeds.
+
+``session-ease``, ``time-popular`` and ``session-blend`` also read times: those of the fit
+interactions and of each member's own history (never of a held-out interaction). Interactions
+are binary, as in Microsoft Recommenders' MovieLens benchmark, whose README gives for ml-100k
+(stratified 75/25, k = 10): BiVAE P@10 0.412 NDCG@10 0.475; BPR 0.388 / 0.442; SAR 0.331 /
+0.382. On ml-100k those figures are printed as rows of the table (marked "published"; not run
+here); on other data they are for scale only.
 """
 
 from __future__ import annotations
@@ -23,52 +30,107 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
+from benchmarks.recommend.datasets import ML_100K_PUBLISHED, ml_100k
 from rich.console import Console
 from rich.table import Table
 
-from bingewise.recommend.evaluation import evaluate, read_movielens
+from bingewise.recommend.evaluation import EvaluationReport, evaluate, read_movielens
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "movielens" / "ml-latest-small" / "ratings.csv"
 RESULTS = ROOT / "benchmarks" / "results"
+COLUMNS = ("P@{k}", "R@{k}", "NDCG@{k}", "vs best peer", "MAP", "MAP@{k}", "coverage", "novelty")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--protocol", default="stratified")
-    parser.add_argument("--k", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--models", nargs="*", default=None)
-    args = parser.parse_args()
-    log = read_movielens(args.data)
-    start = time.perf_counter()
-    report = evaluate(log, protocol=args.protocol, k=args.k, seed=args.seed, models=args.models)
-    elapsed = time.perf_counter() - start
-    best_peer = (
-        report.best("peer").metrics.ndcg if any(r.kind == "peer" for r in report.rows) else 0
-    )
-    k = args.k
-    table = Table(title=f"{args.data.name}: {args.protocol}, k={k} ({elapsed:.0f} s in all)")
-    for col in ("model", "kind", f"P@{k}", f"R@{k}", f"NDCG@{k}", "vs best peer", "MAP",
-                f"MAP@{k}", "coverage", "novelty", "params"):  # fmt: skip
-        table.add_column(col)
-    for row in sorted(report.rows, key=lambda r: -r.metrics.ndcg):
+def _table(report: EvaluationReport, title: str, published: bool) -> Table:
+    k = report.k
+    peers = [r.metrics.ndcg for r in report.rows if r.kind == "peer"]
+    best_peer = max(peers) if peers else 0.0
+    table = Table(title=title)
+    table.add_column("model")
+    table.add_column("kind")
+    for col in COLUMNS:
+        table.add_column(col.format(k=k))
+    table.add_column("params")
+    rows: list[tuple[float, list[str]]] = []
+    for row in report.rows:
         m = row.metrics
         ratio = f"{m.ndcg / best_peer:.2f}×" if best_peer else "-"
         params = ", ".join(
             f"{a}={b}" for a, b in row.params.items() if a not in ("seed", "threads")
         )
-        table.add_row(row.label, row.kind, f"{m.precision:.3f}", f"{m.recall:.3f}",
-                      f"{m.ndcg:.3f}", ratio, f"{m.map:.3f}", f"{m.map_at_k:.3f}",
-                      f"{m.coverage:.3f}", f"{m.novelty:.2f}", params)  # fmt: skip
+        rows.append((m.ndcg, [row.label, row.kind, f"{m.precision:.3f}", f"{m.recall:.3f}",
+                              f"{m.ndcg:.3f}", ratio, f"{m.map:.3f}", f"{m.map_at_k:.3f}",
+                              f"{m.coverage:.3f}", f"{m.novelty:.2f}", params]))  # fmt: skip
+    if published and k == 10:
+        for label, (p_at, ndcg) in ML_100K_PUBLISHED.items():
+            ratio = f"{ndcg / best_peer:.2f}×" if best_peer else "-"
+            rows.append((ndcg, [label, "published", f"{p_at:.3f}", "", f"{ndcg:.3f}", ratio,
+                                "", "", "", "", "Microsoft Recommenders README"]))  # fmt: skip
+    for _, cells in sorted(rows, key=lambda r: -r[0]):
+        table.add_row(*cells)
+    return table
+
+
+def _summary(reports: list[EvaluationReport], seeds: list[int]) -> Table:
+    k = reports[0].k
+    table = Table(title=f"mean ± standard deviation over seeds {', '.join(map(str, seeds))}")
+    for col in ("model", "kind", f"P@{k}", f"NDCG@{k}", "NDCG vs best peer (per seed)"):
+        table.add_column(col)
+    labels = [r.label for r in reports[0].rows]
+    lines = []
+    for label in labels:
+        rows = [next(r for r in rep.rows if r.label == label) for rep in reports]
+        nd = np.array([r.metrics.ndcg for r in rows])
+        pr = np.array([r.metrics.precision for r in rows])
+        best = [max(r.metrics.ndcg for r in rep.rows if r.kind == "peer") for rep in reports]
+        ratio = np.array(nd) / np.array(best)
+        lines.append((nd.mean(), [label, rows[0].kind, f"{pr.mean():.3f} ± {pr.std(ddof=1):.3f}",
+                                  f"{nd.mean():.3f} ± {nd.std(ddof=1):.3f}",
+                                  f"{ratio.min():.2f}–{ratio.max():.2f}×"]))  # fmt: skip
+    for _, cells in sorted(lines, key=lambda r: -r[0]):
+        table.add_row(*cells)
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(DEFAULT_DATA), help="a path, or ml-100k")
+    parser.add_argument("--protocol", default="stratified")
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42])
+    parser.add_argument("--models", nargs="*", default=None)
+    args = parser.parse_args()
+    published = args.data == "ml-100k"
+    data = ml_100k() if published else Path(args.data)
+    name = "ml-100k" if published else data.parent.name if data.is_file() else data.name
+    log = read_movielens(data)
     console = Console(width=180)
-    console.print(table)
-    console.print(report.data)
-    console.print(report.fold)
+    reports: list[EvaluationReport] = []
+    runs = []
+    for seed in args.seeds:
+        start = time.perf_counter()
+        report = evaluate(log, protocol=args.protocol, k=args.k, seed=seed, models=args.models)
+        elapsed = time.perf_counter() - start
+        title = f"{name}: {args.protocol}, k={args.k}, seed {seed} ({elapsed:.0f} s in all)"
+        console.print(_table(report, title, published))
+        console.print(report.data)
+        console.print(report.fold)
+        reports.append(report)
+        runs.append({**report.as_dict(), "seconds": elapsed})
+    if len(reports) > 1:
+        console.print(_summary(reports, args.seeds))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"recommend_evaluation_{args.protocol}.json"
-    out.write_text(json.dumps({**report.as_dict(), "seconds": elapsed}, indent=2))
+    out = RESULTS / f"recommend_evaluation_{name}_{args.protocol}.json"
+    payload = {
+        "data": name,
+        "protocol": args.protocol,
+        "seeds": args.seeds,
+        "runs": runs,
+        "published": ML_100K_PUBLISHED if published else None,
+    }
+    out.write_text(json.dumps(payload, indent=2))
     console.print(f"wrote {out.relative_to(ROOT)}")
 
 

@@ -233,7 +233,7 @@ CANDIDATES: dict[str, Candidate] = {
             "ours",
             _ours("session-ease"),
             {"l2": 200.0, "tau": 0.01, "weight": 0.6},
-            _grid(l2=[100.0, 150.0, 250.0], tau=[0.005, 0.01], weight=[0.75, 0.9, 1.0]),
+            _grid(l2=[100.0, 150.0, 250.0, 400.0], tau=[0.005, 0.01], weight=[0.75, 0.9, 1.0]),
         ),
         Candidate(
             "time-popular",
