@@ -78,17 +78,18 @@ def _summary(reports: list[EvaluationReport], seeds: list[int]) -> Table:
     table = Table(title=f"mean ± standard deviation over seeds {', '.join(map(str, seeds))}")
     for col in ("model", "kind", f"P@{k}", f"NDCG@{k}", "NDCG vs best peer (per seed)"):
         table.add_column(col)
-    labels = [r.label for r in reports[0].rows]
+    best = [
+        max((r.metrics.ndcg for r in rep.rows if r.kind == "peer"), default=0.0) for rep in reports
+    ]
     lines = []
-    for label in labels:
+    for label in [r.label for r in reports[0].rows]:
         rows = [next(r for r in rep.rows if r.label == label) for rep in reports]
         nd = np.array([r.metrics.ndcg for r in rows])
         pr = np.array([r.metrics.precision for r in rows])
-        best = [max(r.metrics.ndcg for r in rep.rows if r.kind == "peer") for rep in reports]
-        ratio = np.array(nd) / np.array(best)
+        ratio = nd / np.array(best) if all(best) else None
+        spread = f"{ratio.min():.2f}–{ratio.max():.2f}×" if ratio is not None else "-"
         lines.append((nd.mean(), [label, rows[0].kind, f"{pr.mean():.3f} ± {pr.std(ddof=1):.3f}",
-                                  f"{nd.mean():.3f} ± {nd.std(ddof=1):.3f}",
-                                  f"{ratio.min():.2f}–{ratio.max():.2f}×"]))  # fmt: skip
+                                  f"{nd.mean():.3f} ± {nd.std(ddof=1):.3f}", spread]))  # fmt: skip
     for _, cells in sorted(lines, key=lambda r: -r[0]):
         table.add_row(*cells)
     return table
