@@ -36,6 +36,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bingewise.recommend.evaluation import EvaluationReport, evaluate, read_movielens
+from bingewise.recommend.evaluation.report import format_params
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "movielens" / "ml-latest-small" / "ratings.csv"
@@ -43,10 +44,19 @@ RESULTS = ROOT / "benchmarks" / "results"
 COLUMNS = ("P@{k}", "R@{k}", "NDCG@{k}", "vs best peer", "MAP", "MAP@{k}", "coverage", "novelty")
 
 
+def _best_peer(report: EvaluationReport) -> float:
+    """NDCG@k of the run's best peer (0 when no peer ran)."""
+    has_peer = any(r.kind == "peer" for r in report.rows)
+    return report.best("peer").metrics.ndcg if has_peer else 0.0
+
+
 def _table(report: EvaluationReport, title: str, published: bool) -> Table:
     k = report.k
-    peers = [r.metrics.ndcg for r in report.rows if r.kind == "peer"]
-    best_peer = max(peers) if peers else 0.0
+    best_peer = _best_peer(report)
+
+    def ratio(ndcg: float) -> str:
+        return f"{ndcg / best_peer:.2f}×" if best_peer else "-"
+
     table = Table(title=title)
     table.add_column("model")
     table.add_column("kind")
@@ -56,17 +66,13 @@ def _table(report: EvaluationReport, title: str, published: bool) -> Table:
     rows: list[tuple[float, list[str]]] = []
     for row in report.rows:
         m = row.metrics
-        ratio = f"{m.ndcg / best_peer:.2f}×" if best_peer else "-"
-        params = ", ".join(
-            f"{a}={b}" for a, b in row.params.items() if a not in ("seed", "threads")
-        )
-        rows.append((m.ndcg, [row.label, row.kind, f"{m.precision:.3f}", f"{m.recall:.3f}",
-                              f"{m.ndcg:.3f}", ratio, f"{m.map:.3f}", f"{m.map_at_k:.3f}",
-                              f"{m.coverage:.3f}", f"{m.novelty:.2f}", params]))  # fmt: skip
+        cells = [row.label, row.kind, f"{m.precision:.3f}", f"{m.recall:.3f}", f"{m.ndcg:.3f}",
+                 ratio(m.ndcg), f"{m.map:.3f}", f"{m.map_at_k:.3f}", f"{m.coverage:.3f}",
+                 f"{m.novelty:.2f}", format_params(row.params)]  # fmt: skip
+        rows.append((m.ndcg, cells))
     if published and k == 10:
         for label, (p_at, ndcg) in ML_100K_PUBLISHED.items():
-            ratio = f"{ndcg / best_peer:.2f}×" if best_peer else "-"
-            rows.append((ndcg, [label, "published", f"{p_at:.3f}", "", f"{ndcg:.3f}", ratio,
+            rows.append((ndcg, [label, "published", f"{p_at:.3f}", "", f"{ndcg:.3f}", ratio(ndcg),
                                 "", "", "", "", "Microsoft Recommenders README"]))  # fmt: skip
     for _, cells in sorted(rows, key=lambda r: -r[0]):
         table.add_row(*cells)

@@ -380,7 +380,6 @@ def _is_int(a: np.ndarray) -> bool:
     return a.dtype.kind in "iu"
 
 
-
 def model_groups(models_dir: Path) -> dict[str, list[Path]]:
     """``.npz`` files by model name (relative to ``models_dir``): NAME.npz and NAME.ids.npz."""
     groups: dict[str, list[Path]] = {}

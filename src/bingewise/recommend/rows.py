@@ -509,8 +509,11 @@ def _episodes(wh: Warehouse, series_ids: list[int]) -> pd.DataFrame:
     """Episodes of the given series in catalog order (season, episode, title id; nulls last)."""
     cat = wh.table(Catalog.table)
     frame = to_frame(
-        cat.filter(cat[Catalog.series_id].isin(series_ids) & (cat[Catalog.kind] == Catalog.EPISODE))
-        .select(Catalog.title_id, Catalog.series_id, Catalog.season, Catalog.episode, Catalog.title)
+        cat.filter(
+            cat[Catalog.series_id].isin(series_ids) & (cat[Catalog.kind] == Catalog.EPISODE)
+        ).select(
+            Catalog.title_id, Catalog.series_id, Catalog.season, Catalog.episode, Catalog.title
+        )
     )
     return frame.sort_values(
         [Catalog.series_id, Catalog.season, Catalog.episode, Catalog.title_id],

@@ -198,5 +198,3 @@ def load_trained(
         as_of = _EPOCH + dt.timedelta(microseconds=int(ids["as_of_us"]))
     model = registry[name].load(model_path)
     return TrainedModel(model, member_ids, item_ids, is_series, names, as_of)
-
-

@@ -74,9 +74,11 @@ class MembersRepo:
     def get(self, member_id: int) -> MemberRecord | None:
         """The member with this id, or ``None``."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(members).where(members.c.member_id == member_id)
-            ).mappings().first()
+            row = (
+                conn.execute(sa.select(members).where(members.c.member_id == member_id))
+                .mappings()
+                .first()
+            )
         return None if row is None else _record(row)
 
     def list(self, limit: int | None = None) -> Sequence[MemberRecord]:

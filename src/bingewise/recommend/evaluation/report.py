@@ -8,10 +8,11 @@ from rich.text import Text
 
 from bingewise.recommend.evaluation.runner import EvaluationReport
 
-__all__ = ["render_table"]
+__all__ = ["format_params", "render_table"]
 
 
-def _params(params: dict[str, object]) -> str:
+def format_params(params: dict[str, object]) -> str:
+    """``a=1, b=2`` for a row's hyper-parameters (seed and threads left out)."""
     return ", ".join(f"{k}={v}" for k, v in params.items() if k not in ("seed", "threads"))
 
 
@@ -40,7 +41,7 @@ def render_table(report: EvaluationReport) -> Group:
             f"{m.coverage:.3f}",
             f"{m.novelty:.2f}",
             f"{row.fit_seconds:.1f}",
-            _params(row.params),
+            format_params(row.params),
             style=style,
         )
     notes = Text(
