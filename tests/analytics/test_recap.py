@@ -72,6 +72,44 @@ def test_cli_recap_facts_and_demo_step(home: Path) -> None:
     assert all(p.parent == home / "recaps" and p.stat().st_size > 0 for p in paths)
 
 
+def test_cli_facts_names_shows_and_picks_the_last_whole_week(home: Path) -> None:
+    with Warehouse.open() as wh:
+        _load(wh)
+    runner = CliRunner()
+
+    def facts(period: str) -> dict:  # type: ignore[type-arg]
+        done = runner.invoke(app, ["-q", "facts", "--period", period, "--json"])
+        assert done.exit_code == 0, done.output
+        return json.loads(done.output)  # type: ignore[no-any-return]
+
+    # January: the weeks of the 4th and the 11th have plays; both lie inside the month.
+    f = facts("2021-01")
+    assert f["top_week"] == {"start": "2021-01-11", "whole_week_in_period": True}
+    assert [(r["rank"], r["name"], r["members"]) for r in f["top_last_week"]] == [
+        (1, "Series 100", 1)
+    ]
+    assert [(r["name"], r["season"], r["racers"]) for r in f["binge_racers"]] == [
+        ("Series 100", 1, 1)
+    ]
+    # The week of the 11th is cut at the 12th: the week of the 4th is the last whole one, where
+    # the film (members 1 and 2) leads.
+    f = facts("2021-01-04:2021-01-12")
+    assert f["top_week"] == {"start": "2021-01-04", "whole_week_in_period": True}
+    assert [(r["name"], r["members"]) for r in f["top_last_week"]] == [
+        ("Title 300", 2),
+        ("Series 100", 1),  # ties on members: more seconds first (9,000 s against 4,800 s)
+        ("Series 200", 1),
+    ]
+    # No whole week inside the period: the latest part of a week, said so.
+    f = facts("2021-01-09:2021-01-13")
+    assert f["top_week"] == {"start": "2021-01-11", "whole_week_in_period": False}
+    done = runner.invoke(app, ["-q", "facts", "--period", "2021-01-09:2021-01-13"])
+    assert done.exit_code == 0, done.output
+    assert "week of 2021-01-11 (part of a week)" in done.output
+    assert "Series 100" in done.output
+    assert "plays" in done.output and "…" not in done.output.split("Countries")[0]
+
+
 @pytest.mark.realdata
 def test_recap_of_a_real_export(tmp_path: Path) -> None:
     exports = sorted((SHARED_DATA / "netflix").glob("*ViewingActivity.csv"))

@@ -18,6 +18,7 @@ from bingewise.analytics.facts import (
     member_show_daily,
     member_top,
     platform_facts,
+    show_names,
     top_titles,
 )
 from bingewise.analytics.plays import DEFAULT_RESUME_GAP_MINUTES, plays, session_plays
@@ -54,6 +55,7 @@ __all__ = [
     "session_plays",
     "sessionize",
     "sessions",
+    "show_names",
     "streaks",
     "top_titles",
     "write_recap",

@@ -58,6 +58,7 @@ __all__ = [
     "member_show_daily",
     "member_top",
     "platform_facts",
+    "show_names",
     "top_titles",
 ]
 
@@ -108,6 +109,26 @@ class Period:
         """Plays whose local day falls in the period."""
         d = plays[Plays.local_date]
         return plays.filter((d >= ibis.literal(self.start)) & (d <= ibis.literal(self.end)))
+
+
+def show_names(catalog: ir.Table, ids: list[int]) -> dict[int, str]:
+    """Display names of shows from the catalog: the series title for a series id, the title for a
+    film's id. Ids the catalog does not name are left out (callers show the id)."""
+    if not ids:
+        return {}
+    series = (
+        catalog.filter(catalog[Catalog.series_id].isin(ids))
+        .group_by(_id=catalog[Catalog.series_id])
+        .aggregate(_name=catalog[Catalog.series_title].max())
+    )
+    films = catalog.filter(catalog[Catalog.title_id].isin(ids)).select(
+        _id=catalog[Catalog.title_id], _name=catalog[Catalog.title]
+    )
+    out: dict[int, str] = {}
+    for row in films.union(series).to_pyarrow().to_pylist():
+        if row["_name"]:
+            out[int(row["_id"])] = str(row["_name"])
+    return out
 
 
 _EPOCH = ibis.date(1970, 1, 1)

@@ -22,7 +22,13 @@ import ibis
 import jinja2
 
 from bingewise import charts
-from bingewise.analytics.facts import Period, member_daily, member_facts, member_heatmap
+from bingewise.analytics.facts import (
+    Period,
+    member_daily,
+    member_facts,
+    member_heatmap,
+    show_names,
+)
 from bingewise.analytics.plays import plays
 from bingewise.config import get_settings
 from bingewise.schema import Catalog, Events, Members, MemberTop, Plays
@@ -75,26 +81,6 @@ def _iso(value: object) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def _names(warehouse: Warehouse, ids: list[int]) -> dict[int, str]:
-    """Display names of shows: the series title for series ids, the title for films."""
-    if not ids:
-        return {}
-    cat = warehouse.table(Catalog.table)
-    series = (
-        cat.filter(cat[Catalog.series_id].isin(ids))
-        .group_by(_id=cat[Catalog.series_id])
-        .aggregate(_name=cat[Catalog.series_title].max())
-    )
-    films = cat.filter(cat[Catalog.title_id].isin(ids)).select(
-        _id=cat[Catalog.title_id], _name=cat[Catalog.title]
-    )
-    out: dict[int, str] = {}
-    for row in films.union(series).to_pyarrow().to_pylist():
-        if row["_name"]:
-            out[int(row["_id"])] = str(row["_name"])
-    return out
 
 
 def member_recap(
@@ -159,7 +145,9 @@ def member_recap(
     film_rows = [r for r in tops if r["_k"] != Catalog.EPISODE][:top_n]
     binge_series = f["longest_binge_series_id"]
     wanted = [r[Plays.show_id] for r in series_rows + film_rows]
-    names = _names(warehouse, [*wanted, *([binge_series] if binge_series else [])])
+    names = show_names(
+        warehouse.table(Catalog.table), [*wanted, *([binge_series] if binge_series else [])]
+    )
 
     def item(r: dict[str, Any]) -> dict[str, Any]:
         sid = int(r[Plays.show_id])

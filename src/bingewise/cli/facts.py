@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import statistics
@@ -33,7 +34,7 @@ from bingewise.schema import (
 from bingewise.warehouse import Warehouse
 
 if TYPE_CHECKING:  # the analytics (Ibis, Altair) load only when a command runs
-    from bingewise.analytics import FactSet
+    from bingewise.analytics import FactSet, Period
 
 
 def _summary(fs: FactSet) -> dict[str, Any]:
@@ -55,10 +56,37 @@ def _summary(fs: FactSet) -> dict[str, Any]:
     }
 
 
+def _summary_table(summary: dict[str, Any]) -> Table:
+    """The summary as one fact per line (a single wide row would be cut on a narrow terminal)."""
+    table = Table(title="Binge facts")
+    table.add_column("fact")
+    table.add_column("value", justify="right")
+    for name, value in summary.items():
+        if isinstance(value, bool) or value is None:
+            text = "" if value is None else str(value)
+        elif isinstance(value, int):
+            text = f"{value:,}"
+        elif isinstance(value, float):
+            text = f"{value:,.2f}"
+        else:
+            text = str(value)
+        table.add_row(name.replace("_", " "), text)
+    return table
+
+
+def _last_full_week(starts: set[dt.date], period: Period) -> tuple[dt.date | None, bool]:
+    """The latest week (its Monday) lying wholly inside ``period``, and True; if no week does,
+    the latest week at all and False (a part of a week, at an edge of the period)."""
+    full = [s for s in starts if s >= period.start and s + dt.timedelta(days=6) <= period.end]
+    if full:
+        return max(full), True
+    return (max(starts) if starts else None), False
+
+
 def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
-    table = Table(title=title)
+    table = Table(title=title, min_width=len(title) + 2)  # a narrow table would wrap its title
     for col in columns:
-        table.add_column(col, justify="left" if col in ("country", "period_start") else "right")
+        table.add_column(col, justify="left" if col in ("country", "name") else "right")
     for row in rows:
         table.add_row(
             *(
@@ -89,7 +117,8 @@ def facts(
 
     The tables include member-level rows (the longest streaks), so the read is audited.
     """
-    from bingewise.analytics import FactSet, Period
+    from bingewise.analytics import FactSet, Period, show_names
+    from bingewise.schema import Catalog
 
     try:
         parsed = Period.parse(period) if period else None
@@ -102,13 +131,19 @@ def facts(
         countries = fs[CountryFacts.table].to_pyarrow().to_pylist()
         assert fs.platform is not None
         weekly = fs.platform.top_weekly.to_pylist()
-        last_week = max((r[TopTitles.period_start] for r in weekly), default=None)
-        weekly = [r for r in weekly if r[TopTitles.period_start] == last_week]
+        week, full_week = _last_full_week({r[TopTitles.period_start] for r in weekly}, fs.period)
+        weekly = [r for r in weekly if r[TopTitles.period_start] == week]
         racers = sorted(fs.platform.binge_racers.to_pylist(), key=lambda r: -r[BingeRacers.racers])[
             :top
         ]
         streaks = fs.platform.extreme_streaks.to_pylist()
         fs.drop(wh)
+        ids = [r[TopTitles.show_id] for r in weekly] + [r[BingeRacers.series_id] for r in racers]
+        names = show_names(wh.table(Catalog.table), [int(i) for i in ids if i is not None])
+    for row in weekly:
+        row["name"] = names.get(row[TopTitles.show_id])
+    for row in racers:
+        row["name"] = names.get(row[BingeRacers.series_id])
     if as_json:
         out.print_json(
             json.dumps(
@@ -116,6 +151,7 @@ def facts(
                     "summary": summary,
                     "countries": countries,
                     "top_last_week": weekly,
+                    "top_week": {"start": week, "whole_week_in_period": full_week},
                     "binge_racers": racers,
                     "extreme_streaks": streaks,
                 },
@@ -123,7 +159,7 @@ def facts(
             )
         )
         return
-    out.print(_table("Binge facts", [summary], list(summary)))
+    out.print(_summary_table(summary))
     out.print(
         _table(
             "Countries",
@@ -139,23 +175,17 @@ def facts(
     )
     out.print(
         _table(
-            "Top shows, last week",
-            weekly,
-            [
-                TopTitles.period_start,
-                TopTitles.rank,
-                TopTitles.show_id,
-                TopTitles.kind,
-                TopTitles.members,
-            ],
+            f"Top shows, week of {week}" + ("" if full_week else " (part of a week)"),
+            [{**r, "name": r["name"] or f"show {r[TopTitles.show_id]}"} for r in weekly],
+            [TopTitles.rank, "name", TopTitles.kind, TopTitles.members],
         )
     )
     out.print(
         _table(
             "Binge racers (finished within 24 h of release)",
-            racers,
+            [{**r, "name": r["name"] or f"series {r[BingeRacers.series_id]}"} for r in racers],
             [
-                BingeRacers.series_id,
+                "name",
                 BingeRacers.season,
                 BingeRacers.racers,
                 BingeRacers.fastest_hours,
