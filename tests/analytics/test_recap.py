@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from analytics.helpers import Seg, Title, load
 from analytics.test_facts import MEMBERS, TITLES, chicago, planted
 from bingewise.analytics import demo_step, member_recap, render_html, render_png
+from bingewise.analytics.recap import default_year
 from bingewise.cli import app
 from bingewise.warehouse import Warehouse
 
@@ -48,6 +49,27 @@ def test_planted_member_recap_shows_only_their_data(warehouse: Warehouse) -> Non
     assert render_png(r, scale=1).startswith(b"\x89PNG")
     assert member_recap(warehouse, 1, 2019) is None
     assert member_recap(warehouse, 3) is None  # member 3 never watched
+
+
+def test_default_year_is_the_last_one_with_more_than_its_first_weeks() -> None:
+    d = dt.date
+    assert default_year([]) is None
+    assert default_year([d(2025, 6, 1), d(2026, 1, 3)]) == 2025  # January 2026 is not a year
+    assert default_year([d(2025, 6, 1), d(2026, 2, 28)]) == 2025
+    assert default_year([d(2025, 6, 1), d(2026, 3, 1)]) == 2026
+    assert default_year([d(2024, 6, 1), d(2026, 1, 3)]) == 2026  # nothing in 2025 to review
+    assert default_year([d(2026, 1, 3), d(2026, 1, 1)]) == 2026
+
+
+@pytest.mark.parametrize(("utc", "year"), [((2022, 1, 10), 2021), ((2022, 3, 5), 2022)])
+def test_recap_default_year_of_a_member(
+    warehouse: Warehouse, utc: tuple[int, int, int], year: int
+) -> None:
+    late = Seg(1, 300, dt.datetime(*utc, 20, 0, tzinfo=dt.UTC), 6000)
+    load(warehouse, [*planted(), late], TITLES, MEMBERS)
+    r = member_recap(warehouse, 1)
+    assert r is not None and r.year == year
+    assert r.plays == (12 if year == 2021 else 1)
 
 
 def test_cli_recap_facts_and_demo_step(home: Path) -> None:

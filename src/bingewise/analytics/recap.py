@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,10 @@ from bingewise.config import get_settings
 from bingewise.schema import Catalog, Events, Members, MemberTop, Plays
 from bingewise.warehouse import Warehouse
 
-__all__ = ["Recap", "member_recap", "render_html", "render_png", "write_recap"]
+__all__ = ["Recap", "default_year", "member_recap", "render_html", "render_png", "write_recap"]
 
+#: A default recap reviews the latest play's year only from this month on (else the year before).
+FULL_YEAR_FROM_MONTH = 3
 #: Shows watched less than this (hours, i.e. 3 minutes: trailers, sampling) stay off the top lists.
 MIN_TOP_HOURS = 0.05
 
@@ -83,6 +86,29 @@ def _iso(value: object) -> str:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def default_year(days: Iterable[dt.date]) -> int | None:
+    """The year a recap reviews by default, from the local days with plays: the year of the
+    latest, unless that day falls in its year's first two months and the year before has plays
+    (an export taken in January reviews the year that just ended, not its first few days).
+    ``None`` without days.
+
+    >>> default_year([dt.date(2025, 6, 1), dt.date(2026, 1, 3)])
+    2025
+    >>> default_year([dt.date(2025, 6, 1), dt.date(2026, 3, 1)])
+    2026
+    >>> default_year([dt.date(2026, 1, 3)])  # nothing the year before
+    2026
+    """
+    days = list(days)
+    if not days:
+        return None
+    latest = max(days)
+    before = latest.year - 1
+    if latest.month < FULL_YEAR_FROM_MONTH and any(d.year == before for d in days):
+        return before
+    return latest.year
+
+
 def member_recap(
     warehouse: Warehouse,
     member_id: int,
@@ -92,7 +118,7 @@ def member_recap(
     default_tz: str = "UTC",
     top_n: int = 5,
 ) -> Recap | None:
-    """The recap of ``member_id`` for local ``year`` (default: their latest year with plays).
+    """The recap of ``member_id`` for local ``year`` (default: :func:`default_year`).
 
     Returns ``None`` when the member has no plays in that year.
     """
@@ -111,11 +137,10 @@ def member_recap(
     )
     p = ibis.memtable(all_plays.to_pyarrow())
     if year is None:
-        latest = p.aggregate(_m=p[Plays.local_date].max()).to_pyarrow().column(0)[0].as_py()
-        if latest is None:
+        days = p.select(_d=p[Plays.local_date]).distinct().to_pyarrow().column(0).to_pylist()
+        year = default_year([d for d in days if d is not None])
+        if year is None:
             return None
-        year = latest.year
-    assert year is not None
     p = ibis.memtable(Period.parse(str(year)).filter(p).to_pyarrow())
     facts_rows = member_facts(p, gap_minutes=settings.session_gap_minutes).to_pyarrow().to_pylist()
     if not facts_rows:

@@ -226,7 +226,12 @@ def recap(
         int | None, typer.Option("--member", help="Member id in the warehouse.")
     ] = None,
     year: Annotated[
-        int | None, typer.Option("--year", help="Local year (default: latest with viewing).")
+        int | None,
+        typer.Option(
+            "--year",
+            help="Local year (default: the latest with viewing; the year before if the latest "
+            "viewing is in January or February).",
+        ),
     ] = None,
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Output file: .html, .png or .json.")
