@@ -51,14 +51,17 @@ def test_planted_member_recap_shows_only_their_data(warehouse: Warehouse) -> Non
     assert member_recap(warehouse, 3) is None  # member 3 never watched
 
 
-def test_default_year_is_the_last_one_with_more_than_its_first_weeks() -> None:
+def test_default_year_is_the_last_one_unless_it_has_only_begun() -> None:
     d = dt.date
     assert default_year([]) is None
-    assert default_year([d(2025, 6, 1), d(2026, 1, 3)]) == 2025  # January 2026 is not a year
-    assert default_year([d(2025, 6, 1), d(2026, 2, 28)]) == 2025
-    assert default_year([d(2025, 6, 1), d(2026, 3, 1)]) == 2026
+    june = [d(2025, 6, 1), d(2025, 6, 2)]
+    assert default_year([*june, d(2026, 1, 3)]) == 2025  # 3 January is not a year
+    assert default_year([*june, d(2026, 2, 28)]) == 2025
+    assert default_year([*june, d(2026, 3, 1)]) == 2026  # from March on, the year it is
+    # Early in the year, but more days already than in the year before: this year.
+    assert default_year([d(2025, 12, 30), d(2026, 1, 3), d(2026, 1, 4)]) == 2026
     assert default_year([d(2024, 6, 1), d(2026, 1, 3)]) == 2026  # nothing in 2025 to review
-    assert default_year([d(2026, 1, 3), d(2026, 1, 1)]) == 2026
+    assert default_year([d(2026, 1, 3), d(2026, 1, 3), d(2026, 1, 1)]) == 2026
 
 
 @pytest.mark.parametrize(("utc", "year"), [((2022, 1, 10), 2021), ((2022, 3, 5), 2022)])

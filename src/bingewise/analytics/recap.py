@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -37,7 +38,7 @@ from bingewise.warehouse import Warehouse
 
 __all__ = ["Recap", "default_year", "member_recap", "render_html", "render_png", "write_recap"]
 
-#: A default recap reviews the latest play's year only from this month on (else the year before).
+#: Before this month, a default recap may review the year before (see :func:`default_year`).
 FULL_YEAR_FROM_MONTH = 3
 #: Shows watched less than this (hours, i.e. 3 minutes: trailers, sampling) stay off the top lists.
 MIN_TOP_HOURS = 0.05
@@ -88,23 +89,22 @@ def _iso(value: object) -> str:
 
 def default_year(days: Iterable[dt.date]) -> int | None:
     """The year a recap reviews by default, from the local days with plays: the year of the
-    latest, unless that day falls in its year's first two months and the year before has plays
-    (an export taken in January reviews the year that just ended, not its first few days).
-    ``None`` without days.
+    latest, unless that day falls in its year's first two months and the year before has more
+    days with viewing (an export taken on 3 January reviews the year that just ended, not its
+    first three days). ``None`` without days.
 
-    >>> default_year([dt.date(2025, 6, 1), dt.date(2026, 1, 3)])
+    >>> default_year([dt.date(2025, 6, 1), dt.date(2025, 6, 2), dt.date(2026, 1, 3)])
     2025
-    >>> default_year([dt.date(2025, 6, 1), dt.date(2026, 3, 1)])
-    2026
-    >>> default_year([dt.date(2026, 1, 3)])  # nothing the year before
+    >>> default_year([dt.date(2025, 6, 1), dt.date(2025, 6, 2), dt.date(2026, 3, 1)])
     2026
     """
-    days = list(days)
-    if not days:
+    distinct = set(days)
+    if not distinct:
         return None
-    latest = max(days)
+    per_year = Counter(d.year for d in distinct)
+    latest = max(distinct)
     before = latest.year - 1
-    if latest.month < FULL_YEAR_FROM_MONTH and any(d.year == before for d in days):
+    if latest.month < FULL_YEAR_FROM_MONTH and per_year[before] > per_year[latest.year]:
         return before
     return latest.year
 

@@ -229,8 +229,8 @@ def recap(
         int | None,
         typer.Option(
             "--year",
-            help="Local year (default: the latest with viewing; the year before if the latest "
-            "viewing is in January or February).",
+            help="Local year (default: the latest with viewing; in January and February, the "
+            "year before if it has more days with viewing).",
         ),
     ] = None,
     out_file: Annotated[
