@@ -162,6 +162,30 @@ def test_country_facts_every_day(warehouse: Warehouse) -> None:
     assert rows["MX"]["hours_per_member_day"] == 0
 
 
+def test_default_period_is_the_days_the_log_covers(warehouse: Warehouse) -> None:
+    """A log of 1–3 January UTC: member 1 (London) watches at noon UTC every day, member 2 (Tokyo)
+    at 20:00 UTC, which is the next local day. The local days span 1–4 January; counted as the
+    period, nobody would have watched every day. The default period is 1–3 January."""
+    utc = dt.UTC
+    segs = [Seg(1, 300, dt.datetime(2021, 1, d, 12, tzinfo=utc), 600) for d in (1, 2, 3)]
+    segs += [Seg(2, 300, dt.datetime(2021, 1, d, 20, tzinfo=utc), 600) for d in (1, 2, 3)]
+    load(warehouse, segs, TITLES, [(1, "GB", "Europe/London"), (2, "JP", "Asia/Tokyo")])
+    fs = FactSet.compute(warehouse)
+    assert fs.period == Period(dt.date(2021, 1, 1), dt.date(2021, 1, 3))
+    countries = {r["country"]: r for r in fs["country_facts"].to_pyarrow().to_pylist()}
+    assert (countries["GB"]["members_every_day"], countries["GB"]["days"]) == (1, 3)
+    assert countries["JP"]["members_every_day"] == 0
+    # Tokyo's 4 January (after the log's last UTC day) is outside; its 2nd and 3rd are in.
+    plays = fs["plays"].to_pyarrow().to_pylist()
+    assert sorted(p["local_date"].day for p in plays if p["member_id"] == 2) == [2, 3]
+    fs.drop(warehouse)
+    empty = FactSet.compute_tables(
+        warehouse.table("events").limit(0), warehouse.table("catalog"), warehouse.table("members")
+    )
+    assert empty.period == Period(dt.date.today(), dt.date.today())
+    empty.release()
+
+
 def test_factset_on_planted_platform(warehouse: Warehouse) -> None:
     load(warehouse, planted(), TITLES, MEMBERS)
     fs = FactSet.compute(warehouse, "2021-01")
@@ -343,6 +367,10 @@ def test_factset_matches_bruteforce_reference(raw: Raw, zones: list[str]) -> Non
 
     ref = ref_plays(segs, R_TITLES, zone_of)
     ref_sessionize(ref)
+    # The default period: the UTC days from the first to the last event, read as local days.
+    lo, hi = min(s.start for s in segs).date(), max(s.start for s in segs).date()
+    assert fs.period == Period(lo, hi)
+    ref = [q for q in ref if lo <= q.local_date <= hi]
     assert sorted(
         (r["member_id"], r["start_utc"], r["title_id"], r["end_utc"], r["session_no"])
         for r in got["plays"]

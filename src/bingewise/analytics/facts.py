@@ -105,6 +105,22 @@ class Period:
     def __str__(self) -> str:
         return f"{self.start.isoformat()}:{self.end.isoformat()}"
 
+    @classmethod
+    def covered(cls, events: ir.Table) -> Period:
+        """The days an event log covers: the UTC dates of its first and last event (today when
+        it is empty), the default period of the fact set.
+
+        Read as members' local days, this leaves out the slivers at the log's edges (a play on
+        1 January east of UTC when the log ends on 31 December UTC), which would otherwise be days
+        of the period nobody could have watched in full, and so no one would have "watched every
+        day".
+        """
+        start = events[Events.start_utc]
+        row = events.aggregate(lo=start.min().date(), hi=start.max().date()).to_pyarrow()
+        lo, hi = row.column(0)[0].as_py(), row.column(1)[0].as_py()
+        today = dt.date.today()
+        return cls(lo or today, hi or today)
+
     def filter(self, plays: ir.Table) -> ir.Table:
         """Plays whose local day falls in the period."""
         d = plays[Plays.local_date]
@@ -658,7 +674,8 @@ class FactSet:
         override_tz: str | None = None,
         top_n: int = 10,
     ) -> FactSet:
-        """Compute the full fact set; ``period`` defaults to the span of local days with plays.
+        """Compute the full fact set; ``period`` defaults to :meth:`Period.covered` (the UTC days
+        the event log covers, read as local days).
 
         Session gap and finished share default to the settings (``BINGEWISE_SESSION_GAP_MINUTES``,
         ``BINGEWISE_FINISHED_SHARE``). Tables are temporary tables of the warehouse connection
@@ -737,15 +754,10 @@ class FactSet:
                 default_tz=default_tz,
                 override_tz=override_tz,
             )
-            if period is not None:
-                all_plays = period.filter(all_plays)
-            p = keep(Plays.table, all_plays)
-            step("plays")
             if period is None:
-                span = p.aggregate(lo=p[Plays.local_date].min(), hi=p[Plays.local_date].max())
-                lo, hi = span.to_pyarrow().to_pylist()[0].values()
-                today = dt.date.today()
-                period = Period(lo or today, hi or today)
+                period = Period.covered(events)
+            p = keep(Plays.table, period.filter(all_plays))
+            step("plays")
             platform = _facts_from_plays(p, catalog, members, period, keep, step, top_n=top_n)
             _release(MemberShowDaily.table, out.pop(MemberShowDaily.table))
             step("platform")

@@ -101,7 +101,9 @@ def facts(
     period: Annotated[
         str | None,
         typer.Option(
-            "--period", help="2017, 2017-03 or 2017-01-01:2017-06-30 (local days; default: all)."
+            "--period",
+            help="2017, 2017-03 or 2017-01-01:2017-06-30 (local days; default: the UTC days "
+            "from the first to the last event).",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the facts as JSON.")] = False,
