@@ -162,28 +162,45 @@ def test_country_facts_every_day(warehouse: Warehouse) -> None:
     assert rows["MX"]["hours_per_member_day"] == 0
 
 
-def test_default_period_is_the_days_the_log_covers(warehouse: Warehouse) -> None:
-    """A log of 1–3 January UTC: member 1 (London) watches at noon UTC every day, member 2 (Tokyo)
-    at 20:00 UTC, which is the next local day. The local days span 1–4 January; counted as the
-    period, nobody would have watched every day. The default period is 1–3 January."""
+def test_default_period_leaves_out_slivers_at_its_edges(warehouse: Warehouse) -> None:
+    """120 London members watch at noon UTC on 1–3 January; 5 Tokyo members at 20:00 UTC on
+    3 January, which is their 4 January: a sliver (5 plays against a median day of 120). Counted,
+    nobody would have watched every day of 1–4 January."""
     utc = dt.UTC
-    segs = [Seg(1, 300, dt.datetime(2021, 1, d, 12, tzinfo=utc), 600) for d in (1, 2, 3)]
-    segs += [Seg(2, 300, dt.datetime(2021, 1, d, 20, tzinfo=utc), 600) for d in (1, 2, 3)]
-    load(warehouse, segs, TITLES, [(1, "GB", "Europe/London"), (2, "JP", "Asia/Tokyo")])
+    london = range(1, 121)
+    segs = [
+        Seg(m, 300, dt.datetime(2021, 1, d, 12, tzinfo=utc), 600) for m in london for d in (1, 2, 3)
+    ]
+    segs += [Seg(m, 300, dt.datetime(2021, 1, 3, 20, tzinfo=utc), 600) for m in range(121, 126)]
+    members = [(m, "GB", "Europe/London") for m in london]
+    members += [(m, "JP", "Asia/Tokyo") for m in range(121, 126)]
+    load(warehouse, segs, TITLES, members)
     fs = FactSet.compute(warehouse)
     assert fs.period == Period(dt.date(2021, 1, 1), dt.date(2021, 1, 3))
     countries = {r["country"]: r for r in fs["country_facts"].to_pyarrow().to_pylist()}
-    assert (countries["GB"]["members_every_day"], countries["GB"]["days"]) == (1, 3)
-    assert countries["JP"]["members_every_day"] == 0
-    # Tokyo's 4 January (after the log's last UTC day) is outside; its 2nd and 3rd are in.
-    plays = fs["plays"].to_pyarrow().to_pylist()
-    assert sorted(p["local_date"].day for p in plays if p["member_id"] == 2) == [2, 3]
+    assert (countries["GB"]["members_every_day"], countries["GB"]["days"]) == (120, 3)
+    jp = countries["JP"]  # on the roster, but all their viewing is in the sliver
+    assert (jp["members"], jp["members_every_day"], jp["hours_per_member_day"]) == (5, 0, 0)
+    assert fs["plays"].count().execute() == 360  # the sliver's plays are outside the period
+    assert len(fs.held) == 1
+    fs.release()
+    assert not fs.held and not fs.tables
+    # With a tenth of the median (12 plays), the last day is a day of the period.
+    more = [Seg(m, 300, dt.datetime(2021, 1, 3, 20, tzinfo=utc), 600) for m in range(121, 133)]
+    members += [(m, "JP", "Asia/Tokyo") for m in range(126, 133)]
+    load(warehouse, [*segs, *more[5:]], TITLES, members)
+    fs = FactSet.compute(warehouse)
+    assert fs.period == Period(dt.date(2021, 1, 1), dt.date(2021, 1, 4)) and not fs.held
     fs.drop(warehouse)
-    empty = FactSet.compute_tables(
-        warehouse.table("events").limit(0), warehouse.table("catalog"), warehouse.table("members")
-    )
-    assert empty.period == Period(dt.date.today(), dt.date.today())
-    empty.release()
+
+
+def test_default_period_of_one_history_keeps_every_day(warehouse: Warehouse) -> None:
+    """A person's few plays a day are not a platform: a lone play on an edge day still counts."""
+    load(warehouse, planted(), TITLES, MEMBERS)
+    fs = FactSet.compute(warehouse)
+    assert fs.period == Period(dt.date(2021, 1, 4), dt.date(2021, 1, 13))
+    assert fs["plays"].count().execute() == 13 and not fs.held
+    fs.drop(warehouse)
 
 
 def test_factset_on_planted_platform(warehouse: Warehouse) -> None:
@@ -367,10 +384,8 @@ def test_factset_matches_bruteforce_reference(raw: Raw, zones: list[str]) -> Non
 
     ref = ref_plays(segs, R_TITLES, zone_of)
     ref_sessionize(ref)
-    # The default period: the UTC days from the first to the last event, read as local days.
-    lo, hi = min(s.start for s in segs).date(), max(s.start for s in segs).date()
-    assert fs.period == Period(lo, hi)
-    ref = [q for q in ref if lo <= q.local_date <= hi]
+    # The default period: a few plays a day are not a platform, so no edge day is a sliver.
+    assert fs.period == Period(min(q.local_date for q in ref), max(q.local_date for q in ref))
     assert sorted(
         (r["member_id"], r["start_utc"], r["title_id"], r["end_utc"], r["session_no"])
         for r in got["plays"]

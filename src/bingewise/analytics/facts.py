@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -106,20 +107,31 @@ class Period:
         return f"{self.start.isoformat()}:{self.end.isoformat()}"
 
     @classmethod
-    def covered(cls, events: ir.Table) -> Period:
-        """The days an event log covers: the UTC dates of its first and last event (today when
-        it is empty), the default period of the fact set.
+    def active(cls, plays: ir.Table) -> Period:
+        """The local days with plays, less the slivers at the edges: the default period.
 
-        Read as members' local days, this leaves out the slivers at the log's edges (a play on
-        1 January east of UTC when the log ends on 31 December UTC), which would otherwise be days
-        of the period nobody could have watched in full, and so no one would have "watched every
-        day".
+        A log cut at a UTC instant, or a synthetic year of local days whose last night runs past
+        midnight, leaves a first or last local day with a few plays only (the hour after midnight
+        on New Year's Eve). Counted as a day of the period, it would make "watched every day of
+        the period" impossible for everyone. So on a platform (a median day of at least
+        :data:`PLATFORM_DAY_PLAYS` plays), a first or last day with fewer than
+        :data:`SLIVER_SHARE` of the median day's plays is left out, repeatedly. A single person's
+        history (fewer plays a day) keeps every day. Today when there are no plays.
         """
-        start = events[Events.start_utc]
-        row = events.aggregate(lo=start.min().date(), hi=start.max().date()).to_pyarrow()
-        lo, hi = row.column(0)[0].as_py(), row.column(1)[0].as_py()
-        today = dt.date.today()
-        return cls(lo or today, hi or today)
+        d = plays[Plays.local_date]
+        rows = plays.group_by(_d=d).aggregate(_n=d.count()).to_pyarrow().to_pylist()
+        counts = sorted((r["_d"], r["_n"]) for r in rows if r["_d"] is not None)
+        if not counts:
+            today = dt.date.today()
+            return cls(today, today)
+        median = statistics.median(n for _, n in counts)
+        lo, hi = 0, len(counts) - 1
+        if median >= PLATFORM_DAY_PLAYS:
+            while lo < hi and counts[lo][1] < SLIVER_SHARE * median:
+                lo += 1
+            while hi > lo and counts[hi][1] < SLIVER_SHARE * median:
+                hi -= 1
+        return cls(counts[lo][0], counts[hi][0])
 
     def filter(self, plays: ir.Table) -> ir.Table:
         """Plays whose local day falls in the period."""
@@ -146,6 +158,11 @@ def show_names(catalog: ir.Table, ids: list[int]) -> dict[int, str]:
             out[int(row["_id"])] = str(row["_name"])
     return out
 
+
+#: Default period (:meth:`Period.active`): a platform's median day has at least this many plays,
+PLATFORM_DAY_PLAYS = 100
+#: and an edge day with less than this share of the median day's plays is a sliver of the log.
+SLIVER_SHARE = 0.1
 
 _EPOCH = ibis.date(1970, 1, 1)
 
@@ -657,6 +674,8 @@ class FactSet:
     period: Period
     tables: dict[str, ir.Table] = field(default_factory=dict)
     platform: PlatformFacts | None = None
+    #: kept tables that ``tables`` reads through a filter (freed by :meth:`release`)
+    held: list[ir.Table] = field(default_factory=list)
 
     def __getitem__(self, name: str) -> ir.Table:
         return self.tables[name]
@@ -674,8 +693,8 @@ class FactSet:
         override_tz: str | None = None,
         top_n: int = 10,
     ) -> FactSet:
-        """Compute the full fact set; ``period`` defaults to :meth:`Period.covered` (the UTC days
-        the event log covers, read as local days).
+        """Compute the full fact set; ``period`` defaults to :meth:`Period.active` (the local
+        days with plays, less the slivers at its edges).
 
         Session gap and finished share default to the settings (``BINGEWISE_SESSION_GAP_MINUTES``,
         ``BINGEWISE_FINISHED_SHARE``). Tables are temporary tables of the warehouse connection
@@ -726,6 +745,7 @@ class FactSet:
         if isinstance(period, str):
             period = Period.parse(period)
         out: dict[str, ir.Table] = {}
+        held: list[ir.Table] = []
 
         def keep(name: str, expr: ir.Table) -> ir.Table:
             t0, c0 = time.perf_counter(), time.process_time()
@@ -754,14 +774,24 @@ class FactSet:
                 default_tz=default_tz,
                 override_tz=override_tz,
             )
-            if period is None:
-                period = Period.covered(events)
-            p = keep(Plays.table, period.filter(all_plays))
+            if period is not None:
+                p = keep(Plays.table, period.filter(all_plays))
+            else:
+                kept = keep(Plays.table, all_plays)
+                period = Period.active(kept)
+                p = period.filter(kept)
+                if p.count().execute() < kept.count().execute():
+                    # Slivers left out: the table is the kept one, read through the period's
+                    # filter (no second copy); release() frees the kept one.
+                    held.append(out.pop(Plays.table))
+                    out[Plays.table] = p
+                else:
+                    p = kept
             step("plays")
             platform = _facts_from_plays(p, catalog, members, period, keep, step, top_n=top_n)
             _release(MemberShowDaily.table, out.pop(MemberShowDaily.table))
             step("platform")
-        return cls(period=period, tables=out, platform=platform)
+        return cls(period=period, tables=out, platform=platform, held=held)
 
     def drop(self, warehouse: Warehouse) -> None:
         """Drop the temporary tables from the warehouse connection (as :meth:`release`)."""
@@ -771,7 +801,10 @@ class FactSet:
         """Free the kept tables (temporary tables on DuckDB, persisted DataFrames on Spark)."""
         for name, table in self.tables.items():
             _release(name, table)
+        for table in self.held:
+            _release(Plays.table, table)
         self.tables.clear()
+        self.held.clear()
 
 
 def _cache(name: str, expr: ir.Table) -> ir.Table:

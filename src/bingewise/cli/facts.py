@@ -102,8 +102,8 @@ def facts(
         str | None,
         typer.Option(
             "--period",
-            help="2017, 2017-03 or 2017-01-01:2017-06-30 (local days; default: the UTC days "
-            "from the first to the last event).",
+            help="2017, 2017-03 or 2017-01-01:2017-06-30 (local days; default: the days with "
+            "plays, less a first or last day with a sliver of a platform's usual plays).",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the facts as JSON.")] = False,
