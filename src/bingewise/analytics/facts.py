@@ -64,6 +64,12 @@ __all__ = [
 ]
 
 
+#: Default period (:meth:`Period.active`): a platform's median day has at least this many plays,
+PLATFORM_DAY_PLAYS = 100
+#: and an edge day with less than this share of the median day's plays is a sliver of the log.
+SLIVER_SHARE = 0.1
+
+
 @dataclass(frozen=True, slots=True)
 class Period:
     """An inclusive range of local days.
@@ -158,11 +164,6 @@ def show_names(catalog: ir.Table, ids: list[int]) -> dict[int, str]:
             out[int(row["_id"])] = str(row["_name"])
     return out
 
-
-#: Default period (:meth:`Period.active`): a platform's median day has at least this many plays,
-PLATFORM_DAY_PLAYS = 100
-#: and an edge day with less than this share of the median day's plays is a sliver of the log.
-SLIVER_SHARE = 0.1
 
 _EPOCH = ibis.date(1970, 1, 1)
 

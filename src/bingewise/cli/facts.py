@@ -25,6 +25,7 @@ from rich.table import Table
 from bingewise.console import console, out, say
 from bingewise.schema import (
     BingeRacers,
+    Catalog,
     CountryFacts,
     MemberFacts,
     Members,
@@ -120,7 +121,6 @@ def facts(
     The tables include member-level rows (the longest streaks), so the read is audited.
     """
     from bingewise.analytics import FactSet, Period, show_names
-    from bingewise.schema import Catalog
 
     try:
         parsed = Period.parse(period) if period else None
