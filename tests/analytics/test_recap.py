@@ -14,6 +14,7 @@ from analytics.test_facts import MEMBERS, TITLES, chicago, planted
 from bingewise.analytics import demo_step, member_recap, render_html, render_png
 from bingewise.analytics.recap import default_year
 from bingewise.cli import app
+from bingewise.ingest import ingest_paths
 from bingewise.warehouse import Warehouse
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -134,6 +135,22 @@ def test_cli_facts_names_shows_and_picks_the_last_whole_week(home: Path) -> None
     assert "week of 2021-01-11 (part of a week)" in done.output
     assert "Series 100" in done.output
     assert "plays" in done.output and "…" not in done.output.split("Countries")[0]
+
+
+def test_recap_of_a_dates_only_history_speaks_of_days(tmp_path: Path) -> None:
+    """NetflixViewingHistory.csv has dates and titles only: no hours, no sittings, so the
+    longest "binge" is the most episodes of one series in a day, and is called that."""
+    path = tmp_path / "NetflixViewingHistory.csv"
+    rows = [f'"Dark: Season 1: Episode {n}","3/4/18"' for n in (1, 2, 3)]
+    path.write_text("Title,Date\n" + "\n".join([*rows, '"Roma","3/25/18"']) + "\n")
+    with Warehouse.open(":memory:") as wh:
+        ingest_paths([path], warehouse=wh)
+        (member,) = wh.table("members").member_id.to_pyarrow().to_pylist()
+        r = member_recap(wh, member)
+    assert r is not None and not r.has_durations
+    page = render_html(r)
+    assert "Most in one day: 3 episodes of Dark on 04 Mar" in page
+    assert "Longest binge" not in page and "hours ·" not in page
 
 
 @pytest.mark.realdata

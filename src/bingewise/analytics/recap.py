@@ -253,9 +253,9 @@ def _headline(recap: Recap) -> list[str]:
     ]
     if recap.longest_binge:
         b = recap.longest_binge
-        lines.append(
-            f"Longest binge: {b['episodes']} episodes of {b['series']} on {b['date']:%d %b}"
-        )
+        # A dates-only history (NetflixViewingHistory.csv) has no sittings, only days.
+        label = "Longest binge" if recap.has_durations else "Most in one day"
+        lines.append(f"{label}: {b['episodes']} episodes of {b['series']} on {b['date']:%d %b}")
     if recap.longest_streak:
         s = recap.longest_streak
         lines.append(
