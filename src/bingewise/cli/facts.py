@@ -84,10 +84,19 @@ def _last_full_week(starts: set[dt.date], period: Period) -> tuple[dt.date | Non
     return (max(starts) if starts else None), False
 
 
+#: Shorter headers where the column names would not fit an 80-column terminal (JSON keeps them).
+_HEADERS = {
+    CountryFacts.members_every_day: "every day",
+    CountryFacts.share_every_day: "share",
+    CountryFacts.hours_per_member_day: "h/member/day",
+}
+
+
 def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
     table = Table(title=title, min_width=len(title) + 2)  # a narrow table would wrap its title
     for col in columns:
-        table.add_column(col, justify="left" if col in ("country", "name") else "right")
+        left = col in ("country", "name")
+        table.add_column(_HEADERS.get(col, col), justify="left" if left else "right")
     for row in rows:
         table.add_row(
             *(
