@@ -124,25 +124,30 @@ class Period:
         :data:`SLIVER_SHARE` of the median day's plays is left out, repeatedly. A single person's
         history (fewer plays a day) keeps every day. Today when there are no plays.
         """
-        d = plays[Plays.local_date]
-        rows = plays.group_by(_d=d).aggregate(_n=d.count()).to_pyarrow().to_pylist()
-        counts = sorted((r["_d"], r["_n"]) for r in rows if r["_d"] is not None)
-        if not counts:
-            today = dt.date.today()
-            return cls(today, today)
-        median = statistics.median(n for _, n in counts)
-        lo, hi = 0, len(counts) - 1
-        if median >= PLATFORM_DAY_PLAYS:
-            while lo < hi and counts[lo][1] < SLIVER_SHARE * median:
-                lo += 1
-            while hi > lo and counts[hi][1] < SLIVER_SHARE * median:
-                hi -= 1
-        return cls(counts[lo][0], counts[hi][0])
+        return _active_period(plays)[0]
 
     def filter(self, plays: ir.Table) -> ir.Table:
         """Plays whose local day falls in the period."""
         d = plays[Plays.local_date]
         return plays.filter((d >= ibis.literal(self.start)) & (d <= ibis.literal(self.end)))
+
+
+def _active_period(plays: ir.Table) -> tuple[Period, bool]:
+    """:meth:`Period.active`, and whether it left any day with plays out."""
+    d = plays[Plays.local_date]
+    rows = plays.group_by(_d=d).aggregate(_n=d.count()).to_pyarrow().to_pylist()
+    counts = sorted((r["_d"], r["_n"]) for r in rows if r["_d"] is not None)
+    if not counts:
+        today = dt.date.today()
+        return Period(today, today), False
+    median = statistics.median(n for _, n in counts)
+    lo, hi = 0, len(counts) - 1
+    if median >= PLATFORM_DAY_PLAYS:
+        while lo < hi and counts[lo][1] < SLIVER_SHARE * median:
+            lo += 1
+        while hi > lo and counts[hi][1] < SLIVER_SHARE * median:
+            hi -= 1
+    return Period(counts[lo][0], counts[hi][0]), (lo, hi) != (0, len(counts) - 1)
 
 
 def show_names(catalog: ir.Table, ids: list[int]) -> dict[int, str]:
@@ -778,16 +783,13 @@ class FactSet:
             if period is not None:
                 p = keep(Plays.table, period.filter(all_plays))
             else:
-                kept = keep(Plays.table, all_plays)
-                period = Period.active(kept)
-                p = period.filter(kept)
-                if p.count().execute() < kept.count().execute():
+                p = keep(Plays.table, all_plays)
+                period, trimmed = _active_period(p)
+                if trimmed:
                     # Slivers left out: the table is the kept one, read through the period's
                     # filter (no second copy); release() frees the kept one.
-                    held.append(out.pop(Plays.table))
-                    out[Plays.table] = p
-                else:
-                    p = kept
+                    held.append(p)
+                    p = out[Plays.table] = period.filter(p)
             step("plays")
             platform = _facts_from_plays(p, catalog, members, period, keep, step, top_n=top_n)
             _release(MemberShowDaily.table, out.pop(MemberShowDaily.table))

@@ -63,8 +63,8 @@ def _summary_table(summary: dict[str, Any]) -> Table:
     table.add_column("fact")
     table.add_column("value", justify="right")
     for name, value in summary.items():
-        if isinstance(value, bool) or value is None:
-            text = "" if value is None else str(value)
+        if value is None:
+            text = ""
         elif isinstance(value, int):
             text = f"{value:,}"
         elif isinstance(value, float):
