@@ -2,6 +2,7 @@
 
     uv run python benchmarks/facts/bench.py                        # 10M events, medians of 3
     uv run python benchmarks/facts/bench.py --events 100000000 --repeat 1 --no-pandas
+    uv run python benchmarks/facts/bench.py --floors --no-pandas     # and the raw engine's windows
 
 A synthetic platform of about ``--events`` events (``bingewise.synth``, members scaled at ~550
 events per member-year) is written once to Parquet and loaded into a DuckDB warehouse file under
@@ -13,6 +14,10 @@ its peak resident memory (``ru_maxrss``) is its own:
   platform tables; every table materialised.
 - **sort** (the floor any sessionisation pays): DuckDB ``CREATE TEMP TABLE AS SELECT * FROM
   events ORDER BY member_id, start_utc``.
+- **lag**, **numbered** (``--floors``): the least sessionisation raw DuckDB can do, reading only
+  member, title, start and seconds: one window by member in start order giving each segment the
+  previous segment's end; and that plus the session number (a second window).
+  Not contenders: what the engine's own windows cost next to its sort, before any fact.
 - **pandas**: the same facts written as a data scientist would (groupby/shift/cumsum/rolling,
   needed columns selected first, one vectorised time-zone conversion per zone), from the events
   already in memory (reading them is not counted). Single-threaded, as pandas is.
@@ -138,6 +143,49 @@ def run_sort(db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
     return {"seconds": seconds, "cpu_seconds": cpu, "rows": {"events": int(n[0]) if n else 0}}
 
 
+#: ``--floors``: the least sessionisation in the raw engine. It reads only what sessions need
+#: (member, title, start, seconds; the fact set reads a few more), so it is a lower bound for the
+#: fact set's first pass: one window partitioned by member in start order giving each segment the
+#: previous segment's end; and that plus the session number. The number is counted as the plays
+#: pass counts it (``bingewise.analytics.plays``): a segment opening a session is numbered by its
+#: row among the member's openers, any other by its row number less its row among the non-openers
+#: (one ``row_number`` over member and flag; a running sum costs 1.5× as much). No segment merging,
+#: no local days, no fact table.
+_NARROW = "SELECT member_id, title_id, start_utc, seconds"
+_BY_START = "OVER (PARTITION BY member_id ORDER BY start_utc)"
+_PREVIOUS_END = f"lag(epoch(start_utc)::BIGINT + seconds) {_BY_START}"
+FLOOR_QUERIES = {
+    "lag": f"{_NARROW}, {_PREVIOUS_END} AS previous_end FROM events",
+    "numbered": (
+        f"{_NARROW}, CASE WHEN opens THEN r ELSE rn - r END AS session_no FROM ("
+        f"{_NARROW}, opens, rn, "
+        "row_number() OVER (PARTITION BY member_id, opens ORDER BY rn) AS r FROM ("
+        f"{_NARROW}, coalesce(epoch(start_utc)::BIGINT - {_PREVIOUS_END} >= 1800, true) AS opens, "
+        f"row_number() {_BY_START} AS rn FROM events))"
+    ),
+}
+
+
+def _run_floor(name: str, db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
+    import duckdb
+
+    con = duckdb.connect(str(db))
+    _tune(con, memory_limit, work)
+    t0, c0 = time.perf_counter(), _cpu_seconds()
+    con.execute(f"CREATE TEMP TABLE floor_events AS {FLOOR_QUERIES[name]}")
+    n = con.execute("SELECT count(*) FROM floor_events").fetchone()
+    seconds, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
+    return {"seconds": seconds, "cpu_seconds": cpu, "rows": {"events": int(n[0]) if n else 0}}
+
+
+def run_lag(db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
+    return _run_floor("lag", db, memory_limit, work)
+
+
+def run_numbered(db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
+    return _run_floor("numbered", db, memory_limit, work)
+
+
 def run_pandas(db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
     import duckdb
     from pandas_facts import compute  # type: ignore[import-not-found]
@@ -224,7 +272,14 @@ def run_spark(db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
     }
 
 
-CONTENDERS = {"facts": run_facts, "sort": run_sort, "pandas": run_pandas, "spark": run_spark}
+CONTENDERS = {
+    "facts": run_facts,
+    "sort": run_sort,
+    "lag": run_lag,
+    "numbered": run_numbered,
+    "pandas": run_pandas,
+    "spark": run_spark,
+}
 
 
 def child(name: str, db: Path, memory_limit: str, work: Path, steps: bool = False) -> None:
@@ -278,6 +333,11 @@ def main() -> None:
     ap.add_argument(
         "--spark", type=int, default=0, metavar="N", help="also N runs of the fact set on Spark"
     )
+    ap.add_argument(
+        "--floors",
+        action="store_true",
+        help="also the least sessionisation in raw DuckDB (one lag window; session numbers)",
+    )
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--memory-limit", default="6GB")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bingewise-bench")
@@ -296,7 +356,10 @@ def main() -> None:
     warm = measure("sort", db, args.memory_limit, args.work, False)
     print(f"  warm-up sort (not counted): {warm['seconds']:.2f} s", file=sys.stderr)
     runs: dict[str, list[dict[str, Any]]] = {}
-    plan = [("sort", args.repeat), ("facts", args.repeat)]
+    plan = [("sort", args.repeat)]
+    if args.floors:
+        plan += [("lag", args.repeat), ("numbered", args.repeat)]
+    plan.append(("facts", args.repeat))
     if not args.no_pandas:
         plan.append(("pandas", args.pandas_repeat))
     if args.spark:
