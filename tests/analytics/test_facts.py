@@ -28,6 +28,7 @@ from bingewise.analytics import (
     binge_races,
     binges,
     country_facts,
+    extreme_streaks,
     finished_seasons,
     member_facts,
     plays,
@@ -216,7 +217,11 @@ def test_factset_on_planted_platform(warehouse: Warehouse) -> None:
         r for r in fs.platform.top_daily.to_pylist() if r["period_start"] == dt.date(2021, 1, 4)
     ]
     assert [(r["show_id"], r["members"], r["rank"]) for r in day4] == [(300, 1, 1), (100, 1, 2)]
-    assert fs.platform.extreme_streaks.to_pylist()[0]["days"] == 5
+    # Each member's longest streak once: member 1's 4-day streak (4th–7th) is not a second fact.
+    assert [
+        (r["member_id"], r["days"], r["start_date"])
+        for r in fs.platform.extreme_streaks.to_pylist()
+    ] == [(1, 5, dt.date(2021, 1, 9)), (2, 1, dt.date(2021, 1, 4))]
     heat = fs["member_heatmap"].to_pyarrow().to_pylist()
     monday_noon = [h for h in heat if h["member_id"] == 1 and (h["weekday"], h["hour"]) == (0, 12)]
     assert monday_noon[0]["seconds"] == 3600  # 12:00 and 12:31; 13:02 is in the next hour
@@ -420,3 +425,36 @@ def test_factset_matches_bruteforce_reference(raw: Raw, zones: list[str]) -> Non
         (t["period_start"], t["kind"], t["show_id"]): t["members"] for t in top_daily
     } == ref_daily_audience(ref)
     _check_member_facts(got["member_facts"], ref_member_facts(ref))
+
+
+def test_extreme_streaks_list_each_member_once() -> None:
+    """A member's equal streaks: the earliest; the list: longest first, then earliest start."""
+    d = dt.date
+    rows = [
+        (7, d(2021, 1, 10), d(2021, 1, 12), 3),
+        (7, d(2021, 1, 1), d(2021, 1, 3), 3),
+        (7, d(2021, 1, 20), d(2021, 1, 20), 1),
+        (8, d(2021, 1, 5), d(2021, 1, 7), 3),
+        (9, d(2021, 1, 1), d(2021, 1, 2), 2),
+        (9, d(2021, 1, 8), d(2021, 1, 9), 2),
+    ]
+    s = ibis.memtable(
+        {
+            "member_id": [r[0] for r in rows],
+            "show_id": [None] * len(rows),
+            "start_date": [r[1] for r in rows],
+            "end_date": [r[2] for r in rows],
+            "days": [r[3] for r in rows],
+        },
+        schema={
+            "member_id": "int64",
+            "show_id": "int64",
+            "start_date": "date",
+            "end_date": "date",
+            "days": "int64",
+        },
+    )
+    got = [(r["member_id"], r["start_date"]) for r in extreme_streaks(s).to_pyarrow().to_pylist()]
+    assert got == [(7, d(2021, 1, 1)), (8, d(2021, 1, 5)), (9, d(2021, 1, 1))]
+    top2 = extreme_streaks(s, n=2).to_pyarrow().to_pylist()
+    assert [r["member_id"] for r in top2] == [7, 8]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,27 @@ def test_cli_facts_names_shows_and_picks_the_last_whole_week(home: Path) -> None
     assert "week of 2021-01-11 (part of a week)" in done.output
     assert "Series 100" in done.output
     assert "plays" in done.output and "…" not in done.output.split("Countries")[0]
+    # The race (4 January) is outside: one line says so, not a table head over nothing; a show
+    # of episodes is a series; each member's longest streak once.
+    text = " ".join(done.output.split())
+    assert "Binge racers (finished within 24 h of release): none in the period" in text
+    assert re.search(r"│\s+series\s+│", done.output) and "episode" not in done.output
+    assert "Longest streaks (each member's longest)" in text
+
+
+def test_cli_facts_says_why_a_netflix_history_has_no_binge_racers(
+    home: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "NetflixViewingHistory.csv"
+    rows = [f'"Dark: Season 1: Episode {n}","3/4/18"' for n in (1, 2, 3)]
+    path.write_text("Title,Date\n" + "\n".join(rows) + "\n")
+    runner = CliRunner()
+    done = runner.invoke(app, ["-q", "ingest", str(path), "--date-order", "MDY"])
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(app, ["-q", "facts"])
+    assert done.exit_code == 0, done.output
+    text = " ".join(done.output.split())
+    assert "none (the catalog has no release dates; a Netflix export gives none)" in text
 
 
 def test_recap_of_a_dates_only_history_speaks_of_days(tmp_path: Path) -> None:

@@ -563,8 +563,13 @@ def binge_racers(races: ir.Table) -> ir.Table:
 
 
 def extreme_streaks(streaks_table: ir.Table, n: int = 10) -> ir.Table:
-    """The ``n`` longest streaks (longest first, then earliest start, then member id)."""
-    s = streaks_table
+    """The ``n`` members with the longest streaks, each member's longest once (longest first,
+    then earliest start, then member id; a member's tie goes to the earliest start).
+
+    One member's ten streaks would not be ten facts about the platform: "someone watched every
+    day" is about a member.
+    """
+    s = _first_per_member(streaks_table, [(Streaks.days, True), (Streaks.start_date, False)])
     return s.order_by([s[Streaks.days].desc(), s[Streaks.start_date], s[Streaks.member_id]]).limit(
         n
     )

@@ -89,10 +89,22 @@ _HEADERS = {
     CountryFacts.members_every_day: "every day",
     CountryFacts.share_every_day: "share",
     CountryFacts.hours_per_member_day: "h/member/day",
+    BingeRacers.fastest_hours: "fastest (h)",
+    Streaks.member_id: "member",
+    Streaks.start_date: "from",
+    Streaks.end_date: "to",
 }
 
 
-def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
+#: A show's kind as the top-shows table says it: a show of episodes is a series.
+_SHOW_KIND = {Catalog.EPISODE: "series"}
+
+
+def _table(title: str, rows: list[dict[str, Any]], columns: list[str], empty: str) -> Table | str:
+    """A table of ``rows``; with no rows, one line saying why (``empty``) instead of a table
+    head with nothing under it."""
+    if not rows:
+        return f"[bold]{title}[/bold]: {empty}"
     table = Table(title=title, min_width=len(title) + 2)  # a narrow table would wrap its title
     for col in columns:
         left = col in ("country", "name")
@@ -149,6 +161,8 @@ def facts(
         ]
         streaks = fs.platform.extreme_streaks.to_pylist()
         fs.drop(wh)
+        cat = wh.table(Catalog.table)
+        dated = int(cat.filter(cat[Catalog.release_date].notnull()).count().execute())
         ids = [r[TopTitles.show_id] for r in weekly] + [r[BingeRacers.series_id] for r in racers]
         names = show_names(wh.table(Catalog.table), [int(i) for i in ids if i is not None])
     for row in weekly:
@@ -182,13 +196,22 @@ def facts(
                 CountryFacts.share_every_day,
                 CountryFacts.hours_per_member_day,
             ],
+            "no members with plays in the period",
         )
     )
     out.print(
         _table(
             f"Top shows, week of {week}" + ("" if full_week else " (part of a week)"),
-            [{**r, "name": r["name"] or f"show {r[TopTitles.show_id]}"} for r in weekly],
+            [
+                {
+                    **r,
+                    "name": r["name"] or f"show {r[TopTitles.show_id]}",
+                    TopTitles.kind: _SHOW_KIND.get(r[TopTitles.kind], r[TopTitles.kind]),
+                }
+                for r in weekly
+            ],
             [TopTitles.rank, "name", TopTitles.kind, TopTitles.members],
+            "no plays in the period",
         )
     )
     out.print(
@@ -201,13 +224,17 @@ def facts(
                 BingeRacers.racers,
                 BingeRacers.fastest_hours,
             ],
+            "none in the period"
+            if dated
+            else "none (the catalog has no release dates; a Netflix export gives none)",
         )
     )
     out.print(
         _table(
-            "Longest streaks",
+            "Longest streaks (each member's longest)",
             streaks,
             [Streaks.member_id, Streaks.days, Streaks.start_date, Streaks.end_date],
+            "no plays in the period",
         )
     )
 
