@@ -188,9 +188,7 @@ def test_next_episode_skips_finished_and_ends_with_the_series(warehouse: Warehou
     w.write(warehouse)
     rows7 = home_rows(7, warehouse=warehouse, trained=None, as_of=AS_OF, country="MX")
     nxt = [it for r in rows7 if r.kind == RowKind.NEXT_EPISODE for it in r.items]
-    assert [(it.title_id, it.reason["season"], it.reason["episode"]) for it in nxt] == [
-        (ep4, 2, 1)
-    ]
+    assert [(it.title_id, it.reason["season"], it.reason["episode"]) for it in nxt] == [(ep4, 2, 1)]
     rows8 = home_rows(8, warehouse=warehouse, trained=None, as_of=AS_OF, country="MX")
     assert RowKind.NEXT_EPISODE not in [r.kind for r in rows8]
     assert RowKind.CONTINUE_WATCHING not in [r.kind for r in rows8]
@@ -217,7 +215,9 @@ def test_because_you_watched_are_the_sources_nearest_neighbours(
         expected = [
             int(trained.item_ids[j])
             for j in order
-            if j != pos[source] and int(trained.item_ids[j]) not in taken
+            if j != pos[source]
+            and int(trained.item_ids[j]) not in taken
+            and sim[pos[source], j] > 0  # only titles the model finds like the source
         ][: OPTS.row_length]
         assert [it.item_id for it in row.items] == expected
         for it in row.items:
@@ -251,9 +251,7 @@ def test_top10_is_the_true_count_order(
     assert _ranking(world, "MX", 24.0) != _ranking(world, "MX", 168.0)  # the windows differ
 
 
-def test_top_picks_are_the_models_best_unseen(
-    store: Warehouse, trained: TrainedModel
-) -> None:
+def test_top_picks_are_the_models_best_unseen(store: Warehouse, trained: TrainedModel) -> None:
     rows = page(store, trained, FOCAL)
     k, row = next((k, r) for k, r in enumerate(rows) if r.kind == RowKind.TOP_PICKS)
     user = build_interactions(
@@ -347,9 +345,7 @@ def test_new_member_gets_country_popular_titles_only(
             }
 
 
-def test_without_consent_the_page_ignores_history(
-    store: Warehouse, trained: TrainedModel
-) -> None:
+def test_without_consent_the_page_ignores_history(store: Warehouse, trained: TrainedModel) -> None:
     personal = page(store, trained, FOCAL)
     anonymous = page(store, trained, FOCAL, personalized=False)
     assert [r.to_dict() for r in anonymous] == [r.to_dict() for r in page(store, None, NEWCOMER)]
@@ -395,3 +391,27 @@ def test_future_plays_are_not_history(store: Warehouse, trained: TrainedModel) -
         options=OPTS,
     )
     assert HEAT not in {it.item_id for r in later for it in r.items}  # finished by then
+
+
+def test_because_you_watched_shows_only_titles_like_the_source(
+    store: Warehouse, trained: TrainedModel
+) -> None:
+    """Long rows run out of neighbours: a title with no similarity to the source (zero, or a
+    negative weight in EASE or ALS) is not "like" it, so the row ends there."""
+    opts = RowOptions(row_length=40, because_rows=2, genre_rows=0)
+    rows = home_rows(FOCAL, warehouse=store, trained=trained, as_of=AS_OF, options=opts)
+    sim = trained.model.sim  # type: ignore[attr-defined]
+    pos = {int(i): j for j, i in enumerate(trained.item_ids)}
+    because = [(k, r) for k, r in enumerate(rows) if r.kind == RowKind.BECAUSE_YOU_WATCHED]
+    assert because
+    for k, row in because:
+        reason = row.items[0].reason
+        source = reason["source_series_id"] or reason["source_title_id"]
+        taken = _items_before(rows, k) | SEEN | FINISHED
+        liked = {
+            int(trained.item_ids[j])
+            for j in np.flatnonzero(sim[pos[source]] > 0)
+            if j != pos[source] and int(trained.item_ids[j]) not in taken
+        }
+        assert {it.item_id for it in row.items} == liked
+        assert all(it.reason["similarity"] > 0 for it in row.items)

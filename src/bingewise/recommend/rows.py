@@ -7,7 +7,8 @@
 2. **Next episode** — series whose latest play finished an episode: the first episode after it
    (catalog order: season, episode) that the member has not finished.
 3. **Because you watched X** — for the member's most recently watched items, X's nearest
-   neighbours by the trained model's ``similar_items`` (items the member has not watched).
+   neighbours by the trained model's ``similar_items`` (items the member has not watched; only
+   items with a positive similarity or weight: zero or below is no reason to show a title).
 4. **Top 10 in your country (last 24 hours)** — items ranked by distinct members who watched them
    in the member's country in ``[as_of - 24 h, as_of)``; ties by item id.
 5. **Top picks for you** — the trained model's top items for the member.
@@ -563,8 +564,8 @@ def _because_rows(
         ids, sims = model.model.similar_items(np.array([pos]), n=min(opts.neighbours, n_items - 1))
         chosen: list[RowItem] = []
         for j, s in zip(ids[0], sims[0], strict=True):
-            if j < 0 or not np.isfinite(s):
-                continue
+            if j < 0 or not np.isfinite(s) or s <= 0:
+                continue  # a weight of zero or below says "not like" the source: no reason
             item_id = int(model.item_ids[j])
             if item_id in seen or not page.allowed(item_id):
                 continue
