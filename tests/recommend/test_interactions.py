@@ -17,12 +17,14 @@ from bingewise.recommend.interactions import (
     ConfidenceParams,
     build_interactions,
     confidence,
+    estimated_runtimes,
     interactions_from_plays,
     item_table,
     maturity_level,
     member_title_plays,
 )
-from bingewise.schema import Catalog, Events, Recs
+from bingewise.recommend.rows import RowKind, RowOptions, home_rows
+from bingewise.schema import Catalog, Events, Plays, Recs
 from bingewise.warehouse import Warehouse
 
 FILMS = {1: 6000, 2: 6000, 3: 5400, 4: None, 5: 7200}  # title_id -> runtime (None: unknown)
@@ -272,3 +274,83 @@ def test_confidence_is_monotone(e: float, de: float, r: int, age: float, dage: f
     assert f(e, r + 1, age) > f(e, r, age) or f(e, r, age) == 0.0
     assert f(e, r, age + dage) <= f(e, r, age)
     assert f(e, r, -5.0) == f(e, r, 0.0)  # a future play does not weigh more
+
+
+SITCOM = [B + 301, B + 302, B + 303, B + 304, B + 305]  # 22-minute episodes, no runtimes
+BROWSED = [B + 401, B + 402, B + 403]  # sampled for a minute or two each
+PAIR = [B + 501, B + 502]  # two episodes watched through: too few to tell a length
+
+
+def _no_runtimes(w: World) -> None:
+    """A catalog as a Netflix export gives it: no runtimes (one film, three series)."""
+    w.film(4, "Film 4", runtime=None)
+    for series, eps in ((B + 300, SITCOM), (B + 400, BROWSED), (B + 500, PAIR)):
+        w.series(
+            series, f"Series {series}", [(t, 1, k + 1) for k, t in enumerate(eps)], runtime=None
+        )
+    w.series(B + 100, "Series 100", [(B + 101, 1, 1)], runtime=EPISODE_RUNTIME)
+    w.member(1, "MX")
+    w.member(2, "MX")
+    day = AS_OF - 3 * DAY
+    # Member 1 watches four sitcom episodes through (22 min), the first again for 5 minutes, and
+    # leaves the fifth at 10 minutes; samples three episodes of another series; watches two of a
+    # third through; a known-runtime episode; a film for 50 minutes.
+    for k, ep in enumerate(SITCOM[:4]):
+        w.watch(1, ep, day + k * HOUR, 1320)
+    w.watch(1, SITCOM[0], day + 4 * HOUR, 300)
+    w.watch(1, SITCOM[4], day + 5 * HOUR, 600)
+    for k, (ep, seconds) in enumerate(zip(BROWSED, (60, 150, 95), strict=True)):
+        w.watch(1, ep, day + DAY + k * 200 * dt.timedelta(seconds=1), seconds)
+    for k, ep in enumerate(PAIR):
+        w.watch(1, ep, day + DAY + (k + 2) * HOUR, 3000)
+    w.watch(1, B + 101, day + 2 * DAY, 2900)
+    w.watch(1, 4, day + 2 * DAY + 2 * HOUR, 3000)
+    # Member 2 left the second sitcom episode early (furthest 5 minutes): the length still holds.
+    w.watch(2, SITCOM[1], day, 300)
+    w.watch(2, SITCOM[1], AS_OF + HOUR, 1500)  # after as_of: not seen
+
+
+def test_unknown_episode_runtimes_come_from_their_series_viewing(warehouse: Warehouse) -> None:
+    w = World()
+    _no_runtimes(w)
+    w.write(warehouse)
+    est = estimated_runtimes(warehouse, AS_OF)
+    # Only the sitcom: its upper-quartile length (22 min) is shared by four episodes; browsing
+    # (1–2.5 min, under five minutes and not agreeing) and two episodes are no evidence; films
+    # and known runtimes are not estimated.
+    assert sorted(est.index) == sorted(SITCOM)
+    assert set(est.to_numpy()) == {1320.0}
+    # With the 1,500-second play of member 2 counted (no as_of), episode 2's own progress wins.
+    assert estimated_runtimes(warehouse)[SITCOM[1]] == 1500.0
+
+
+def test_unknown_runtimes_in_confidence_and_continue_watching(warehouse: Warehouse) -> None:
+    w = World()
+    _no_runtimes(w)
+    w.write(warehouse)
+    share = 0.85
+    params = ConfidenceParams(rewatch_weight=0.5, half_life_days=30.0, finished_share=share)
+    got = build_interactions(warehouse, as_of=AS_OF, params=params)
+    inter = got.interactions
+    assert list(inter.member_ids[:1]) == [1]
+    row = inter.matrix.toarray()[0]
+    col = {int(i): k for k, i in enumerate(got.item_ids)}
+    # Sitcom: four episodes at 1320 / 1320 and the fifth at 600 / 1320, each finished once.
+    age = (AS_OF - (AS_OF - 3 * DAY + 5 * HOUR)).total_seconds() / 86400
+    e = 4 + 600 / 1320
+    assert row[col[B + 300]] == pytest.approx(math.log2(1 + e) * 0.5 ** (age / 30), rel=1e-5)
+    # Browsed series: the nominal 45 minutes stand in (60 + 150 + 95 seconds of 2700 each).
+    age = (AS_OF - (AS_OF - 2 * DAY + 400 * dt.timedelta(seconds=1))).total_seconds() / 86400
+    e = (60 + 150 + 95) / NOMINAL_RUNTIME_SECONDS
+    assert row[col[B + 400]] == pytest.approx(math.log2(1 + e) * 0.5 ** (age / 30), rel=1e-5)
+    # The member's page: the fifth sitcom episode is the one to continue (45 %), not the four
+    # watched through (they read 49 % of a nominal 45 minutes before); the sampled episodes
+    # stay unfinished against the nominal runtime.
+    frame = member_title_plays(warehouse, [1], as_of=AS_OF, finished_share=share)
+    done = frame.groupby(frame[Plays.title_id].astype("int64"))[Recs.finished].any()
+    assert all(done[t] for t in SITCOM[:4]) and not done[SITCOM[4]]
+    rows = home_rows(1, warehouse=warehouse, as_of=AS_OF, options=RowOptions(row_length=10))
+    cont = [r for r in rows if r.kind == RowKind.CONTINUE_WATCHING]
+    listed = {it.title_id: it.reason["completion"] for it in cont[0].items}
+    assert listed[SITCOM[4]] == pytest.approx(600 / 1320, abs=1e-4)
+    assert not set(SITCOM[:4]) & set(listed)

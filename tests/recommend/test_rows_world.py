@@ -102,9 +102,9 @@ class World:
         *,
         genres: str = "Drama",
         maturity: str | None = "TV-14",
-        runtime: int = 3000,
+        runtime: int | None = 3000,
     ) -> list[int]:
-        """``episodes``: (title_id, season, episode) triples."""
+        """``episodes``: (title_id, season, episode) triples; ``runtime`` None: unknown."""
         for title_id, season, episode in episodes:
             self.catalog.append(
                 {
