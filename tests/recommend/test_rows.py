@@ -194,6 +194,24 @@ def test_next_episode_skips_finished_and_ends_with_the_series(warehouse: Warehou
     assert RowKind.CONTINUE_WATCHING not in [r.kind for r in rows8]
 
 
+def test_continue_watching_leaves_out_plays_started_by_mistake(warehouse: Warehouse) -> None:
+    """Under 5 % of a title is no place to resume (Jellyfin's and Emby's minimum resume share)."""
+    w = World()
+    w.film(901, "Glimpsed", runtime=6000)
+    w.film(902, "Begun", runtime=6000)
+    w.member(7)
+    w.watch(7, 901, AS_OF - DAY, 299)  # 4.98 %
+    w.watch(7, 902, AS_OF - 2 * DAY, 300)  # 5 %
+    w.write(warehouse)
+    rows = home_rows(7, warehouse=warehouse, trained=None, as_of=AS_OF, country="MX")
+    cont = [it.title_id for r in rows if r.kind == RowKind.CONTINUE_WATCHING for it in r.items]
+    assert cont == [902]
+    loose = RowOptions(min_resume_share=0.0)
+    rows = home_rows(7, warehouse=warehouse, trained=None, as_of=AS_OF, country="MX", options=loose)
+    cont = [it.title_id for r in rows if r.kind == RowKind.CONTINUE_WATCHING for it in r.items]
+    assert cont == [901, 902]
+
+
 def test_because_you_watched_are_the_sources_nearest_neighbours(
     world: World, store: Warehouse, trained: TrainedModel
 ) -> None:

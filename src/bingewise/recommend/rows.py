@@ -3,7 +3,8 @@
 :func:`home_rows` builds, in this order (empty rows are left out):
 
 1. **Continue watching** — items whose latest play stopped before the end (films never finished,
-   series whose latest episode played is unfinished), most recent first.
+   series whose latest episode played is unfinished) and past ``min_resume_share`` of it (5 %: a
+   few seconds started by mistake are nothing to continue), most recent first.
 2. **Next episode** — series whose latest play finished an episode: the first episode after it
    (catalog order: season, episode) that the member has not finished.
 3. **Because you watched X** — for the member's most recently watched items, X's nearest
@@ -153,6 +154,9 @@ class RowOptions:
     top_windows: tuple[tuple[str, float], ...] = (("24h", 24.0), ("7d", 168.0))  #: label, hours
     popular_days: float = 28.0  #: window of the non-personalized genre rows, days
     neighbours: int = 200  #: neighbours fetched per "Because you watched" source
+    #: a play below this completion is no place to resume (a few seconds started by mistake, a
+    #: preview): Jellyfin's and Emby's minimum resume share
+    min_resume_share: float = 0.05
     params: ConfidenceParams = field(default_factory=ConfidenceParams)
 
     @property
@@ -462,6 +466,8 @@ def _continue_and_next(page: _Page, wh: Warehouse, history: pd.DataFrame, opts: 
             continue
         if not is_series and title_id in finished_titles:
             continue  # a finished film, merely restarted: not "continue watching"
+        if float(getattr(play, Recs.completion)) < opts.min_resume_share:
+            continue  # started by mistake or sampled: nothing to continue
         position = getattr(play, Plays.progress_seconds)
         reason = {
             "kind": RowKind.CONTINUE_WATCHING,
