@@ -29,7 +29,7 @@ from test_rows_world import (
 )
 
 from bingewise.recommend.interactions import build_interactions, maturity_level
-from bingewise.recommend.rows import Row, RowKind, RowOptions, home_rows
+from bingewise.recommend.rows import Row, RowKind, RowOptions, describe, home_rows
 from bingewise.recommend.train import TrainedModel, train
 from bingewise.schema import Catalog, Events
 from bingewise.warehouse import Warehouse
@@ -433,3 +433,13 @@ def test_because_you_watched_shows_only_titles_like_the_source(
         }
         assert {it.item_id for it in row.items} == liked
         assert all(it.reason["similarity"] > 0 for it in row.items)
+
+
+def test_reasons_read_with_significant_digits() -> None:
+    """A small weight on a small platform still reads as a number, not "0.00"."""
+    because = {"kind": RowKind.BECAUSE_YOU_WATCHED, "source_name": "Dark", "similarity": 0.0042}
+    assert describe(because) == "like Dark (similarity 0.0042)"
+    assert describe({**because, "similarity": 0.5}) == "like Dark (similarity 0.5)"
+    picks = {"kind": RowKind.TOP_PICKS, "model": "ease", "score": 1.12049}
+    assert describe(picks) == "ease score 1.12"
+    assert describe({**picks, "score": 0.000123}) == "ease score 0.000123"

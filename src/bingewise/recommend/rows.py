@@ -722,13 +722,13 @@ def describe(reason: dict[str, Any]) -> str:
     if kind == RowKind.NEXT_EPISODE:
         return f"next: season {reason['season']}, episode {reason['episode']}"
     if kind == RowKind.BECAUSE_YOU_WATCHED:
-        return f"like {reason['source_name']} (similarity {reason['similarity']:.2f})"
+        return f"like {reason['source_name']} (similarity {reason['similarity']:.2g})"
     if kind == RowKind.TOP10_COUNTRY:
         return f"#{reason['rank']} in {reason['country']}, last {reason['window']}"
     if kind == RowKind.TOP_PICKS:
-        return f"{reason['model']} score {reason['score']:.3f}"
+        return f"{reason['model']} score {reason['score']:.3g}"
     if kind == RowKind.GENRE and reason.get("basis") == "model":
-        return f"{reason['genre']}, {reason['model']} score {reason['score']:.3f}"
+        return f"{reason['genre']}, {reason['model']} score {reason['score']:.3g}"
     if kind == RowKind.GENRE:
         where = f"{reason['country']}, last {reason['window']}"
         return f"#{reason['rank']} {reason['genre']} in {where}"
