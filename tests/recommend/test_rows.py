@@ -19,6 +19,7 @@ from test_rows_world import (
     DAY,
     FOCAL,
     HEAT,
+    HOUR,
     MODELS,
     NARCOS,
     NEWCOMER,
@@ -28,10 +29,10 @@ from test_rows_world import (
     platform,
 )
 
-from bingewise.recommend.interactions import build_interactions, maturity_level
+from bingewise.recommend.interactions import build_interactions, item_table, maturity_level
 from bingewise.recommend.rows import Row, RowKind, RowOptions, describe, home_rows
 from bingewise.recommend.train import TrainedModel, train
-from bingewise.schema import Catalog, Events
+from bingewise.schema import Catalog, Events, Recs
 from bingewise.warehouse import Warehouse
 
 OPTS = RowOptions(row_length=3, because_rows=2, genre_rows=2)
@@ -192,6 +193,25 @@ def test_next_episode_skips_finished_and_ends_with_the_series(warehouse: Warehou
     rows8 = home_rows(8, warehouse=warehouse, trained=None, as_of=AS_OF, country="MX")
     assert RowKind.NEXT_EPISODE not in [r.kind for r in rows8]
     assert RowKind.CONTINUE_WATCHING not in [r.kind for r in rows8]
+
+
+def test_unnumbered_clips_are_not_episodes(warehouse: Warehouse) -> None:
+    """A Netflix export catalogues a promotional clip as an unnumbered episode of its series
+    ("Russian Doll: Season 1 - Clip 4"): it is neither the next episode nor one to finish."""
+    w = World()
+    ep1, ep2, clip, s2e1 = BIG + 1001, BIG + 1002, BIG + 1009, BIG + 1021
+    w.series(DARK, "Dark", [(ep1, 1, 1), (ep2, 1, 2), (clip, 1, None), (s2e1, 2, 1)])  # type: ignore[list-item]
+    w.member(7)
+    w.watch(7, ep1, AS_OF - 5 * DAY, 3000)
+    w.watch(7, ep2, AS_OF - 4 * DAY, 3000)
+    w.watch(7, clip, AS_OF - 4 * DAY + HOUR, 40, supplemental="PROMOTIONAL")
+    w.write(warehouse)
+    rows = home_rows(7, warehouse=warehouse, trained=None, as_of=AS_OF, country="MX")
+    nxt = [it for r in rows if r.kind == RowKind.NEXT_EPISODE for it in r.items]
+    assert [(it.title_id, it.reason["season"], it.reason["episode"]) for it in nxt] == [
+        (s2e1, 2, 1)
+    ]
+    assert item_table(warehouse).loc[DARK, Recs.n_episodes] == 3
 
 
 def test_continue_watching_leaves_out_plays_started_by_mistake(warehouse: Warehouse) -> None:

@@ -73,6 +73,7 @@ __all__ = [
     "confidence",
     "default_as_of",
     "estimated_runtimes",
+    "in_running_order",
     "interactions_from_plays",
     "item_table",
     "maturity_level",
@@ -364,6 +365,7 @@ def item_table(warehouse: Warehouse) -> pd.DataFrame:
     )
     eps = cat[is_ep].assign(**{Recs.maturity_level: levels[is_ep]})
     by_series = eps.groupby(Catalog.series_id, sort=True)
+    in_order = eps[in_running_order(eps)].groupby(Catalog.series_id).size()
     named = by_series[Catalog.series_title].first()  # first non-null series title
     fallback = by_series[Catalog.title].first()
     genre_of = _series_genres(eps)
@@ -377,7 +379,7 @@ def item_table(warehouse: Warehouse) -> pd.DataFrame:
         ],
         Catalog.genres: [genre_of.get(i, ()) for i in series_ids],
         Recs.maturity_level: by_series[Recs.maturity_level].max().to_numpy(dtype=np.int64),
-        Recs.n_episodes: by_series.size().to_numpy(dtype=np.int64),
+        Recs.n_episodes: in_order.reindex(series_ids, fill_value=0).to_numpy(dtype=np.int64),
         Catalog.release_date: by_series[Catalog.release_date].min().to_numpy(),
     }
     series_items = pd.DataFrame(rows, columns=list(film_items.columns))
@@ -385,6 +387,19 @@ def item_table(warehouse: Warehouse) -> pd.DataFrame:
     parts = [f for f in (film_items, series_items) if len(f)]
     items = pd.concat(parts, ignore_index=True) if parts else film_items
     return items.set_index(Recs.item_id)
+
+
+def in_running_order(eps: pd.DataFrame) -> pd.Series:
+    """Which catalog episodes (rows with ``series_id`` and ``episode``) are the series' episodes.
+
+    An episode without a number, in a series whose other episodes have numbers, is not: a
+    Netflix export catalogues clips this way ("Russian Doll: Season 1 - Clip 4", a promotional
+    video), and it must neither be the next episode nor keep the series from being finished. A
+    series with no numbered episodes keeps them all.
+    """
+    numbered = eps[Catalog.episode].notna()
+    has_numbers = numbered.groupby(eps[Catalog.series_id]).transform("any")
+    return numbered | ~has_numbers.astype(bool)
 
 
 def _series_genres(eps: pd.DataFrame) -> dict[int, tuple[str, ...]]:

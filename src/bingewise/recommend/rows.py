@@ -62,6 +62,7 @@ from bingewise.recommend.interactions import (
     MATURITY_LEVELS,
     ConfidenceParams,
     default_as_of,
+    in_running_order,
     interactions_from_plays,
     item_table,
     member_title_plays,
@@ -513,7 +514,8 @@ def _continue_and_next(page: _Page, wh: Warehouse, history: pd.DataFrame, opts: 
 
 
 def _episodes(wh: Warehouse, series_ids: list[int]) -> pd.DataFrame:
-    """Episodes of the given series in catalog order (season, episode, title id; nulls last)."""
+    """Episodes of the given series in catalog order (season, episode, title id; nulls last),
+    clips catalogued as unnumbered episodes left out (:func:`in_running_order`)."""
     cat = wh.table(Catalog.table)
     frame = to_frame(
         cat.filter(
@@ -522,6 +524,7 @@ def _episodes(wh: Warehouse, series_ids: list[int]) -> pd.DataFrame:
             Catalog.title_id, Catalog.series_id, Catalog.season, Catalog.episode, Catalog.title
         )
     )
+    frame = frame[in_running_order(frame)]
     return frame.sort_values(
         [Catalog.series_id, Catalog.season, Catalog.episode, Catalog.title_id],
         na_position="last",
