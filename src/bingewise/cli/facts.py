@@ -162,9 +162,12 @@ def facts(
         streaks = fs.platform.extreme_streaks.to_pylist()
         fs.drop(wh)
         cat = wh.table(Catalog.table)
-        dated = int(cat.filter(cat[Catalog.release_date].notnull()).count().execute())
         ids = [r[TopTitles.show_id] for r in weekly] + [r[BingeRacers.series_id] for r in racers]
-        names = show_names(wh.table(Catalog.table), [int(i) for i in ids if i is not None])
+        names = show_names(cat, [int(i) for i in ids if i is not None])
+        # Why there are no racers, for the table: a catalog without release dates has none.
+        dated = (
+            racers or as_json or cat.filter(cat[Catalog.release_date].notnull()).count().execute()
+        )
     for row in weekly:
         row["name"] = names.get(row[TopTitles.show_id])
     for row in racers:
