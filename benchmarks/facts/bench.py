@@ -49,6 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -178,14 +179,6 @@ def _run_floor(name: str, db: Path, memory_limit: str, work: Path) -> dict[str, 
     return {"seconds": seconds, "cpu_seconds": cpu, "rows": {"events": int(n[0]) if n else 0}}
 
 
-def run_lag(db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
-    return _run_floor("lag", db, memory_limit, work)
-
-
-def run_numbered(db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
-    return _run_floor("numbered", db, memory_limit, work)
-
-
 def run_pandas(db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
     import duckdb
     from pandas_facts import compute  # type: ignore[import-not-found]
@@ -275,8 +268,8 @@ def run_spark(db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
 CONTENDERS = {
     "facts": run_facts,
     "sort": run_sort,
-    "lag": run_lag,
-    "numbered": run_numbered,
+    "lag": partial(_run_floor, "lag"),
+    "numbered": partial(_run_floor, "numbered"),
     "pandas": run_pandas,
     "spark": run_spark,
 }
