@@ -6,8 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bingewise.ingest.base import IngestError
+from bingewise.recommend.evaluation import data
 from bingewise.recommend.evaluation.data import read_events, read_log, read_movielens
 
 
@@ -84,3 +87,119 @@ def test_events_roll_up_to_one_interaction_per_title(tmp_path: Path) -> None:
     assert log.times[0] == first  # first start of the title
     assert [(r.line, r.field) for r in log.rejects] == [(5, "start_utc"), (6, "title_id")]
     _accounted(log)
+
+
+_ROW = st.tuples(
+    st.integers(0, 40),
+    st.integers(0, 60),
+    st.sampled_from(["0.5", "3", "3.5", "4.0", "5"]),
+    st.integers(0, 2_000_000_000),
+)
+_SHAPES = {
+    "ratings.csv": ("userId,movieId,rating,timestamp\n", ","),
+    "u.data": ("", "\t"),
+    "ratings.dat": ("", "::"),
+}
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(_ROW, min_size=1, max_size=40),
+    shape=st.sampled_from(sorted(_SHAPES)),
+    bad=st.booleans(),
+)
+def test_fast_reader_agrees_with_the_line_reader(
+    tmp_path: Path, rows: list[tuple[int, int, str, int]], shape: str, bad: bool
+) -> None:
+    """Arrow's parse of a well-formed file gives what the line-by-line reader gives; a bad row
+    anywhere sends the whole file to the line reader, which names it."""
+    header, sep = _SHAPES[shape]
+    lines = [sep.join(map(str, r)) for r in rows]
+    if bad:
+        lines.insert(len(lines) // 2, sep.join(["7", "0x5", "3", "100"]))  # Arrow would take 0x5
+    path = tmp_path / shape
+    path.write_text(header + "".join(line + "\n" for line in lines))
+    got = read_movielens(path)
+    ref = data._read_line_by_line(path)
+    for name in ("users", "items", "times", "values"):
+        assert getattr(got, name).tolist() == getattr(ref, name).tolist()
+        assert getattr(got, name).dtype == getattr(ref, name).dtype
+    assert (got.rows_read, got.duplicates, got.rejects) == (
+        ref.rows_read,
+        ref.duplicates,
+        ref.rejects,
+    )
+    assert len(got.rejects) == int(bad)
+    _accounted(got)
+
+
+def test_well_formed_files_take_the_arrow_path(tmp_path: Path) -> None:
+    path = tmp_path / "ratings.csv"
+    path.write_text(
+        "\ufefftimestamp,rating,movieId,userId,tag\n1000,4.0,10,1,x\n1001,2.5,11, 2 ,y\n"
+    )
+    first = data._first_line(path)
+    fast = data._read_well_formed(path, first)
+    assert fast is not None  # columns in any order, extra columns, a BOM, padded ids
+    parsed, n_rows = fast
+    assert n_rows == 2 and parsed["userId"].tolist() == [1, 2]
+    log = read_movielens(path)
+    assert log.items.tolist() == [10, 11] and log.values.tolist() == [4.0, 2.5]
+    for text in (
+        "userId,movieId,rating,timestamp\n1,2,inf,3\n",
+        "userId,movieId,rating,timestamp\n1,-2,3,3\n",
+    ):
+        path.write_text(text)
+        assert data._read_well_formed(path, data._first_line(path)) is None
+        assert len(read_movielens(path).rejects) == 1
+
+
+def _dedupe_reference(
+    rows: list[tuple[int, int, int, float]], keep: str, count: bool
+) -> list[tuple[int, int, int, float]]:
+    """Pure-Python merge: per pair, the first or last row by (time, file order); pairs in order
+    of first appearance; with ``count`` the earliest time and the number of rows."""
+    groups: dict[tuple[int, int], list[tuple[int, int, float]]] = {}
+    for pos, (u, i, t, v) in enumerate(rows):
+        groups.setdefault((u, i), []).append((t, pos, v))
+    out = []
+    for (u, i), members in groups.items():  # dicts keep first-appearance order
+        members.sort()
+        t, _, v = members[0] if keep == "first" else members[-1]
+        if count:
+            t, v = members[0][0], float(len(members))
+        out.append((u, i, t, v))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 4), st.integers(0, 5), st.integers(1, 9)),
+        min_size=1,
+        max_size=40,
+    ),
+    how=st.sampled_from([("last", False), ("first", True)]),
+)
+def test_duplicate_pairs_merge_as_the_reference_does(
+    rows: list[tuple[int, int, int, int]], how: tuple[str, bool]
+) -> None:
+    keep, count = how
+    cols = [np.array(c) for c in zip(*rows, strict=True)]
+    log = data._dedupe(
+        users=cols[0],
+        items=cols[1],
+        times=cols[2],
+        values=cols[3].astype(float),
+        source="x",
+        rows_read=len(rows),
+        rejects=[],
+        keep=keep,  # type: ignore[arg-type]
+        count_values=count,
+    )
+    cols_out = (log.users, log.items, log.times, log.values)
+    got = list(zip(*(c.tolist() for c in cols_out), strict=True))
+    assert got == _dedupe_reference([(u, i, t, float(v)) for u, i, t, v in rows], keep, count)
+    assert log.duplicates == len(rows) - len(got)
