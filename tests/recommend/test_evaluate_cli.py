@@ -99,3 +99,68 @@ def test_same_seed_same_table(ratings: Path) -> None:
     a = evaluate(log, models=["rp3beta", "ials"], k=10, seed=5, tuned=False)
     b = evaluate(log, models=["rp3beta", "ials"], k=10, seed=5, tuned=False)
     assert [r.metrics for r in a.rows] == [r.metrics for r in b.rows]
+
+
+def test_a_dense_model_too_large_for_memory_is_reported_not_run(
+    ratings: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """EASE needs titles² cells: when they cannot fit, its row says so before allocating, and
+    the other rows still run (instead of the out-of-memory killer ending the whole command)."""
+    from bingewise.recommend import _common
+
+    monkeypatch.setattr(_common, "available_memory", lambda: 50_000)  # 80 titles need 76,800 B
+    with pytest.raises(MemoryError, match="ease on 80 titles needs"):
+        from bingewise.recommend.ease import EASE
+
+        EASE().fit(read_matrix(ratings))
+    result = CliRunner().invoke(
+        app,
+        ["-q", "evaluate", "--data", str(ratings), "--json", "--models", "popular",
+         "--models", "ease", "--models", "session-ease"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [r["label"] for r in report["rows"]] == ["popular"]
+    assert [n["label"] for n in report["not_run"]] == ["ease (tuned)", "session-ease (tuned)"]
+    assert all("--min-title-count" in n["why"] for n in report["not_run"])
+    table = CliRunner().invoke(app, ["-q", "evaluate", "--data", str(ratings), "--models", "ease"])
+    assert table.exit_code == 0, table.output
+    assert "not run: ease (tuned): ease on 80 titles needs" in " ".join(table.stdout.split())
+
+
+def read_matrix(ratings: Path):  # type: ignore[no-untyped-def]
+    import scipy.sparse as sp
+
+    log = read_movielens(ratings)
+    _, cols = np.unique(log.items, return_inverse=True)
+    _, rows = np.unique(log.users, return_inverse=True)
+    return sp.csr_matrix((np.ones(len(log)), (rows, cols)))
+
+
+def test_min_title_count_leaves_out_rare_titles_before_the_split(tmp_path: Path) -> None:
+    path = tmp_path / "ratings.csv"
+    lines = ["userId,movieId,rating,timestamp"]
+    lines += [f"{u},1,4,{u}" for u in range(1, 6)]  # title 1: five members
+    lines += [f"{u},2,4,{u}" for u in range(1, 3)]  # title 2: two members
+    lines += ["1,3,4,9"]  # title 3: one member
+    path.write_text("\n".join(lines) + "\n")
+    log = read_movielens(path).without_rare_titles(2)
+    assert sorted(set(log.items.tolist())) == [1, 2] and log.left_out == 1
+    assert log.rows_read == len(log) + log.duplicates + len(log.rejects) + log.left_out
+    assert "1 interactions of titles with fewer than 2 left out" in log.summary()
+    assert read_movielens(path).without_rare_titles(5).items.tolist() == [1] * 5
+    with pytest.raises(ValueError):
+        read_movielens(path).without_rare_titles(0)
+    ratings = planted_ratings(tmp_path / "planted.csv", titles=80)
+    result = CliRunner().invoke(
+        app,
+        ["evaluate", "--data", str(ratings), "--no-tune", "--models", "popular",
+         "--min-title-count", "40", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert "left out" in report["data"]
+    full = read_movielens(ratings)
+    _, counts = np.unique(full.items, return_counts=True)
+    kept_titles = int((counts >= 40).sum())
+    assert f"× {kept_titles:,} titles)" in report["data"]

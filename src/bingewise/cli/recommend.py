@@ -29,6 +29,11 @@ def _evaluate_command(app: typer.Typer) -> None:
         ),
         seed: int = typer.Option(42, help="Seed of the splits and the models."),
         tune: bool = typer.Option(True, "--tune/--no-tune", help="Tune on a validation split."),
+        min_title_count: int = typer.Option(
+            1,
+            "--min-title-count",
+            help="Leave out titles fewer members took, before the split (for large catalogues).",
+        ),
     ) -> None:
         """Compare the models and their peers on held-out interactions (see docs in the module)."""
         from bingewise.ingest.base import IngestError
@@ -38,6 +43,8 @@ def _evaluate_command(app: typer.Typer) -> None:
 
         try:
             log = read_log(data, fmt)
+            if min_title_count > 1:
+                log = log.without_rare_titles(min_title_count)
         except (IngestError, ValueError) as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from exc

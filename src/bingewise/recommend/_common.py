@@ -7,6 +7,7 @@ JSON string of hyper-parameters (``np.load(..., allow_pickle=False)`` reads it b
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,6 +21,7 @@ __all__ = [
     "as_csr",
     "csr_from_state",
     "csr_state",
+    "ensure_memory",
     "gram",
     "pack_params",
     "prune_rows",
@@ -126,6 +128,37 @@ def gram(
         prod = (chunk.T @ chunk).tocoo()
         flat[prod.row.astype(np.int64) * n_items + prod.col] += prod.data
     return g
+
+
+def available_memory() -> int | None:
+    """Bytes the system can still give without swapping (``MemAvailable``); None when unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def ensure_memory(n_items: int, bytes_per_pair: int, model: str) -> None:
+    """Raise :class:`MemoryError` before a dense titles × titles model allocates what it cannot.
+
+    ``bytes_per_pair`` is the model's peak bytes per (title, title) cell. Failing here, with the
+    sizes named, beats the kernel's out-of-memory killer ending the process without a word.
+    """
+    need = n_items * n_items * bytes_per_pair
+    have = available_memory()
+    if have is not None and need > have:
+        raise MemoryError(
+            f"{model} on {n_items:,} titles needs {need / 1e9:.1f} GB for its dense titles × "
+            f"titles matrices and {have / 1e9:.1f} GB is available: leave out rare titles "
+            "(bingewise evaluate --min-title-count N) or use a model without one (ials, itemknn)"
+        )
 
 
 @contextmanager

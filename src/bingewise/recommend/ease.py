@@ -16,7 +16,14 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from bingewise.recommend._common import PARAMS_KEY, as_csr, gram, pack_params, unpack_params
+from bingewise.recommend._common import (
+    PARAMS_KEY,
+    as_csr,
+    ensure_memory,
+    gram,
+    pack_params,
+    unpack_params,
+)
 from bingewise.recommend.base import Recommender, top_n
 
 __all__ = ["EASE", "ease_weights"]
@@ -83,6 +90,8 @@ class EASE(Recommender):
     def fit(self, user_items: sp.csr_matrix) -> Self:
         """Solve for the item-item weights in closed form."""
         x = as_csr(user_items)
+        # The Gram matrix in the working precision, inverted in place, then B in float32.
+        ensure_memory(x.shape[1], (8 if self.precision == "float64" else 4) + 4, self.name)
         g = gram(x, dtype=np.float64 if self.precision == "float64" else np.float32)
         self.weights = ease_weights(g, self.l2).astype(np.float32, copy=False)
         return self

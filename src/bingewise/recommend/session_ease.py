@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
-from bingewise.recommend._common import as_csr, gram
+from bingewise.recommend._common import as_csr, ensure_memory, gram
 from bingewise.recommend.ease import EASE, ease_weights
 
 __all__ = ["SessionEASE", "timed_gram"]
@@ -103,9 +103,16 @@ class SessionEASE(EASE):
     def fit(self, user_items: sp.csr_matrix, times: sp.csr_matrix | None = None) -> Self:
         """Solve EASE on the blended Gram matrix; without ``times`` it is plain EASE."""
         x = as_csr(user_items)
+        timed = times is not None and self.weight > 0
+        # Two float64 Gram matrices at the peak when timed (one otherwise), then B in float32.
+        ensure_memory(x.shape[1], (16 if timed else 8) + 4, self.name)
         g = gram(x, dtype=np.float64)
-        if times is not None and self.weight > 0:
+        if timed:
+            assert times is not None
             g *= 1.0 - self.weight
-            g += self.weight * timed_gram((x > 0).astype(np.float64), times, self.tau)
+            t = timed_gram((x > 0).astype(np.float64), times, self.tau)
+            t *= self.weight
+            g += t
+            del t
         self.weights = ease_weights(g, self.l2).astype(np.float32, copy=False)
         return self

@@ -26,7 +26,7 @@ def render_table(report: EvaluationReport) -> Group:
     table.add_column("novelty", justify="right")
     table.add_column("fit s", justify="right")
     table.add_column("params")
-    best = report.best().label
+    best = report.best().label if report.rows else None
     for row in sorted(report.rows, key=lambda r: -r.metrics.ndcg):
         m = row.metrics
         style = "bold" if row.label == best else None
@@ -44,8 +44,9 @@ def render_table(report: EvaluationReport) -> Group:
             format_params(row.params),
             style=style,
         )
+    skipped = "".join(f"not run: {label}: {why}\n" for label, why in report.not_run)
     notes = Text(
-        f"{report.data}\n{report.fold}\nvalidation (tuning only): {report.validation}\n"
+        f"{skipped}{report.data}\n{report.fold}\nvalidation (tuning only): {report.validation}\n"
         "Interactions are binary (every rating counts), as in Microsoft Recommenders' MovieLens "
         "benchmark. MAP divides by |relevant| (Recommenders' `map`), MAP@k by min(|relevant|, k).",
         style="dim",

@@ -65,6 +65,8 @@ class EvaluationReport:
     fold: str
     validation: str
     rows: list[ResultRow] = field(default_factory=list)
+    #: (label, why) of candidates that could not run here, e.g. a dense model too large for memory
+    not_run: list[tuple[str, str]] = field(default_factory=list)
 
     def best(self, kind: str | None = None) -> ResultRow:
         """The row with the highest NDCG@k (of ``kind`` when given)."""
@@ -85,6 +87,7 @@ class EvaluationReport:
             "those of the fit interactions (training) and of each member's own history (query "
             "rows) at scoring; no model sees the time of a held-out interaction",
             "rows": [r.as_dict() for r in self.rows],
+            "not_run": [{"label": label, "why": why} for label, why in self.not_run],
         }
 
 
@@ -130,6 +133,11 @@ def _plan(names: list[str], tuned: bool) -> list[tuple[Candidate, str]]:
     return plan
 
 
+def _steps(cand: Candidate, how: str) -> int:
+    """Progress steps of one row: each tuning configuration, then the final fit."""
+    return 1 + (len(cand.grid) if how == "tuned" else 0)
+
+
 def evaluate(
     log_: InteractionLog,
     *,
@@ -149,21 +157,31 @@ def evaluate(
     vfold = make_fold(log_, protocol, seed=seed + 1, rows=fold.fit)
     vm: FoldMatrices | None = None
     rows: list[ResultRow] = []
-    steps = sum(1 + (len(c.grid) if how == "tuned" else 0) for c, how in plan)
+    not_run: list[tuple[str, str]] = []
+    done = 0
+    steps = sum(_steps(c, how) for c, how in plan)
     with progress() as bar:
         task = bar.add_task(f"evaluating ({protocol})", total=steps)
         for cand, how in plan:
             params = dict(cand.default)
             tune_seconds, tried = 0.0, 1
-            if how == "tuned":
-                if vm is None:
-                    vm = fold_matrices(log_, vfold)
-                start = time.perf_counter()
-                params, tried = tune(cand, vm, k, seed, lambda: bar.advance(task, 1))
-                tune_seconds = time.perf_counter() - start
-            metrics, fit_seconds = _score(cand, params, m, k, seed)
-            bar.advance(task, 1)
             label = cand.name if len(cand.grid) <= 1 or not tuned else f"{cand.name} ({how})"
+            try:
+                if how == "tuned":
+                    if vm is None:
+                        vm = fold_matrices(log_, vfold)
+                    start = time.perf_counter()
+                    params, tried = tune(cand, vm, k, seed, lambda: bar.advance(task, 1))
+                    tune_seconds = time.perf_counter() - start
+                metrics, fit_seconds = _score(cand, params, m, k, seed)
+            except MemoryError as exc:
+                # Raised before the allocation (see ``ensure_memory``): the other rows still run.
+                not_run.append((label, str(exc)))
+                log.warning("%s not run: %s", label, exc)
+                continue
+            finally:
+                done += _steps(cand, how)
+                bar.update(task, completed=done)
             rows.append(
                 ResultRow(
                     label, cand.name, cand.kind, params, metrics, fit_seconds, tune_seconds, tried
@@ -178,4 +196,5 @@ def evaluate(
         fold=fold.describe() + f"; {len(m.eval_ids):,} members evaluated" + note,
         validation=vfold.describe(),
         rows=rows,
+        not_run=not_run,
     )
