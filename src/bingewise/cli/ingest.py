@@ -7,11 +7,14 @@ Prints one line per file (read, stored, duplicates, rejected), or the summaries 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console, Group
 from rich.table import Table
+from rich.text import Text
 
 from bingewise.console import console, out
 
@@ -85,7 +88,8 @@ def ingest(
             )
         )
     else:
-        out.print(_table(summaries))
+        # Piped output gets a wide console so the table's columns are never truncated.
+        (out if out.is_terminal else Console(width=160)).print(_table(summaries))
     if failures:
         raise typer.Exit(1)
 
@@ -99,21 +103,43 @@ def _check_zone(tz: str) -> None:
         raise typer.BadParameter(f"unknown IANA time zone {tz!r}", param_hint="--tz") from None
 
 
-def _table(summaries: list[IngestSummary]) -> Table:
-    table = Table(title="ingested")
-    for col in ("file", "format", "read", "stored", "duplicates", "rejected", "note"):
-        table.add_column(col, justify="right" if col in ("read", "stored") else "left")
+def _shared_folder(files: list[str]) -> str:
+    """The deepest existing folder holding every file ("" when there is none to share): files
+    inside an archive are named after it (``report.zip/...``), so their prefix is not a folder."""
+    try:
+        base = Path(os.path.commonpath(files)) if files else None
+    except ValueError:  # relative and absolute names mixed
+        return ""
+    while base is not None and not base.is_dir():
+        base = base.parent if base.parent != base else None
+    return "" if base is None or base == Path(".") else str(base)
+
+
+def _table(summaries: list[IngestSummary]) -> Group:
+    """One row per file, named relative to the folder they share (named once, in the title),
+    and each file's note on its own line under the table, so an 80-column terminal shows every
+    name and note whole."""
+    base = _shared_folder([s.file for s in summaries])
+    table = Table(title=f"ingested from {base}" if base else "ingested")
+    for col in ("file", "format", "read", "stored", "duplicates", "rejected"):
+        numeric = col in ("read", "stored", "duplicates", "rejected")
+        table.add_column(
+            col, justify="right" if numeric else "left", no_wrap=numeric or col == "format"
+        )
+    notes: list[str] = []
     for s in summaries:
+        name = os.path.relpath(s.file, base) if base else s.file
         table.add_row(
-            s.file,
+            name,
             s.format,
             f"{s.rows_read:,}",
             f"{s.stored:,}",
             f"{s.duplicates:,}",
             f"{s.rejected:,}",
-            s.message,
         )
-    return table
+        if s.message:
+            notes.append(f"{name}: {s.message}")
+    return Group(table, Text("\n".join(notes), style="dim"))
 
 
 def register(app: typer.Typer) -> None:
