@@ -17,6 +17,7 @@ from bingewise.recommend.interactions import (
     ConfidenceParams,
     build_interactions,
     confidence,
+    default_as_of,
     estimated_runtimes,
     interactions_from_plays,
     item_table,
@@ -24,7 +25,7 @@ from bingewise.recommend.interactions import (
     member_title_plays,
 )
 from bingewise.recommend.rows import RowKind, RowOptions, home_rows
-from bingewise.schema import Catalog, Events, Plays, Recs
+from bingewise.schema import Catalog, Events, Plays, Ratings, Recs
 from bingewise.warehouse import Warehouse
 
 FILMS = {1: 6000, 2: 6000, 3: 5400, 4: None, 5: 7200}  # title_id -> runtime (None: unknown)
@@ -354,3 +355,60 @@ def test_unknown_runtimes_in_confidence_and_continue_watching(warehouse: Warehou
     listed = {it.title_id: it.reason["completion"] for it in cont[0].items}
     assert listed[SITCOM[4]] == pytest.approx(600 / 1320, abs=1e-4)
     assert not set(SITCOM[:4]) & set(listed)
+
+
+def _rate(warehouse: Warehouse, rows: list[tuple[int, int, float, dt.datetime]]) -> None:
+    """Ratings as MovieLens ingestion stores them (one row per member, title and time)."""
+    for k, (member, title, value, when) in enumerate(rows):
+        warehouse.duck.execute(
+            f"INSERT INTO {Ratings.table} ({Ratings.event_key}, {Ratings.member_id}, "
+            f"{Ratings.title_id}, {Ratings.rating}, {Ratings.rated_utc}, {Ratings.source}) "
+            "VALUES (?, ?, ?, ?, ?, 'test')",
+            [k + 1, member, title, value, when],
+        )
+
+
+def test_ratings_count_as_whole_plays(warehouse: Warehouse) -> None:
+    """A rated title is taken, as a finished play (MovieLens in the warehouse trains a model):
+    whatever the rating, never a rewatch, never more than the viewing of a watched title."""
+    w = World()
+    _catalog(w)
+    w.member(1)
+    w.watch(1, 1, AS_OF - HOUR, 6000)  # finished an hour ago: 1 × hour_old
+    w.write(warehouse)
+    _rate(
+        warehouse,
+        [
+            (1, 1, 1.0, AS_OF - 2 * HOUR),  # also rated: changes nothing
+            (1, 4, 0.5, AS_OF - 90 * DAY),  # rated only, 90 days ago: log2(2) / 2
+            (1, B + 101, 4.0, AS_OF - 90 * DAY),  # an episode: its series, as one finished episode
+            (1, 2, 5.0, AS_OF + HOUR),  # after as_of: ignored
+            (7, 5, 3.0, AS_OF - DAY),  # a member with ratings only gets a row
+        ],
+    )
+    got = build_interactions(warehouse, as_of=AS_OF, params=ConfidenceParams(finished_share=0.85))
+    inter = got.interactions
+    dense = inter.matrix.toarray()
+    rows = {
+        int(m): dict(zip(inter.title_ids.tolist(), dense[r].tolist(), strict=True))
+        for r, m in enumerate(inter.member_ids)
+    }
+    hour_old = 0.5 ** (1 / 24 / 90)
+    assert rows[1][1] == pytest.approx(hour_old, rel=1e-6)
+    assert rows[1][4] == pytest.approx(0.5, rel=1e-6)
+    assert rows[1][B + 100] == pytest.approx(0.5, rel=1e-6)
+    assert rows[1].get(2, 0.0) == 0.0 and B + 101 not in rows[1]
+    assert rows[7][5] == pytest.approx(0.5 ** (1 / 90), rel=1e-6)
+    assert set(rows) == {1, 7}
+    assert bool(got.is_series[list(inter.title_ids).index(B + 100)])
+
+
+def test_default_as_of_covers_ratings(warehouse: Warehouse) -> None:
+    assert default_as_of(warehouse) > AS_OF  # empty: now
+    _rate(warehouse, [(1, 1, 4.0, AS_OF - DAY)])
+    assert default_as_of(warehouse) == AS_OF - DAY + dt.timedelta(microseconds=1)
+    w = World()
+    _catalog(w)
+    w.watch(1, 1, AS_OF - HOUR, 6000)
+    w.write(warehouse)
+    assert default_as_of(warehouse) == AS_OF - HOUR + dt.timedelta(microseconds=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -76,3 +77,19 @@ def test_default_store_is_settings_models_dir(world: Warehouse, home: Path) -> N
     train(world, "tinycos", as_of=AS_OF, models=MODELS)
     assert (home / "models" / "tinycos.npz").exists()
     assert load_trained(models=MODELS).name == "tinycos"
+
+
+def test_trains_on_ratings_alone_and_refuses_an_empty_warehouse(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """A MovieLens warehouse (ratings, no viewing) trains; an empty one says there is nothing."""
+    with pytest.raises(LookupError, match="nothing to train on"):
+        train(warehouse, "tinycos", models_dir=tmp_path, models=MODELS)
+    for k, (member, title) in enumerate([(1, 10), (1, 11), (2, 10), (2, 11), (3, 11)]):
+        warehouse.duck.execute(
+            "INSERT INTO ratings VALUES (?, ?, ?, 4.0, ?, 'test')",
+            [k + 1, member, title, AS_OF - (k + 1) * DAY],
+        )
+    trained = train(warehouse, "tinycos", models_dir=tmp_path, models=MODELS)
+    assert trained.member_ids.tolist() == [1, 2, 3] and trained.item_ids.tolist() == [10, 11]
+    assert trained.as_of == AS_OF - DAY + dt.timedelta(microseconds=1)

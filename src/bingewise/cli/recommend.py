@@ -88,10 +88,12 @@ def _train_command(app: typer.Typer) -> None:
     def train(
         model: str = typer.Option("ease", "--model", help="Model to fit (see `evaluate`)."),
         as_of: str | None = typer.Option(
-            None, "--as-of", help="Train on plays before this UTC time (default: latest event)."
+            None,
+            "--as-of",
+            help="Train on plays and ratings before this UTC time (default: the latest).",
         ),
     ) -> None:
-        """Fit a model on the warehouse's viewing and save it in the model store."""
+        """Fit a model on the warehouse's viewing and ratings and save it in the model store."""
         from bingewise.recommend.train import train as run
         from bingewise.warehouse import Warehouse
 
@@ -99,7 +101,7 @@ def _train_command(app: typer.Typer) -> None:
         with Warehouse.open() as wh:
             try:
                 trained = run(wh, model, as_of=when)
-            except LookupError as exc:
+            except (LookupError, MemoryError) as exc:
                 console.print(f"[red]error:[/red] {exc}")
                 raise typer.Exit(2) from exc
         out.print(

@@ -60,7 +60,7 @@ from bingewise.analytics import plays as analytics_plays
 from bingewise.analytics.plays import DEFAULT_RESUME_GAP_MINUTES
 from bingewise.config import get_settings
 from bingewise.recommend.base import Interactions
-from bingewise.schema import Catalog, Events, Members, Plays, Recs
+from bingewise.schema import Catalog, Events, Members, Plays, Ratings, Recs
 from bingewise.warehouse import Warehouse
 
 __all__ = [
@@ -162,13 +162,15 @@ def confidence(
 
 
 def default_as_of(warehouse: Warehouse) -> dt.datetime:
-    """Just after the latest event start in the warehouse (UTC, naive), or now when it is empty.
+    """Just after the latest event start or rating in the warehouse (UTC, naive), or now when it
+    is empty.
 
     Historical data (a synthetic year, an old export) is scored "as of" its own end; a live
     service passes the current time explicitly.
     """
     row = warehouse.duck.execute(
-        f'SELECT max("{Events.start_utc}") FROM "{Events.table}"'
+        f'SELECT greatest((SELECT max("{Events.start_utc}") FROM "{Events.table}"), '
+        f'(SELECT max("{Ratings.rated_utc}") FROM "{Ratings.table}"))'
     ).fetchone()
     latest = row[0] if row else None
     if latest is None:
@@ -461,7 +463,8 @@ def build_interactions(
     merged = _merged_plays(warehouse, member_ids, as_of)
     catalog = _catalog_arrays(warehouse, as_of)
     plays_ = _annotate(merged, catalog, params.finished())
-    return _matrix(_per_item(plays_), as_of, member_ids, item_ids, params)
+    rated = _rated(warehouse, member_ids, as_of, catalog)
+    return _matrix(_per_item(_concat(plays_, rated)), as_of, member_ids, item_ids, params)
 
 
 def interactions_from_plays(
@@ -627,17 +630,7 @@ def _annotate(merged: _MergedPlays, cat: _CatalogArrays, share: float) -> _Annot
     the runtime is unknown (or 0, and not estimated), when its completion against the nominal
     runtime does.
     """
-    pos = pd.Index(cat.title).get_indexer(merged.title)  # -1 where the catalog lacks it
-    found = pos >= 0
-    at = np.where(found, pos, 0)
-    if len(cat.title):
-        runtime = np.where(found, cat.runtime[at], np.nan)
-        is_series = found & cat.is_episode[at]
-        series = cat.series[at]
-    else:
-        runtime = np.full(len(pos), np.nan)
-        is_series = np.zeros(len(pos), dtype=bool)
-        series = np.zeros(len(pos), dtype=np.int64)
+    runtime, is_series, item = _catalog_lookup(merged.title, cat)
     known = runtime > 0  # NaN (unknown) compares False
     progress = merged.progress.astype(np.float64)
     completion = np.clip(
@@ -651,7 +644,67 @@ def _annotate(merged: _MergedPlays, cat: _CatalogArrays, share: float) -> _Annot
         completion=completion,
         finished=finished,
         is_series=is_series,
-        item=np.where(is_series, series, merged.title),
+        item=item,
+    )
+
+
+def _catalog_lookup(
+    titles: np.ndarray, cat: _CatalogArrays
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(runtime, is_series, item) of each title: NaN runtime where unknown or not catalogued; an
+    episode's item is its series."""
+    pos = pd.Index(cat.title).get_indexer(titles)  # -1 where the catalog lacks it
+    found = pos >= 0
+    at = np.where(found, pos, 0)
+    if len(cat.title):
+        runtime = np.where(found, cat.runtime[at], np.nan)
+        is_series = found & cat.is_episode[at]
+        series = cat.series[at]
+    else:
+        runtime = np.full(len(pos), np.nan)
+        is_series = np.zeros(len(pos), dtype=bool)
+        series = np.zeros(len(pos), dtype=np.int64)
+    return runtime, is_series, np.where(is_series, series, titles)
+
+
+def _rated(
+    warehouse: Warehouse,
+    member_ids: Sequence[int] | None,
+    as_of: dt.datetime,
+    cat: _CatalogArrays,
+) -> _AnnotatedPlays:
+    """Ratings before ``as_of`` as plays of the whole title (completion 1, not a rewatch).
+
+    A rating says the member took the title, as a finished play does, whatever its value
+    (MovieLens' evaluation counts every rating; see docs/recommend.md on rating weights). A title
+    both watched and rated keeps the better completion, so rating what one watched adds nothing.
+    """
+    rt = warehouse.table(Ratings.table)
+    keep = rt[Ratings.rated_utc] < as_of
+    if member_ids is not None:
+        keep &= rt[Ratings.member_id].isin([int(m) for m in member_ids])
+    tab = rt.filter(keep).select(Ratings.member_id, Ratings.title_id, Ratings.rated_utc)
+    arrow = tab.to_pyarrow()
+    title = arrow[Ratings.title_id].to_numpy().astype(np.int64, copy=False)
+    _, is_series, item = _catalog_lookup(title, cat)
+    rated = arrow[Ratings.rated_utc].cast(pa.timestamp("us")).to_numpy(zero_copy_only=False)
+    return _AnnotatedPlays(
+        member=arrow[Ratings.member_id].to_numpy().astype(np.int64, copy=False),
+        title=title,
+        start=rated.view(np.int64),
+        completion=np.ones(len(title)),
+        finished=np.zeros(len(title), dtype=bool),
+        is_series=is_series,
+        item=item,
+    )
+
+
+def _concat(a: _AnnotatedPlays, b: _AnnotatedPlays) -> _AnnotatedPlays:
+    """Rows of ``a`` then ``b``."""
+    if len(b.member) == 0:
+        return a
+    return _AnnotatedPlays(
+        *(np.concatenate([getattr(a, f), getattr(b, f)]) for f in _AnnotatedPlays.__slots__)
     )
 
 

@@ -99,8 +99,9 @@ def train(
 ) -> TrainedModel:
     """Fit ``model`` (a name in ``models``, default the registry, or an instance) and save it.
 
-    Interactions are built from viewing up to ``as_of`` (default: the latest event). Items never
-    played get no column (a model cannot learn them); they still appear in the popular rows.
+    Interactions are built from viewing and ratings up to ``as_of`` (default: the latest event
+    or rating). Items never played or rated get no column (a model cannot learn them); they still
+    appear in the popular rows. Raises :class:`LookupError` when there is nothing to train on.
     """
     if isinstance(model, str):
         registry = dict(models) if models is not None else available_models()
@@ -112,6 +113,11 @@ def train(
     with progress() as bar:
         task = bar.add_task(f"train {recommender.name}", total=3)
         data: ViewingInteractions = build_interactions(warehouse, as_of=as_of, params=params)
+        if data.interactions.matrix.nnz == 0:
+            raise LookupError(
+                f"nothing to train on: no viewing or ratings before "
+                f"{data.as_of:%Y-%m-%d %H:%M} UTC (ingest some with `bingewise ingest`)"
+            )
         bar.advance(task)
         recommender.fit(data.interactions.matrix)
         bar.advance(task)
