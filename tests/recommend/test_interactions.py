@@ -369,8 +369,8 @@ def _rate(warehouse: Warehouse, rows: list[tuple[int, int, float, dt.datetime]])
 
 
 def test_ratings_count_as_whole_plays(warehouse: Warehouse) -> None:
-    """A rated title is taken, as a finished play (MovieLens in the warehouse trains a model):
-    whatever the rating, never a rewatch, never more than the viewing of a watched title."""
+    """A rating is a finished play of the title at the rating's time, whatever its value
+    (MovieLens in the warehouse trains a model)."""
     w = World()
     _catalog(w)
     w.member(1)
@@ -379,7 +379,7 @@ def test_ratings_count_as_whole_plays(warehouse: Warehouse) -> None:
     _rate(
         warehouse,
         [
-            (1, 1, 1.0, AS_OF - 2 * HOUR),  # also rated: changes nothing
+            (1, 1, 1.0, AS_OF - 2 * HOUR),  # also rated: a second finished play
             (1, 4, 0.5, AS_OF - 90 * DAY),  # rated only, 90 days ago: log2(2) / 2
             (1, B + 101, 4.0, AS_OF - 90 * DAY),  # an episode: its series, as one finished episode
             (1, 2, 5.0, AS_OF + HOUR),  # after as_of: ignored
@@ -394,7 +394,8 @@ def test_ratings_count_as_whole_plays(warehouse: Warehouse) -> None:
         for r, m in enumerate(inter.member_ids)
     }
     hour_old = 0.5 ** (1 / 24 / 90)
-    assert rows[1][1] == pytest.approx(hour_old, rel=1e-6)
+    # Watched to the end and rated: two finished plays, one counted as a rewatch.
+    assert rows[1][1] == pytest.approx(math.log2(2.5) * hour_old, rel=1e-6)
     assert rows[1][4] == pytest.approx(0.5, rel=1e-6)
     assert rows[1][B + 100] == pytest.approx(0.5, rel=1e-6)
     assert rows[1].get(2, 0.0) == 0.0 and B + 101 not in rows[1]

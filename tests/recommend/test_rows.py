@@ -410,7 +410,7 @@ def test_country_comes_from_the_member_or_is_asked_for(
     world: World, store: Warehouse, trained: TrainedModel
 ) -> None:
     with pytest.raises(LookupError, match="country"):
-        page(store, trained, 999)
+        page(store, trained, 999)  # no country, no plays, no ratings: nothing to show
     rows = page(store, trained, 999, country="US")
     tops = [r for r in rows if r.kind == RowKind.TOP10_COUNTRY]
     assert tops and tops[0].title == "Top 10 in United States today"
@@ -463,3 +463,30 @@ def test_reasons_read_with_significant_digits() -> None:
     picks = {"kind": RowKind.TOP_PICKS, "model": "ease", "score": 1.12049}
     assert describe(picks) == "ease score 1.12"
     assert describe({**picks, "score": 0.000123}) == "ease score 0.000123"
+
+
+def test_a_member_with_ratings_only_gets_a_page_from_them(warehouse: Warehouse, home: Path) -> None:
+    """MovieLens in the warehouse: films, ratings, no viewing and no countries. The page is built
+    from the member's ratings (read as finished plays, as training reads them): the rated films
+    are neither shown again nor "continued", Because you watched names a rated film, and there
+    are no country rows (nothing to rank)."""
+    w = World()
+    for t in range(1, 7):
+        w.film(t, f"Film {t}", runtime=6000)
+    w.write(warehouse)
+    # Members 1-4 rate films 1, 2 and 3 together; member 5 rates films 4, 5, 6 together.
+    rated = [(m, t) for m in (1, 2, 3, 4) for t in (1, 2, 3)] + [(5, t) for t in (4, 5, 6)]
+    rated += [(9, 1)]  # the member whose page we read: film 1 only
+    for k, (m, t) in enumerate(rated):
+        warehouse.duck.execute(
+            "INSERT INTO ratings VALUES (?, ?, ?, 4.0, ?, 'test')", [k + 1, m, t, AS_OF - DAY]
+        )
+    model = train(warehouse, "tinycos", as_of=AS_OF, models_dir=home / "m", models=MODELS)
+    rows = home_rows(9, warehouse=warehouse, trained=model, as_of=AS_OF, options=OPTS)
+    kinds = {r.kind for r in rows}
+    assert RowKind.TOP10_COUNTRY not in kinds and RowKind.CONTINUE_WATCHING not in kinds
+    because = [r for r in rows if r.kind == RowKind.BECAUSE_YOU_WATCHED]
+    assert because and because[0].title == "Because you watched Film 1"
+    assert [it.item_id for it in because[0].items][:2] in ([2, 3], [3, 2])
+    shown = {it.item_id for r in rows for it in r.items}
+    assert 1 not in shown and {2, 3} <= shown

@@ -322,9 +322,46 @@ def member_title_plays(
     as_of: dt.datetime,
     finished_share: float | None = None,
 ) -> pd.DataFrame:
-    """:func:`annotated_plays` as a DataFrame (nullable integer columns keep 64-bit ids exact)."""
+    """:func:`annotated_plays` as a DataFrame (nullable integer columns keep 64-bit ids exact),
+    then the members' ratings before ``as_of`` as finished plays (as :func:`build_interactions`
+    counts them; columns a rating has no value for are missing)."""
     expr = annotated_plays(warehouse, member_ids, as_of=as_of, finished_share=finished_share)
-    return to_frame(expr)
+    frame = to_frame(expr)
+    rated = to_frame(_ratings_as_plays(warehouse, member_ids, as_of))
+    if rated.empty:
+        return frame
+    if frame.empty:
+        return rated.reindex(columns=list(frame.columns) or list(rated.columns))
+    return pd.concat(
+        [frame, rated.astype(frame.dtypes[rated.columns].to_dict())], ignore_index=True
+    )
+
+
+def _ratings_as_plays(
+    warehouse: Warehouse, member_ids: Sequence[int] | None, as_of: dt.datetime
+) -> ir.Table:
+    """Ratings before ``as_of`` with the columns of :func:`annotated_plays` the page reads."""
+    rt = warehouse.table(Ratings.table)
+    keep = rt[Ratings.rated_utc] < as_of
+    if member_ids is not None:
+        keep &= rt[Ratings.member_id].isin([int(m) for m in member_ids])
+    rt = rt.filter(keep)
+    cat = warehouse.table(Catalog.table).select(
+        _bw_title=Catalog.title_id, _bw_kind=Catalog.kind, _bw_series=Catalog.series_id
+    )
+    j = rt.left_join(cat, rt[Ratings.title_id] == cat["_bw_title"])
+    is_series = ((j["_bw_kind"] == Catalog.EPISODE) & j["_bw_series"].notnull()).fill_null(False)
+    return j.select(
+        **{
+            Plays.member_id: j[Ratings.member_id],
+            Plays.title_id: j[Ratings.title_id],
+            Plays.start_utc: j[Ratings.rated_utc],
+            Recs.completion: ibis.literal(1.0),
+            Recs.finished: ibis.literal(True),
+            Recs.is_series: is_series,
+            Recs.item_id: ibis.ifelse(is_series, j["_bw_series"], j[Ratings.title_id]),
+        }
+    )
 
 
 _NULLABLE = {
@@ -673,11 +710,11 @@ def _rated(
     as_of: dt.datetime,
     cat: _CatalogArrays,
 ) -> _AnnotatedPlays:
-    """Ratings before ``as_of`` as plays of the whole title (completion 1, not a rewatch).
+    """Ratings before ``as_of`` as finished plays of the whole title, at the time of the rating.
 
     A rating says the member took the title, as a finished play does, whatever its value
-    (MovieLens' evaluation counts every rating; see docs/recommend.md on rating weights). A title
-    both watched and rated keeps the better completion, so rating what one watched adds nothing.
+    (MovieLens' evaluation counts every rating; see docs/recommend.md on rating weights). The
+    member's page reads them the same way (:func:`member_title_plays`), so both weigh them alike.
     """
     rt = warehouse.table(Ratings.table)
     keep = rt[Ratings.rated_utc] < as_of
@@ -693,7 +730,7 @@ def _rated(
         title=title,
         start=rated.view(np.int64),
         completion=np.ones(len(title)),
-        finished=np.zeros(len(title), dtype=bool),
+        finished=np.ones(len(title), dtype=bool),
         is_series=is_series,
         item=item,
     )

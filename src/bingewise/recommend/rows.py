@@ -300,7 +300,7 @@ class _Page:
         items: dict[int, _Item],
         max_level: int,
         blocked: set[int],
-        country: str,
+        country: str | None,
         rankings: dict[str, list[tuple[int, int]]],
     ) -> None:
         self.items = items
@@ -360,8 +360,10 @@ def home_rows(
 
     ``trained`` defaults to the last model in the store (:func:`load_trained`); without one, the
     model rows (Because you watched, Top picks) are left out and genre rows fall back to
-    popularity. ``country`` defaults to the member's (members table, else their viewing).
-    Raises :class:`LookupError` when the member's country cannot be found and none is given.
+    popularity. ``country`` defaults to the member's (members table, else their viewing); a member
+    with none (ratings only, as MovieLens gives) gets no country rows. The member's history is
+    their plays and their ratings (a rating reads as a finished play, as in training). Raises
+    :class:`LookupError` when there is neither a country nor a history to show anything from.
     """
     opts = options or RowOptions()
     own = warehouse is None
@@ -387,18 +389,25 @@ def _home_rows(
 ) -> list[Row]:
     as_of = as_of or default_as_of(wh)
     country = country or member_country(wh, member_id)
-    if country is None:
-        raise LookupError("member has no known country and none was given")
     items = _catalog_items(item_table(wh))
     max_level = maturity_limit(max_maturity)
     windows = {label: dt.timedelta(hours=hours) for label, hours in opts.top_windows}
     windows[opts.popular_label] = dt.timedelta(days=opts.popular_days)
-    rankings = country_rankings(wh, country, as_of, windows)
+    # Without a country (ratings only, e.g. MovieLens), the country rows have nothing to rank.
+    rankings = (
+        country_rankings(wh, country, as_of, windows)
+        if country is not None
+        else {label: [] for label in windows}
+    )
     history = (
         member_title_plays(wh, [member_id], as_of=as_of, finished_share=opts.params.finished())
         if personalized
         else pd.DataFrame()
     )
+    if history.empty and country is None:
+        raise LookupError(
+            "member has no known country and no plays or ratings: nothing to show; give a country"
+        )
     if history.empty:
         page = _Page(items, max_level, set(), country, rankings)
         _top10_rows(page, opts.top_windows, opts)
@@ -600,7 +609,7 @@ def _because_rows(
 
 def _top10_rows(page: _Page, windows: Iterable[tuple[str, float]], opts: RowOptions) -> None:
     country = page.country
-    label_country = _COUNTRY_NAMES.get(country, country)
+    label_country = _COUNTRY_NAMES.get(country or "", country or "")
     for label, _hours in windows:
         ranking = page.rankings[label][:10]
         chosen = [
@@ -690,7 +699,7 @@ def _popular_genre_rows(page: _Page, opts: RowOptions) -> None:
         for g in page.genres(item_id):
             genre_viewers[g] = genre_viewers.get(g, 0) + viewers
     genres = sorted(genre_viewers, key=lambda g: (-genre_viewers[g], g))
-    label_country = _COUNTRY_NAMES.get(country, country)
+    label_country = _COUNTRY_NAMES.get(country or "", country or "")
     made = 0
     for genre in genres:
         if made >= opts.genre_rows:
