@@ -159,6 +159,26 @@ def test_cli_facts_says_why_a_netflix_history_has_no_binge_racers(
     assert "none (the catalog has no release dates; a Netflix export gives none)" in text
 
 
+def test_cli_facts_of_ratings_only_says_there_is_no_viewing(home: Path, tmp_path: Path) -> None:
+    """MovieLens ingested: ratings, no viewing. One line says why there are no facts, instead of
+    empty tables over a period of today."""
+    runner = CliRunner()
+    done = runner.invoke(app, ["-q", "facts"])
+    assert "No viewing in the warehouse" in " ".join(done.output.split())
+    assert "ratings" not in done.output  # an empty warehouse holds none
+    path = tmp_path / "ratings.csv"
+    path.write_text("userId,movieId,rating,timestamp\n1,10,4.0,964982703\n2,10,3.5,964982224\n")
+    done = runner.invoke(app, ["-q", "ingest", str(path)])
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(app, ["-q", "facts"])
+    assert done.exit_code == 0, done.output
+    text = " ".join(done.output.split())
+    assert "No viewing in the warehouse" in text and "It holds 2 ratings" in text
+    assert "Binge facts" not in text
+    done = runner.invoke(app, ["-q", "facts", "--json"])  # scripts still get the (empty) facts
+    assert done.exit_code == 0 and json.loads(done.stdout)["summary"]["plays"] == 0
+
+
 def test_recap_of_a_dates_only_history_speaks_of_days(tmp_path: Path) -> None:
     """NetflixViewingHistory.csv has dates and titles only: no hours, no sittings, so the
     longest "binge" is the most episodes of one series in a day, and is called that."""

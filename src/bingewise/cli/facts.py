@@ -27,8 +27,10 @@ from bingewise.schema import (
     BingeRacers,
     Catalog,
     CountryFacts,
+    Events,
     MemberFacts,
     Members,
+    Ratings,
     Streaks,
     TopTitles,
 )
@@ -149,6 +151,9 @@ def facts(
         raise typer.BadParameter(str(exc), param_hint="--period") from None
     _audit("facts.read", None, "member facts, country facts, streaks", reason)
     with Warehouse.open() as wh:
+        if not as_json and not _has_viewing(wh):
+            out.print(_no_viewing(wh))
+            return
         fs = FactSet.compute(wh, parsed, default_tz=tz, top_n=top)
         summary = _summary(fs)
         countries = fs[CountryFacts.table].to_pyarrow().to_pylist()
@@ -239,6 +244,27 @@ def facts(
             [Streaks.member_id, Streaks.days, Streaks.start_date, Streaks.end_date],
             "no plays in the period",
         )
+    )
+
+
+def _has_viewing(wh: Warehouse) -> bool:
+    row = wh.duck.execute(f'SELECT EXISTS (SELECT 1 FROM "{Events.table}")').fetchone()
+    return bool(row and row[0])
+
+
+def _no_viewing(wh: Warehouse) -> str:
+    """Why there are no facts at all: no viewing events (ratings, if any, are not viewing)."""
+    row = wh.duck.execute(f'SELECT count(*) FROM "{Ratings.table}"').fetchone()
+    ratings = int(row[0]) if row else 0
+    held = (
+        f" It holds {ratings:,} ratings, which say what was rated, not when or for how long it "
+        "was watched (`bingewise train` learns from them)."
+        if ratings
+        else ""
+    )
+    return (
+        "No viewing in the warehouse: binge facts are computed from viewing events "
+        f"(`bingewise ingest` a service's event log or a Netflix export).{held}"
     )
 
 
