@@ -1,7 +1,7 @@
 """Reading MovieLens ratings for `bingewise evaluate`: our reader against pandas and DuckDB.
 
 Generates a ``ratings.csv`` of N rows (default 25 million, the size of ml-25m; 162,000 members,
-59,000 titles, ratings in half stars, one duplicate (member, title) pair in a thousand) in a
+59,000 titles, ratings in half stars, one row in a thousand repeating the (member, title) before it) in a
 temporary folder, then times, interleaved and median of ``--runs``:
 
 - **ours**: :func:`bingewise.recommend.evaluation.data.read_movielens`: every id and timestamp
@@ -48,8 +48,10 @@ RESULTS = Path(__file__).resolve().parents[1] / "results" / "reading.json"
 def generate(folder: Path, n: int) -> Path:
     """N ratings as GroupLens writes ``ratings.csv``: header, then member, title, rating, time."""
     path = folder / ML.ratings_csv
+    # Member j // 154 rates 154 distinct titles (104,729 is prime to 59,000); every thousandth row
+    # repeats the row before it, as a re-rating does.
     query = f"""
-        SELECT (j * 7919 % 162000 + 1)::BIGINT AS {ML.user},
+        SELECT (j // 154 + 1)::BIGINT AS {ML.user},
                (j * 104729 % 59000 + 1)::BIGINT AS {ML.item},
                ((i % 10) + 1) / 2 AS {ML.rating},
                (789652009 + i * 30)::BIGINT AS {ML.timestamp}
@@ -82,6 +84,7 @@ def pandas_peer(path: Path) -> int:
 
 def duckdb_peer(path: Path) -> int:
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     cols = con.execute(f"SELECT {', '.join(ML.header)} FROM read_csv('{path}')").fetchnumpy()
     con.close()
     return len(np.asarray(cols[ML.user]))

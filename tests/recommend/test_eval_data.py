@@ -203,3 +203,14 @@ def test_duplicate_pairs_merge_as_the_reference_does(
     got = list(zip(*(c.tolist() for c in cols_out), strict=True))
     assert got == _dedupe_reference([(u, i, t, float(v)) for u, i, t, v in rows], keep, count)
     assert log.duplicates == len(rows) - len(got)
+
+
+def test_repeated_pairs_are_found_whatever_the_id_range() -> None:
+    """One int64 key per pair when the ranges allow it, the pair itself when they do not."""
+    users = np.array([1, 2, 1, 3, 2, 1])
+    items = np.array([5, 5, 5, 6, 7, 7])
+    expected = [True, False, True, False, False, False]
+    assert data._in_repeated_pair(users, items).tolist() == expected
+    big = np.int64(2**40)
+    assert data._in_repeated_pair(users * big, items * big).tolist() == expected
+    assert data._in_repeated_pair(users[:0], items[:0]).tolist() == []

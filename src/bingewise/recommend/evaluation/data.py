@@ -270,6 +270,18 @@ def _read_line_by_line(file: Path) -> InteractionLog:
     )
 
 
+def _in_repeated_pair(users: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """True for each row whose (member, title) pair occurs more than once (hashing, one pass)."""
+    if len(users) == 0:
+        return np.zeros(0, dtype=bool)
+    u_min, i_min = int(users.min()), int(items.min())
+    span_u, span_i = int(users.max()) - u_min + 1, int(items.max()) - i_min + 1
+    if span_u * span_i < 2**62:  # one int64 key per pair hashes much faster than a pair
+        key = (users - u_min) * span_i + (items - i_min)
+        return pd.Series(key).duplicated(keep=False).to_numpy()
+    return np.asarray(pd.MultiIndex.from_arrays([users, items]).duplicated(keep=False))
+
+
 def _dedupe(
     *,
     users: np.ndarray,
@@ -290,34 +302,49 @@ def _dedupe(
     file. A file without duplicate pairs (the usual case) is returned in its own order.
     """
     n = len(users)
-    by_pair = np.lexsort((items, users))
-    su, si = users[by_pair], items[by_pair]
-    starts_mask = np.ones(n, dtype=bool)
-    starts_mask[1:] = (su[1:] != su[:-1]) | (si[1:] != si[:-1])
     values = np.asarray(values, dtype=np.float64)
-    if starts_mask.all():
-        kept_rows = np.arange(n)
-        out_times = times
-        out_values = np.ones(n) if count_values else values
+    in_repeat = _in_repeated_pair(users, items)
+    if not in_repeat.any():
+        return InteractionLog(
+            users=users.astype(np.int64, copy=False),
+            items=items.astype(np.int64, copy=False),
+            times=np.asarray(times).astype(np.int64, copy=False),
+            values=np.ones(n) if count_values else values,
+            source=source,
+            rows_read=rows_read,
+            duplicates=0,
+            rejects=tuple(rejects),
+        )
+    rep = np.flatnonzero(in_repeat)
+    by_pair = rep[np.lexsort((items[rep], users[rep]))]
+    su, si = users[by_pair], items[by_pair]
+    starts_mask = np.ones(len(rep), dtype=bool)
+    starts_mask[1:] = (su[1:] != su[:-1]) | (si[1:] != si[:-1])
+    group = np.cumsum(starts_mask) - 1
+    starts = np.flatnonzero(starts_mask)
+    first_row = np.minimum.reduceat(by_pair, starts)  # first appearance of each pair
+    # Within each pair, rows by time then file order: the chosen row is the first or last.
+    ranked = by_pair[np.lexsort((by_pair, times[by_pair], group))]
+    chosen = ranked[starts if keep == "first" else np.append(starts[1:], len(rep)) - 1]
+    # Every kept row sits where its pair first appeared: no sort of the whole log.
+    kept = ~in_repeat
+    kept[first_row] = True
+    source_row = np.arange(n)
+    source_row[first_row] = chosen
+    kept_rows = source_row[kept]
+    if count_values:
+        out_times = np.asarray(times).copy()
+        out_times[first_row] = times[ranked[starts]]
+        out_values = np.ones(n)
+        out_values[first_row] = np.diff(np.append(starts, len(rep)))
+        out_times, out_values = out_times[kept], out_values[kept]
     else:
-        group = np.cumsum(starts_mask) - 1
-        starts = np.flatnonzero(starts_mask)
-        first_row = np.minimum.reduceat(by_pair, starts)  # first appearance of each pair
-        # Within each pair, rows by time then file order: the chosen row is the first or last.
-        ranked = by_pair[np.lexsort((by_pair, times[by_pair], group))]
-        chosen = ranked[starts if keep == "first" else np.append(starts[1:], n) - 1]
-        order = np.argsort(first_row, kind="stable")
-        kept_rows = chosen[order]
-        if count_values:
-            out_times = times[ranked[starts]][order]
-            out_values = np.diff(np.append(starts, n)).astype(np.float64)[order]
-        else:
-            out_times, out_values = times[kept_rows], values[kept_rows]
+        out_times, out_values = times[kept_rows], values[kept_rows]
     return InteractionLog(
         users=users[kept_rows].astype(np.int64, copy=False),
         items=items[kept_rows].astype(np.int64, copy=False),
         times=np.asarray(out_times).astype(np.int64, copy=False),
-        values=out_values,
+        values=np.asarray(out_values, dtype=np.float64),
         source=source,
         rows_read=rows_read,
         duplicates=n - len(kept_rows),
