@@ -490,3 +490,15 @@ def test_a_member_with_ratings_only_gets_a_page_from_them(warehouse: Warehouse, 
     assert [it.item_id for it in because[0].items][:2] in ([2, 3], [3, 2])
     shown = {it.item_id for r in rows for it in r.items}
     assert 1 not in shown and {2, 3} <= shown
+
+
+def test_the_member_row_takes_the_models_half_life(trained: TrainedModel) -> None:
+    from dataclasses import replace
+
+    from bingewise.recommend.interactions import ConfidenceParams
+    from bingewise.recommend.rows import _member_params
+
+    page_params = ConfidenceParams(half_life_days=30.0, rewatch_weight=0.25)
+    assert _member_params(page_params, replace(trained, half_life_days=None)) == page_params
+    flat = _member_params(page_params, replace(trained, half_life_days=0.0))
+    assert flat == ConfidenceParams(half_life_days=0.0, rewatch_weight=0.25) and not flat.decays()

@@ -93,3 +93,54 @@ def test_trains_on_ratings_alone_and_refuses_an_empty_warehouse(
     trained = train(warehouse, "tinycos", models_dir=tmp_path, models=MODELS)
     assert trained.member_ids.tolist() == [1, 2, 3] and trained.item_ids.tolist() == [10, 11]
     assert trained.as_of == AS_OF - DAY + dt.timedelta(microseconds=1)
+
+
+def test_half_life_is_kept_with_the_model_and_old_data_gets_a_note(
+    warehouse: Warehouse, home: Path
+) -> None:
+    """Years of ratings under a 90-day half-life weigh next to nothing: `train` says so, and
+    `--half-life-days 0` weighs them all alike; the model keeps its half-life for the page."""
+    from typer.testing import CliRunner
+
+    from bingewise.cli import app
+    from bingewise.recommend.interactions import ConfidenceParams
+
+    for k, (member, title, days) in enumerate(
+        [(1, 10, 3000), (1, 11, 3000), (2, 10, 2000), (2, 11, 2000), (3, 11, 1)]
+    ):
+        warehouse.duck.execute(
+            "INSERT INTO ratings VALUES (?, ?, ?, 4.0, ?, 'test')",
+            [k + 1, member, title, AS_OF - days * DAY],
+        )
+    decayed = train(warehouse, "tinycos", models_dir=home / "a", models=MODELS)
+    assert decayed.half_life_days == 90.0 and decayed.faded_share == pytest.approx(0.8)
+    flat = train(
+        warehouse,
+        "tinycos",
+        models_dir=home / "b",
+        models=MODELS,
+        params=ConfidenceParams(half_life_days=0),
+    )
+    assert flat.half_life_days == 0.0 and flat.faded_share == 0.0
+    assert load_trained(models_dir=home / "b", models=MODELS).half_life_days == 0.0
+    data = build_interactions(warehouse, params=ConfidenceParams(half_life_days=0))
+    assert sorted(set(data.interactions.matrix.data.tolist())) == [1.0]  # log2(1 + 1), no decay
+    warehouse.close()
+    runner = CliRunner()
+    done = runner.invoke(app, ["train", "--model", "ease"])
+    assert done.exit_code == 0, done.output
+    assert "note: 80% of the interactions are six half-lives (540 days)" in " ".join(
+        done.output.split()
+    )
+    done = runner.invoke(app, ["train", "--model", "ease", "--half-life-days", "0"])
+    assert done.exit_code == 0 and "note:" not in done.output
+    assert runner.invoke(app, ["train", "--half-life-days", "-1"]).exit_code == 2
+
+
+def test_a_model_file_without_a_half_life_loads_with_none(world: Warehouse, tmp_path: Path) -> None:
+    train(world, "tinycos", as_of=AS_OF, models_dir=tmp_path, models=MODELS)
+    ids = tmp_path / "tinycos.ids.npz"
+    with np.load(ids, allow_pickle=False) as f:
+        kept = {k: f[k] for k in f.files if k != "half_life_days"}
+    np.savez(ids, **kept)  # as written before the half-life was kept
+    assert load_trained(models_dir=tmp_path, models=MODELS).half_life_days is None

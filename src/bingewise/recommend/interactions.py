@@ -140,8 +140,12 @@ class ConfidenceParams:
     """Parameters of the confidence formula (see the module docstring)."""
 
     rewatch_weight: float = 0.5  #: weight of one rewatch relative to one finished title
-    half_life_days: float = 90.0  #: recency half-life, days
+    half_life_days: float = 90.0  #: recency half-life, days (0 or infinite: no decay)
     finished_share: float | None = None  #: completion that finishes a title (None: settings)
+
+    def decays(self) -> bool:
+        """Whether older interactions weigh less (a positive, finite half-life)."""
+        return 0 < self.half_life_days < float("inf")
 
     def finished(self) -> float:
         """The finishing share in effect."""
@@ -151,13 +155,16 @@ class ConfidenceParams:
 def confidence(
     engagement: np.ndarray, rewatches: np.ndarray, age_days: np.ndarray, params: ConfidenceParams
 ) -> np.ndarray:
-    """``log2(1 + E + w R) * 0.5 ** (age / half_life)``, float64, ages below 0 count as 0.
+    """``log2(1 + E + w R) * 0.5 ** (age / half_life)``, float64, ages below 0 count as 0; without
+    decay (:meth:`ConfidenceParams.decays`) just ``log2(1 + E + w R)``.
 
     >>> float(confidence(np.array([1.0]), np.array([0]), np.array([0.0]), ConfidenceParams())[0])
     1.0
     """
     age = np.maximum(np.asarray(age_days, dtype=np.float64), 0.0)
     base = np.log2(1.0 + np.asarray(engagement, np.float64) + params.rewatch_weight * rewatches)
+    if not params.decays():
+        return base  # type: ignore[no-any-return]
     return base * np.power(0.5, age / params.half_life_days)  # type: ignore[no-any-return]
 
 

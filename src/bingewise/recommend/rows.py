@@ -46,6 +46,7 @@ were removed by the rules above.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
@@ -426,7 +427,7 @@ def _home_rows(
             as_of=as_of,
             member_ids=[member_id],
             item_ids=model.item_ids,
-            params=opts.params,
+            params=_member_params(opts.params, model),
         ).interactions.matrix
         _top10_rows(page, opts.top_windows[:1], opts)
         scores = _top_picks(page, model, user, opts)
@@ -554,6 +555,14 @@ def _title_names(wh: Warehouse, title_ids: list[int | None]) -> dict[int, str]:
         for t, n in zip(found[Catalog.title_id], found[Catalog.title], strict=True)
         if isinstance(n, str)
     }
+
+
+def _member_params(params: ConfidenceParams, model: TrainedModel) -> ConfidenceParams:
+    """The page's confidence parameters with the trained model's recency half-life, so the
+    member's row is weighed as the training rows were."""
+    if model.half_life_days is None:
+        return params
+    return dataclasses.replace(params, half_life_days=model.half_life_days)
 
 
 def _because_rows(

@@ -76,6 +76,11 @@ class TrainedModel:
     is_series: np.ndarray  #: bool, per column
     names: np.ndarray  #: str, display name per column
     as_of: dt.datetime  #: UTC (naive) time the training data stops at
+    #: recency half-life the confidences were built with (0: none); the page builds the member's
+    #: row with the same. None: a model file written before it was kept (the page's own applies)
+    half_life_days: float | None = None
+    #: share of the training interactions that recency left under 1/64 (six half-lives or more)
+    faded_share: float = 0.0
 
     @property
     def name(self) -> str:
@@ -123,6 +128,8 @@ def train(
         bar.advance(task)
         names_by_id = item_table(warehouse)[Recs.name]
         names = np.array([str(names_by_id.get(int(i), "")) for i in data.item_ids], dtype=np.str_)
+        conf = params or ConfidenceParams()
+        values = data.interactions.matrix.data
         trained = TrainedModel(
             recommender,
             data.interactions.member_ids,
@@ -130,6 +137,8 @@ def train(
             data.is_series,
             names,
             data.as_of,
+            half_life_days=conf.half_life_days if conf.decays() else 0.0,
+            faded_share=float(np.mean(values < 1 / 64)) if len(values) else 0.0,
         )
         save_trained(trained, models_dir)
         bar.advance(task)
@@ -156,6 +165,9 @@ def save_trained(trained: TrainedModel, models_dir: Path | None = None) -> Path:
         is_series=np.asarray(trained.is_series, dtype=bool),
         names=np.asarray(trained.names, dtype=np.str_),
         as_of_us=np.array(as_of_us, dtype=np.int64),
+        half_life_days=np.array(
+            np.nan if trained.half_life_days is None else trained.half_life_days, dtype=np.float64
+        ),
         model_sha256=np.array(digest),
         model=np.array(name),
     )
@@ -202,5 +214,7 @@ def load_trained(
         is_series = ids["is_series"].astype(bool)
         names = ids["names"].astype(np.str_)
         as_of = _EPOCH + dt.timedelta(microseconds=int(ids["as_of_us"]))
+        kept = float(ids["half_life_days"]) if "half_life_days" in ids.files else float("nan")
     model = registry[name].load(model_path)
-    return TrainedModel(model, member_ids, item_ids, is_series, names, as_of)
+    half_life = None if np.isnan(kept) else kept
+    return TrainedModel(model, member_ids, item_ids, is_series, names, as_of, half_life)
