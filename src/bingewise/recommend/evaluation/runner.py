@@ -177,7 +177,7 @@ def evaluate(
             except MemoryError as exc:
                 # Raised before the allocation (see ``ensure_memory``): the other rows still run.
                 not_run.append((label, str(exc)))
-                log.warning("%s not run: %s", label, exc)
+                log.info("%s not run: %s", label, exc)  # the report says it too
                 continue
             finally:
                 done += _steps(cand, how)
