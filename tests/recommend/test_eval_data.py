@@ -214,3 +214,87 @@ def test_repeated_pairs_are_found_whatever_the_id_range() -> None:
     big = np.int64(2**40)
     assert data._in_repeated_pair(users * big, items * big).tolist() == expected
     assert data._in_repeated_pair(users[:0], items[:0]).tolist() == []
+
+
+_TIME_LAYOUTS = {
+    "space": "%Y-%m-%d %H:%M:%S",
+    "iso-z": "%Y-%m-%dT%H:%M:%SZ",
+    "offset": "%Y-%m-%dT%H:%M:%S+02:00",
+    "date": "%Y-%m-%d",
+}
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 9), st.integers(0, 12), st.integers(0, 400_000_000)),
+        min_size=1,
+        max_size=30,
+    ),
+    layouts=st.lists(st.sampled_from(sorted(_TIME_LAYOUTS)), min_size=1, max_size=2),
+    parquet=st.booleans(),
+    typed=st.booleans(),
+)
+def test_event_reader_paths_agree(
+    tmp_path: Path,
+    rows: list[tuple[int, int, int]],
+    layouts: list[str],
+    parquet: bool,
+    typed: bool,
+) -> None:
+    """Arrow's read of events gives what the row reader gives: CSV with one time layout or two
+    (two send the file to the row reader), Parquet with typed or text columns."""
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    epoch = dt.datetime(2000, 1, 1)
+    stamps = [epoch + dt.timedelta(seconds=t) for _, _, t in rows]
+    texts = [s.strftime(_TIME_LAYOUTS[layouts[k % len(layouts)]]) for k, s in enumerate(stamps)]
+    if parquet:
+        path = tmp_path / "events.parquet"
+        members = [m for m, _, _ in rows]
+        titles = [t for _, t, _ in rows]
+        if typed:
+            table = pa.table(
+                {
+                    "member_id": members,
+                    "title_id": titles,
+                    "start_utc": pa.array(stamps, pa.timestamp("us")),
+                }
+            )
+        else:
+            table = pa.table(
+                {
+                    "member_id": [str(m) for m in members],
+                    "title_id": [str(t) for t in titles],
+                    "start_utc": texts,
+                }
+            )
+        pq.write_table(table, path)
+    else:
+        path = tmp_path / "events.csv"
+        lines = [f"{m},{t},{text},60" for (m, t, _), text in zip(rows, texts, strict=True)]
+        path.write_text("member_id,title_id,start_utc,seconds\n" + "\n".join(lines) + "\n")
+    got = read_events(path)
+    ref = data._read_events_row_by_row(path)
+    for name in ("users", "items", "times", "values"):
+        assert getattr(got, name).tolist() == getattr(ref, name).tolist(), name
+    assert (got.rows_read, got.duplicates, got.rejects) == (
+        ref.rows_read,
+        ref.duplicates,
+        ref.rejects,
+    )
+    _accounted(got)
+
+
+def test_well_formed_events_take_the_arrow_path(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text("seconds,start_utc,title_id,member_id\n60,2024-01-02 10:00:00,100, 7 \n")
+    assert data._events_well_formed(path) is not None  # any column order, padded ids
+    path.write_text("member_id,title_id,start_utc\n7,0x5,2024-01-02 10:00:00\n")
+    assert data._events_well_formed(path) is None  # Arrow alone would read 0x5 as 5
+    assert [(r.line, r.field) for r in read_events(path).rejects] == [(2, "title_id")]

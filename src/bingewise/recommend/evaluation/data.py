@@ -352,12 +352,101 @@ def _dedupe(
     )
 
 
+_EVENT_COLUMNS = (Events.member_id, Events.title_id, Events.start_utc)
+
+
 def read_events(path: str | Path) -> InteractionLog:
-    """Read viewing events (CSV with a header, or Parquet) into one interaction per title."""
+    """Read viewing events (CSV with a header, or Parquet) into one interaction per title.
+
+    A well-formed file is read by Arrow (only the three columns needed, ids and times checked as
+    the row reader checks them); a file with any bad or missing value is read row by row, so
+    every bad row is named.
+    """
     file = Path(path)
     if not file.is_file():
         raise IngestError(file, "no such file")
-    need = (Events.member_id, Events.title_id, Events.start_utc)
+    fast = _events_well_formed(file)
+    if fast is None:
+        return _read_events_row_by_row(file)
+    users, items, seconds = fast
+    return _dedupe(
+        users=users,
+        items=items,
+        times=seconds,
+        values=np.ones(len(users)),
+        source=str(file),
+        rows_read=len(users),
+        rejects=[],
+        keep="first",
+        count_values=True,
+    )
+
+
+def _ids(col: pa.ChunkedArray) -> np.ndarray | None:
+    """Non-negative integer ids from an integer or text column; None if any value is not one."""
+    if col.null_count:
+        return None
+    if pa.types.is_integer(col.type):
+        ids = col.to_numpy().astype(np.int64)
+        return ids if not len(ids) or ids.min() >= 0 else None
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        return None
+    if len(col) and not pc.all(pc.match_substring_regex(col, _INT_PATTERN)).as_py():
+        return None
+    try:
+        return pc.cast(pc.utf8_trim_whitespace(col), pa.int64()).to_numpy()  # type: ignore[no-any-return]
+    except pa.ArrowInvalid:
+        return None
+
+
+def _utc_seconds(col: pa.ChunkedArray) -> np.ndarray | None:
+    """Whole UTC seconds (floored) from a timestamp or ISO 8601 text column (a time without a
+    zone is UTC, as the row reader takes it); None if any value is not one."""
+    if col.null_count:
+        return None
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        for kind in (pa.timestamp("us"), pa.timestamp("us", tz="UTC")):
+            try:
+                col = pc.cast(col, kind)
+                break
+            except pa.ArrowInvalid:
+                continue
+        else:
+            return None  # mixed or other layouts: pandas' parser, row by row
+    if not pa.types.is_timestamp(col.type):
+        return None
+    micros = pc.cast(col, pa.timestamp("us", tz=col.type.tz)).to_numpy().view(np.int64)
+    return micros // 1_000_000  # type: ignore[no-any-return]
+
+
+def _events_well_formed(file: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(members, titles, UTC seconds) read by Arrow, or None when any row needs the row reader."""
+    try:
+        if file.suffix.lower() == ".parquet":
+            table = pq.read_table(file, columns=list(_EVENT_COLUMNS))
+        else:
+            table = pacsv.read_csv(
+                file,
+                read_options=pacsv.ReadOptions(block_size=1 << 24),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=list(_EVENT_COLUMNS),
+                    column_types={c: pa.string() for c in _EVENT_COLUMNS},
+                    strings_can_be_null=False,
+                ),
+            )
+    except (pa.ArrowInvalid, pa.ArrowKeyError, KeyError, UnicodeDecodeError):
+        return None
+    users = _ids(table.column(Events.member_id))
+    items = _ids(table.column(Events.title_id))
+    seconds = _utc_seconds(table.column(Events.start_utc))
+    if users is None or items is None or seconds is None:
+        return None
+    return users, items, seconds
+
+
+def _read_events_row_by_row(file: Path) -> InteractionLog:
+    """Every row on its own, naming each bad row's line and field."""
+    need = _EVENT_COLUMNS
     if file.suffix.lower() == ".parquet":
         table = pq.read_table(file)
         missing = [c for c in need if c not in table.column_names]
