@@ -298,3 +298,28 @@ def test_well_formed_events_take_the_arrow_path(tmp_path: Path) -> None:
     path.write_text("member_id,title_id,start_utc\n7,0x5,2024-01-02 10:00:00\n")
     assert data._events_well_formed(path) is None  # Arrow alone would read 0x5 as 5
     assert [(r.line, r.field) for r in read_events(path).rejects] == [(2, "title_id")]
+
+
+def test_ratings_straight_from_the_zip_grouplens_ships(tmp_path: Path) -> None:
+    import zipfile
+
+    archive = tmp_path / "ml-latest-small.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("ml-latest-small/README.txt", "not ratings\n")
+        zf.writestr("ml-latest-small/movies.csv", "movieId,title,genres\n10,A (1999),Drama\n")
+        zf.writestr(
+            "ml-latest-small/ratings.csv",
+            "userId,movieId,rating,timestamp\n1,10,4.0,1000\n1,x,3.0,1001\n2,10,5.0,1002\n",
+        )
+    log = read_movielens(archive)
+    assert log.users.tolist() == [1, 2] and log.items.tolist() == [10, 10]
+    assert log.source == f"{archive}/ml-latest-small/ratings.csv"
+    assert [(r.line, r.field) for r in log.rejects] == [(3, "movieId")]
+    _accounted(log)
+    empty = tmp_path / "other.zip"
+    with zipfile.ZipFile(empty, "w") as zf:
+        zf.writestr("README.txt", "nothing here\n")
+    with pytest.raises(
+        IngestError, match=r"no ratings\.csv, u\.data or ratings\.dat in this archive"
+    ):
+        read_movielens(empty)

@@ -164,3 +164,11 @@ def test_min_title_count_leaves_out_rare_titles_before_the_split(tmp_path: Path)
     _, counts = np.unique(full.items, return_counts=True)
     kept_titles = int((counts >= 40).sum())
     assert f"× {kept_titles:,} titles)" in report["data"]
+
+
+def test_a_file_without_one_valid_row_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "ratings.csv"
+    path.write_text("userId,movieId,rating,timestamp\nx,1,4,5\n")
+    result = CliRunner().invoke(app, ["evaluate", "--data", str(path)])
+    assert result.exit_code == 2
+    assert "no valid interactions to evaluate" in " ".join(result.output.split())

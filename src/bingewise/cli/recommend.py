@@ -56,6 +56,9 @@ def _evaluate_command(app: typer.Typer) -> None:
         if len(log.rejects) > 20:
             console.print(f"[yellow]... and {len(log.rejects) - 20:,} more rejected rows[/yellow]")
         say(log.summary())
+        if len(log) == 0:
+            console.print(f"[red]error:[/red] {log.source}: no valid interactions to evaluate")
+            raise typer.Exit(2)
         try:
             report = run(log, protocol=protocol, k=k, models=models or None, seed=seed, tuned=tune)
         except ValueError as exc:

@@ -6,10 +6,10 @@ MovieLens shapes read directly (no warehouse needed):
 - ``u.data`` (ml-100k): tab-separated ``user item rating timestamp``, no header;
 - ``ratings.dat`` (ml-1m, ml-10m): ``user::item::rating::timestamp``, no header.
 
-A folder is searched for one of those names. Viewing events are CSV or Parquet files with at least
-the :class:`bingewise.schema.Events` columns ``member_id``, ``title_id`` and ``start_utc``; the
-events of one member and title become one interaction (first start time, value = number of
-events).
+A folder is searched for one of those names, and so is a ZIP (as GroupLens ships them).
+Viewing events are CSV or Parquet files with at least the :class:`bingewise.schema.Events`
+columns ``member_id``, ``title_id`` and ``start_utc``; the events of one member and title become
+one interaction (first start time, value = number of events).
 
 A well-formed file is parsed by Arrow's multithreaded CSV reader (25 million ratings in seconds,
 not minutes); a file with any bad row is read again line by line, so that every bad row is named.
@@ -25,6 +25,9 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
+import tempfile
+import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -104,9 +107,12 @@ def read_log(path: str | Path, fmt: str = "movielens") -> InteractionLog:
     raise ValueError(f"unknown format {fmt!r}: use 'movielens' or 'events'")
 
 
+_RATINGS_NAMES = (MovieLensFiles.ratings_csv, MovieLensFiles.u_data, MovieLensFiles.ratings_dat)
+
+
 def _find_movielens(path: Path) -> Path:
     if path.is_dir():
-        for name in (MovieLensFiles.ratings_csv, MovieLensFiles.u_data, MovieLensFiles.ratings_dat):
+        for name in _RATINGS_NAMES:
             if (path / name).is_file():
                 return path / name
         raise IngestError(path, "no ratings.csv, u.data or ratings.dat in this folder")
@@ -175,8 +181,36 @@ def _read_well_formed(file: Path, first: str) -> tuple[dict[str, np.ndarray], in
 
 
 def read_movielens(path: str | Path) -> InteractionLog:
-    """Read MovieLens ratings in any of its shapes (see the module docstring)."""
+    """Read MovieLens ratings in any of its shapes (see the module docstring), also straight from
+    the ZIP GroupLens ships (``ml-latest-small.zip``: its ratings file, wherever it sits)."""
     file = _find_movielens(Path(path))
+    if zipfile.is_zipfile(file):
+        return _read_zipped(file)
+    return _read_ratings_file(file)
+
+
+def _read_zipped(archive: Path) -> InteractionLog:
+    with zipfile.ZipFile(archive) as zf:
+        names = [n for n in zf.namelist() if not n.endswith("/")]
+        found = [
+            (rank, n.count("/"), n)
+            for n in names
+            for rank, want in enumerate(_RATINGS_NAMES)
+            if n.rsplit("/", 1)[-1] == want
+        ]
+        if not found:
+            raise IngestError(archive, "no ratings.csv, u.data or ratings.dat in this archive")
+        member = min(found)[2]
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(tmp) / member.rsplit("/", 1)[-1]
+            with zf.open(member) as src, target.open("wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+            log = _read_ratings_file(target)
+    # Rejects and the summary name the file inside the archive.
+    return replace(log, source=f"{archive}/{member}")
+
+
+def _read_ratings_file(file: Path) -> InteractionLog:
     first = _first_line(file)
     fast = _read_well_formed(file, first) if first.strip() else None
     if fast is None:
