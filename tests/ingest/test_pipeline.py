@@ -238,6 +238,43 @@ def test_movielens_files(tmp_path: Path, warehouse: Warehouse) -> None:
     assert genres == {31: "Drama", 1029: "Animation|Children|Drama", 5: ""}
 
 
+def test_movielens_1m_dat_files(tmp_path: Path, warehouse: Warehouse) -> None:
+    """ml-1m / ml-10m: ``::``-separated, no header, no quoting (a title may hold quotes), and
+    ml-1m's movies.dat in Latin-1. Bad rows are named by line and field, blank lines skipped."""
+    ratings = tmp_path / "ratings.dat"
+    ratings.write_text(
+        "1::1193::5::978300760\n1::661::3::978302109\n\n1::x::3::978302109\n2::1193::4.5::978298413\n"
+    )
+    movies = tmp_path / "movies.dat"
+    movies.write_bytes(
+        "1193::One Flew Over the Cuckoo's Nest (1975)::Drama\n"
+        '2560::"Great Performances" Cats (1998)::Musical\n'
+        "3::Café au Lait (1993)::Comedy\n".encode("latin-1")
+    )
+    s = {Path(x.file).name: x for x in ingest_paths([ratings, movies], warehouse=warehouse)}
+    r = s["ratings.dat"]
+    assert (r.format, r.rows_read, r.stored, r.rejected) == ("movielens-ratings-dat", 4, 3, 1)
+    quarantined = warehouse.duck.execute(
+        "SELECT line, field, raw FROM quarantine ORDER BY line"
+    ).fetchall()
+    assert quarantined == [(4, "movieId", "1::x::3::978302109")]
+    assert s["movies.dat"].format == "movielens-movies-dat" and s["movies.dat"].stored == 3
+    titles = dict(
+        warehouse.duck.execute(
+            f"SELECT {Catalog.title_id}, {Catalog.title} FROM {Catalog.table}"
+        ).fetchall()
+    )
+    assert titles == {
+        1193: "One Flew Over the Cuckoo's Nest (1975)",
+        2560: '"Great Performances" Cats (1998)',
+        3: "Café au Lait (1993)",
+    }
+    row = warehouse.duck.execute(
+        f"SELECT {Ratings.rating} FROM {Ratings.table} WHERE {Ratings.member_id} = 2"
+    ).fetchone()
+    assert row == (4.5,)
+
+
 # ---------------------------------------------------------------------------------------------
 # Members and erased members (registry on SQLite and PostgreSQL)
 

@@ -13,7 +13,13 @@ from pathlib import Path
 from bingewise.ingest.base import IngestError, Reader
 from bingewise.ingest.catalog import CatalogCsv, CatalogJsonl, CatalogParquet
 from bingewise.ingest.generic import HEAD_BYTES, EventsCsv, EventsJsonl, EventsParquet, read_head
-from bingewise.ingest.movielens import MovieLensMovies, MovieLensRatings, MovieLensUData
+from bingewise.ingest.movielens import (
+    MovieLensMovies,
+    MovieLensMoviesDat,
+    MovieLensRatings,
+    MovieLensRatingsDat,
+    MovieLensUData,
+)
 from bingewise.ingest.netflix import NetflixViewingActivity, NetflixViewingHistory
 
 __all__ = ["READERS", "detect", "diagnose", "is_zip", "reader_named"]
@@ -26,6 +32,8 @@ READERS: list[Reader] = [
     MovieLensRatings(),
     MovieLensMovies(),
     MovieLensUData(),
+    MovieLensRatingsDat(),
+    MovieLensMoviesDat(),
     EventsCsv(),
     EventsParquet(),
     EventsJsonl(),

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import ClassVar, NamedTuple, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -743,14 +743,40 @@ def parquet_columns(path: Path, head: bytes) -> list[str] | None:
 # Line numbers of CSV rows
 
 
-def _scan_records(path: Path, delim: str, header: bool, width: int) -> Iterator[tuple[int, bool]]:
+class TextDialect(NamedTuple):
+    """How a delimited file is written: its quote character ("" for none) and text encoding."""
+
+    quote: str = '"'
+    encoding: str = "utf-8"
+
+
+def _scan_records(
+    path: Path, delim: str, header: bool, width: int, dialect: TextDialect | None = None
+) -> Iterator[tuple[int, bool]]:
     """(start line, well formed) of every non-blank record of a delimited file, in order.
 
     The slow, exact path used only when a file has blank lines or quoted line breaks: Python's
-    ``csv`` tracks physical lines. *Well formed* means ``width`` fields and valid UTF-8.
+    ``csv`` tracks physical lines. *Well formed* means ``width`` fields and valid text. A file
+    without quoting (MovieLens' ``::`` files) is one record per line, split on the delimiter.
     """
-    with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delim, quotechar='"', doublequote=True, strict=False)
+    quote, encoding = dialect or TextDialect()
+    if not quote:
+        with path.open("r", encoding=encoding, errors="surrogateescape", newline="") as fh:
+            first = True
+            for n, line in enumerate(fh, start=1):
+                text = line.rstrip("\r\n")
+                if not text.strip():
+                    continue
+                if first and header:
+                    first = False
+                    continue
+                first = False
+                parts = text.split(delim)
+                yield n, len(parts) == width and not any(_has_surrogate(v) for v in parts)
+        return
+    text = "utf-8-sig" if encoding == "utf-8" else encoding
+    with path.open("r", encoding=text, errors="surrogateescape", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delim, quotechar=quote, doublequote=True, strict=False)
         prev = 0
         first = True
         for row in reader:
@@ -788,6 +814,12 @@ class TabularReader:
     names: ClassVar[tuple[str, ...] | None] = None
     #: fixed delimiter (``None``: detected from the header)
     delimiter: ClassVar[str | None] = None
+    #: quote character of delimited files ("": none, as in MovieLens' ``::`` files)
+    quote: ClassVar[str] = '"'
+
+    def dialect(self, path: Path) -> TextDialect:
+        """Quoting and text encoding of a delimited file (UTF-8 unless a reader knows better)."""
+        return TextDialect(self.quote, "utf-8")
 
     # -- detection ------------------------------------------------------------------------------
 
@@ -903,17 +935,18 @@ class TabularReader:
         self.layout.check_columns(path, columns)
         return delim, columns, header
 
-    @staticmethod
     def _csv_reader(
-        path: Path, delim: str, columns: list[str], header: bool, rj: str, rs: str
+        self, path: Path, delim: str, columns: list[str], header: bool, rj: str, rs: str
     ) -> str:
         """``read_csv`` of every field as text; malformed rows go to the rejects table ``rj``."""
         col_types = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in columns) + "}"
+        quote, encoding = self.dialect(path)
+        text = f", encoding={lit(encoding)}" if encoding != "utf-8" else ""
         return (
             f"read_csv({lit(str(path))}, header={str(header).lower()}, auto_detect=false, "
-            f"delim={lit(delim)}, quote='\"', escape='\"', columns={col_types}, "
+            f"delim={lit(delim)}, quote={lit(quote)}, escape={lit(quote)}, columns={col_types}, "
             f"store_rejects=true, rejects_table={lit(rj)}, rejects_scan={lit(rs)}, "
-            f"max_line_size=10000000)"
+            f"max_line_size=10000000{text})"
         )
 
     @staticmethod
@@ -978,7 +1011,9 @@ class TabularReader:
         n_code = con.execute(f"SELECT count(*) FROM {stage} WHERE {CODE} IS NOT NULL").fetchone()
         if not parse_rows and not (n_code and n_code[0]):
             return stage, temp, rows_read, REJECTS_SCHEMA.empty_table(), ordinal
-        line_of, parse_rejects = _csv_lines(path, delim, columns, header, parse_rows, survivors)
+        line_of, parse_rejects = _csv_lines(
+            path, delim, columns, header, parse_rows, survivors, self.dialect(path)
+        )
         rejects = parse_rejects + self._code_rejects(con, stage, line_of, ordinal)
         rejects.sort(key=lambda r: r[0])
         return stage, temp, rows_read, _rejects_arrow(rejects), ordinal
@@ -1142,7 +1177,9 @@ class TabularReader:
         rows_read = appended + len(parse_rows)
         rejects: list[tuple[int, str, str, str]] = []
         if parse_rows or code_rows:
-            line_of, rejects = _csv_lines(path, delim, columns, header, parse_rows, appended)
+            line_of, rejects = _csv_lines(
+                path, delim, columns, header, parse_rows, appended, self.dialect(path)
+            )
             lines = line_of([ordinal for ordinal, _, _ in code_rows])
             rejects += [
                 (line, *self.layout.problem(code), raw)
@@ -1243,6 +1280,7 @@ def _csv_lines(
     header: bool,
     parse_rows: list[tuple[object, ...]],
     survivors: int,
+    dialect: TextDialect | None = None,
 ) -> tuple[Callable[[list[int]], list[int]], list[tuple[int, str, str, str]]]:
     """Line numbers of a CSV file's rows: (ordinals of returned rows -> lines, parse rejects).
 
@@ -1263,7 +1301,7 @@ def _csv_lines(
         return by_count, _parse_rejects(parse_rows)
     starts_ok: list[int] = []
     starts_bad: list[int] = []
-    for start, ok in _scan_records(path, delim, header, len(columns)):
+    for start, ok in _scan_records(path, delim, header, len(columns), dialect):
         (starts_ok if ok else starts_bad).append(start)
     if len(starts_ok) != survivors or len(starts_bad) != len(parse_rows):
         # Should not happen; keep DuckDB's record numbers rather than lose the rows.

@@ -2,7 +2,10 @@
 
 - ``ratings.csv`` (ml-latest, ml-20m/25m/32m): header ``userId,movieId,rating,timestamp``;
 - ``u.data`` (ml-100k): tab-separated ``user item rating timestamp``, no header;
-- ``movies.csv``: ``movieId,title,genres`` (genres ``|``-separated, ``(no genres listed)`` = none).
+- ``ratings.dat`` (ml-1m, ml-10m): ``user::item::rating::timestamp``, no header;
+- ``movies.csv``: ``movieId,title,genres`` (genres ``|``-separated, ``(no genres listed)`` = none);
+- ``movies.dat`` (ml-1m, ml-10m): ``movieId::title::genres``, no header, no quoting (a title may
+  hold ``"``), in UTF-8 or, as ml-1m ships it, Latin-1 (read as such when it is not UTF-8).
 
 Ids are kept as MovieLens gives them (``userId`` → ``member_id``, ``movieId`` → ``title_id``), so
 published figures on these data sets stay comparable. ``timestamp`` is whole seconds since
@@ -13,14 +16,22 @@ published figures on these data sets stay comparable. ``timestamp`` is whole sec
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from bingewise.ids import SQL_STABLE_ID
 from bingewise.ingest.base import ReadOptions
 from bingewise.ingest.catalog import genres_sql
-from bingewise.ingest.generic import Field, Kind, Layout, TabularReader, lit, q
+from bingewise.ingest.generic import Field, Kind, Layout, TabularReader, TextDialect, lit, q
 from bingewise.schema import Catalog, MovieLensFiles, Ratings, SourceColumns
 
-__all__ = ["MovieLensMovies", "MovieLensRatings", "MovieLensUData", "rating_key_sql"]
+__all__ = [
+    "MovieLensMovies",
+    "MovieLensMoviesDat",
+    "MovieLensRatings",
+    "MovieLensRatingsDat",
+    "MovieLensUData",
+    "rating_key_sql",
+]
 
 
 def rating_key_sql() -> str:
@@ -72,6 +83,8 @@ MOVIES_LAYOUT = Layout(
 )
 
 _UDATA_LINE = re.compile(rb"[0-9]+\t[0-9]+\t[0-9]+(\.[0-9]+)?\t[0-9]+\r?")
+_RATINGS_DAT_LINE = re.compile(rb"[0-9]+::[0-9]+::[0-9]+(\.[0-9]+)?::[0-9]+\r?")
+_MOVIES_DAT_LINE = re.compile(rb"[0-9]+::[^\r\n]*::[^\r\n:]*\r?")
 
 
 class _ExactHeader(TabularReader):
@@ -113,3 +126,41 @@ class MovieLensUData(TabularReader):
         """The first line is four tab-separated numbers."""
         first = head.split(b"\n", 1)[0]
         return _UDATA_LINE.fullmatch(first) is not None
+
+
+class MovieLensRatingsDat(TabularReader):
+    """MovieLens 1M / 10M ``ratings.dat``: ``::``-separated, no header, no quoting."""
+
+    name = "movielens-ratings-dat"
+    layout = RATINGS_LAYOUT
+    container = "csv"
+    names = MovieLensFiles.fields
+    delimiter = "::"
+    quote = ""
+
+    def sniff_headerless(self, head: bytes) -> bool:
+        """The first line is four ``::``-separated numbers."""
+        return _RATINGS_DAT_LINE.fullmatch(head.split(b"\n", 1)[0]) is not None
+
+
+class MovieLensMoviesDat(TabularReader):
+    """MovieLens 1M / 10M ``movies.dat`` (into the catalog, as films)."""
+
+    name = "movielens-movies-dat"
+    layout = MOVIES_LAYOUT
+    container = "csv"
+    names = SourceColumns.movies_header
+    delimiter = "::"
+    quote = ""
+
+    def sniff_headerless(self, head: bytes) -> bool:
+        """The first line is an id, a title and genres, ``::``-separated."""
+        return _MOVIES_DAT_LINE.fullmatch(head.split(b"\n", 1)[0]) is not None
+
+    def dialect(self, path: Path) -> TextDialect:
+        """UTF-8 when the whole file decodes as UTF-8, else Latin-1 (ml-1m's own encoding)."""
+        try:
+            path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            return TextDialect("", "latin-1")
+        return TextDialect("", "utf-8")
