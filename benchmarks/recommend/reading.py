@@ -1,8 +1,8 @@
 """Reading MovieLens ratings for `bingewise evaluate`: our reader against pandas and DuckDB.
 
 Generates a ``ratings.csv`` of N rows (default 25 million, the size of ml-25m; 162,000 members,
-59,000 titles, ratings in half stars, one row in a thousand repeating the (member, title) before it) in a
-temporary folder, then times, interleaved and median of ``--runs``:
+59,000 titles, ratings in half stars, one row in a thousand repeating the (member, title) before
+it) in a temporary folder, then times, interleaved and median of ``--runs``:
 
 - **ours**: :func:`bingewise.recommend.evaluation.data.read_movielens`: every id and timestamp
   checked against the line reader's pattern, ratings checked finite, duplicate pairs merged (the
