@@ -251,7 +251,9 @@ def test_movielens_1m_dat_files(tmp_path: Path, warehouse: Warehouse) -> None:
         '2560::"Great Performances" Cats (1998)::Musical\n'
         "3::Café au Lait (1993)::Comedy\n".encode("latin-1")
     )
-    s = {Path(x.file).name: x for x in ingest_paths([ratings, movies], warehouse=warehouse)}
+    (tmp_path / "users.dat").write_text("1::F::1::10::48067\n")  # five fields: not movies
+    s = {Path(x.file).name: x for x in ingest_paths([tmp_path], warehouse=warehouse)}
+    assert s["users.dat"].format == "unknown" and s["users.dat"].rows_read == 0
     r = s["ratings.dat"]
     assert (r.format, r.rows_read, r.stored, r.rejected) == ("movielens-ratings-dat", 4, 3, 1)
     quarantined = warehouse.duck.execute(

@@ -84,7 +84,8 @@ MOVIES_LAYOUT = Layout(
 
 _UDATA_LINE = re.compile(rb"[0-9]+\t[0-9]+\t[0-9]+(\.[0-9]+)?\t[0-9]+\r?")
 _RATINGS_DAT_LINE = re.compile(rb"[0-9]+::[0-9]+::[0-9]+(\.[0-9]+)?::[0-9]+\r?")
-_MOVIES_DAT_LINE = re.compile(rb"[0-9]+::[^\r\n]*::[^\r\n:]*\r?")
+#: exactly three fields: an id, then two that hold no "::" (ml-1m's users.dat has five)
+_MOVIES_DAT_LINE = re.compile(rb"[0-9]+::(?:[^:\r\n]|:(?!:))*::(?:[^:\r\n]|:(?!:))*\r?")
 
 
 class _ExactHeader(TabularReader):
