@@ -277,6 +277,42 @@ def test_movielens_1m_dat_files(tmp_path: Path, warehouse: Warehouse) -> None:
     assert row == (4.5,)
 
 
+def test_movielens_100k_items(tmp_path: Path, warehouse: Warehouse) -> None:
+    """ml-100k's u.item: genres from its 19 flags ("unknown" is no genre), the release date, the
+    Latin-1 titles kept whole; a row with a bad id is named."""
+    flags = ["0"] * 19
+    toy = flags.copy()
+    for k in (3, 4, 5):  # Animation, Children's, Comedy
+        toy[k] = "1"
+    unknown = flags.copy()
+    unknown[0] = "1"
+    lines = [
+        "|".join(["1", "Toy Story (1995)", "01-Jan-1995", "", "http://x", *toy]),
+        "|".join(["267", "unknown", "", "", "", *unknown]),
+        "|".join(["1300", "Á köldum klaka (Cold Fever) (1994)", "01-Jan-1994", "", "", *toy]),
+        "|".join(["x", "Bad id", "", "", "", *flags]),
+    ]
+    path = tmp_path / "u.item"
+    path.write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
+    (summary,) = ingest_paths([path], warehouse=warehouse)
+    assert (summary.format, summary.rows_read, summary.stored, summary.rejected) == (
+        "movielens-uitem", 4, 3, 1,
+    )  # fmt: skip
+    rows = warehouse.duck.execute(
+        f"SELECT {Catalog.title_id}, {Catalog.title}, {Catalog.genres}, "
+        f"{Catalog.release_date}::VARCHAR, {Catalog.kind} FROM {Catalog.table} ORDER BY 1"
+    ).fetchall()
+    assert rows == [
+        (1, "Toy Story (1995)", "Animation|Children's|Comedy", "1995-01-01", Catalog.FILM),
+        (267, "unknown", "", None, Catalog.FILM),
+        (1300, "Á köldum klaka (Cold Fever) (1994)", "Animation|Children's|Comedy",
+         "1994-01-01", Catalog.FILM),
+    ]  # fmt: skip
+    assert warehouse.duck.execute("SELECT line, field FROM quarantine").fetchall() == [
+        (4, "movie id")
+    ]
+
+
 # ---------------------------------------------------------------------------------------------
 # Members and erased members (registry on SQLite and PostgreSQL)
 

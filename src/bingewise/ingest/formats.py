@@ -14,6 +14,7 @@ from bingewise.ingest.base import IngestError, Reader
 from bingewise.ingest.catalog import CatalogCsv, CatalogJsonl, CatalogParquet
 from bingewise.ingest.generic import HEAD_BYTES, EventsCsv, EventsJsonl, EventsParquet, read_head
 from bingewise.ingest.movielens import (
+    MovieLensItems,
     MovieLensMovies,
     MovieLensMoviesDat,
     MovieLensRatings,
@@ -34,6 +35,7 @@ READERS: list[Reader] = [
     MovieLensUData(),
     MovieLensRatingsDat(),
     MovieLensMoviesDat(),
+    MovieLensItems(),
     EventsCsv(),
     EventsParquet(),
     EventsJsonl(),

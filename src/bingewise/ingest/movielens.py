@@ -5,7 +5,9 @@
 - ``ratings.dat`` (ml-1m, ml-10m): ``user::item::rating::timestamp``, no header;
 - ``movies.csv``: ``movieId,title,genres`` (genres ``|``-separated, ``(no genres listed)`` = none);
 - ``movies.dat`` (ml-1m, ml-10m): ``movieId::title::genres``, no header, no quoting (a title may
-  hold ``"``), in UTF-8 or, as ml-1m ships it, Latin-1 (read as such when it is not UTF-8).
+  hold ``"``), in UTF-8 or, as ml-1m ships it, Latin-1 (read as such when it is not UTF-8);
+- ``u.item`` (ml-100k): ``|``-separated, no header: id, title, release date (``01-Jan-1995``),
+  video release date, IMDb URL, then 19 genre flags in ``u.genre``'s order; Latin-1.
 
 Ids are kept as MovieLens gives them (``userId`` → ``member_id``, ``movieId`` → ``title_id``), so
 published figures on these data sets stay comparable. ``timestamp`` is whole seconds since
@@ -25,6 +27,7 @@ from bingewise.ingest.generic import Field, Kind, Layout, TabularReader, TextDia
 from bingewise.schema import Catalog, MovieLensFiles, Ratings, SourceColumns
 
 __all__ = [
+    "MovieLensItems",
     "MovieLensMovies",
     "MovieLensMoviesDat",
     "MovieLensRatings",
@@ -129,6 +132,15 @@ class MovieLensUData(TabularReader):
         return _UDATA_LINE.fullmatch(first) is not None
 
 
+def _utf8_or_latin1(path: Path) -> TextDialect:
+    """No quoting; UTF-8 when the whole (small) file decodes as UTF-8, else Latin-1."""
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return TextDialect("", "latin-1")
+    return TextDialect("", "utf-8")
+
+
 class MovieLensRatingsDat(TabularReader):
     """MovieLens 1M / 10M ``ratings.dat``: ``::``-separated, no header, no quoting."""
 
@@ -160,8 +172,70 @@ class MovieLensMoviesDat(TabularReader):
 
     def dialect(self, path: Path) -> TextDialect:
         """UTF-8 when the whole file decodes as UTF-8, else Latin-1 (ml-1m's own encoding)."""
-        try:
-            path.read_bytes().decode("utf-8")
-        except UnicodeDecodeError:
-            return TextDialect("", "latin-1")
-        return TextDialect("", "utf-8")
+        return _utf8_or_latin1(path)
+
+
+#: ml-100k's genres, in the order of u.item's flag columns (its u.genre file).
+U_ITEM_GENRES = (
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
+    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance",
+    "Sci-Fi", "Thriller", "War", "Western",
+)  # fmt: skip
+_U_ITEM_NAMES = (
+    "movie id", "movie title", "release date", "video release date", "IMDb URL",
+    *(f"genre: {g}" for g in U_ITEM_GENRES),
+)  # fmt: skip
+_U_ITEM_LINE = re.compile(rb"[0-9]+\|[^|\r\n]*\|[^|\r\n]*\|[^|\r\n]*\|[^|\r\n]*(\|[01]){19}\r?")
+
+
+def _flag(k: int) -> str:
+    return f"_u_genre_{k}"
+
+
+def _items_derived(options: ReadOptions, source: str) -> dict[str, str]:
+    # "unknown" is the absence of a genre, as movies.csv's "(no genres listed)".
+    named = ", ".join(
+        f"CASE WHEN {q(_flag(k))} = '1' THEN {lit(g)} END"
+        for k, g in enumerate(U_ITEM_GENRES)
+        if g != "unknown"
+    )
+    return {
+        Catalog.kind: lit(Catalog.FILM),
+        Catalog.genres: f"concat_ws('|', {named})",
+        Catalog.release_date: f"try_strptime({q('_u_release')}, '%d-%b-%Y')::DATE",
+    }
+
+
+ITEMS_LAYOUT = Layout(
+    name="MovieLens 100k items",
+    table=Catalog.table,
+    arrow=Catalog.arrow,
+    fields=(
+        Field(_U_ITEM_NAMES[0], Catalog.title_id, Kind.ID, required=True),
+        Field(_U_ITEM_NAMES[1], Catalog.title, Kind.TEXT, required=True),
+        Field(_U_ITEM_NAMES[2], "_u_release", Kind.TEXT),
+        Field(_U_ITEM_NAMES[3], "_u_video", Kind.TEXT),
+        Field(_U_ITEM_NAMES[4], "_u_url", Kind.TEXT),
+        *(Field(f"genre: {g}", _flag(k), Kind.TEXT) for k, g in enumerate(U_ITEM_GENRES)),
+    ),
+    derived=_items_derived,
+)
+
+
+class MovieLensItems(TabularReader):
+    """MovieLens 100k ``u.item`` (into the catalog, as films, with genres and release dates)."""
+
+    name = "movielens-uitem"
+    layout = ITEMS_LAYOUT
+    container = "csv"
+    names = _U_ITEM_NAMES
+    delimiter = "|"
+    quote = ""
+
+    def sniff_headerless(self, head: bytes) -> bool:
+        """The first line is an id, four text fields and 19 genre flags, ``|``-separated."""
+        return _U_ITEM_LINE.fullmatch(head.split(b"\n", 1)[0]) is not None
+
+    def dialect(self, path: Path) -> TextDialect:
+        """UTF-8 when the whole file decodes as UTF-8, else Latin-1 (as ml-100k ships it)."""
+        return _utf8_or_latin1(path)
