@@ -179,6 +179,30 @@ def test_cli_facts_of_ratings_only_says_there_is_no_viewing(home: Path, tmp_path
     assert done.exit_code == 0 and json.loads(done.stdout)["summary"]["plays"] == 0
 
 
+def test_cli_recap_says_why_there_is_none(home: Path, tmp_path: Path) -> None:
+    """No recap: the years a member has viewing in, or that they have only ratings."""
+    runner = CliRunner()
+    path = tmp_path / "NetflixViewingHistory.csv"
+    path.write_text('Title,Date\n"Dark: Season 1: Episode 1","3/4/18"\n')
+    assert runner.invoke(app, ["-q", "ingest", str(path), "--date-order", "MDY"]).exit_code == 0
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text("userId,movieId,rating,timestamp\n424242,10,4.0,964982703\n")
+    assert runner.invoke(app, ["-q", "ingest", str(ratings)]).exit_code == 0
+    with Warehouse.open() as wh:
+        (member,) = [
+            m for m in wh.table("members").member_id.to_pyarrow().to_pylist() if m != 424242
+        ]
+    done = runner.invoke(app, ["-q", "recap", "--member", str(member), "--year", "2016"])
+    assert done.exit_code == 1
+    assert f"member {member} has no viewing in 2016 (viewing in 2018" in " ".join(
+        done.output.split()
+    )
+    done = runner.invoke(app, ["-q", "recap", "--member", "424242"])
+    assert done.exit_code == 1
+    text = " ".join(done.output.split())
+    assert "member 424242 has no viewing in the warehouse; 1 ratings, which are not viewing" in text
+
+
 def test_recap_of_a_dates_only_history_speaks_of_days(tmp_path: Path) -> None:
     """NetflixViewingHistory.csv has dates and titles only: no hours, no sittings, so the
     longest "binge" is the most episodes of one series in a day, and is called that."""

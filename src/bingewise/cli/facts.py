@@ -247,6 +247,28 @@ def facts(
     )
 
 
+def _no_recap(wh: Warehouse, member: int, year: int | None) -> str:
+    """Why there is no recap: no viewing that year (naming the years there is), or none at all
+    (and whether the member has ratings, which are not viewing)."""
+    years = [
+        int(r[0])
+        for r in wh.duck.execute(
+            f'SELECT DISTINCT year("{Events.start_utc}") FROM "{Events.table}" '
+            f'WHERE "{Events.member_id}" = ? ORDER BY 1',
+            [member],
+        ).fetchall()
+    ]
+    if years:
+        span = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
+        which = f"in {year}" if year is not None else "in the year of their latest viewing"
+        return f"member {member} has no viewing {which} (viewing in {span}, UTC years)"
+    row = wh.duck.execute(
+        f'SELECT count(*) FROM "{Ratings.table}" WHERE "{Ratings.member_id}" = ?', [member]
+    ).fetchone()
+    rated = f"; {row[0]:,} ratings, which are not viewing" if row and row[0] else ""
+    return f"member {member} has no viewing in the warehouse{rated}"
+
+
 def _has_viewing(wh: Warehouse) -> bool:
     row = wh.duck.execute(f'SELECT EXISTS (SELECT 1 FROM "{Events.table}")').fetchone()
     return bool(row and row[0])
@@ -327,8 +349,9 @@ def recap(
         _audit("recap.read", member, "plays, sessions, binges, streaks", reason)
         with Warehouse.open() as wh:
             r = member_recap(wh, member, year, override_tz=tz)
+            why = _no_recap(wh, member, year) if r is None else ""
         if r is None:
-            console.print(f"[red]member {member} has no viewing in that year[/red]")
+            console.print(f"[red]{why}[/red]")
             raise typer.Exit(1)
         out.print(f"wrote {write_recap(r, target)}")
         return
