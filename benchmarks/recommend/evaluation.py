@@ -41,7 +41,16 @@ from bingewise.recommend.evaluation.report import format_params
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "movielens" / "ml-latest-small" / "ratings.csv"
 RESULTS = ROOT / "benchmarks" / "results"
-COLUMNS = ("P@{k}", "R@{k}", "NDCG@{k}", "vs best peer", "MAP", "MAP@{k}", "coverage", "novelty")
+COLUMNS = (
+    "P@{k}",
+    "R@{k}",
+    "NDCG@{k} (95% CI)",
+    "vs best peer",
+    "MAP",
+    "MAP@{k}",
+    "coverage",
+    "novelty",
+)
 
 
 def _best_peer(report: EvaluationReport) -> float:
@@ -66,7 +75,8 @@ def _table(report: EvaluationReport, title: str, published: bool) -> Table:
     rows: list[tuple[float, list[str]]] = []
     for row in report.rows:
         m = row.metrics
-        cells = [row.label, row.kind, f"{m.precision:.3f}", f"{m.recall:.3f}", f"{m.ndcg:.3f}",
+        nd = f"{m.ndcg:.3f} ({m.ndcg_low:.3f}–{m.ndcg_high:.3f})"
+        cells = [row.label, row.kind, f"{m.precision:.3f}", f"{m.recall:.3f}", nd,
                  ratio(m.ndcg), f"{m.map:.3f}", f"{m.map_at_k:.3f}", f"{m.coverage:.3f}",
                  f"{m.novelty:.2f}", format_params(row.params)]  # fmt: skip
         rows.append((m.ndcg, cells))
@@ -123,6 +133,14 @@ def main() -> None:
         elapsed = time.perf_counter() - start
         title = f"{name}: {args.protocol}, k={args.k}, seed {seed} ({elapsed:.0f} s in all)"
         console.print(_table(report, title, published))
+        vs = report.versus_best_peer()
+        if vs is not None:
+            console.print(
+                f"{vs['ours']} against {vs['peer']}, member by member: NDCG@{args.k} "
+                f"{vs['ndcg_difference']:+.3f} (95% CI {vs['low']:+.3f} to {vs['high']:+.3f}; "
+                f"better for {vs['better_for_members']:,} of {vs['members']:,} members, "
+                f"worse for {vs['worse_for_members']:,})"
+            )
         console.print(report.data)
         console.print(report.fold)
         reports.append(report)

@@ -63,6 +63,12 @@ def test_json_report_and_planted_oracle(ratings: Path) -> None:
     for r in rows.values():
         assert r["metrics"]["users"] == 150
         assert 0.0 < r["metrics"]["coverage"] <= 1.0
+        assert r["metrics"]["ndcg_low"] <= r["metrics"]["ndcg"] <= r["metrics"]["ndcg_high"]
+    vs = report["versus_best_peer"]
+    assert vs["peer"] == "popular" and vs["members"] == 150
+    best = max(ndcg[label] for label in ("ease (tuned)", "itemknn (tuned)"))
+    assert vs["ndcg_difference"] == pytest.approx(best - ndcg["popular"])
+    assert 0 < vs["low"] <= vs["ndcg_difference"] <= vs["high"]  # planted: clearly better
 
 
 @pytest.mark.parametrize("protocol", ["temporal", "strong"])

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bingewise.recommend.evaluation.metrics import ranking_metrics
+from bingewise.recommend.evaluation.metrics import mean_ci, ranking_metrics
 
 
 def _relevant(rows: list[list[int]], width: int) -> sp.csr_matrix:
@@ -97,3 +97,62 @@ def test_perfect_ranking_scores_one() -> None:
 def test_member_without_relevant_items_is_an_error() -> None:
     with pytest.raises(ValueError, match="relevant"):
         ranking_metrics(np.array([[0]]), sp.csr_matrix((1, 2)), 1, train_counts=np.ones(2))
+
+
+def test_ndcg_interval_matches_the_normal_approximation() -> None:
+    """For a large sample the percentile bootstrap agrees with mean ± 1.96 s/√n."""
+    rng = np.random.default_rng(3)
+    x = rng.beta(2, 5, size=4000)
+    low, high = mean_ci(x, seed=1)
+    half = 1.96 * x.std(ddof=1) / np.sqrt(len(x))
+    assert low < x.mean() < high
+    assert (high - low) / 2 == pytest.approx(half, rel=0.1)
+    assert mean_ci(x, seed=1) == (low, high)  # seeded
+    assert mean_ci(np.full(5, 0.25)) == (0.25, 0.25)
+    assert all(np.isnan(v) for v in mean_ci(np.zeros(0)))
+
+
+def test_metrics_keep_each_members_ndcg_and_the_interval() -> None:
+    recs = np.array([[0, 1, 2], [3, 0, 1], [2, 3, 1]])
+    m = ranking_metrics(recs, _relevant([[0], [0], [0, 1]], 4), 3, train_counts=np.ones(4))
+    expected = [1.0, 1 / np.log2(3), (1 / np.log2(4)) / (1 + 1 / np.log2(3))]
+    np.testing.assert_allclose(m.ndcg_per_member, expected)
+    assert m.ndcg_low <= m.ndcg <= m.ndcg_high
+    assert "ndcg_per_member" not in m.as_dict() and "ndcg_low" in m.as_dict()
+    quick = ranking_metrics(
+        recs, _relevant([[0], [0], [0, 1]], 4), 3, train_counts=np.ones(4), interval=False
+    )
+    assert np.isnan(quick.ndcg_low) and quick.ndcg == m.ndcg
+
+
+def test_best_row_against_best_peer_member_by_member() -> None:
+    from bingewise.recommend.evaluation import EvaluationReport, ResultRow
+    from bingewise.recommend.evaluation.metrics import RankingMetrics
+
+    def row(label: str, kind: str, per: list[float]) -> ResultRow:
+        values = np.array(per)
+        metrics = RankingMetrics(
+            10, len(per), 0, 0, float(values.mean()), 0, 0, 0, 0, ndcg_per_member=values
+        )
+        return ResultRow(label, label, kind, {}, metrics, 0.0)
+
+    rows = [
+        row("a", "ours", [0.5, 0.6, 0.2, 0.9]),
+        row("b", "ours", [0.1, 0.1, 0.1, 0.1]),
+        row("p", "peer", [0.4, 0.6, 0.3, 0.5]),
+        row("q", "peer", [0.0, 0.0, 0.0, 0.0]),
+    ]
+    report = EvaluationReport("stratified", 10, 42, "d", "f", "v", rows)
+    vs = report.versus_best_peer()
+    assert vs is not None and (vs["ours"], vs["peer"], vs["members"]) == ("a", "p", 4)
+    assert vs["ndcg_difference"] == pytest.approx(0.1)
+    assert (vs["better_for_members"], vs["worse_for_members"]) == (2, 1)
+    assert vs["low"] <= 0.1 <= vs["high"]
+    same = EvaluationReport(
+        "stratified", 10, 42, "d", "f", "v", [rows[2], row("o", "ours", [0.4, 0.6, 0.3, 0.5])]
+    )
+    got = same.versus_best_peer()
+    assert got is not None and (got["low"], got["high"]) == (0.0, 0.0)
+    assert (
+        EvaluationReport("stratified", 10, 42, "d", "f", "v", rows[:2]).versus_best_peer() is None
+    )

@@ -12,7 +12,10 @@ first) and hits h_i = [r_i ∈ T_u]:
 - ``map_at_k`` = the same sum ÷ min(|T_u|, k) — ``map_at_k`` of its later releases
   (Spark's ``meanAveragePrecisionAt``).
 
-All are averaged over the evaluated members. Beyond accuracy, over all recommendations:
+All are averaged over the evaluated members; NDCG also carries a 95 % confidence interval over
+members (percentile bootstrap, :func:`mean_ci`, scipy's ``stats.bootstrap``), and the member's own
+NDCG is kept so two rows can be compared member by member (a paired interval). Beyond accuracy,
+over all recommendations:
 
 - ``coverage`` = distinct recommended titles ÷ distinct titles in the training data
   (``catalog_coverage``, Shani & Gunawardana 2010);
@@ -22,12 +25,37 @@ All are averaged over the evaluated members. Beyond accuracy, over all recommend
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from scipy import stats
 
-__all__ = ["RankingMetrics", "ranking_metrics"]
+__all__ = ["RankingMetrics", "mean_ci", "ranking_metrics"]
+
+#: Bootstrap resamples behind every interval (percentile method).
+RESAMPLES = 2000
+
+
+def mean_ci(values: np.ndarray, *, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """Percentile-bootstrap interval of the mean of ``values`` (members resampled with
+    replacement, :data:`RESAMPLES` times, seeded); a constant sample gives (c, c)."""
+    x = np.asarray(values, dtype=np.float64)
+    if len(x) == 0:
+        return (float("nan"), float("nan"))
+    if np.all(x == x[0]):
+        return (float(x[0]), float(x[0]))
+    res = stats.bootstrap(
+        (x,),
+        np.mean,
+        n_resamples=RESAMPLES,
+        confidence_level=level,
+        method="percentile",
+        vectorized=True,
+        batch=max(1, min(RESAMPLES, 20_000_000 // len(x))),  # bounded memory for large folds
+        random_state=np.random.default_rng(seed),
+    )
+    return (float(res.confidence_interval.low), float(res.confidence_interval.high))
 
 
 @dataclass(frozen=True)
@@ -43,10 +71,18 @@ class RankingMetrics:
     map_at_k: float
     coverage: float
     novelty: float
+    ndcg_low: float = float("nan")  #: 95 % bootstrap interval of ``ndcg`` over members
+    ndcg_high: float = float("nan")
+    #: each evaluated member's NDCG, in the fold's member order (for paired comparisons)
+    ndcg_per_member: np.ndarray = field(
+        default_factory=lambda: np.zeros(0), repr=False, compare=False
+    )
 
     def as_dict(self) -> dict[str, float | int]:
-        """Plain dict (for JSON)."""
-        return asdict(self)
+        """Plain dict (for JSON; the per-member values are left out)."""
+        out = asdict(self)
+        out.pop("ndcg_per_member")
+        return out
 
 
 def ranking_metrics(
@@ -55,6 +91,8 @@ def ranking_metrics(
     k: int,
     *,
     train_counts: np.ndarray,
+    seed: int = 0,
+    interval: bool = True,
 ) -> RankingMetrics:
     """Score top-k lists against held-out interactions.
 
@@ -70,6 +108,10 @@ def ranking_metrics(
         Cut-off.
     train_counts:
         Training interactions per model item position (for coverage and novelty).
+    seed:
+        Seed of the bootstrap behind the NDCG interval.
+    interval:
+        Whether to compute that interval (tuning, which only compares means, skips it).
     """
     recs = np.asarray(recommended, dtype=np.int64)[:, :k]
     truth = sp.csr_matrix(relevant)
@@ -106,6 +148,7 @@ def ranking_metrics(
     with np.errstate(divide="ignore"):
         item_novelty = np.where(counts > 0, -np.log2(counts / total), 0.0)
     novelty = float(item_novelty[listed].sum() / len(listed)) if len(listed) else 0.0
+    low, high = mean_ci(ndcg, seed=seed) if interval else (float("nan"), float("nan"))
     return RankingMetrics(
         k=k,
         users=n_users,
@@ -116,4 +159,7 @@ def ranking_metrics(
         map_at_k=float(mean_ap_k.mean()),
         coverage=float(coverage),
         novelty=novelty,
+        ndcg_low=low,
+        ndcg_high=high,
+        ndcg_per_member=ndcg,
     )

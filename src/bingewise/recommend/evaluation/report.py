@@ -20,7 +20,7 @@ def render_table(report: EvaluationReport) -> Group:
     """A table of every candidate's metrics, best NDCG first, with the split described."""
     k = report.k
     table = Table(title=f"{report.protocol} protocol, k={k}, seed={report.seed}")
-    for col in ("model", "kind", f"P@{k}", f"R@{k}", f"NDCG@{k}", "MAP", f"MAP@{k}"):
+    for col in ("model", "kind", f"P@{k}", f"R@{k}", f"NDCG@{k} (95% CI)", "MAP", f"MAP@{k}"):
         table.add_column(col, justify="left" if col in ("model", "kind") else "right")
     table.add_column("coverage", justify="right")
     table.add_column("novelty", justify="right")
@@ -35,7 +35,7 @@ def render_table(report: EvaluationReport) -> Group:
             row.kind,
             f"{m.precision:.3f}",
             f"{m.recall:.3f}",
-            f"{m.ndcg:.3f}",
+            f"{m.ndcg:.3f} ({m.ndcg_low:.3f}–{m.ndcg_high:.3f})",
             f"{m.map:.3f}",
             f"{m.map_at_k:.3f}",
             f"{m.coverage:.3f}",
@@ -45,6 +45,14 @@ def render_table(report: EvaluationReport) -> Group:
             style=style,
         )
     skipped = "".join(f"not run: {label}: {why}\n" for label, why in report.not_run)
+    vs = report.versus_best_peer()
+    if vs is not None:
+        skipped += (
+            f"{vs['ours']} against {vs['peer']}, member by member: NDCG@{k} "
+            f"{vs['ndcg_difference']:+.3f} (95% CI {vs['low']:+.3f} to {vs['high']:+.3f}, "
+            f"bootstrap over {vs['members']:,} members; better for {vs['better_for_members']:,}, "
+            f"worse for {vs['worse_for_members']:,})\n"
+        )
     notes = Text(
         f"{skipped}{report.data}\n{report.fold}\nvalidation (tuning only): {report.validation}\n"
         "Interactions are binary (every rating counts), as in Microsoft Recommenders' MovieLens "

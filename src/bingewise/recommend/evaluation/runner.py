@@ -19,7 +19,7 @@ from bingewise.console import progress
 from bingewise.recommend.evaluation.candidates import CANDIDATES, Candidate
 from bingewise.recommend.evaluation.data import InteractionLog
 from bingewise.recommend.evaluation.matrices import FoldMatrices, fold_matrices
-from bingewise.recommend.evaluation.metrics import RankingMetrics, ranking_metrics
+from bingewise.recommend.evaluation.metrics import RankingMetrics, mean_ci, ranking_metrics
 from bingewise.recommend.evaluation.splits import Fold, make_fold
 
 __all__ = ["EvaluationReport", "ResultRow", "evaluate", "tune"]
@@ -73,6 +73,28 @@ class EvaluationReport:
         rows = [r for r in self.rows if kind is None or r.kind == kind]
         return max(rows, key=lambda r: r.metrics.ndcg)
 
+    def versus_best_peer(self) -> dict[str, Any] | None:
+        """The best row against the best peer, member by member: the mean NDCG@k difference and
+        its 95 % percentile-bootstrap interval over the evaluated members (None without both)."""
+        ours = [r for r in self.rows if r.kind == "ours"]
+        peers = [r for r in self.rows if r.kind == "peer"]
+        if not ours or not peers:
+            return None
+        a = max(ours, key=lambda r: r.metrics.ndcg)
+        b = max(peers, key=lambda r: r.metrics.ndcg)
+        diff = a.metrics.ndcg_per_member - b.metrics.ndcg_per_member
+        low, high = mean_ci(diff, seed=self.seed)
+        return {
+            "ours": a.label,
+            "peer": b.label,
+            "members": len(diff),
+            "ndcg_difference": float(diff.mean()),
+            "low": low,
+            "high": high,
+            "better_for_members": int((diff > 0).sum()),
+            "worse_for_members": int((diff < 0).sum()),
+        }
+
     def as_dict(self) -> dict[str, Any]:
         """Plain dict (for JSON)."""
         return {
@@ -88,18 +110,27 @@ class EvaluationReport:
             "rows) at scoring; no model sees the time of a held-out interaction",
             "rows": [r.as_dict() for r in self.rows],
             "not_run": [{"label": label, "why": why} for label, why in self.not_run],
+            "versus_best_peer": self.versus_best_peer(),
         }
 
 
 def _score(
-    cand: Candidate, params: dict[str, Any], m: FoldMatrices, k: int, seed: int
+    cand: Candidate,
+    params: dict[str, Any],
+    m: FoldMatrices,
+    k: int,
+    seed: int,
+    interval: bool = True,
 ) -> tuple[RankingMetrics, float]:
     ranker = cand.build(seed=seed, **params)
     start = time.perf_counter()
     ranker.fit(m)
     fit_seconds = time.perf_counter() - start
     ids = ranker.top_k(m, k)
-    return ranking_metrics(ids, m.relevant, k, train_counts=m.train_counts), fit_seconds
+    metrics = ranking_metrics(
+        ids, m.relevant, k, train_counts=m.train_counts, seed=seed, interval=interval
+    )
+    return metrics, fit_seconds
 
 
 def tune(
@@ -108,7 +139,7 @@ def tune(
     """The configuration of ``cand.grid`` with the best validation NDCG@k (ties: first)."""
     best: tuple[float, dict[str, Any]] | None = None
     for params in cand.grid:
-        metrics, _ = _score(cand, params, valid, k, seed)
+        metrics, _ = _score(cand, params, valid, k, seed, interval=False)
         log.info("tuning %s %s: ndcg@%d=%.4f", cand.name, params, k, metrics.ndcg)
         if best is None or metrics.ndcg > best[0]:
             best = (metrics.ndcg, params)
