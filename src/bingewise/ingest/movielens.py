@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import ClassVar
 
 from bingewise.ids import SQL_STABLE_ID
 from bingewise.ingest.base import ReadOptions
@@ -117,62 +118,61 @@ class MovieLensMovies(_ExactHeader):
     delimiter = ","
 
 
-class MovieLensUData(TabularReader):
-    """MovieLens 100k ``u.data``: tab-separated, no header."""
+class _Headerless(TabularReader):
+    """A header-less MovieLens file, known by the shape of its first line."""
+
+    container = "csv"
+    first_line: ClassVar[re.Pattern[bytes]]
+
+    def sniff_headerless(self, head: bytes) -> bool:
+        """Whether the first line has this file's shape (:attr:`first_line`)."""
+        return self.first_line.fullmatch(head.split(b"\n", 1)[0]) is not None
+
+
+class _OlderCatalog(_Headerless):
+    """GroupLens' older catalogue files: no quoting (a title may hold ``"``), and UTF-8 or, as
+    ml-1m and ml-100k ship them, Latin-1."""
+
+    quote = ""
+
+    def dialect(self, path: Path) -> TextDialect:
+        """UTF-8 when the whole (small) file decodes as UTF-8, else Latin-1."""
+        try:
+            path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            return TextDialect("", "latin-1")
+        return TextDialect("", "utf-8")
+
+
+class MovieLensUData(_Headerless):
+    """MovieLens 100k ``u.data``: four tab-separated numbers a line."""
 
     name = "movielens-udata"
     layout = RATINGS_LAYOUT
-    container = "csv"
     names = MovieLensFiles.fields
     delimiter = "\t"
-
-    def sniff_headerless(self, head: bytes) -> bool:
-        """The first line is four tab-separated numbers."""
-        first = head.split(b"\n", 1)[0]
-        return _UDATA_LINE.fullmatch(first) is not None
+    first_line = _UDATA_LINE
 
 
-def _utf8_or_latin1(path: Path) -> TextDialect:
-    """No quoting; UTF-8 when the whole (small) file decodes as UTF-8, else Latin-1."""
-    try:
-        path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        return TextDialect("", "latin-1")
-    return TextDialect("", "utf-8")
-
-
-class MovieLensRatingsDat(TabularReader):
-    """MovieLens 1M / 10M ``ratings.dat``: ``::``-separated, no header, no quoting."""
+class MovieLensRatingsDat(_Headerless):
+    """MovieLens 1M / 10M ``ratings.dat``: four ``::``-separated numbers a line, no quoting."""
 
     name = "movielens-ratings-dat"
     layout = RATINGS_LAYOUT
-    container = "csv"
     names = MovieLensFiles.fields
     delimiter = "::"
     quote = ""
-
-    def sniff_headerless(self, head: bytes) -> bool:
-        """The first line is four ``::``-separated numbers."""
-        return _RATINGS_DAT_LINE.fullmatch(head.split(b"\n", 1)[0]) is not None
+    first_line = _RATINGS_DAT_LINE
 
 
-class MovieLensMoviesDat(TabularReader):
-    """MovieLens 1M / 10M ``movies.dat`` (into the catalog, as films)."""
+class MovieLensMoviesDat(_OlderCatalog):
+    """MovieLens 1M / 10M ``movies.dat``: id, title and genres, ``::``-separated (as films)."""
 
     name = "movielens-movies-dat"
     layout = MOVIES_LAYOUT
-    container = "csv"
     names = SourceColumns.movies_header
     delimiter = "::"
-    quote = ""
-
-    def sniff_headerless(self, head: bytes) -> bool:
-        """The first line is an id, a title and genres, ``::``-separated."""
-        return _MOVIES_DAT_LINE.fullmatch(head.split(b"\n", 1)[0]) is not None
-
-    def dialect(self, path: Path) -> TextDialect:
-        """UTF-8 when the whole file decodes as UTF-8, else Latin-1 (ml-1m's own encoding)."""
-        return _utf8_or_latin1(path)
+    first_line = _MOVIES_DAT_LINE
 
 
 #: ml-100k's genres, in the order of u.item's flag columns (its u.genre file).
@@ -222,20 +222,12 @@ ITEMS_LAYOUT = Layout(
 )
 
 
-class MovieLensItems(TabularReader):
-    """MovieLens 100k ``u.item`` (into the catalog, as films, with genres and release dates)."""
+class MovieLensItems(_OlderCatalog):
+    """MovieLens 100k ``u.item``: id, four text fields and 19 genre flags, ``|``-separated (into
+    the catalog, as films, with genres and release dates)."""
 
     name = "movielens-uitem"
     layout = ITEMS_LAYOUT
-    container = "csv"
     names = _U_ITEM_NAMES
     delimiter = "|"
-    quote = ""
-
-    def sniff_headerless(self, head: bytes) -> bool:
-        """The first line is an id, four text fields and 19 genre flags, ``|``-separated."""
-        return _U_ITEM_LINE.fullmatch(head.split(b"\n", 1)[0]) is not None
-
-    def dialect(self, path: Path) -> TextDialect:
-        """UTF-8 when the whole file decodes as UTF-8, else Latin-1 (as ml-100k ships it)."""
-        return _utf8_or_latin1(path)
+    first_line = _U_ITEM_LINE
