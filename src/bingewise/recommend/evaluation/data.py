@@ -163,21 +163,19 @@ def _read_well_formed(file: Path, first: str) -> tuple[dict[str, np.ndarray], in
     out: dict[str, np.ndarray] = {}
     for f in fields:
         col = table.column(f)
-        if col.null_count:
+        values = _finite(col) if f == rating else _ids(col)
+        if values is None:
             return None
-        if f == rating:
-            num = col.to_numpy()
-            if not np.isfinite(num).all():
-                return None
-            out[f] = num
-            continue
-        if len(col) and not pc.all(pc.match_substring_regex(col, _INT_PATTERN)).as_py():
-            return None
-        try:
-            out[f] = pc.cast(pc.utf8_trim_whitespace(col), pa.int64()).to_numpy()
-        except pa.ArrowInvalid:  # beyond int64: let the line reader name it
-            return None
+        out[f] = values
     return out, table.num_rows
+
+
+def _finite(col: pa.ChunkedArray) -> np.ndarray | None:
+    """Float values when every one is present and finite; None otherwise."""
+    if col.null_count:
+        return None
+    values = col.to_numpy()
+    return values if np.isfinite(values).all() else None
 
 
 def read_movielens(path: str | Path) -> InteractionLog:
@@ -417,7 +415,8 @@ def read_events(path: str | Path) -> InteractionLog:
 
 
 def _ids(col: pa.ChunkedArray) -> np.ndarray | None:
-    """Non-negative integer ids from an integer or text column; None if any value is not one."""
+    """Non-negative integers from an integer or text column (text checked against the line
+    reader's pattern: Arrow alone would take ``0x5`` or ``-5``); None if any value is not one."""
     if col.null_count:
         return None
     if pa.types.is_integer(col.type):
@@ -429,7 +428,7 @@ def _ids(col: pa.ChunkedArray) -> np.ndarray | None:
         return None
     try:
         return pc.cast(pc.utf8_trim_whitespace(col), pa.int64()).to_numpy()  # type: ignore[no-any-return]
-    except pa.ArrowInvalid:
+    except pa.ArrowInvalid:  # beyond int64: let the row reader name it
         return None
 
 
