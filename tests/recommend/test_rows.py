@@ -261,6 +261,7 @@ def test_because_you_watched_are_the_sources_nearest_neighbours(
         for it in row.items:
             assert it.reason["similarity"] == pytest.approx(sim[pos[source], pos[it.item_id]])
             assert it.reason["source_name"] == row.title.removeprefix("Because you watched ")
+            assert it.reason["source_from"] == "viewing"
             assert levels[it.item_id] <= 3
 
 
@@ -468,7 +469,7 @@ def test_reasons_read_with_significant_digits() -> None:
 def test_a_member_with_ratings_only_gets_a_page_from_them(warehouse: Warehouse, home: Path) -> None:
     """MovieLens in the warehouse: films, ratings, no viewing and no countries. The page is built
     from the member's ratings (read as finished plays, as training reads them): the rated films
-    are neither shown again nor "continued", Because you watched names a rated film, and there
+    are neither shown again nor "continued", "Because you rated" names a rated film, and there
     are no country rows (nothing to rank)."""
     w = World()
     for t in range(1, 7):
@@ -486,7 +487,8 @@ def test_a_member_with_ratings_only_gets_a_page_from_them(warehouse: Warehouse, 
     kinds = {r.kind for r in rows}
     assert RowKind.TOP10_COUNTRY not in kinds and RowKind.CONTINUE_WATCHING not in kinds
     because = [r for r in rows if r.kind == RowKind.BECAUSE_YOU_WATCHED]
-    assert because and because[0].title == "Because you watched Film 1"
+    assert because and because[0].title == "Because you rated Film 1"  # rated, not watched
+    assert because[0].items[0].reason["source_from"] == "rating"
     assert [it.item_id for it in because[0].items][:2] in ([2, 3], [3, 2])
     shown = {it.item_id for r in rows for it in r.items}
     assert 1 not in shown and {2, 3} <= shown

@@ -331,17 +331,22 @@ def member_title_plays(
 ) -> pd.DataFrame:
     """:func:`annotated_plays` as a DataFrame (nullable integer columns keep 64-bit ids exact),
     then the members' ratings before ``as_of`` as finished plays (as :func:`build_interactions`
-    counts them; columns a rating has no value for are missing)."""
+    counts them; columns a rating has no value for are missing; :data:`RATED` tells them
+    apart)."""
     expr = annotated_plays(warehouse, member_ids, as_of=as_of, finished_share=finished_share)
     frame = to_frame(expr)
+    frame[RATED] = False
     rated = to_frame(_ratings_as_plays(warehouse, member_ids, as_of))
     if rated.empty:
         return frame
     if frame.empty:
-        return rated.reindex(columns=list(frame.columns) or list(rated.columns))
-    return pd.concat(
-        [frame, rated.astype(frame.dtypes[rated.columns].to_dict())], ignore_index=True
-    )
+        return rated.reindex(columns=list(frame.columns))
+    types = frame.dtypes[rated.columns].to_dict()
+    return pd.concat([frame, rated.astype(types)], ignore_index=True)
+
+
+#: Column of :func:`member_title_plays`: True on rows that are ratings, not viewing.
+RATED = "_bw_rated"
 
 
 def _ratings_as_plays(
@@ -367,6 +372,7 @@ def _ratings_as_plays(
             Recs.finished: ibis.literal(True),
             Recs.is_series: is_series,
             Recs.item_id: ibis.ifelse(is_series, j["_bw_series"], j[Ratings.title_id]),
+            RATED: ibis.literal(True),
         }
     )
 

@@ -61,6 +61,7 @@ from bingewise.geo import COUNTRIES
 from bingewise.recommend.interactions import (
     ADULT_LEVEL,
     MATURITY_LEVELS,
+    RATED,
     ConfidenceParams,
     default_as_of,
     in_running_order,
@@ -578,6 +579,8 @@ def _because_rows(
         .sort_values(ascending=False, kind="stable")
     )
     sources = [int(i) for i in recent.index]
+    rated = history.groupby(Recs.item_id)[RATED].all()
+    rated_only = {int(i) for i in rated.index[rated.to_numpy(dtype=bool)]}
     positions = model.positions(np.array(sources, dtype=np.int64))
     n_items = len(model.item_ids)
     made = 0
@@ -601,15 +604,18 @@ def _because_rows(
                 "source_title_id": None if bool(model.is_series[pos]) else source,
                 "source_series_id": source if bool(model.is_series[pos]) else None,
                 "source_name": page.name(source),
+                # what the member did with the source: watched it, or only rated it
+                "source_from": "rating" if source in rated_only else "viewing",
                 "similarity": float(s),
             }
             chosen.append(page.item(item_id, reason))
             if len(chosen) >= opts.row_length:
                 break
         if chosen:
+            verb = "rated" if source in rated_only else "watched"
             page.add(
                 RowKind.BECAUSE_YOU_WATCHED,
-                f"Because you watched {page.name(source)}",
+                f"Because you {verb} {page.name(source)}",
                 chosen,
                 opts.row_length,
             )
