@@ -323,3 +323,15 @@ def test_ratings_straight_from_the_zip_grouplens_ships(tmp_path: Path) -> None:
         IngestError, match=r"no ratings\.csv, u\.data or ratings\.dat in this archive"
     ):
         read_movielens(empty)
+
+
+def test_nanosecond_parquet_times_floor_to_seconds(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "events.parquet"
+    stamps = pa.array([1_000_000_001_500, 999_999_999], pa.timestamp("ns", tz="UTC"))
+    pq.write_table(pa.table({"member_id": [1, 2], "title_id": [3, 3], "start_utc": stamps}), path)
+    log = read_events(path)
+    assert log.times.tolist() == [1000, 0]
+    assert log.times.tolist() == data._read_events_row_by_row(path).times.tolist()

@@ -448,8 +448,9 @@ def _utc_seconds(col: pa.ChunkedArray) -> np.ndarray | None:
             return None  # mixed or other layouts: pandas' parser, row by row
     if not pa.types.is_timestamp(col.type):
         return None
-    micros = pc.cast(col, pa.timestamp("us", tz=col.type.tz)).to_numpy().view(np.int64)
-    return micros // 1_000_000  # type: ignore[no-any-return]
+    # Ticks in the column's own unit (a cast to microseconds would refuse nanoseconds it cuts).
+    per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[col.type.unit]
+    return pc.cast(col, pa.int64()).to_numpy() // per_second  # type: ignore[no-any-return]
 
 
 def _events_well_formed(file: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
