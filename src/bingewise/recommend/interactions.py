@@ -349,15 +349,22 @@ def member_title_plays(
 RATED = "_bw_rated"
 
 
-def _ratings_as_plays(
+def _ratings_before(
     warehouse: Warehouse, member_ids: Sequence[int] | None, as_of: dt.datetime
 ) -> ir.Table:
-    """Ratings before ``as_of`` with the columns of :func:`annotated_plays` the page reads."""
+    """The ratings made before ``as_of`` (of ``member_ids`` only, when given)."""
     rt = warehouse.table(Ratings.table)
     keep = rt[Ratings.rated_utc] < as_of
     if member_ids is not None:
         keep &= rt[Ratings.member_id].isin([int(m) for m in member_ids])
-    rt = rt.filter(keep)
+    return rt.filter(keep)
+
+
+def _ratings_as_plays(
+    warehouse: Warehouse, member_ids: Sequence[int] | None, as_of: dt.datetime
+) -> ir.Table:
+    """Ratings before ``as_of`` with the columns of :func:`annotated_plays` the page reads."""
+    rt = _ratings_before(warehouse, member_ids, as_of)
     cat = warehouse.table(Catalog.table).select(
         _bw_title=Catalog.title_id, _bw_kind=Catalog.kind, _bw_series=Catalog.series_id
     )
@@ -729,12 +736,8 @@ def _rated(
     (MovieLens' evaluation counts every rating; see docs/recommend.md on rating weights). The
     member's page reads them the same way (:func:`member_title_plays`), so both weigh them alike.
     """
-    rt = warehouse.table(Ratings.table)
-    keep = rt[Ratings.rated_utc] < as_of
-    if member_ids is not None:
-        keep &= rt[Ratings.member_id].isin([int(m) for m in member_ids])
-    tab = rt.filter(keep).select(Ratings.member_id, Ratings.title_id, Ratings.rated_utc)
-    arrow = tab.to_pyarrow()
+    rt = _ratings_before(warehouse, member_ids, as_of)
+    arrow = rt.select(Ratings.member_id, Ratings.title_id, Ratings.rated_utc).to_pyarrow()
     title = arrow[Ratings.title_id].to_numpy().astype(np.int64, copy=False)
     _, is_series, item = _catalog_lookup(title, cat)
     rated = arrow[Ratings.rated_utc].cast(pa.timestamp("us")).to_numpy(zero_copy_only=False)

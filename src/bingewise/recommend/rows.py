@@ -407,9 +407,8 @@ def _home_rows(
         else pd.DataFrame()
     )
     if history.empty and country is None:
-        raise LookupError(
-            "member has no known country and no plays or ratings: nothing to show; give a country"
-        )
+        why = "no plays or ratings" if personalized else "personalization is off"
+        raise LookupError(f"member has no known country and {why}: nothing to show; give a country")
     if history.empty:
         page = _Page(items, max_level, set(), country, rankings)
         _top10_rows(page, opts.top_windows, opts)
