@@ -935,12 +935,19 @@ class TabularReader:
         self.layout.check_columns(path, columns)
         return delim, columns, header
 
+    @staticmethod
     def _csv_reader(
-        self, path: Path, delim: str, columns: list[str], header: bool, rj: str, rs: str
+        path: Path,
+        delim: str,
+        columns: list[str],
+        header: bool,
+        rj: str,
+        rs: str,
+        dialect: TextDialect,
     ) -> str:
         """``read_csv`` of every field as text; malformed rows go to the rejects table ``rj``."""
         col_types = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in columns) + "}"
-        quote, encoding = self.dialect(path)
+        quote, encoding = dialect
         text = f", encoding={lit(encoding)}" if encoding != "utf-8" else ""
         return (
             f"read_csv({lit(str(path))}, header={str(header).lower()}, auto_detect=false, "
@@ -979,7 +986,8 @@ class TabularReader:
         """Stage a CSV file: (table, temporary tables, rows read, rejects, ordinal SQL)."""
         delim, columns, header = self._csv_shape(path, head)
         rj, rs = temp_name("rejects"), temp_name("scan")
-        reader = self._csv_reader(path, delim, columns, header, rj, rs)
+        dialect = self.dialect(path)  # may read the file: once
+        reader = self._csv_reader(path, delim, columns, header, rj, rs, dialect)
         # Raw row text reproduces the line as read (fields joined by the delimiter).
         raw_sql = (
             f"concat_ws({lit(delim)}, "
@@ -1012,7 +1020,7 @@ class TabularReader:
         if not parse_rows and not (n_code and n_code[0]):
             return stage, temp, rows_read, REJECTS_SCHEMA.empty_table(), ordinal
         line_of, parse_rejects = _csv_lines(
-            path, delim, columns, header, parse_rows, survivors, self.dialect(path)
+            path, delim, columns, header, parse_rows, survivors, dialect
         )
         rejects = parse_rejects + self._code_rejects(con, stage, line_of, ordinal)
         rejects.sort(key=lambda r: r[0])
@@ -1153,7 +1161,8 @@ class TabularReader:
     ) -> Loaded:
         delim, columns, header = self._csv_shape(path, head)
         rj, rs = temp_name("rejects"), temp_name("scan")
-        reader = self._csv_reader(path, delim, columns, header, rj, rs)
+        dialect = self.dialect(path)  # may read the file: once
+        reader = self._csv_reader(path, delim, columns, header, rj, rs, dialect)
         raw_sql = (
             f"concat_ws({lit(delim)}, "
             + ", ".join(f"coalesce({raw_ref(c)}, '')" for c in columns)
@@ -1178,7 +1187,7 @@ class TabularReader:
         rejects: list[tuple[int, str, str, str]] = []
         if parse_rows or code_rows:
             line_of, rejects = _csv_lines(
-                path, delim, columns, header, parse_rows, appended, self.dialect(path)
+                path, delim, columns, header, parse_rows, appended, dialect
             )
             lines = line_of([ordinal for ordinal, _, _ in code_rows])
             rejects += [

@@ -156,8 +156,8 @@ def ensure_memory(n_items: int, bytes_per_pair: int, model: str) -> None:
     if have is not None and need > have:
         raise MemoryError(
             f"{model} on {n_items:,} titles needs {need / 1e9:.1f} GB for its dense titles × "
-            f"titles matrices and {have / 1e9:.1f} GB is available: leave out rare titles "
-            "(bingewise evaluate --min-title-count N) or use a model without one (ials, itemknn)"
+            f"titles matrices and {have / 1e9:.1f} GB is available: use a model without one "
+            "(ials, itemknn) or fewer titles"
         )
 
 

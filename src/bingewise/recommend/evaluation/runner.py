@@ -75,7 +75,13 @@ class EvaluationReport:
 
     def versus_best_peer(self) -> dict[str, Any] | None:
         """The best row against the best peer, member by member: the mean NDCG@k difference and
-        its 95 % percentile-bootstrap interval over the evaluated members (None without both)."""
+        its 95 % percentile-bootstrap interval over the evaluated members (None without both).
+        Computed once per report (the table and the JSON both show it)."""
+        if "_versus" not in self.__dict__:
+            object.__setattr__(self, "_versus", self._versus_best_peer())
+        return self.__dict__["_versus"]  # type: ignore[no-any-return]
+
+    def _versus_best_peer(self) -> dict[str, Any] | None:
         ours = [r for r in self.rows if r.kind == "ours"]
         peers = [r for r in self.rows if r.kind == "peer"]
         if not ours or not peers:
@@ -207,7 +213,7 @@ def evaluate(
                 metrics, fit_seconds = _score(cand, params, m, k, seed)
             except MemoryError as exc:
                 # Raised before the allocation (see ``ensure_memory``): the other rows still run.
-                not_run.append((label, str(exc)))
+                not_run.append((label, f"{exc} (--min-title-count N leaves out rare ones)"))
                 log.info("%s not run: %s", label, exc)  # the report says it too
                 continue
             finally:
