@@ -760,21 +760,21 @@ def _scan_records(
     without quoting (MovieLens' ``::`` files) is one record per line, split on the delimiter.
     """
     quote, encoding = dialect or TextDialect()
+    text = "utf-8-sig" if encoding == "utf-8" else encoding
     if not quote:
-        with path.open("r", encoding=encoding, errors="surrogateescape", newline="") as fh:
+        with path.open("r", encoding=text, errors="surrogateescape", newline="") as fh:
             first = True
-            for n, line in enumerate(fh, start=1):
-                text = line.rstrip("\r\n")
-                if not text.strip():
+            for n, raw in enumerate(fh, start=1):
+                line = raw.rstrip("\r\n")
+                if not line.strip():
                     continue
                 if first and header:
                     first = False
                     continue
                 first = False
-                parts = text.split(delim)
+                parts = line.split(delim)
                 yield n, len(parts) == width and not any(_has_surrogate(v) for v in parts)
         return
-    text = "utf-8-sig" if encoding == "utf-8" else encoding
     with path.open("r", encoding=text, errors="surrogateescape", newline="") as fh:
         reader = csv.reader(fh, delimiter=delim, quotechar=quote, doublequote=True, strict=False)
         prev = 0
