@@ -45,6 +45,11 @@ def test_planted_member_recap_shows_only_their_data(warehouse: Warehouse) -> Non
     # Film 300 was watched by members 1 and 2: only member 1's 6000 s count.
     assert r.top_films == [{"name": "Title 300", "hours": pytest.approx(6000 / 3600), "plays": 1}]
     assert sum(d["hours"] for d in r.daily) == pytest.approx(7.0)
+    # in calendar order (the JSON is the same for the same data, whatever the engine's order)
+    assert [d["local_date"] for d in r.daily] == sorted({d["local_date"] for d in r.daily})
+    assert len(r.daily) == 9
+    cells = [(h["weekday"], h["hour"]) for h in r.heatmap]
+    assert cells == sorted(set(cells))
     for text in (r.to_json(), render_html(r)):
         assert "Title 301" not in text
         assert "Series 100" in text
@@ -227,3 +232,30 @@ def test_recap_of_a_real_export(tmp_path: Path) -> None:
     done = CliRunner().invoke(app, ["-q", "recap", str(exports[0]), "--out-dir", str(tmp_path)])
     assert done.exit_code == 0, done.output
     assert sorted(p.suffix for p in tmp_path.iterdir()).count(".png") >= 1
+
+
+def test_cli_recap_of_an_export_takes_date_order_and_tells_what_it_left_out(
+    home: Path, tmp_path: Path
+) -> None:
+    """A history whose dates read both ways needs --date-order, which the message asks for and
+    recap takes; rows it cannot read are counted and the first one named, not silently lost;
+    a Windows-1252 re-save is read and said to be."""
+    path = tmp_path / "NetflixViewingHistory.csv"
+    rows = [f'"Dark: Season 1: Episode {n}","3/4/18"' for n in (1, 2)]
+    text = "Title,Date\n" + "\n".join([*rows, '"Café","yesterday"']) + "\n"
+    path.write_bytes(text.encode("cp1252"))
+    runner = CliRunner()
+    done = runner.invoke(app, ["recap", str(path), "--out-dir", str(tmp_path)])
+    assert done.exit_code == 1
+    assert "pass --date-order" in " ".join(done.output.split())
+    target = tmp_path / "recap.json"
+    done = runner.invoke(app, ["recap", str(path), "--date-order", "DMY", "--out", str(target)])
+    assert done.exit_code == 0, done.output
+    said = " ".join(done.output.split())
+    assert "read as Windows-1252" in said
+    assert "1 of 3 rows could not be read (first: line 4, field 'Date': not a date" in said
+    assert "yesterday" not in said  # the row itself is not printed
+    recap = json.loads(target.read_text())
+    assert [d["local_date"] for d in recap["daily"]] == ["2018-04-03"]  # DMY: 3 April
+    done = runner.invoke(app, ["recap", str(path), "--encoding", "klingon"])
+    assert done.exit_code == 2 and "unknown text encoding" in done.output

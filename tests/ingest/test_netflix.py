@@ -6,6 +6,7 @@ optional test at the end (which prints nothing personal).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -350,11 +351,13 @@ def test_bad_rows_are_rejected_with_physical_line_and_field(tmp_path: Path) -> N
     [
         (b"", "empty"),
         (b"\x00\x01\x02PK", "binary"),
-        (
-            "Profile Name,Start Time,Duration,Title\nZoë,2022-01-01 00:00:00,0:01:00,Ré\n".encode(
-                "latin-1"
-            ),
-            "not UTF-8",
+        (  # 0x81 is neither UTF-8 nor Windows-1252
+            b"Profile Name,Start Time,Duration,Title\nZ\x81,2022-01-01 00:00:00,0:01:00,R\n",
+            "neither UTF-8 nor Windows-1252",
+        ),
+        (  # a byte-order mark promises UTF-16; an odd byte count breaks it on the last line
+            codecs.BOM_UTF16_LE + "Profile Name,Title\nAna,Roma\n".encode("utf-16-le") + b"x",
+            "not utf-16 text",
         ),
     ],
 )
@@ -363,8 +366,84 @@ def test_unusable_files_raise(tmp_path: Path, data: bytes, message: str) -> None
     path.write_bytes(data)
     with pytest.raises(IngestError, match=message) as info:
         ACTIVITY.read(path, ReadOptions())
-    if message == "not UTF-8":
-        assert info.value.line == 2
+    if message.startswith(("neither", "not")):
+        assert info.value.line == (2 if message.startswith("neither") else 3)
+
+
+#: How spreadsheets re-save a CSV: (delimiter, bytes of the text) — European Excel's ";" with a
+#: UTF-8 mark, "Unicode text" (tab, UTF-16 with a mark, either byte order), Windows "CSV"
+#: (Windows-1252, no mark), UTF-32 with a mark.
+RESAVES = {
+    "semicolon, UTF-8 BOM": (";", lambda t: codecs.BOM_UTF8 + t.encode("utf-8")),
+    "tab, UTF-16 LE": ("\t", lambda t: t.encode("utf-16")),
+    "tab, UTF-16 BE": ("\t", lambda t: codecs.BOM_UTF16_BE + t.encode("utf-16-be")),
+    "comma, Windows-1252": (",", lambda t: t.encode("cp1252")),
+    "comma, UTF-32": (",", lambda t: t.encode("utf-32")),
+}
+
+
+@pytest.mark.parametrize("resave", list(RESAVES))
+@pytest.mark.parametrize("reader", [ACTIVITY, HISTORY], ids=["activity", "history"])
+def test_spreadsheet_resaves_read_like_the_export(
+    tmp_path: Path, resave: str, reader: NetflixViewingActivity | NetflixViewingHistory
+) -> None:
+    """A re-saved export (other delimiter, encoding) is found and read exactly like the original;
+    only the guessed Windows-1252 says how it was read."""
+    delim, encode = RESAVES[resave]
+    rows = [
+        row(title="Dark: Staffel 1: Geheimnisse (Folge 1)"),
+        row(title="Café – Crème brûlée, “Ça va”", start="2022-07-29 21:00:00"),
+        row(profile="Zoë", title="Élite: Temporada 2: Episódio 3", country="BR (Brazil)"),
+    ]
+    columns = HEADER
+    if reader is HISTORY:
+        rows = [{N.title: r[N.title], N.date: r[N.start][:10]} for r in rows]
+        columns = [N.title, N.date]
+    original = write_csv(tmp_path / "original.csv", rows, columns)
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=delim, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows([r[c] for c in columns] for r in rows)
+    path = tmp_path / "resaved.csv"
+    path.write_bytes(encode(buf.getvalue()))
+    assert reader.sniff(path, read_head(path))
+    parsed = reader.read(path, ReadOptions())
+    expected = reader.read(original, ReadOptions())
+    assert parsed.rows_read == expected.rows_read == 3
+    assert without_source(parsed.events).equals(without_source(expected.events))
+    assert parsed.catalog.equals(expected.catalog)
+    assert parsed.members.equals(expected.members)
+    assert parsed.rejects.num_rows == 0
+    guessed = "Windows-1252" in resave
+    assert ("read as Windows-1252" in parsed.note) is guessed
+    assert (parsed.note == "") is not guessed
+
+
+def test_encoding_option_reads_another_legacy_encoding(tmp_path: Path) -> None:
+    """A Central European spreadsheet saves Windows-1250: the Windows-1252 guess garbles "ł" and
+    says so; --encoding cp1250 reads it right, without a note."""
+    path = tmp_path / "ViewingActivity.csv"
+    title = "Wiedźmin: Sezon 1: Koniec początku"
+    buf = io.StringIO()
+    csv.writer(buf).writerows([HEADER, [row(title=title)[c] for c in HEADER]])
+    path.write_bytes(buf.getvalue().encode("cp1250"))
+    guessed = ACTIVITY.read(path, ReadOptions())
+    assert "--encoding" in guessed.note
+    assert title not in {c[Catalog.title] for c in guessed.catalog.to_pylist()}
+    right = ACTIVITY.read(path, ReadOptions(encoding="cp1250"))
+    assert right.note == ""
+    assert title in {c[Catalog.title] for c in right.catalog.to_pylist()}
+
+
+def test_the_summary_carries_the_readers_note(tmp_path: Path) -> None:
+    path = tmp_path / "ViewingActivity.csv"
+    buf = io.StringIO()
+    csv.writer(buf).writerows([HEADER, [row(title="Café")[c] for c in HEADER]])
+    path.write_bytes(buf.getvalue().encode("cp1252"))
+    with Warehouse.open(":memory:") as wh:
+        (summary,) = ingest_paths([path], warehouse=wh)
+    assert summary.stored == 1
+    assert summary.message.startswith("not UTF-8 (line 2): read as Windows-1252")
 
 
 def export_folder(root: Path) -> Path:

@@ -186,8 +186,10 @@ def member_recap(
         return not has_durations or i["hours"] >= MIN_TOP_HOURS
 
     profile = members.select(Members.profile).to_pyarrow().column(0).to_pylist()
-    daily = member_daily(p).to_pyarrow().to_pylist()
-    heat = member_heatmap(p).to_pyarrow().to_pylist()
+    daily = sorted(member_daily(p).to_pyarrow().to_pylist(), key=lambda d: d["local_date"])
+    heat = sorted(
+        member_heatmap(p).to_pyarrow().to_pylist(), key=lambda h: (h["weekday"], h["hour"])
+    )
     streak = None
     if f["longest_streak_days"]:
         start = f["longest_streak_start"]

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from bingewise.cli.ingest import DATE_ORDER_OPTION, ENCODING_OPTION, read_options
 from bingewise.console import console, out, say
 from bingewise.schema import (
     BingeRacers,
@@ -30,6 +31,7 @@ from bingewise.schema import (
     Events,
     MemberFacts,
     Members,
+    Quarantine,
     Ratings,
     Streaks,
     TopTitles,
@@ -38,6 +40,7 @@ from bingewise.warehouse import Warehouse
 
 if TYPE_CHECKING:  # the analytics (Ibis, Altair) load only when a command runs
     from bingewise.analytics import FactSet, Period
+    from bingewise.ingest import IngestSummary
 
 
 def _summary(fs: FactSet) -> dict[str, Any]:
@@ -302,6 +305,33 @@ def _audit(action: str, member_id: int | None, resource: str, reason: str) -> No
         registry.close()
 
 
+def _tell_reading(wh: Warehouse, summaries: list[IngestSummary]) -> None:
+    """What reading an export for a recap left out, and how it read the text: never silent
+    (the rows themselves are not printed)."""
+    for s in summaries:
+        if s.message and not s.skipped:
+            console.print(f"[yellow]{s.file}: {s.message}[/yellow]")
+        if not s.rejected:
+            continue
+        t = wh.table(Quarantine.table)
+        first = (
+            t.filter(t[Quarantine.source] == s.file)
+            .order_by(Quarantine.line)
+            .select(Quarantine.line, Quarantine.field, Quarantine.reason)
+            .limit(1)
+            .to_pyarrow()
+            .to_pylist()
+        )
+        where = ""
+        if first:
+            line, fld, why = first[0].values()
+            where = f" (first: line {line}{f', field {fld!r}' if fld else ''}: {why})"
+        console.print(
+            f"[yellow]{s.file}: {s.rejected:,} of {s.rows_read:,} rows could not be read"
+            f"{where}; the recap leaves them out[/yellow]"
+        )
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "profile"
 
@@ -331,6 +361,8 @@ def recap(
     tz: Annotated[
         str | None, typer.Option("--tz", help="IANA zone of the viewer, e.g. Europe/Berlin.")
     ] = None,
+    date_order: Annotated[str | None, DATE_ORDER_OPTION] = None,
+    encoding: Annotated[str | None, ENCODING_OPTION] = None,
     reason: Annotated[
         str, typer.Option("--reason", help="Why a member's recap is read (audit log).")
     ] = "member recap",
@@ -356,15 +388,17 @@ def recap(
         out.print(f"wrote {write_recap(r, target)}")
         return
 
-    from bingewise.ingest import IngestError, ReadOptions, ingest_paths
+    from bingewise.ingest import IngestError, ingest_paths
 
+    options = read_options(date_order=date_order, tz=tz, encoding=encoding)
     folder = out_dir or Path(".")
     with Warehouse.open(":memory:") as wh:
         try:
-            ingest_paths([source], warehouse=wh, options=ReadOptions(tz=tz))
+            summaries = ingest_paths([source], warehouse=wh, options=options)
         except IngestError as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from None
+        _tell_reading(wh, summaries)
         m = wh.table(Members.table)
         rows = m.select(Members.member_id, Members.profile).to_pyarrow().to_pylist()
         if member is not None:

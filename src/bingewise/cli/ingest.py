@@ -19,9 +19,17 @@ from rich.text import Text
 from bingewise.console import console, out
 
 if TYPE_CHECKING:  # the command imports them when it runs: `bingewise --help` stays quick
-    from bingewise.ingest import IngestError, IngestSummary
+    from bingewise.ingest import IngestError, IngestSummary, ReadOptions
 
 DATE_ORDERS = ("MDY", "DMY", "YMD")
+DATE_ORDER_OPTION = typer.Option(
+    "--date-order", help="Order of locale dates like 7/8/2022: MDY, DMY, YMD."
+)
+ENCODING_OPTION = typer.Option(
+    "--encoding",
+    help="Text encoding of a personal export that is not UTF-8 (default: UTF-8, a byte-order "
+    "mark's, else Windows-1252), e.g. cp1250.",
+)
 
 
 def ingest(
@@ -30,37 +38,27 @@ def ingest(
         str | None,
         typer.Option("--format", help="Force a format instead of sniffing (e.g. events-csv)."),
     ] = None,
-    date_order: Annotated[
-        str | None,
-        typer.Option("--date-order", help="Order of locale dates like 7/8/2022: MDY, DMY, YMD."),
-    ] = None,
+    date_order: Annotated[str | None, DATE_ORDER_OPTION] = None,
     tz: Annotated[
         str | None, typer.Option("--tz", help="IANA time zone of the viewer, e.g. Europe/Paris.")
     ] = None,
     household: Annotated[
         str | None, typer.Option("--household", help="Household label for a personal export.")
     ] = None,
+    encoding: Annotated[str | None, ENCODING_OPTION] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summaries as JSON.")] = False,
 ) -> None:
     """Ingest viewing events, catalogs, ratings and Netflix exports (format sniffed)."""
-    from bingewise.ingest import IngestError, ReadOptions, ingest_paths, reader_named
+    from bingewise.ingest import IngestError, ingest_paths, reader_named
     from bingewise.registry import Registry
     from bingewise.warehouse import Warehouse
 
-    if date_order is not None and date_order.upper() not in DATE_ORDERS:
-        raise typer.BadParameter(
-            f"must be one of {', '.join(DATE_ORDERS)}", param_hint="--date-order"
-        )
     if fmt is not None:
         try:
             reader_named(fmt)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--format") from None
-    if tz is not None:
-        _check_zone(tz)
-    options = ReadOptions(
-        date_order=date_order.upper() if date_order else None, household=household, tz=tz
-    )
+    options = read_options(date_order=date_order, tz=tz, household=household, encoding=encoding)
     summaries: list[IngestSummary] = []
     failures: list[IngestError] = []
     registry = Registry.open()
@@ -94,13 +92,42 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _check_zone(tz: str) -> None:
+def read_options(
+    *,
+    date_order: str | None = None,
+    tz: str | None = None,
+    household: str | None = None,
+    encoding: str | None = None,
+) -> ReadOptions:
+    """Reading options from command-line values, each checked (a bad one names its option)."""
+    import codecs
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise typer.BadParameter(f"unknown IANA time zone {tz!r}", param_hint="--tz") from None
+    from bingewise.ingest import ReadOptions
+
+    if date_order is not None and date_order.upper() not in DATE_ORDERS:
+        raise typer.BadParameter(
+            f"must be one of {', '.join(DATE_ORDERS)}", param_hint="--date-order"
+        )
+    if tz is not None:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise typer.BadParameter(f"unknown IANA time zone {tz!r}", param_hint="--tz") from None
+    if encoding is not None:
+        try:
+            encoding = codecs.lookup(encoding).name
+        except LookupError:
+            raise typer.BadParameter(
+                f"unknown text encoding {encoding!r} (e.g. utf-8, cp1252, utf-16)",
+                param_hint="--encoding",
+            ) from None
+    return ReadOptions(
+        date_order=date_order.upper() if date_order else None,
+        household=household,
+        tz=tz,
+        encoding=encoding,
+    )
 
 
 def _shared_folder(files: list[str]) -> str:

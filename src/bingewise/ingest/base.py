@@ -75,6 +75,7 @@ class ReadOptions:
     date_order: str | None = None  #: "MDY", "DMY" or "YMD" for locale dates
     household: str | None = None  #: household label for a personal export
     tz: str | None = None  #: IANA time zone of the viewer when the source has none
+    encoding: str | None = None  #: text encoding of a personal export when it is not UTF-8
 
 
 @dataclass(slots=True)
@@ -93,6 +94,7 @@ class Parsed:
     members: pa.Table | None = None
     ratings: pa.Table | None = None
     rejects: pa.Table = field(default_factory=lambda: rejects_table([]))
+    note: str = ""  #: something the person ingesting should know (e.g. how the text was decoded)
 
 
 class Reader(Protocol):

@@ -573,6 +573,7 @@ class Staged:
     members: str | None = None
     rejects: pa.Table = field(default_factory=lambda: REJECTS_SCHEMA.empty_table())
     temp: list[str] = field(default_factory=list)  #: temporary tables to drop afterwards
+    note: str = ""  #: the reader's note for the summary (:attr:`~.base.Parsed.note`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,13 @@ Two readers (see :mod:`bingewise.ingest.base` for the contract):
 
 Reading, for both
 -----------------
-- Columns are found by header name (trimmed, case-insensitive) in any order, quoted or not;
-  UTF-8 with or without BOM; extra columns are ignored; missing *optional* columns read as empty.
+- Columns are found by header name (trimmed, case-insensitive) in any order, quoted or not,
+  separated by commas, semicolons or tabs (the delimiter under which the header names the most
+  known columns); extra columns are ignored; missing *optional* columns read as empty.
+- Text: :attr:`ReadOptions.encoding` when given; else the byte-order mark's (UTF-8, UTF-16,
+  UTF-32); else UTF-8; else Windows-1252, which :attr:`Parsed.note` says (what a spreadsheet's
+  "CSV" is on a Western-language Windows). Bytes none of these decode are an
+  :class:`IngestError` naming the line.
   A missing required column (activity: Profile Name, Start Time, Duration, Title; history: Title,
   Date) is an :class:`IngestError` naming line 1 and the column.
 - Rows whose every field is empty (spreadsheet filler) are not data rows and are not counted.
@@ -344,19 +349,64 @@ def _load(path: Path, wanted: str) -> _Source:
         raise IngestError(path, f"truncated or corrupt ZIP archive ({exc})") from None
 
 
-def _decode(src: _Source) -> str:
-    """UTF-8 text (BOM dropped); binary or undecodable bytes are an :class:`IngestError`."""
+#: Byte-order marks and their codecs (UTF-32's little-endian mark starts like UTF-16's: first).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+#: What a spreadsheet saves "CSV" in on a Western-language Windows when it is not UTF-8.
+LEGACY_ENCODING = "cp1252"
+#: Delimiters a re-saved export may use: comma, semicolon (locales with a decimal comma), tab.
+DELIMITERS = (",", ";", "\t")
+
+
+def _bom_codec(data: bytes) -> str | None:
+    """The codec a byte-order mark names (UTF-8, UTF-16 or UTF-32), or ``None``."""
+    return next((codec for bom, codec in _BOMS if data.startswith(bom)), None)
+
+
+def _bad_text(src: _Source, codec: str, exc: UnicodeDecodeError, what: str) -> IngestError:
+    line = codecs.decode(src.data[: exc.start], codec, errors="replace").count("\n") + 1
+    return IngestError(src.name, what, line=line)
+
+
+def _decode(src: _Source, encoding: str | None = None) -> tuple[str, str]:
+    """The file's text and a note on how it was decoded ("" when nothing needs saying).
+
+    ``encoding`` (``--encoding``) decides when given; else a byte-order mark (UTF-8, UTF-16 as a
+    spreadsheet's "Unicode text", UTF-32) decides; else UTF-8, else Windows-1252 (a spreadsheet's
+    "CSV" on a Western-language Windows), which the note says. Binary or undecodable bytes are an
+    :class:`IngestError` naming the line.
+    """
     if not src.data.strip():
         raise IngestError(src.name, "empty file")
-    if b"\x00" in src.data[:65536]:
+    codec = encoding or _bom_codec(src.data)
+    if codec is None and b"\x00" in src.data[:65536]:
         raise IngestError(src.name, "binary file, not a CSV")
+    if codec is not None:
+        try:
+            text = codecs.decode(src.data, codec)
+        except UnicodeDecodeError as exc:
+            raise _bad_text(src, codec, exc, f"not {codec} text") from None
+        return text.removeprefix("\ufeff"), ""
     try:
-        return codecs.decode(src.data, "utf-8-sig")
+        return codecs.decode(src.data, "utf-8"), ""
     except UnicodeDecodeError as exc:
-        line = src.data[: exc.start].count(b"\n") + 1
-        raise IngestError(
-            src.name, "not UTF-8 text (re-save the file as UTF-8)", line=line
+        first = _bad_text(src, "utf-8", exc, "").line
+    try:
+        text = codecs.decode(src.data, LEGACY_ENCODING)
+    except UnicodeDecodeError as exc:
+        raise _bad_text(
+            src, LEGACY_ENCODING, exc, "neither UTF-8 nor Windows-1252 text: pass --encoding"
         ) from None
+    note = (
+        f"not UTF-8 (line {first}): read as Windows-1252, as a spreadsheet saves CSV; if titles "
+        "look wrong, read it again with --encoding"
+    )
+    return text, note
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,11 +421,14 @@ class _Table:
     rows: list[_Row]
     rejects: list[Reject]
     rows_read: int
+    note: str = ""  #: how the file was decoded, when that needs saying
 
 
-def _records(lines: list[str], source: str) -> Iterator[tuple[int, int, list[str]]]:
+def _records(
+    lines: list[str], source: str, delimiter: str = ","
+) -> Iterator[tuple[int, int, list[str]]]:
     """``(first line, last line, fields)`` of every CSV record."""
-    reader = csv.reader(lines)
+    reader = csv.reader(lines, delimiter=delimiter)
     end = 0
     while True:
         try:
@@ -388,10 +441,28 @@ def _records(lines: list[str], source: str) -> Iterator[tuple[int, int, list[str
         yield start, end, values
 
 
-def _read_csv(src: _Source, known: Sequence[str], required: Sequence[str]) -> _Table:
+def _delimiter(line: str, known: Sequence[str]) -> str:
+    """The delimiter under which a header line names the most known columns (comma on a tie)."""
+    wanted = {k.casefold() for k in known}
+
+    def named(delim: str) -> int:
+        try:
+            names = next(csv.reader([line], delimiter=delim), [])
+        except csv.Error:
+            return 0
+        return len(wanted & {n.strip().casefold() for n in names})
+
+    return max(DELIMITERS, key=named)
+
+
+def _read_csv(
+    src: _Source, known: Sequence[str], required: Sequence[str], encoding: str | None = None
+) -> _Table:
     """Rows of a CSV by header name; short or long rows become rejects."""
-    lines = io.StringIO(_decode(src), newline="").readlines()
-    records = _records(lines, src.name)
+    text, note = _decode(src, encoding)
+    lines = io.StringIO(text, newline="").readlines()
+    first = next((line for line in lines if line.strip()), "")
+    records = _records(lines, src.name, _delimiter(first, known))
     header: list[str] | None = None
     for _, _, values in records:
         if any(v.strip() for v in values):
@@ -409,7 +480,7 @@ def _read_csv(src: _Source, known: Sequence[str], required: Sequence[str]) -> _T
         if col not in index:
             raise IngestError(src.name, "required column missing", line=1, field=col)
     width = len(header)
-    table = _Table([], [], 0)
+    table = _Table([], [], 0, note)
     for start, end, values in records:
         if not any(v.strip() for v in values):
             continue
@@ -439,18 +510,23 @@ def _sha_label(data: bytes) -> str:
 
 
 def _sniff_header(head: bytes, required: Sequence[str]) -> bool:
-    if not head or b"\x00" in head:
+    """Whether the first line names every required column (any encoding :func:`_decode` reads,
+    comma, semicolon or tab)."""
+    codec = _bom_codec(head)
+    if not head or (codec is None and b"\x00" in head):
         return False
-    line = head.split(b"\n", 1)[0].rstrip(b"\r")
-    try:
-        text = codecs.decode(line, "utf-8-sig")
-    except UnicodeDecodeError:
-        return False
-    try:
-        names = {n.strip().casefold() for n in next(csv.reader([text]), [])}
-    except csv.Error:
-        return False
-    return {r.casefold() for r in required} <= names
+    decoder = codecs.getincrementaldecoder(codec or "utf-8")(errors="replace")
+    text = decoder.decode(head).removeprefix("\ufeff")  # the names are ASCII in any encoding
+    line = text.splitlines()[0] if text else ""
+    names = {r.casefold() for r in required}
+    for delim in DELIMITERS:
+        try:
+            found = {n.strip().casefold() for n in next(csv.reader([line], delimiter=delim), [])}
+        except csv.Error:
+            continue
+        if names <= found:
+            return True
+    return False
 
 
 def _sniff_container(path: Path, head: bytes, wanted: str) -> bool:
@@ -619,7 +695,7 @@ class NetflixViewingActivity:
         """Parse the export's viewing activity (see the module docstring)."""
         src = _load(path, NetflixFiles.activity_csv)
         tz = _time_zone(src.name, options.tz)
-        table = _read_csv(src, self.known, NetflixFiles.activity_required)
+        table = _read_csv(src, self.known, NetflixFiles.activity_required, options.encoding)
         stamps = _stamps(table.rows, NetflixFiles.start)
         order = _resolve_order(src.name, NetflixFiles.start, stamps, options)
         events: list[_Event] = []
@@ -643,7 +719,15 @@ class NetflixViewingActivity:
     ) -> Parsed:
         ev, cat, mem = _tables(events, label, tz, source)
         rejects = sorted(table.rejects, key=lambda r: r.line)
-        return Parsed(self.name, table.rows_read, ev, cat, mem, rejects=rejects_table(rejects))
+        return Parsed(
+            self.name,
+            table.rows_read,
+            ev,
+            cat,
+            mem,
+            rejects=rejects_table(rejects),
+            note=table.note,
+        )
 
     @staticmethod
     def _label(events: list[_Event], data: bytes) -> str:
@@ -703,7 +787,7 @@ class NetflixViewingHistory:
         src = _load(path, NetflixFiles.history_csv)
         tz = _time_zone(src.name, options.tz) or "UTC"
         zone = ZoneInfo(tz)
-        table = _read_csv(src, self.known, NetflixFiles.history_required)
+        table = _read_csv(src, self.known, NetflixFiles.history_required, options.encoding)
         stamps = _stamps(table.rows, NetflixFiles.date)
         order = _resolve_order(src.name, NetflixFiles.date, stamps, options)
         dated: list[tuple[dt.date, str]] = []
@@ -737,7 +821,15 @@ class NetflixViewingHistory:
             len(events),
             len(rejects),
         )
-        return Parsed(self.name, table.rows_read, ev, cat, mem, rejects=rejects_table(rejects))
+        return Parsed(
+            self.name,
+            table.rows_read,
+            ev,
+            cat,
+            mem,
+            rejects=rejects_table(rejects),
+            note=table.note,
+        )
 
 
 def _local_midnight_utc(day: dt.date, zone: ZoneInfo) -> dt.datetime:

@@ -309,7 +309,9 @@ def _stage(
 
 def stage_parsed(con: duckdb.DuckDBPyConnection, parsed: Parsed, label: str) -> Staged:
     """Register a reader's Arrow tables as staging tables (event keys filled in where NULL)."""
-    staged = Staged(format=parsed.format, rows_read=parsed.rows_read, rejects=parsed.rejects)
+    staged = Staged(
+        format=parsed.format, rows_read=parsed.rows_read, rejects=parsed.rejects, note=parsed.note
+    )
 
     def put(table: pa.Table | None, schema: pa.Schema, fill: dict[str, str]) -> str | None:
         if table is None:
@@ -631,7 +633,7 @@ def _store(
         with timed("members"):
             found = _store_members(con, kept, registry)
     summary = _finish(con, name, sha, staged.format, staged.rows_read, staged.rejects,
-                      valid, stored, erased)  # fmt: skip
+                      valid, stored, erased, staged.note)  # fmt: skip
     return summary, found
 
 
@@ -676,6 +678,7 @@ def _finish(
     valid: int,
     stored: int,
     erased: int,
+    note: str = "",
 ) -> IngestSummary:
     """Check the counts, quarantine the rejects and record the file; the file's summary."""
     rejected = rejects.num_rows
@@ -685,7 +688,8 @@ def _finish(
             f"{rejected} rejected + {erased} erased"
         )
     _quarantine(con, rejects, name)
-    message = f"{erased} rows of erased members dropped (not kept)" if erased else ""
+    dropped = f"{erased} rows of erased members dropped (not kept)" if erased else ""
+    message = "; ".join(m for m in (note, dropped) if m)
     summary = IngestSummary(
         name, fmt, rows_read, stored, valid - stored, rejected + erased, message=message
     )
