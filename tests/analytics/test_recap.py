@@ -162,6 +162,8 @@ def test_cli_facts_says_why_a_netflix_history_has_no_binge_racers(
     assert done.exit_code == 0, done.output
     text = " ".join(done.output.split())
     assert "none (the catalog has no release dates; a Netflix export gives none)" in text
+    # the history names no country: its member is counted under "unknown", not a blank
+    assert re.search(r"│ unknown +│ +1 │", done.output)
 
 
 def test_cli_facts_of_ratings_only_says_there_is_no_viewing(home: Path, tmp_path: Path) -> None:

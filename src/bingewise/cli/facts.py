@@ -199,7 +199,10 @@ def facts(
     out.print(
         _table(
             "Countries",
-            sorted(countries, key=lambda r: -(r[CountryFacts.members] or 0)),
+            [
+                {**r, CountryFacts.country: r[CountryFacts.country] or "unknown"}
+                for r in sorted(countries, key=lambda r: -(r[CountryFacts.members] or 0))
+            ],
             [
                 CountryFacts.country,
                 CountryFacts.members,
