@@ -118,6 +118,10 @@ def weekday_hour_heatmap(cells: Sequence[dict[str, Any]], *, width: int = 720) -
     )
 
 
+#: Whole-number tick steps (1, 2, 5, 10, 20, 25, 50, ...): at most about six ticks per axis.
+_NICE_STEPS = [m * 10**e for e in range(12) for m in (1, 2, 5)] + [10**12]
+
+
 def top_bar(
     items: Sequence[dict[str, Any]],
     *,
@@ -130,16 +134,22 @@ def top_bar(
 
     ``items`` rows: ``{"name": str, "hours": float, "plays": int}``.
     """
-    rows = [
-        {
-            "name": r["name"] if len(r["name"]) <= max_label else r["name"][: max_label - 1] + "…",
-            "hours": round(float(r[measure]), 1),
-        }
-        for r in items
-    ]
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for r in items:
+        name = r["name"] if len(r["name"]) <= max_label else r["name"][: max_label - 1] + "…"
+        while name in seen:  # one bar per item, even when two names (or their cuts) are alike
+            name += "\u200b"  # invisible: the label reads the same
+        seen.add(name)
+        rows.append({"name": name, "hours": round(float(r[measure]), 1)})
+    axis = alt.Axis(tickCount=6)
+    if measure == "plays" and rows:  # whole numbers: no tick at 0.2 (or 0.5) of a play
+        top = int(max(r["hours"] for r in rows))
+        step = next(s for s in _NICE_STEPS if top <= 6 * s)
+        axis = alt.Axis(values=list(range(0, top + step, step)), format="d")
     base = alt.Chart(alt.Data(values=rows)).encode(
         y=alt.Y("name:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320)),
-        x=alt.X("hours:Q", title=measure, axis=alt.Axis(tickCount=6)),
+        x=alt.X("hours:Q", title=measure, axis=axis),
     )
     bars = base.mark_bar(color="#b2182b", cornerRadiusEnd=3)
     labels = base.mark_text(align="left", dx=4, font=FONT).encode(text="hours:Q")

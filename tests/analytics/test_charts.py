@@ -1,0 +1,37 @@
+"""Recap charts: what the bars show (the pictures themselves are looked at by people)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bingewise import charts
+
+
+def _bar_data(chart: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    spec = chart.to_dict()
+    layer = spec["layer"][0]
+    return spec["data"]["values"], layer["encoding"]["x"]["axis"]
+
+
+def test_top_bars_keep_alike_names_apart_and_count_plays_in_whole_numbers() -> None:
+    long = "Super Monsters Monster Party: Songs: The Very Long Special"
+    items = [
+        {"name": long, "hours": 1.0, "plays": 1},
+        {"name": long.replace("Very", "Rather"), "hours": 2.0, "plays": 1},  # same 40-char cut
+        {"name": "Roma", "hours": 0.5, "plays": 1},
+        {"name": "Roma", "hours": 0.2, "plays": 1},  # two shows of one name
+    ]
+    values, axis = _bar_data(charts.top_bar(items, title="Top films", measure="plays"))
+    names = [v["name"] for v in values]
+    assert len(set(names)) == 4  # four bars, none stacked on another
+    assert {n.replace("\u200b", "") for n in names} == {long[:39] + "…", "Roma"}
+    assert [v["hours"] for v in values] == [1, 1, 1, 1]
+    assert axis["format"] == "d" and axis["values"] == [0, 1]
+    items[0]["plays"] = 23
+    _, axis = _bar_data(charts.top_bar(items, title="Top films", measure="plays"))
+    assert axis["values"] == [0, 5, 10, 15, 20, 25]
+    items[0]["plays"] = 113
+    _, axis = _bar_data(charts.top_bar(items, title="Top films", measure="plays"))
+    assert axis["values"] == [0, 20, 40, 60, 80, 100, 120]
+    _, hours_axis = _bar_data(charts.top_bar(items, title="Top films"))
+    assert "format" not in hours_axis
