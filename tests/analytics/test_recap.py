@@ -261,3 +261,30 @@ def test_cli_recap_of_an_export_takes_date_order_and_tells_what_it_left_out(
     assert [d["local_date"] for d in recap["daily"]] == ["2018-04-03"]  # DMY: 3 April
     done = runner.invoke(app, ["recap", str(path), "--encoding", "klingon"])
     assert done.exit_code == 2 and "unknown text encoding" in done.output
+
+
+def test_cli_recap_of_an_export_gives_every_profile_its_own_file(tmp_path: Path) -> None:
+    """Profile names alike once cut to a file name ("Kids", "kids!"), or with no Latin letter,
+    each get their own recap: none overwrites another."""
+    profiles = ["Kids", "kids!", "😀", "🎬", "Юля"]
+    lines = ["Profile Name,Start Time,Duration,Title,Country"]
+    lines += [
+        f"{p},2022-03-0{i + 1} 20:00:00,0:40:00,Roma,DE (Germany)" for i, p in enumerate(profiles)
+    ]
+    path = tmp_path / "ViewingActivity.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out_dir = tmp_path / "recaps"
+    out_dir.mkdir()
+    runner = CliRunner()
+    done = runner.invoke(app, ["-q", "recap", str(path), "--out-dir", str(out_dir)])
+    assert done.exit_code == 0, done.output
+    stems = sorted(p.stem for p in out_dir.glob("*.html"))
+    assert stems == sorted(
+        f"recap-{s}-2022" for s in ("kids", "kids-2", "profile", "profile-2", "юля")
+    )
+    assert len(list(out_dir.glob("*.png"))) == 5
+    # --out with several profiles: one file each, in the format asked for, beside it
+    done = runner.invoke(app, ["-q", "recap", str(path), "--out", str(tmp_path / "r.json")])
+    assert done.exit_code == 0, done.output
+    names = {json.loads(p.read_text())["name"] for p in tmp_path.glob("r-*.json")}
+    assert names == set(profiles)

@@ -336,7 +336,20 @@ def _tell_reading(wh: Warehouse, summaries: list[IngestSummary]) -> None:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "profile"
+    """A file-name part from a profile name: letters and digits of any script, dashes between."""
+    return re.sub(r"[\W_]+", "-", text).strip("-").casefold() or "profile"
+
+
+def _unique_slugs(names: list[str]) -> list[str]:
+    """:func:`_slug` of each name, numbered where two would be alike ("kids", "kids-2"), so that
+    no profile's recap overwrites another's."""
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for name in names:
+        slug = _slug(name)
+        seen[slug] = seen.get(slug, 0) + 1
+        out.append(slug if seen[slug] == 1 else f"{slug}-{seen[slug]}")
+    return out
 
 
 def recap(
@@ -409,16 +422,20 @@ def recap(
         if not rows:
             console.print(f"[red]{source}: no viewing found[/red]")
             raise typer.Exit(1)
-        for row in rows:
+        rows.sort(key=lambda r: (r[Members.profile] or "", r[Members.member_id]))
+        slugs = _unique_slugs([r[Members.profile] or "Your viewing" for r in rows])
+        for row, slug in zip(rows, slugs, strict=True):
             r = member_recap(wh, row[Members.member_id], year, override_tz=tz)
             if r is None:
                 say(f"{row[Members.profile] or row[Members.member_id]}: no viewing in that year")
                 continue
-            stem = f"recap-{_slug(r.name)}-{r.year}"
-            if out_file is not None and len(rows) == 1:
-                targets = [out_file]
-            else:
+            if out_file is None:
+                stem = f"recap-{slug}-{r.year}"
                 targets = [folder / f"{stem}.html", folder / f"{stem}.png"]
+            elif len(rows) == 1:
+                targets = [out_file]
+            else:  # one file per profile, in the format asked for
+                targets = [out_file.with_name(f"{out_file.stem}-{slug}{out_file.suffix}")]
             for target in targets:
                 out.print(f"wrote {write_recap(r, target)}")
 
