@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bingewise.ids import stable_id
-from bingewise.ingest import IngestSummary, event_key, ingest_paths
+from bingewise.ingest import IngestError, IngestSummary, event_key, ingest_paths
 from bingewise.ingest.base import ReadOptions
 from bingewise.ingest.generic import EventsCsv, EventsJsonl, EventsParquet, event_key_sql
 from bingewise.schema import Events, IngestedFiles, Members, Quarantine
@@ -509,3 +509,93 @@ def test_csv_malformed_rows_one_record_per_line(tmp_path: Path, warehouse: Wareh
         (5, Events.start_utc, "too few fields"),  # the first missing column
         (7, Events.seconds, "negative value"),
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# A service's own column names (--columns)
+
+#: How a service's log might name the columns, and a column of its own nobody asked for.
+THEIRS = {
+    Events.member_id: "user_id",
+    Events.title_id: "video_id",
+    Events.start_utc: "ts",
+    Events.seconds: "watch_secs",
+    Events.device: "client",
+}
+MAP = (*((theirs, mine) for mine, theirs in THEIRS.items()), ("ip", ""))
+
+
+def _renamed(row: dict[str, str]) -> dict[str, str]:
+    return {THEIRS.get(k, k): v for k, v in row.items()} | {"ip": "10.0.0.1"}
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
+def test_column_map_reads_a_services_own_names(
+    kind: str, tmp_path: Path, warehouse: Warehouse
+) -> None:
+    """The same events under other column names, plus a column left out on purpose, store
+    exactly what the plain file stores; a bad value is named by the file's own column."""
+    goods = good_events(40, seed=3)
+    bad = {**goods[0].row(), Events.seconds: "-5"}
+    path = tmp_path / f"log.{kind}"
+    if kind == "csv":
+        rows = [_renamed(g.row()) for g in goods] + [_renamed(bad)]
+        write_csv(path, rows, [THEIRS.get(c, c) for c in COLUMNS] + ["ip"])
+    elif kind == "jsonl":
+        write_jsonl(path, [_renamed(g.row()) for g in goods] + [_renamed(bad)])
+    else:
+        plain = tmp_path / "plain.parquet"
+        write_parquet(plain, goods)
+        table = pq.read_table(plain)
+        table = table.rename_columns([THEIRS.get(c, c) for c in table.column_names])
+        table = table.append_column("ip", pa.array(["10.0.0.1"] * table.num_rows))
+        pq.write_table(table, path)
+    with pytest.raises(IngestError, match="--columns"):  # not without the map
+        ingest_paths([path], warehouse=warehouse)
+    [summary] = ingest_paths([path], warehouse=warehouse, options=ReadOptions(columns=MAP))
+    assert summary.format == f"events-{kind}"
+    expected = {g.key: (g.member_id, g.title_id, g.start, g.seconds, g.device) for g in goods}
+    assert _stored(warehouse) == expected
+    if kind != "parquet":
+        assert summary.rejected == 1
+        line = 42 if kind == "csv" else 41  # after the header, or with none
+        assert _quarantine(warehouse) == [(line, "watch_secs", "negative value")]
+
+
+def test_column_map_refuses_what_could_not_mean_one_thing(
+    tmp_path: Path, warehouse: Warehouse
+) -> None:
+    from bingewise.ingest.formats import check_column_map
+
+    for pairs, message in [
+        ((("user_id", "member"),), "'member' is not a column of events or catalog files"),
+        ((("a", "member_id"), ("b", "member_id")), "both 'a' and 'b' are given as 'member_id'"),
+        ((("a", "member_id"), ("a", "")), "file column 'a' is given twice"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            check_column_map(pairs)
+    # a file keeping our name too: that column is now unknown, not silently one of two
+    rows = [{**_renamed(g.row()), Events.member_id: "7"} for g in good_events(2)]
+    path = write_csv(tmp_path / "both.csv", rows, [*THEIRS.values(), Events.member_id, "ip"])
+    with pytest.raises(IngestError, match="field 'member_id'"):
+        ingest_paths([path], warehouse=warehouse, options=ReadOptions(columns=MAP))
+    assert warehouse.count() == 0
+
+
+def test_cli_columns_option(tmp_path: Path, home: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bingewise.cli import app
+
+    rows = [_renamed(g.row()) for g in good_events(3)]
+    path = write_csv(tmp_path / "log.csv", rows, [THEIRS.get(c, c) for c in COLUMNS] + ["ip"])
+    runner = CliRunner()
+    done = runner.invoke(app, ["-q", "ingest", str(path)])
+    assert done.exit_code == 1
+    assert "--columns" in " ".join(done.output.split())  # the way out is named
+    spec = ",".join(f"{theirs}={mine}" for theirs, mine in MAP)
+    done = runner.invoke(app, ["-q", "ingest", str(path), "--columns", spec, "--json"])
+    assert done.exit_code == 0, done.output
+    assert '"stored": 3' in done.output
+    done = runner.invoke(app, ["-q", "ingest", str(path), "--columns", "user_id"])
+    assert done.exit_code == 2 and "is not FILE_COLUMN=COLUMN" in done.output

@@ -46,6 +46,14 @@ def ingest(
         str | None, typer.Option("--household", help="Household label for a personal export.")
     ] = None,
     encoding: Annotated[str | None, ENCODING_OPTION] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            help="A file's own column names for an events or catalog file, e.g. "
+            "'user_id=member_id,video_id=title_id,ts=start_utc,ip=' (empty: leave it out).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summaries as JSON.")] = False,
 ) -> None:
     """Ingest viewing events, catalogs, ratings and Netflix exports (format sniffed)."""
@@ -58,7 +66,9 @@ def ingest(
             reader_named(fmt)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--format") from None
-    options = read_options(date_order=date_order, tz=tz, household=household, encoding=encoding)
+    options = read_options(
+        date_order=date_order, tz=tz, household=household, encoding=encoding, columns=columns
+    )
     summaries: list[IngestSummary] = []
     failures: list[IngestError] = []
     registry = Registry.open()
@@ -98,6 +108,7 @@ def read_options(
     tz: str | None = None,
     household: str | None = None,
     encoding: str | None = None,
+    columns: str | None = None,
 ) -> ReadOptions:
     """Reading options from command-line values, each checked (a bad one names its option)."""
     import codecs
@@ -127,7 +138,29 @@ def read_options(
         household=household,
         tz=tz,
         encoding=encoding,
+        columns=_column_map(columns) if columns else (),
     )
+
+
+def _column_map(text: str) -> tuple[tuple[str, str], ...]:
+    """``"a=member_id,b=title_id,c="`` as pairs, checked (a bad map names ``--columns``)."""
+    from bingewise.ingest.formats import check_column_map
+
+    pairs: list[tuple[str, str]] = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        theirs, eq, mine = part.partition("=")
+        if not eq:
+            raise typer.BadParameter(
+                f"{part.strip()!r} is not FILE_COLUMN=COLUMN", param_hint="--columns"
+            )
+        pairs.append((theirs.strip(), mine.strip()))
+    try:
+        check_column_map(pairs)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--columns") from None
+    return tuple(pairs)
 
 
 def _shared_folder(files: list[str]) -> str:

@@ -76,6 +76,9 @@ class ReadOptions:
     household: str | None = None  #: household label for a personal export
     tz: str | None = None  #: IANA time zone of the viewer when the source has none
     encoding: str | None = None  #: text encoding of a personal export when it is not UTF-8
+    #: a file's own column names for the generic layouts' columns: (file column, layout column)
+    #: pairs, an empty layout column leaving the file's column out (``--columns``)
+    columns: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)

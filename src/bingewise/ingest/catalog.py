@@ -66,6 +66,7 @@ class CatalogCsv(TabularReader):
 
     name = "catalog-csv"
     layout = CATALOG_LAYOUT
+    mappable = True
     container = "csv"
 
 
@@ -74,6 +75,7 @@ class CatalogParquet(TabularReader):
 
     name = "catalog-parquet"
     layout = CATALOG_LAYOUT
+    mappable = True
     container = "parquet"
 
 
@@ -82,4 +84,5 @@ class CatalogJsonl(TabularReader):
 
     name = "catalog-jsonl"
     layout = CATALOG_LAYOUT
+    mappable = True
     container = "jsonl"

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import copy
 import csv
+import dataclasses
 import datetime as dt
 import enum
 import itertools
@@ -176,6 +178,20 @@ class Layout:
     derived: Callable[[ReadOptions, str], dict[str, str]] = field(
         default=lambda options, source: {}
     )
+    #: file columns read past, on purpose (``--columns NAME=``): accepted, never stored
+    ignored: frozenset[str] = frozenset()
+
+    def mapped(self, columns: Sequence[tuple[str, str]]) -> Layout:
+        """This layout for files that name its columns otherwise: ``columns`` pairs a file's
+        column with one of :attr:`sources` (or with ``""``: a column to leave out). Rejects then
+        name the file's own columns. Pairs naming other layouts' columns are left aside."""
+        ours = set(self.sources)
+        rename = {mine: theirs for theirs, mine in columns if mine in ours}
+        fields = tuple(
+            dataclasses.replace(f, source=rename.get(f.source, f.source)) for f in self.fields
+        )
+        ignored = frozenset(theirs for theirs, mine in columns if not mine)
+        return dataclasses.replace(self, fields=fields, ignored=self.ignored | ignored)
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -194,13 +210,15 @@ class Layout:
 
     def check_columns(self, path: Path, columns: Sequence[str]) -> None:
         """Refuse a file with unknown or repeated columns (they would be dropped silently)."""
-        known = set(self.sources)
+        known = set(self.sources) | self.ignored
         seen: set[str] = set()
         for col in columns:
             if col not in known:
                 raise IngestError(
                     path,
-                    f"unknown column for {self.name} (known: {', '.join(self.sources)})",
+                    f"unknown column for {self.name} (known: {', '.join(self.sources)}; "
+                    f"--columns {col}=NAME reads it as one of those, --columns {col}= leaves "
+                    "it out)",
                     line=1,
                     field=col,
                 )
@@ -809,7 +827,7 @@ class TabularReader:
     """Base of the generic readers: a :class:`Layout` read from CSV, Parquet or JSON Lines."""
 
     name: ClassVar[str] = ""
-    layout: ClassVar[Layout]
+    layout: Layout  #: the class's layout, or a renamed copy (:meth:`mapped`)
     container: ClassVar[str] = "csv"  #: "csv", "parquet" or "jsonl"
     #: fixed column names for header-less files (``None``: the file has a header)
     names: ClassVar[tuple[str, ...] | None] = None
@@ -817,6 +835,18 @@ class TabularReader:
     delimiter: ClassVar[str | None] = None
     #: quote character of delimited files ("": none, as in MovieLens' ``::`` files)
     quote: ClassVar[str] = '"'
+    #: whether ``--columns`` renames this reader's columns (the generic layouts; not fixed
+    #: formats such as MovieLens)
+    mappable: ClassVar[bool] = False
+
+    def mapped(self, columns: Sequence[tuple[str, str]]) -> TabularReader:
+        """This reader for files naming the layout's columns otherwise (:meth:`Layout.mapped`);
+        itself when it is not :attr:`mappable` or nothing is renamed."""
+        if not self.mappable or not columns:
+            return self
+        other = copy.copy(self)
+        other.layout = self.layout.mapped(columns)
+        return other
 
     def dialect(self, path: Path) -> TextDialect:
         """Quoting and text encoding of a delimited file (UTF-8 unless a reader knows better)."""
@@ -1214,6 +1244,7 @@ class TabularReader:
         if jsonl_keys(path, head) is None:
             raise IngestError(path, "first line is not a JSON object", line=1)
         known = list(self.layout.sources)
+        accepted = [*known, *sorted(self.layout.ignored)]
         # Each physical line is one row of one column: no quoting, no delimiter (U+001E cannot
         # appear unescaped in valid JSON), so ordinals are physical lines, blank lines included.
         reader = (
@@ -1221,7 +1252,7 @@ class TabularReader:
             f" escape='', columns={{'j': 'VARCHAR'}}, strict_mode=false, "
             f"max_line_size=10000000, null_padding=true)"
         )
-        known_list = "[" + ", ".join(lit(k) for k in known) + "]"
+        known_list = "[" + ", ".join(lit(k) for k in accepted) + "]"
         extract = ", ".join(
             f"CASE WHEN __obj THEN j ->> {lit('$.' + json.dumps(k))} END AS {q(k)}" for k in known
         )
@@ -1417,6 +1448,7 @@ def _short(exc: BaseException) -> str:
 
 class _EventsMixin(TabularReader):
     layout = EVENTS_LAYOUT
+    mappable = True
 
     def members_sql(self, relation: str, options: ReadOptions) -> str | None:
         """SELECT of the members seen in ``relation`` (events): one row per member id, with a

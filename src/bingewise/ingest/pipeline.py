@@ -45,7 +45,7 @@ import pyarrow as pa
 from bingewise.console import progress
 from bingewise.files import sha256_file
 from bingewise.ingest.base import REJECTS_SCHEMA, IngestError, Parsed, Reader, ReadOptions
-from bingewise.ingest.formats import detect, diagnose, is_zip, reader_named
+from bingewise.ingest.formats import detect, diagnose, is_zip, mapped_readers, reader_named
 from bingewise.ingest.generic import (
     ORD,
     Loaded,
@@ -125,14 +125,15 @@ def ingest_paths(
     Raises :class:`IngestError` (naming the file) for a path that cannot be ingested at all, in
     which case nothing of that path is stored; paths before it stay ingested.
     """
-    forced = reader_named(fmt) if fmt else None
+    readers = mapped_readers(options.columns)
+    forced = reader_named(fmt, readers) if fmt else None
     summaries: list[IngestSummary] = []
     with progress() as bar:
         task = bar.add_task("ingest", total=len(paths))
         for raw in paths:
             path = Path(raw)
             bar.update(task, description=f"ingest {path.name}")
-            with _expanded(path, forced) as items:
+            with _expanded(path, forced, readers) as items:
                 summaries.extend(_ingest_unit(warehouse, registry, items, options))
             bar.advance(task)
     return summaries
@@ -146,12 +147,16 @@ class _Item:
 
 
 @contextmanager
-def _expanded(path: Path, forced: Reader | None) -> Iterator[list[_Item]]:
+def _expanded(
+    path: Path, forced: Reader | None, readers: Sequence[Reader]
+) -> Iterator[list[_Item]]:
     """The files of a path, each with its reader; archives are extracted to a temporary folder."""
     name = str(path)
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file())
-        items = [_member(f"{name}/{p.relative_to(path).as_posix()}", p, forced) for p in files]
+        items = [
+            _member(f"{name}/{p.relative_to(path).as_posix()}", p, forced, readers) for p in files
+        ]
         yield _require_some(path, items)
         return
     if not path.is_file():
@@ -161,7 +166,8 @@ def _expanded(path: Path, forced: Reader | None) -> Iterator[list[_Item]]:
         tmp = Path(tempfile.mkdtemp(prefix="bingewise-zip-"))
         try:
             items = [
-                _member(f"{name}/{member}", file, forced) for member, file in _extract(path, tmp)
+                _member(f"{name}/{member}", file, forced, readers)
+                for member, file in _extract(path, tmp)
             ]
             yield _require_some(path, items)
         finally:
@@ -172,15 +178,15 @@ def _expanded(path: Path, forced: Reader | None) -> Iterator[list[_Item]]:
             raise IngestError(path, "empty file")
         yield [_Item(name, path, forced)]
         return
-    yield [_Item(name, path, detect(path, head))]
+    yield [_Item(name, path, detect(path, head, readers))]
 
 
-def _member(name: str, path: Path, forced: Reader | None) -> _Item:
+def _member(name: str, path: Path, forced: Reader | None, readers: Sequence[Reader]) -> _Item:
     head = read_head(path)
     if forced is not None:
         return _Item(name, path, forced if head and forced.sniff(path, head) else None)
     try:
-        return _Item(name, path, detect(path, head))
+        return _Item(name, path, detect(path, head, readers))
     except IngestError:
         return _Item(name, path, None)
 
