@@ -150,7 +150,7 @@ def test_csv_rejects_carry_physical_lines(tmp_path: Path, warehouse: Warehouse) 
         (3, Events.member_id, "not a whole number (64-bit)"),
         (7, Events.seconds, "negative value"),
         (8, "", "too many fields"),
-        (9, Events.start_utc, "not an ISO 8601 timestamp"),
+        (9, Events.start_utc, "not an ISO 8601 timestamp or a time since the epoch"),
         (10, Events.member_id, "missing required field"),
     ]
     devices = sorted(str(r[4]) for r in _stored(warehouse).values())
@@ -599,3 +599,62 @@ def test_cli_columns_option(tmp_path: Path, home: Path) -> None:
     assert '"stored": 3' in done.output
     done = runner.invoke(app, ["-q", "ingest", str(path), "--columns", "user_id"])
     assert done.exit_code == 2 and "is not FILE_COLUMN=COLUMN" in done.output
+
+
+# ---------------------------------------------------------------------------------------------
+# Times since the epoch, as service logs often write them
+
+
+def test_times_since_the_epoch_in_any_unit(tmp_path: Path, warehouse: Warehouse) -> None:
+    """Seconds (with or without a fraction), milliseconds, microseconds and nanoseconds since
+    1970 are told apart by size and read to the microsecond; numbers that are no time of this
+    century (a yyyymmdd date, a small count) are rejected, not read as 1970."""
+    when = dt.datetime(2024, 3, 1, 20, 0, 0, 250000)
+    s = 1709323200
+    spellings = [
+        (f"{s}.25", when),
+        (f"{s * 1000 + 250}", when),
+        (f"{s * 10**6 + 250000}", when),
+        (f"{s * 10**9 + 250000999}", when),  # nanoseconds: floored to the microsecond
+        (f" {s} ", when.replace(microsecond=0)),
+    ]
+    rows = [
+        {Events.member_id: "1", Events.title_id: str(i), Events.start_utc: t, Events.seconds: "60"}
+        for i, (t, _) in enumerate(spellings)
+    ]
+    bad = ["20240301", "42", "1709323200123456789012", "-1709323200"]
+    rows += [
+        {Events.member_id: "2", Events.title_id: "9", Events.start_utc: t, Events.seconds: "60"}
+        for t in bad
+    ]
+    write_csv(tmp_path / "epoch.csv", rows, COLUMNS[:4])
+    [summary] = ingest_paths([tmp_path / "epoch.csv"], warehouse=warehouse)
+    assert (summary.stored, summary.rejected) == (len(spellings), len(bad))
+    stored = {r[1]: r[2] for r in _stored(warehouse).values()}
+    assert stored == {i: w for i, (_, w) in enumerate(spellings)}
+    assert {(f, r.split(" or ")[0]) for _, f, r in _quarantine(warehouse)} == {
+        (Events.start_utc, "not an ISO 8601 timestamp")
+    }
+
+
+def test_parquet_epoch_columns(tmp_path: Path, warehouse: Warehouse) -> None:
+    """Typed Parquet: an int64 of milliseconds and a double of seconds are times too."""
+    s = 1709323200
+    for name, column in [
+        ("ms", pa.array([s * 1000 + 7, 20240301], pa.int64())),
+        ("s", pa.array([s + 0.5, 12.0], pa.float64())),
+    ]:
+        table = pa.table(
+            {
+                Events.member_id: pa.array([1, 1], pa.int64()),
+                Events.title_id: pa.array([1, 2], pa.int64()),
+                Events.start_utc: column,
+                Events.seconds: pa.array([60, 60], pa.int64()),
+            }
+        )
+        pq.write_table(table, tmp_path / f"{name}.parquet")
+        [summary] = ingest_paths([tmp_path / f"{name}.parquet"], warehouse=warehouse)
+        assert (summary.stored, summary.rejected) == (1, 1)
+    starts = sorted(r[2] for r in _stored(warehouse).values())
+    base = dt.datetime(2024, 3, 1, 20)
+    assert starts == [base + dt.timedelta(milliseconds=7), base + dt.timedelta(milliseconds=500)]

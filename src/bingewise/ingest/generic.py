@@ -8,7 +8,8 @@ columns, a row ordinal and, for invalid rows, a problem code and the raw row. No
 touches the rows, so validation runs at DuckDB's speed.
 
 Events columns (see ``docs/ingest.md``): ``member_id``, ``title_id`` (whole numbers),
-``start_utc`` (ISO 8601; with ``Z`` or an offset it is converted to UTC, naive means UTC) and
+``start_utc`` (ISO 8601: with ``Z`` or an offset it is converted to UTC, naive means UTC; or a
+time since the epoch in s, ms, µs or ns, told apart by size) and
 ``seconds`` (a whole number ≥ 0) are required; ``event_id``, ``profile``, ``household_id``,
 ``bookmark_seconds`` (≥ 0), ``device``, ``country`` and ``supplemental`` are optional.
 
@@ -141,7 +142,7 @@ class Kind(enum.Enum):
 
     ID = "a whole number (64-bit)"
     COUNT = "a whole number ≥ 0 (32-bit)"
-    TIMESTAMP = "an ISO 8601 timestamp"
+    TIMESTAMP = "an ISO 8601 timestamp or a time since the epoch"
     EPOCH_SECONDS = "whole seconds since 1970-01-01 UTC"
     DATE = "an ISO 8601 date (YYYY-MM-DD)"
     REAL = "a finite number"
@@ -294,6 +295,37 @@ def _has_offset(t: str) -> str:
     return f"regexp_matches({t}, {_OFFSET_RE})"
 
 
+#: Whole numbers read as times since the epoch, by magnitude: (lowest, highest + 1, µs per unit)
+#: for seconds, milliseconds, microseconds and nanoseconds. The ranges are the years 2000 to
+#: 5138 in each unit, so they never overlap; a number outside them (20240301, say) is no time.
+_EPOCH_UNITS = (
+    (946_684_800, 10**11, 1_000_000),
+    (946_684_800_000, 10**14, 1_000),
+    (946_684_800_000_000, 10**17, 1),
+    (946_684_800_000_000_000, 2**63, 0),  # nanoseconds: divided by 1,000 (floored)
+)
+
+
+def _epoch_sql(n: str) -> str:
+    """SQL: BIGINT expression ``n`` as a TIMESTAMP by :data:`_EPOCH_UNITS` (NULL outside)."""
+    whens = " ".join(
+        f"WHEN {n} >= {lo} AND {n} < {hi} THEN "
+        + (f"make_timestamp({n} * {per})" if per else f"make_timestamp({n} // 1000)")
+        for lo, hi, per in _EPOCH_UNITS
+    ).replace(f" AND {n} < {2**63}", "")
+    return f"CASE {whens} END"
+
+
+def _seconds_sql(x: str) -> str:
+    """SQL: DOUBLE expression ``x`` as a TIMESTAMP when it is seconds since the epoch in the
+    seconds range of :data:`_EPOCH_UNITS` (fractions kept to the microsecond)."""
+    lo, hi, _ = _EPOCH_UNITS[0]
+    return (
+        f"CASE WHEN {x} >= {lo} AND {x} < {hi} "
+        f"THEN make_timestamp(CAST(round({x} * 1000000) AS BIGINT)) END"
+    )
+
+
 def _parse(kind: Kind, r: str, src_type: str) -> tuple[str, str]:
     """SQL (value, presence) for raw column expression ``r`` of DuckDB type ``src_type``.
 
@@ -317,9 +349,16 @@ def _parse(kind: Kind, r: str, src_type: str) -> tuple[str, str]:
                 value = f"make_timestamp({value} * 1000000)"
             return value, present
         if kind is Kind.TIMESTAMP:
+            # ISO 8601 first (the common case pays nothing more); else a time since the epoch
+            epoch = (
+                f"CASE WHEN regexp_full_match({r}, '{ws}[0-9]{{9,19}}{ws}') "
+                f"THEN {_epoch_sql(f'TRY_CAST({r} AS BIGINT)')} "
+                f"WHEN regexp_full_match({r}, '{ws}[0-9]{{9,11}}[.][0-9]+{ws}') "
+                f"THEN {_seconds_sql(f'TRY_CAST({r} AS DOUBLE)')} END"
+            )
             return (
                 f"CASE WHEN {_has_offset(r)} THEN timezone('UTC', TRY_CAST({r} AS TIMESTAMPTZ)) "
-                f"ELSE TRY_CAST({r} AS TIMESTAMP) END",
+                f"ELSE coalesce(TRY_CAST({r} AS TIMESTAMP), {epoch}) END",
                 present,
             )
         if kind is Kind.DATE:
@@ -355,6 +394,10 @@ def _parse(kind: Kind, r: str, src_type: str) -> tuple[str, str]:
             return f"timezone('UTC', {r})", present
         if base.startswith("TIMESTAMP") or base == "DATE":
             return f"CAST({r} AS TIMESTAMP)", present
+        if base in _INT_TYPES:
+            return _epoch_sql(f"TRY_CAST({r} AS BIGINT)"), present
+        if base in _FLOAT_TYPES or base == "DECIMAL":
+            return _seconds_sql(f"CAST({r} AS DOUBLE)"), present
     if kind is Kind.DATE and (base == "DATE" or base.startswith("TIMESTAMP")):
         return f"CAST({r} AS DATE)", present
     if kind is Kind.REAL and (base in _INT_TYPES or base in _FLOAT_TYPES or base == "DECIMAL"):
