@@ -335,3 +335,46 @@ def test_nanosecond_parquet_times_floor_to_seconds(tmp_path: Path) -> None:
     log = read_events(path)
     assert log.times.tolist() == [1000, 0]
     assert log.times.tolist() == data._read_events_row_by_row(path).times.tolist()
+
+
+def test_events_with_times_since_the_epoch_read_as_ingest_reads_them(tmp_path: Path) -> None:
+    """evaluate --format events takes the times ingest takes: seconds, milliseconds,
+    microseconds or nanoseconds told apart by size, on both paths, and names a number that is no
+    time (a yyyymmdd date) as the row reader's reject."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    s = 1_709_323_200
+    spellings = [str(s), str(s * 1000 + 999), str(s * 10**6), str(s * 10**9 + 5)]
+    path = tmp_path / "events.csv"
+    rows = [f"1,{i},{t},60" for i, t in enumerate(spellings)]
+    path.write_text("member_id,title_id,start_utc,seconds\n" + "\n".join(rows) + "\n")
+    fast = read_events(path)
+    assert fast.times.tolist() == [s] * 4 and not fast.rejects
+    assert data._read_events_row_by_row(path).times.tolist() == [s] * 4
+    path.write_text(path.read_text() + "1,9,20240301,60\n")  # line 6: no time
+    slow = read_events(path)
+    assert slow.times.tolist() == [s] * 4
+    assert [(r.line, r.field) for r in slow.rejects] == [(6, "start_utc")]
+    typed = tmp_path / "events.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "member_id": [1, 1],
+                "title_id": [1, 2],
+                "start_utc": pa.array([s * 1000, s + 0.75], pa.float64()),
+            }
+        ),
+        typed,
+    )
+    assert data._events_well_formed(typed) is None  # milliseconds as a float: no time
+    slow = read_events(typed)  # ... and the row reader still reads the seconds with a fraction
+    assert slow.times.tolist() == [s] and [r.line for r in slow.rejects] == [1]
+    ints = tmp_path / "ints.parquet"
+    pq.write_table(
+        pa.table(
+            {"member_id": [1], "title_id": [1], "start_utc": pa.array([s * 1000], pa.int64())}
+        ),
+        ints,
+    )
+    assert read_events(ints).times.tolist() == [s]

@@ -51,6 +51,7 @@ from bingewise.schema import Catalog, Events, Members, Ratings, SourceColumns
 from bingewise.warehouse import duckdb_type
 
 __all__ = [
+    "EPOCH_UNITS",
     "EVENTS_LAYOUT",
     "EventsCsv",
     "EventsJsonl",
@@ -295,31 +296,37 @@ def _has_offset(t: str) -> str:
     return f"regexp_matches({t}, {_OFFSET_RE})"
 
 
-#: Whole numbers read as times since the epoch, by magnitude: (lowest, highest + 1, µs per unit)
-#: for seconds, milliseconds, microseconds and nanoseconds. The ranges are the years 2000 to
-#: 5138 in each unit, so they never overlap; a number outside them (20240301, say) is no time.
-_EPOCH_UNITS = (
-    (946_684_800, 10**11, 1_000_000),
+#: Whole numbers read as times since the epoch, by magnitude: (lowest, highest + 1 or None,
+#: units per second) for seconds, milliseconds, microseconds and nanoseconds. The ranges are the
+#: years 2000 to 5138 in each unit, so they never overlap; a number outside them (20240301, say)
+#: is no time.
+EPOCH_UNITS: tuple[tuple[int, int | None, int], ...] = (
+    (946_684_800, 10**11, 1),
     (946_684_800_000, 10**14, 1_000),
-    (946_684_800_000_000, 10**17, 1),
-    (946_684_800_000_000_000, 2**63, 0),  # nanoseconds: divided by 1,000 (floored)
+    (946_684_800_000_000, 10**17, 1_000_000),
+    (946_684_800_000_000_000, None, 1_000_000_000),
 )
 
 
 def _epoch_sql(n: str) -> str:
-    """SQL: BIGINT expression ``n`` as a TIMESTAMP by :data:`_EPOCH_UNITS` (NULL outside)."""
-    whens = " ".join(
-        f"WHEN {n} >= {lo} AND {n} < {hi} THEN "
-        + (f"make_timestamp({n} * {per})" if per else f"make_timestamp({n} // 1000)")
-        for lo, hi, per in _EPOCH_UNITS
-    ).replace(f" AND {n} < {2**63}", "")
-    return f"CASE {whens} END"
+    """SQL: BIGINT expression ``n`` as a TIMESTAMP by :data:`EPOCH_UNITS` (NULL outside them;
+    nanoseconds floored to the microsecond)."""
+    whens = []
+    for lo, hi, per_second in EPOCH_UNITS:
+        micros = (
+            f"{n} * {1_000_000 // per_second}"
+            if per_second <= 1_000_000
+            else f"{n} // {per_second // 1_000_000}"
+        )
+        upper = f" AND {n} < {hi}" if hi is not None else ""
+        whens.append(f"WHEN {n} >= {lo}{upper} THEN make_timestamp({micros})")
+    return f"CASE {' '.join(whens)} END"
 
 
 def _seconds_sql(x: str) -> str:
     """SQL: DOUBLE expression ``x`` as a TIMESTAMP when it is seconds since the epoch in the
-    seconds range of :data:`_EPOCH_UNITS` (fractions kept to the microsecond)."""
-    lo, hi, _ = _EPOCH_UNITS[0]
+    seconds range of :data:`EPOCH_UNITS` (fractions kept to the microsecond)."""
+    lo, hi, _ = EPOCH_UNITS[0]
     return (
         f"CASE WHEN {x} >= {lo} AND {x} < {hi} "
         f"THEN make_timestamp(CAST(round({x} * 1000000) AS BIGINT)) END"

@@ -8,8 +8,9 @@ MovieLens shapes read directly (no warehouse needed):
 
 A folder is searched for one of those names, and so is a ZIP (as GroupLens ships them).
 Viewing events are CSV or Parquet files with at least the :class:`bingewise.schema.Events`
-columns ``member_id``, ``title_id`` and ``start_utc``; the events of one member and title become
-one interaction (first start time, value = number of events).
+columns ``member_id``, ``title_id`` and ``start_utc`` (ISO 8601, or a time since the epoch read
+as ``bingewise ingest`` reads it); the events of one member and title become one interaction
+(first start time, value = number of events).
 
 A well-formed file is parsed by Arrow's multithreaded CSV reader (25 million ratings in seconds,
 not minutes); a file with any bad row is read again line by line, so that every bad row is named.
@@ -40,11 +41,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from bingewise.ingest.base import IngestError, Reject
+from bingewise.ingest.generic import EPOCH_UNITS
 from bingewise.schema import Events, MovieLensFiles
 
 __all__ = ["InteractionLog", "read_events", "read_log", "read_movielens"]
 
 _INT = re.compile(r"^\s*\d+\s*$")
+_SECONDS_FRACTION = re.compile(r"^\s*\d{9,11}\.\d+\s*$")
 
 
 @dataclass(frozen=True)
@@ -432,11 +435,49 @@ def _ids(col: pa.ChunkedArray) -> np.ndarray | None:
         return None
 
 
+def epoch_seconds(n: np.ndarray) -> np.ndarray:
+    """Whole seconds (floored) of integers read as times since the epoch by ingest's rule
+    (:data:`~bingewise.ingest.generic.EPOCH_UNITS`: the unit told by size); -1 where a number is
+    no such time."""
+    n = np.asarray(n, dtype=np.int64)
+    out = np.full(n.shape, -1, dtype=np.int64)
+    for lo, hi, per_second in EPOCH_UNITS:
+        m = (n >= lo) if hi is None else (n >= lo) & (n < hi)
+        out[m] = n[m] // per_second
+    return out
+
+
+def _float_seconds(x: np.ndarray) -> np.ndarray:
+    """Whole seconds (floored) of floats that are seconds since the epoch in that unit's range
+    of :data:`~bingewise.ingest.generic.EPOCH_UNITS`; -1 elsewhere."""
+    lo, hi, _ = EPOCH_UNITS[0]
+    x = np.asarray(x, dtype=np.float64)
+    ok = np.isfinite(x) & (x >= lo) & (x < (hi or np.inf))
+    return np.where(ok, np.floor(np.where(ok, x, 0)), -1).astype(np.int64)
+
+
 def _utc_seconds(col: pa.ChunkedArray) -> np.ndarray | None:
     """Whole UTC seconds (floored) from a timestamp or ISO 8601 text column (a time without a
-    zone is UTC, as the row reader takes it); None if any value is not one."""
+    zone is UTC, as the row reader takes it), or from times since the epoch (numbers, or text of
+    digits; :func:`epoch_seconds`); None if any value is not one."""
     if col.null_count:
         return None
+    numeric = None
+    if pa.types.is_integer(col.type):
+        numeric = epoch_seconds(col.to_numpy())
+    elif pa.types.is_floating(col.type):
+        numeric = _float_seconds(col.to_numpy())
+    elif (
+        (pa.types.is_string(col.type) or pa.types.is_large_string(col.type))
+        and len(col)
+        and pc.all(pc.match_substring_regex(col, _INT_PATTERN)).as_py()
+    ):
+        try:
+            numeric = epoch_seconds(pc.cast(pc.utf8_trim_whitespace(col), pa.int64()))
+        except pa.ArrowInvalid:  # beyond int64: no time (the row reader names it)
+            return None
+    if numeric is not None:
+        return numeric if not len(numeric) or numeric.min() >= 0 else None
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         for kind in (pa.timestamp("us"), pa.timestamp("us", tz="UTC")):
             try:
@@ -508,14 +549,31 @@ def _read_events_row_by_row(file: Path) -> InteractionLog:
             reasons[i] = (col, "not a non-negative integer")
         ok &= is_int
         parsed[col] = num
-    stamps = pd.to_datetime(frame[Events.start_utc], errors="coerce", utc=True, format="mixed")
-    bad_time = stamps.isna().to_numpy()
-    for i in np.flatnonzero(bad_time & ok).tolist():
-        reasons[i] = (Events.start_utc, "not a timestamp")
-    ok &= ~bad_time
+    text = frame[Events.start_utc].astype(str)
+    numbers = text.str.match(_INT).to_numpy(dtype=bool, na_value=False)
+    fractions = text.str.match(_SECONDS_FRACTION).to_numpy(dtype=bool, na_value=False)
+    stamps = pd.to_datetime(
+        text.where(~numbers & ~fractions), errors="coerce", utc=True, format="mixed"
+    )
     seconds = np.zeros(len(frame), dtype=np.int64)
     epoch = pd.Timestamp(0, tz="UTC")
-    seconds[ok] = ((stamps[ok] - epoch) // pd.Timedelta(seconds=1)).to_numpy(dtype=np.int64)
+    dated = ~stamps.isna().to_numpy()
+    seconds[dated] = ((stamps[dated] - epoch) // pd.Timedelta(seconds=1)).to_numpy(dtype=np.int64)
+    if numbers.any():  # times since the epoch, by ingest's rule; digits beyond int64 are none
+        as_int = pd.to_numeric(text[numbers], errors="coerce").to_numpy(dtype=np.float64)
+        fits = np.isfinite(as_int) & (np.abs(as_int) < 2**62)
+        counted = np.full(len(as_int), -1, dtype=np.int64)
+        counted[fits] = epoch_seconds(text[numbers][fits].str.strip().astype(np.int64).to_numpy())
+        seconds[numbers] = counted
+        dated[numbers] = counted >= 0
+    if fractions.any():  # seconds with a fraction (a float column read as text)
+        counted = _float_seconds(text[fractions].astype(np.float64).to_numpy())
+        seconds[fractions] = counted
+        dated[fractions] = counted >= 0
+    bad_time = ~dated
+    for i in np.flatnonzero(bad_time & ok).tolist():
+        reasons[i] = (Events.start_utc, "not a timestamp or a time since the epoch")
+    ok &= ~bad_time
     rejects = [
         Reject(
             int(lines[i]),
