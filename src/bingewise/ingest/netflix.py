@@ -368,9 +368,9 @@ def _bom_codec(data: bytes) -> str | None:
     return next((codec for bom, codec in _BOMS if data.startswith(bom)), None)
 
 
-def _bad_text(src: _Source, codec: str, exc: UnicodeDecodeError, what: str) -> IngestError:
-    line = codecs.decode(src.data[: exc.start], codec, errors="replace").count("\n") + 1
-    return IngestError(src.name, what, line=line)
+def _line_at(data: bytes, codec: str, exc: UnicodeDecodeError) -> int:
+    """The 1-based line holding the bytes ``exc`` could not decode."""
+    return codecs.decode(data[: exc.start], codec, errors="replace").count("\n") + 1
 
 
 def _decode(src: _Source, encoding: str | None = None) -> tuple[str, str]:
@@ -390,18 +390,19 @@ def _decode(src: _Source, encoding: str | None = None) -> tuple[str, str]:
         try:
             text = codecs.decode(src.data, codec)
         except UnicodeDecodeError as exc:
-            raise _bad_text(src, codec, exc, f"not {codec} text") from None
+            line = _line_at(src.data, codec, exc)
+            raise IngestError(src.name, f"not {codec} text", line=line) from None
         return text.removeprefix("\ufeff"), ""
     try:
         return codecs.decode(src.data, "utf-8"), ""
     except UnicodeDecodeError as exc:
-        first = _bad_text(src, "utf-8", exc, "").line
+        first = _line_at(src.data, "utf-8", exc)
     try:
         text = codecs.decode(src.data, LEGACY_ENCODING)
     except UnicodeDecodeError as exc:
-        raise _bad_text(
-            src, LEGACY_ENCODING, exc, "neither UTF-8 nor Windows-1252 text: pass --encoding"
-        ) from None
+        line = _line_at(src.data, LEGACY_ENCODING, exc)
+        what = "neither UTF-8 nor Windows-1252 text: pass --encoding"
+        raise IngestError(src.name, what, line=line) from None
     note = (
         f"not UTF-8 (line {first}): read as Windows-1252, as a spreadsheet saves CSV; if titles "
         "look wrong, read it again with --encoding"
