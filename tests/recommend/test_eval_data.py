@@ -378,3 +378,26 @@ def test_events_with_times_since_the_epoch_read_as_ingest_reads_them(tmp_path: P
         ints,
     )
     assert read_events(ints).times.tolist() == [s]
+
+
+def test_events_under_a_services_own_column_names(tmp_path: Path) -> None:
+    """evaluate --format events --columns reads a log that names its columns otherwise, on
+    both paths, and its rejects name the file's own columns."""
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "ts,video_id,user_id,ip\n"
+        "1709323200,100,7,10.0.0.1\n"
+        "2024-03-02T10:00:00Z,101,7,10.0.0.1\n"
+    )
+    pairs = (("user_id", "member_id"), ("video_id", "title_id"), ("ts", "start_utc"), ("ip", ""))
+    with pytest.raises(IngestError, match="member_id"):
+        read_log(path, "events")  # our names are not there
+    log = read_log(path, "events", pairs)
+    assert log.users.tolist() == [7, 7] and log.items.tolist() == [100, 101]
+    assert log.times.tolist()[0] == 1_709_323_200
+    path.write_text(path.read_text() + "x,102,8,10.0.0.2\n")
+    log = read_log(path, "events", pairs)
+    assert len(log) == 2
+    assert [(r.line, r.field) for r in log.rejects] == [(4, "ts")]
+    with pytest.raises(ValueError, match="--columns is for events"):
+        read_log(path, "movielens", pairs)

@@ -25,6 +25,10 @@ DATE_ORDERS = ("MDY", "DMY", "YMD")
 DATE_ORDER_OPTION = typer.Option(
     "--date-order", help="Order of locale dates like 7/8/2022: MDY, DMY, YMD."
 )
+COLUMNS_HELP = (
+    "A file's own column names for an events or catalog file, e.g. "
+    "'user_id=member_id,video_id=title_id,ts=start_utc,ip=' (empty: leave it out)."
+)
 ENCODING_OPTION = typer.Option(
     "--encoding",
     help="Text encoding of a personal export that is not UTF-8 (default: UTF-8, a byte-order "
@@ -50,8 +54,7 @@ def ingest(
         str | None,
         typer.Option(
             "--columns",
-            help="A file's own column names for an events or catalog file, e.g. "
-            "'user_id=member_id,video_id=title_id,ts=start_utc,ip=' (empty: leave it out).",
+            help=COLUMNS_HELP,
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summaries as JSON.")] = False,
@@ -138,11 +141,11 @@ def read_options(
         household=household,
         tz=tz,
         encoding=encoding,
-        columns=_column_map(columns) if columns else (),
+        columns=column_map(columns) if columns else (),
     )
 
 
-def _column_map(text: str) -> tuple[tuple[str, str], ...]:
+def column_map(text: str) -> tuple[tuple[str, str], ...]:
     """``"a=member_id,b=title_id,c="`` as pairs, checked (a bad map names ``--columns``)."""
     from bingewise.ingest.formats import check_column_map
 

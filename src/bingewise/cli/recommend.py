@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from bingewise.cli.ingest import COLUMNS_HELP, column_map
 from bingewise.console import console, out, say
 
 
@@ -34,6 +35,7 @@ def _evaluate_command(app: typer.Typer) -> None:
             "--min-title-count",
             help="Leave out titles fewer members took, before the split (for large catalogues).",
         ),
+        columns: str | None = typer.Option(None, "--columns", help=COLUMNS_HELP),
     ) -> None:
         """Compare the models and their peers on held-out interactions (see docs in the module)."""
         from bingewise.ingest.base import IngestError
@@ -41,8 +43,9 @@ def _evaluate_command(app: typer.Typer) -> None:
         from bingewise.recommend.evaluation import read_log
         from bingewise.recommend.evaluation.report import render_table
 
+        pairs = column_map(columns) if columns else ()
         try:
-            log = read_log(data, fmt)
+            log = read_log(data, fmt, pairs)
             if min_title_count > 1:
                 log = log.without_rare_titles(min_title_count)
         except (IngestError, ValueError) as exc:

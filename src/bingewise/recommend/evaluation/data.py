@@ -29,6 +29,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -101,12 +102,19 @@ class InteractionLog:
         )
 
 
-def read_log(path: str | Path, fmt: str = "movielens") -> InteractionLog:
-    """Read ``path`` in format ``"movielens"`` or ``"events"``."""
+def read_log(
+    path: str | Path, fmt: str = "movielens", columns: Sequence[tuple[str, str]] = ()
+) -> InteractionLog:
+    """Read ``path`` in format ``"movielens"`` or ``"events"`` (whose columns a service may name
+    otherwise: ``columns`` pairs a file column with an events column, as ``ingest --columns``)."""
     if fmt == "movielens":
+        if columns:
+            raise ValueError(
+                "column names are fixed in the MovieLens shapes: --columns is for events"
+            )
         return read_movielens(path)
     if fmt == "events":
-        return read_events(path)
+        return read_events(path, columns)
     raise ValueError(f"unknown format {fmt!r}: use 'movielens' or 'events'")
 
 
@@ -390,19 +398,21 @@ def _dedupe(
 _EVENT_COLUMNS = (Events.member_id, Events.title_id, Events.start_utc)
 
 
-def read_events(path: str | Path) -> InteractionLog:
+def read_events(path: str | Path, columns: Sequence[tuple[str, str]] = ()) -> InteractionLog:
     """Read viewing events (CSV with a header, or Parquet) into one interaction per title.
 
     A well-formed file is read by Arrow (only the three columns needed, ids and times checked as
     the row reader checks them); a file with any bad or missing value is read row by row, so
-    every bad row is named.
+    every bad row is named. ``columns`` pairs the file's own column names with the events
+    columns (``(file column, events column)``); rejects name the file's columns.
     """
     file = Path(path)
     if not file.is_file():
         raise IngestError(file, "no such file")
-    fast = _events_well_formed(file)
+    names = _file_names(columns)
+    fast = _events_well_formed(file, names)
     if fast is None:
-        return _read_events_row_by_row(file)
+        return _read_events_row_by_row(file, names)
     users, items, seconds = fast
     return _dedupe(
         users=users,
@@ -494,34 +504,47 @@ def _utc_seconds(col: pa.ChunkedArray) -> np.ndarray | None:
     return pc.cast(col, pa.int64()).to_numpy() // per_second  # type: ignore[no-any-return]
 
 
-def _events_well_formed(file: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(members, titles, UTC seconds) read by Arrow, or None when any row needs the row reader."""
+def _file_names(columns: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """The file's name of each needed events column, given ``(file column, events column)``
+    pairs (a column not paired keeps its own name)."""
+    mine_to_theirs = {mine: theirs for theirs, mine in columns if mine}
+    return {c: mine_to_theirs.get(c, c) for c in _EVENT_COLUMNS}
+
+
+def _events_well_formed(
+    file: Path, names: dict[str, str] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(members, titles, UTC seconds) read by Arrow, or None when any row needs the row reader.
+    ``names``: the file's name of each events column (default: the same)."""
+    names = names or _file_names(())
+    wanted = [names[c] for c in _EVENT_COLUMNS]
     try:
         if file.suffix.lower() == ".parquet":
-            table = pq.read_table(file, columns=list(_EVENT_COLUMNS))
+            table = pq.read_table(file, columns=wanted)
         else:
             table = pacsv.read_csv(
                 file,
                 read_options=pacsv.ReadOptions(block_size=1 << 24),
                 convert_options=pacsv.ConvertOptions(
-                    include_columns=list(_EVENT_COLUMNS),
-                    column_types={c: pa.string() for c in _EVENT_COLUMNS},
+                    include_columns=wanted,
+                    column_types={c: pa.string() for c in wanted},
                     strings_can_be_null=False,
                 ),
             )
     except (pa.ArrowInvalid, pa.ArrowKeyError, KeyError, UnicodeDecodeError):
         return None
-    users = _ids(table.column(Events.member_id))
-    items = _ids(table.column(Events.title_id))
-    seconds = _utc_seconds(table.column(Events.start_utc))
+    users = _ids(table.column(names[Events.member_id]))
+    items = _ids(table.column(names[Events.title_id]))
+    seconds = _utc_seconds(table.column(names[Events.start_utc]))
     if users is None or items is None or seconds is None:
         return None
     return users, items, seconds
 
 
-def _read_events_row_by_row(file: Path) -> InteractionLog:
-    """Every row on its own, naming each bad row's line and field."""
-    need = _EVENT_COLUMNS
+def _read_events_row_by_row(file: Path, names: dict[str, str] | None = None) -> InteractionLog:
+    """Every row on its own, naming each bad row's line and field (the file's own names)."""
+    names = names or _file_names(())
+    need = [names[c] for c in _EVENT_COLUMNS]
     if file.suffix.lower() == ".parquet":
         table = pq.read_table(file)
         missing = [c for c in need if c not in table.column_names]
@@ -536,6 +559,7 @@ def _read_events_row_by_row(file: Path) -> InteractionLog:
             raise IngestError(file, f"header lacks {', '.join(missing)}", line=1)
         frame = frame[list(need)]
         first_line = 2
+    frame.columns = list(_EVENT_COLUMNS)  # our names from here on; rejects name the file's
     lines = np.arange(len(frame)) + first_line
     ok = np.ones(len(frame), dtype=bool)
     reasons: dict[int, tuple[str, str]] = {}
@@ -546,7 +570,7 @@ def _read_events_row_by_row(file: Path) -> InteractionLog:
         num = np.zeros(len(s), dtype=np.int64)
         num[is_int] = pd.to_numeric(s[is_int]).to_numpy(dtype=np.int64)
         for i in np.flatnonzero(~is_int & ok).tolist():
-            reasons[i] = (col, "not a non-negative integer")
+            reasons[i] = (names[col], "not a non-negative integer")
         ok &= is_int
         parsed[col] = num
     text = frame[Events.start_utc].astype(str)
@@ -572,14 +596,14 @@ def _read_events_row_by_row(file: Path) -> InteractionLog:
         dated[fractions] = counted >= 0
     bad_time = ~dated
     for i in np.flatnonzero(bad_time & ok).tolist():
-        reasons[i] = (Events.start_utc, "not a timestamp or a time since the epoch")
+        reasons[i] = (names[Events.start_utc], "not a timestamp or a time since the epoch")
     ok &= ~bad_time
     rejects = [
         Reject(
             int(lines[i]),
             reasons[i][0],
             reasons[i][1],
-            ",".join(str(frame.iloc[i][c]) for c in need),
+            ",".join(str(frame.iloc[i][c]) for c in _EVENT_COLUMNS),
         )
         for i in sorted(reasons)
     ]
