@@ -480,6 +480,7 @@ def _utc_seconds(col: pa.ChunkedArray) -> np.ndarray | None:
     elif (
         (pa.types.is_string(col.type) or pa.types.is_large_string(col.type))
         and len(col)
+        and _INT.match(str(col[0].as_py()))  # ISO 8601 text pays no regex pass
         and pc.all(pc.match_substring_regex(col, _INT_PATTERN)).as_py()
     ):
         try:
