@@ -668,6 +668,17 @@ def _required(row: _Row, column: str) -> str:
 # Readers
 
 
+def _parsed(
+    fmt: str, table: _Table, events: list[_Event], label: str, tz: str | None, source: str
+) -> Parsed:
+    """What a reader made of an export: its tables, its rejects by line, how it was decoded."""
+    ev, cat, mem = _tables(events, label, tz, source)
+    rejects = sorted(table.rejects, key=lambda r: r.line)
+    return Parsed(
+        fmt, table.rows_read, ev, cat, mem, rejects=rejects_table(rejects), note=table.note
+    )
+
+
 class NetflixViewingActivity:
     """``ViewingActivity.csv`` of a Netflix export (the CSV, its folder or the export ZIP)."""
 
@@ -706,7 +717,7 @@ class NetflixViewingActivity:
             except _Bad as bad:
                 table.rejects.append(Reject(row.line, bad.field, bad.reason, row.raw))
         label = options.household or self._label(events, src.data)
-        parsed = self._parsed(table, events, label, tz, _sha_label(src.data))
+        parsed = _parsed(self.name, table, events, label, tz, _sha_label(src.data))
         log.info(
             "netflix activity: %d rows, %d events, %d rejected",
             table.rows_read,
@@ -714,21 +725,6 @@ class NetflixViewingActivity:
             len(table.rejects),
         )
         return parsed
-
-    def _parsed(
-        self, table: _Table, events: list[_Event], label: str, tz: str | None, source: str
-    ) -> Parsed:
-        ev, cat, mem = _tables(events, label, tz, source)
-        rejects = sorted(table.rejects, key=lambda r: r.line)
-        return Parsed(
-            self.name,
-            table.rows_read,
-            ev,
-            cat,
-            mem,
-            rejects=rejects_table(rejects),
-            note=table.note,
-        )
 
     @staticmethod
     def _label(events: list[_Event], data: bytes) -> str:
@@ -814,23 +810,13 @@ class NetflixViewingHistory:
             _Event(None, title, _local_midnight_utc(day, zone), 0, None, None, None, None)
             for day, title in dated
         ]
-        ev, cat, mem = _tables(events, label, tz, _sha_label(src.data))
-        rejects = sorted(table.rejects, key=lambda r: r.line)
         log.info(
             "netflix history: %d rows, %d events, %d rejected",
             table.rows_read,
             len(events),
-            len(rejects),
+            len(table.rejects),
         )
-        return Parsed(
-            self.name,
-            table.rows_read,
-            ev,
-            cat,
-            mem,
-            rejects=rejects_table(rejects),
-            note=table.note,
-        )
+        return _parsed(self.name, table, events, label, tz, _sha_label(src.data))
 
 
 def _local_midnight_utc(day: dt.date, zone: ZoneInfo) -> dt.datetime:
