@@ -658,3 +658,19 @@ def test_parquet_epoch_columns(tmp_path: Path, warehouse: Warehouse) -> None:
     starts = sorted(r[2] for r in _stored(warehouse).values())
     base = dt.datetime(2024, 3, 1, 20)
     assert starts == [base + dt.timedelta(milliseconds=7), base + dt.timedelta(milliseconds=500)]
+
+
+def test_no_known_format_names_header_columns_but_never_a_row(tmp_path: Path) -> None:
+    """The message shows a header's names (with the --columns way out); a header-less file's
+    first line is data, and is not shown."""
+    from bingewise.ingest import detect
+
+    named = tmp_path / "named.csv"
+    named.write_text("user_id,video_id,ts\n1,2,3\n")
+    with pytest.raises(IngestError, match=r"its columns \(user_id, video_id, ts\).*--columns"):
+        detect(named)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("Ana,2022-01-01 10:00:00,0:45:00,Dark\n17,100,2024-03-01\n")
+    with pytest.raises(IngestError) as info:
+        detect(rows)
+    assert "Ana" not in str(info.value) and "the first line matches no reader" in str(info.value)

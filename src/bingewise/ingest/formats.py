@@ -8,6 +8,7 @@ binary, a truncated Parquet file or ZIP archive, or simply no known format.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -124,6 +125,10 @@ def _looks_binary(head: bytes) -> bool:
     return False
 
 
+#: What a column name looks like (a letter first): a first line of such is a header, not data.
+_NAME = re.compile(r"[^\W\d_][\w .()/-]{0,63}")
+
+
 def diagnose(path: Path, head: bytes) -> str:
     """Why no reader claims a file (no row content in the message: it may be member data)."""
     if not head:
@@ -131,7 +136,9 @@ def diagnose(path: Path, head: bytes) -> str:
     columns = parquet_columns(path, head) or jsonl_keys(path, head)
     if columns is None and not _looks_binary(head):
         found = csv_header(head)
-        columns = found[1] if found else None
+        # Only a line of names is shown: a header-less file's first line is a row of data.
+        if found and all(_NAME.fullmatch(c) for c in found[1]):
+            columns = found[1]
     if columns:
         shown = ", ".join(columns[:12]) + (", ..." if len(columns) > 12 else "")
         return (
