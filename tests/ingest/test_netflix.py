@@ -712,3 +712,18 @@ def test_every_shared_export_reads_and_adds_up(tmp_path: Path) -> None:
         assert claimed >= 1
     finally:
         wh.close()
+
+
+def test_utf8_with_a_broken_byte_stays_utf8(tmp_path: Path) -> None:
+    """A UTF-8 export with one damaged byte is not re-read as Windows-1252 (which would garble
+    every accented title): the broken byte becomes U+FFFD, the note names its line."""
+    path = tmp_path / "ViewingActivity.csv"
+    rows = [row(title="Élite: Temporada 1: Bienvenidos (Episódio 1)"), row(title="Café")]
+    write_csv(path, rows)
+    data = path.read_bytes().replace("Café".encode(), b"Caf\xc3")  # a cut two-byte sequence
+    path.write_bytes(data)
+    parsed = ACTIVITY.read(path, ReadOptions())
+    titles = {c[Catalog.title] for c in parsed.catalog.to_pylist()}
+    assert "Élite: Temporada 1: Bienvenidos (Episódio 1)" in titles
+    assert "Caf\ufffd" in titles
+    assert parsed.note.startswith("not valid UTF-8 at line 3 (1 broken byte sequence(s)")

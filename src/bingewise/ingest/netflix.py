@@ -377,9 +377,11 @@ def _decode(src: _Source, encoding: str | None = None) -> tuple[str, str]:
     """The file's text and a note on how it was decoded ("" when nothing needs saying).
 
     ``encoding`` (``--encoding``) decides when given; else a byte-order mark (UTF-8, UTF-16 as a
-    spreadsheet's "Unicode text", UTF-32) decides; else UTF-8, else Windows-1252 (a spreadsheet's
-    "CSV" on a Western-language Windows), which the note says. Binary or undecodable bytes are an
-    :class:`IngestError` naming the line.
+    spreadsheet's "Unicode text", UTF-32) decides; else UTF-8; else, when the file holds more
+    well-formed UTF-8 characters than broken bytes, UTF-8 with the broken bytes replaced by
+    U+FFFD; else Windows-1252 (a spreadsheet's "CSV" on a Western-language Windows). The note
+    says which of the last two it was. Binary or undecodable bytes are an :class:`IngestError`
+    naming the line.
     """
     if not src.data.strip():
         raise IngestError(src.name, "empty file")
@@ -397,6 +399,16 @@ def _decode(src: _Source, encoding: str | None = None) -> tuple[str, str]:
         return codecs.decode(src.data, "utf-8"), ""
     except UnicodeDecodeError as exc:
         first = _line_at(src.data, "utf-8", exc)
+    damaged = codecs.decode(src.data, "utf-8", errors="replace")
+    bad = damaged.count("\ufffd")
+    if sum(ord(ch) > 127 for ch in damaged) - bad > bad:
+        # More well-formed UTF-8 characters than broken bytes: UTF-8 with damage, not another
+        # encoding (reading it as Windows-1252 would garble every accented letter).
+        note = (
+            f"not valid UTF-8 at line {first} ({bad} broken byte sequence(s), shown as \ufffd); "
+            "the rest read as UTF-8"
+        )
+        return damaged, note
     try:
         text = codecs.decode(src.data, LEGACY_ENCODING)
     except UnicodeDecodeError as exc:
