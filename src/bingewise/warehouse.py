@@ -18,12 +18,29 @@ from typing import Any
 
 import duckdb
 import ibis
+import ibis.expr.types as ir
+import pandas as pd
 import pyarrow as pa
 
 from bingewise.config import get_settings
 from bingewise.schema import WAREHOUSE_TABLES, Events
 
-__all__ = ["Warehouse", "duckdb_type", "local_spark"]
+__all__ = ["Warehouse", "duckdb_type", "local_spark", "to_frame"]
+
+_NULLABLE = {
+    pa.int64(): pd.Int64Dtype(),
+    pa.int32(): pd.Int32Dtype(),
+    pa.int16(): pd.Int16Dtype(),
+    pa.int8(): pd.Int8Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+}
+
+
+def to_frame(expr: ir.Table) -> pd.DataFrame:
+    """Execute ``expr`` into pandas with nullable integers (a 63-bit id never becomes a float)."""
+    frame: pd.DataFrame = expr.to_pyarrow().to_pandas(types_mapper=_NULLABLE.get)
+    return frame
+
 
 _DUCK_TYPES = {
     pa.int64(): "BIGINT",

@@ -288,3 +288,33 @@ def test_cli_recap_of_an_export_gives_every_profile_its_own_file(tmp_path: Path)
     assert done.exit_code == 0, done.output
     names = {json.loads(p.read_text())["name"] for p in tmp_path.glob("r-*.json")}
     assert names == set(profiles)
+
+
+def test_recap_of_an_export_estimates_episode_lengths_for_completion(tmp_path: Path) -> None:
+    """An export has no runtimes: a series' episodes take its length as seen in viewing, so the
+    recap (and the fact set) can say what share of the episodes started was finished. Films,
+    with nothing to estimate from, stay out of the rate."""
+    from bingewise.analytics import FactSet
+    from bingewise.schema import MemberFacts
+
+    lines = ["Profile Name,Start Time,Duration,Title,Bookmark,Country"]
+    watched = ["0:21:40", "0:21:55", "0:22:05", "0:21:30", "0:04:10"]  # the last one left early
+    for n, minutes in enumerate(watched, start=1):
+        lines.append(
+            f'Ana,2022-03-0{n} 20:00:00,{minutes},"Sitcom: Season 1: Ep (Episode {n})",'
+            f"{minutes},US (United States)"
+        )
+    lines.append("Ana,2022-03-09 20:00:00,1:50:00,Roma,1:50:00,US (United States)")
+    path = tmp_path / "ViewingActivity.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with Warehouse.open(":memory:") as wh:
+        ingest_paths([path], warehouse=wh)
+        (member,) = wh.table("members").member_id.to_pyarrow().to_pylist()
+        r = member_recap(wh, member, 2022)
+        fs = FactSet.compute(wh, "2022")
+        facts = fs[MemberFacts.table].to_pyarrow().to_pylist()
+        fs.drop(wh)
+    assert r is not None
+    assert r.completion_rate == pytest.approx(4 / 5)
+    assert "Finished 80% of what you started" in render_html(r)
+    assert facts[0][MemberFacts.completion_rate] == pytest.approx(4 / 5)

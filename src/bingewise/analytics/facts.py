@@ -19,6 +19,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from bingewise.analytics.plays import DEFAULT_RESUME_GAP_MINUTES, session_plays
+from bingewise.analytics.runtimes import with_estimated_runtimes
 from bingewise.analytics.seasons import binge_races, finished_seasons
 from bingewise.analytics.sessions import DEFAULT_SESSION_GAP_MINUTES, binges, sessions
 from bingewise.analytics.streaks import streaks
@@ -708,12 +709,14 @@ class FactSet:
         days with plays, less the slivers at its edges).
 
         Session gap and finished share default to the settings (``BINGEWISE_SESSION_GAP_MINUTES``,
-        ``BINGEWISE_FINISHED_SHARE``). Tables are temporary tables of the warehouse connection
+        ``BINGEWISE_FINISHED_SHARE``). Episodes without a catalog runtime take their series'
+        length as seen in viewing (:func:`~bingewise.analytics.runtimes.with_estimated_runtimes`,
+        as a personal export needs). Tables are temporary tables of the warehouse connection
         (:meth:`drop` removes them).
         """
         return cls.compute_tables(
             warehouse.table(Events.table),
-            warehouse.table(Catalog.table),
+            with_estimated_runtimes(warehouse),
             warehouse.table(Members.table),
             period,
             gap_minutes=gap_minutes,

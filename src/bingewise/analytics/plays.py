@@ -10,6 +10,9 @@ of its last-ending segment.
 the seconds watched when no bookmark is known) reaches ``finished_share`` of the catalog runtime
 (85% by default, Tautulli's convention). When the catalog has no runtime (a personal Netflix
 export does not know one) ``finished`` is NULL: a bookmark alone cannot tell the end of a title.
+The fact set and recaps pass the catalog through
+:func:`~bingewise.analytics.runtimes.with_estimated_runtimes`, which gives episodes their
+series' length as seen in viewing, so only films (and series too little watched) stay NULL.
 
 *Local time*: the member's zone comes from the warehouse ``members`` table (``time_zone``, a copy
 of the registry), else the zone of the member's ``country`` (:mod:`bingewise.geo`), else

@@ -32,6 +32,7 @@ from bingewise.analytics.facts import (
     show_names,
 )
 from bingewise.analytics.plays import plays
+from bingewise.analytics.runtimes import with_estimated_runtimes
 from bingewise.config import get_settings
 from bingewise.schema import Catalog, Events, Members, MemberTop, Plays
 from bingewise.warehouse import Warehouse
@@ -129,7 +130,7 @@ def member_recap(
     members = members.filter(members[Members.member_id] == member_id)
     all_plays = plays(
         events,
-        warehouse.table(Catalog.table),
+        with_estimated_runtimes(warehouse),
         members,
         finished_share=settings.finished_share,
         default_tz=default_tz,

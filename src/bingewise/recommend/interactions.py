@@ -58,10 +58,11 @@ import scipy.sparse as sp
 
 from bingewise.analytics import plays as analytics_plays
 from bingewise.analytics.plays import DEFAULT_RESUME_GAP_MINUTES
+from bingewise.analytics.runtimes import estimated_runtimes
 from bingewise.config import get_settings
 from bingewise.recommend.base import Interactions
 from bingewise.schema import Catalog, Events, Members, Plays, Ratings, Recs
-from bingewise.warehouse import Warehouse
+from bingewise.warehouse import Warehouse, to_frame
 
 __all__ = [
     "MATURITY_LEVELS",
@@ -84,16 +85,6 @@ __all__ = [
 
 #: Runtime assumed for a title whose catalog runtime is unknown (seconds).
 NOMINAL_RUNTIME_SECONDS = 45 * 60
-#: The typical episode length of a series without catalog runtimes: this quantile of its
-#: watched episodes' furthest progress (the upper quartile: episodes left early do not shorten it).
-EPISODE_RUNTIME_QUANTILE = 0.75
-#: ... taken only when this many episodes reached ``EPISODE_RUNTIME_AGREEMENT`` of it (episodes
-#: watched through agree on their length; a few sampled for a minute or two do not) ...
-MIN_EPISODES_FOR_RUNTIME = 3
-EPISODE_RUNTIME_AGREEMENT = 0.9
-#: ... and only when it is at least this long (seconds): shorter is browsing, not a series.
-MIN_EPISODE_RUNTIME_SECONDS = 5 * 60
-
 #: Maturity ratings mapped to four levels: 0 all ages, 1 older kids (7+), 2 teens (13+),
 #: 3 adults (16+/18+). US TV and film ratings and Netflix's own age labels are understood. A
 #: missing or unknown rating counts as 3 (adults): unrated content is shown only to profiles
@@ -253,75 +244,6 @@ def annotated_plays(
     return out.drop("_bw_est") if "_bw_est" in out.columns else out
 
 
-def estimated_runtimes(warehouse: Warehouse, as_of: dt.datetime | None = None) -> pd.Series:
-    """Runtime in seconds standing in for each watched episode whose catalog runtime is unknown.
-
-    A series' typical episode length is the upper quartile (:data:`EPISODE_RUNTIME_QUANTILE`)
-    of its watched episodes' furthest progress (the furthest bookmark of any main-content
-    segment before ``as_of``, by any member; seconds watched where there is no bookmark). It is
-    taken when at least :data:`MIN_EPISODES_FOR_RUNTIME` episodes reached 90 % of it and it is
-    at least five minutes: episodes watched through agree on their length, while a few episodes
-    sampled for a minute each (browsing) do not make a one-minute series. An episode's estimate
-    is the larger of that length and its own furthest progress. Other series, films, and titles
-    with a catalog runtime get no estimate (the nominal runtime stands in).
-
-    Returns a float64 Series indexed by ``title_id`` (int64); empty, after one small query on
-    the catalog, when every episode has a runtime.
-    """
-    # The episodes without a runtime, straight from DuckDB: in the common case (none) this is
-    # the only query (an Ibis round trip would cost a page 20 ms).
-    unknown_rows = warehouse.duck.execute(
-        f'SELECT "{Catalog.title_id}" AS _bw_u_title, "{Catalog.series_id}" AS _bw_u_series '
-        f'FROM "{Catalog.table}" WHERE "{Catalog.kind}" = ? AND "{Catalog.series_id}" IS NOT NULL '
-        f'AND coalesce("{Catalog.runtime_seconds}", 0) <= 0',
-        [Catalog.EPISODE],
-    ).fetchall()
-    empty = pd.Series([], dtype="float64", index=pd.Index([], dtype="int64", name="title_id"))
-    if not unknown_rows:
-        return empty
-    unknown = ibis.memtable(
-        {
-            "_bw_u_title": [int(t) for t, _ in unknown_rows],
-            "_bw_u_series": [int(s) for _, s in unknown_rows],
-        },
-        schema={"_bw_u_title": "int64", "_bw_u_series": "int64"},
-    )
-    ev = warehouse.table(Events.table)
-    supp = ev[Events.supplemental]
-    keep = supp.isnull() | (supp.strip() == "")
-    if as_of is not None:
-        keep &= ev[Events.start_utc] < as_of
-    ev = ev.filter(keep)
-    j = ev.inner_join(unknown, ev[Events.title_id] == unknown["_bw_u_title"])
-    progress = j[Events.bookmark_seconds].coalesce(j[Events.seconds]).cast("float64")
-    furthest = to_frame(
-        j.group_by(title=j[Events.title_id], series=j["_bw_u_series"]).aggregate(
-            furthest=progress.max()
-        )
-    )
-    furthest = furthest[furthest["furthest"] > 0]
-    if furthest.empty:
-        return empty
-    typical = furthest.groupby("series")["furthest"].quantile(EPISODE_RUNTIME_QUANTILE)
-    near = (
-        furthest["furthest"].to_numpy()
-        >= EPISODE_RUNTIME_AGREEMENT * typical.loc[furthest["series"]].to_numpy()
-    )
-    agreeing = furthest[near].groupby("series").size()
-    typical = typical[
-        (typical >= MIN_EPISODE_RUNTIME_SECONDS)
-        & (agreeing.reindex(typical.index, fill_value=0) >= MIN_EPISODES_FOR_RUNTIME)
-    ]
-    rows = furthest[furthest["series"].isin(typical.index)]
-    if rows.empty:
-        return empty
-    est = np.maximum(rows["furthest"].to_numpy(), typical.loc[rows["series"]].to_numpy())
-    return pd.Series(
-        est.astype(np.float64),
-        index=pd.Index(rows["title"].to_numpy(dtype=np.int64), name="title_id"),
-    )
-
-
 def member_title_plays(
     warehouse: Warehouse,
     member_ids: Sequence[int] | None,
@@ -382,21 +304,6 @@ def _ratings_as_plays(
             RATED: ibis.literal(True),
         }
     )
-
-
-_NULLABLE = {
-    pa.int64(): pd.Int64Dtype(),
-    pa.int32(): pd.Int32Dtype(),
-    pa.int16(): pd.Int16Dtype(),
-    pa.int8(): pd.Int8Dtype(),
-    pa.bool_(): pd.BooleanDtype(),
-}
-
-
-def to_frame(expr: ir.Table) -> pd.DataFrame:
-    """Execute ``expr`` into pandas with nullable integers (a 63-bit id never becomes a float)."""
-    frame: pd.DataFrame = expr.to_pyarrow().to_pandas(types_mapper=_NULLABLE.get)
-    return frame
 
 
 def item_table(warehouse: Warehouse) -> pd.DataFrame:
