@@ -269,6 +269,8 @@ def _headline(recap: Recap) -> list[str]:
             f"Busiest week: {recap.busiest_week_episodes} episodes from "
             f"{recap.busiest_week_start:%d %b}"
         )
+    if recap.completion_rate is not None:
+        lines.append(f"Finished {recap.completion_rate * 100:.0f}% of what you started")
     return lines
 
 
