@@ -385,9 +385,7 @@ def test_events_under_a_services_own_column_names(tmp_path: Path) -> None:
     both paths, and its rejects name the file's own columns."""
     path = tmp_path / "log.csv"
     path.write_text(
-        "ts,video_id,user_id,ip\n"
-        "1709323200,100,7,10.0.0.1\n"
-        "2024-03-02T10:00:00Z,101,7,10.0.0.1\n"
+        "ts,video_id,user_id,ip\n1709323200,100,7,10.0.0.1\n2024-03-02T10:00:00Z,101,7,10.0.0.1\n"
     )
     pairs = (("user_id", "member_id"), ("video_id", "title_id"), ("ts", "start_utc"), ("ip", ""))
     with pytest.raises(IngestError, match="member_id"):

@@ -178,3 +178,25 @@ def test_a_file_without_one_valid_row_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["evaluate", "--data", str(path)])
     assert result.exit_code == 2
     assert "no valid interactions to evaluate" in " ".join(result.output.split())
+
+
+def test_a_dense_model_runs_on_the_most_taken_titles_that_fit(
+    ratings: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When enough titles fit to be worth it, the dense model runs on the most taken titles that
+    do (the params column says how many), instead of not running: the protocol, the split and
+    the test titles stay whole; the titles left out are simply never recommended by it."""
+    from bingewise.recommend import _common
+    from bingewise.recommend.evaluation import runner
+
+    monkeypatch.setattr(_common, "available_memory", lambda: 50_000)  # 80 titles need 76,800 B
+    monkeypatch.setattr(runner, "MIN_DENSE_TITLES", 10)
+    report = evaluate(
+        read_movielens(ratings), models=["popular", "ease", "session-ease"], k=10, seed=5
+    )
+    assert not report.not_run
+    by = {r.label: r for r in report.rows}
+    assert by["ease (tuned)"].params["max_titles"] == int((0.75 * 50_000 / 12) ** 0.5)  # 55
+    assert by["session-ease (tuned)"].params["max_titles"] == int((0.75 * 50_000 / 20) ** 0.5)
+    assert "max_titles" not in by["popular"].params
+    assert all(0 <= r.metrics.ndcg <= 1 for r in report.rows)

@@ -225,3 +225,47 @@ def test_chunked_gram_equals_dense_product() -> None:
     expected = (x.T @ x).toarray()
     np.testing.assert_allclose(gram(x, chunk_rows=7), expected, rtol=1e-6)
     np.testing.assert_allclose(gram(x, np.float32, chunk_rows=100), expected, rtol=1e-6)
+
+
+def test_ease_title_cap_is_ease_on_the_most_taken_titles(tmp_path: Path) -> None:
+    """max_titles: the weights are exactly EASE's on the k most taken titles; the others are
+    never recommended and predict nothing; the cap survives save and load; the session models
+    take it too."""
+    from bingewise.recommend import SessionBlend, SessionEASE
+
+    rng = np.random.default_rng(4)
+    taste = rng.random(40) ** 3  # titles taken unevenly: a clear "most taken" set
+    dense = (rng.random((200, 40)) < taste[np.newaxis, :]).astype("f4")
+    x = sp.csr_matrix(dense)
+    counts = dense.sum(axis=0)
+    kept = np.sort(np.lexsort((np.arange(40), -counts))[:15])
+    capped = EASE(l2=5.0, max_titles=15).fit(x)
+    assert capped.kept is not None and capped.kept.tolist() == kept.tolist()
+    plain = EASE(l2=5.0).fit(sp.csr_matrix(dense[:, kept]))
+    np.testing.assert_allclose(capped.weights, plain.weights, atol=1e-6)
+    scores = capped.score(x)
+    assert np.isneginf(np.delete(scores, kept, axis=1)).all()
+    np.testing.assert_allclose(
+        scores[:, kept], plain.score(sp.csr_matrix(dense[:, kept])), atol=1e-5
+    )
+    ids, _ = capped.recommend(x, 40)
+    assert set(ids[ids >= 0].tolist()) <= set(kept.tolist())
+    outside = int(np.setdiff1d(np.arange(40), kept)[0])
+    sim_ids, _ = capped.similar_items(np.array([kept[0], outside]), n=5)
+    assert set(sim_ids[0].tolist()) <= set(kept.tolist()) and (sim_ids[1] == -1).all()
+    capped.save(tmp_path / "e.npz")
+    loaded = load_model(tmp_path / "e.npz")
+    assert loaded.params()["max_titles"] == 15
+    np.testing.assert_array_equal(loaded.score(x), scores)
+    assert EASE(l2=5.0, max_titles=100).fit(x).kept is None  # a cap above the catalogue: all
+    times = x.copy()
+    times.data = rng.uniform(1e9, 1e9 + 1e5, times.nnz)
+    for model in (SessionEASE(l2=5.0, max_titles=15), SessionBlend(l2=5.0, max_titles=15)):
+        model.fit(x, times=times)
+        got = model.score_at(x, times) if isinstance(model, SessionBlend) else model.score(x)
+        assert np.isneginf(np.delete(got, kept, axis=1)).all()
+        assert np.isfinite(got[:, kept]).all()
+        model.save(tmp_path / "s.npz")
+        np.testing.assert_allclose(load_model(tmp_path / "s.npz").score(x), model.score(x))
+    with pytest.raises(ValueError, match="max_titles"):
+        EASE(max_titles=0)

@@ -145,8 +145,18 @@ def available_memory() -> int | None:
         return None
 
 
+class DenseMemoryError(MemoryError):
+    """A dense titles × titles model does not fit; ``fits`` is the most titles that would (with
+    a quarter of the available memory left to everything else)."""
+
+    def __init__(self, message: str, fits: int) -> None:
+        super().__init__(message)
+        self.fits = fits
+
+
 def ensure_memory(n_items: int, bytes_per_pair: int, model: str) -> None:
-    """Raise :class:`MemoryError` before a dense titles × titles model allocates what it cannot.
+    """Raise :class:`DenseMemoryError` before a dense titles × titles model allocates what it
+    cannot.
 
     ``bytes_per_pair`` is the model's peak bytes per (title, title) cell. Failing here, with the
     sizes named, beats the kernel's out-of-memory killer ending the process without a word.
@@ -154,11 +164,24 @@ def ensure_memory(n_items: int, bytes_per_pair: int, model: str) -> None:
     need = n_items * n_items * bytes_per_pair
     have = available_memory()
     if have is not None and need > have:
-        raise MemoryError(
+        fits = int((0.75 * have / bytes_per_pair) ** 0.5)
+        raise DenseMemoryError(
             f"{model} on {n_items:,} titles needs {need / 1e9:.1f} GB for its dense titles × "
             f"titles matrices and {have / 1e9:.1f} GB is available: use a model without one "
-            "(ials, itemknn) or fewer titles"
+            f"(ials, itemknn), fewer titles, or max_titles={fits:,} (the most watched)",
+            fits,
         )
+
+
+def most_taken(user_items: sp.csr_matrix, k: int | None) -> np.ndarray | None:
+    """Columns of the ``k`` titles with the most interactions (ties: the lower column), in
+    column order; ``None`` when there are no more than ``k`` (or ``k`` is None): keep all."""
+    n = user_items.shape[1]
+    if k is None or n <= k:
+        return None
+    counts = np.diff(sp.csc_matrix(user_items).indptr)
+    order = np.lexsort((np.arange(n), -counts))
+    return np.sort(order[:k]).astype(np.int64)
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from bingewise.recommend._common import (
     as_csr,
     ensure_memory,
     gram,
+    most_taken,
     pack_params,
     unpack_params,
 )
@@ -69,27 +70,53 @@ class EASE(Recommender):
         Ridge penalty λ on the item-item weights (larger: smoother, more popular titles).
     precision:
         Working precision of the Gram inverse ("float64" safe; "float32" halves the memory).
+    max_titles:
+        Learn the dense weights of only this many titles, those with the most interactions
+        (``None``: all). For catalogues whose titles × titles matrix does not fit in memory:
+        the other titles are never recommended (score ``-inf``) and predict nothing.
     """
 
     name: ClassVar[str] = "ease"
     personalized: ClassVar[bool] = True
 
-    def __init__(self, l2: float = 500.0, precision: Literal["float32", "float64"] = "float64"):
+    def __init__(
+        self,
+        l2: float = 500.0,
+        precision: Literal["float32", "float64"] = "float64",
+        max_titles: int | None = None,
+    ):
         if l2 <= 0:
             raise ValueError("l2 must be positive")
         if precision not in ("float32", "float64"):
             raise ValueError("precision must be 'float32' or 'float64'")
         self.l2 = float(l2)
         self.precision = precision
-        self.weights: np.ndarray | None = None  #: items × items float32, zero diagonal
+        self._init_cap(max_titles)
+
+    def _init_cap(self, max_titles: int | None) -> None:
+        if max_titles is not None and max_titles < 1:
+            raise ValueError("max_titles must be at least 1")
+        self.max_titles = None if max_titles is None else int(max_titles)
+        self.weights: np.ndarray | None = None  #: kept × kept float32, zero diagonal
+        self.kept: np.ndarray | None = None  #: columns of the kept titles (None: all)
+        self.n_items = 0  #: titles (columns) of the matrix fitted on
+
+    def _cap_params(self) -> dict[str, Any]:
+        return {} if self.max_titles is None else {"max_titles": self.max_titles}
 
     def params(self) -> dict[str, Any]:
         """Hyper-parameters (what the constructor takes)."""
-        return {"l2": self.l2, "precision": self.precision}
+        return {"l2": self.l2, "precision": self.precision, **self._cap_params()}
+
+    def _kept_columns(self, x: sp.csr_matrix) -> sp.csr_matrix:
+        """Remember the titles kept (:attr:`max_titles`) and return ``x`` narrowed to them."""
+        self.n_items = x.shape[1]
+        self.kept = most_taken(x, self.max_titles)
+        return x if self.kept is None else sp.csr_matrix(x[:, self.kept])
 
     def fit(self, user_items: sp.csr_matrix) -> Self:
         """Solve for the item-item weights in closed form."""
-        x = as_csr(user_items)
+        x = self._kept_columns(as_csr(user_items))
         # The Gram matrix in the working precision, inverted in place, then B in float32.
         ensure_memory(x.shape[1], (8 if self.precision == "float64" else 4) + 4, self.name)
         g = gram(x, dtype=np.float64 if self.precision == "float64" else np.float32)
@@ -102,24 +129,48 @@ class EASE(Recommender):
         return self.weights
 
     def score(self, user_items: sp.csr_matrix) -> np.ndarray:
-        """``X · B``."""
-        x = as_csr(user_items)
-        return np.asarray(x @ self._fitted())
+        """``X · B`` (``-inf`` for titles outside :attr:`max_titles`)."""
+        return self.scores_of(as_csr(user_items))
+
+    def scores_of(self, x: sp.csr_matrix) -> np.ndarray:
+        """``x · B`` for a rows × titles matrix of any weights (the kept titles' columns read)."""
+        b = self._fitted()
+        if self.kept is None:
+            return np.asarray(x @ b)
+        out = np.full((x.shape[0], self.n_items), -np.inf, dtype=np.float32)
+        out[:, self.kept] = np.asarray(sp.csr_matrix(x)[:, self.kept] @ b)
+        return out
 
     def similar_items(self, items: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """The items each item's column of B weighs most (how much i predicts j), best first."""
         items = np.atleast_1d(np.asarray(items, dtype=np.int64))
-        sims = np.array(self._fitted()[items], dtype=np.float64)
+        b = self._fitted()
+        if self.kept is None:
+            sims = np.array(b[items], dtype=np.float64)
+        else:  # a title outside the kept ones predicts nothing
+            sims = np.full((len(items), self.n_items), -np.inf)
+            at = np.searchsorted(self.kept, items).clip(0, len(self.kept) - 1)
+            known = np.flatnonzero(self.kept[at] == items)
+            sims[np.ix_(known, self.kept)] = b[at[known]]
         sims[np.arange(len(items)), items] = -np.inf
         return top_n(sims, n)
 
     def state(self) -> dict[str, np.ndarray]:
-        """The weight matrix and parameters."""
-        return {PARAMS_KEY: pack_params(self.params()), "weights": self._fitted()}
+        """The weight matrix and parameters (and the kept titles, when capped)."""
+        out = {PARAMS_KEY: pack_params(self.params()), "weights": self._fitted()}
+        if self.kept is not None:
+            out["kept"] = self.kept
+            out["n_items"] = np.array([self.n_items], dtype=np.int64)
+        return out
 
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray]) -> Self:
         """Rebuild from :meth:`state`."""
         model = cls(**unpack_params(state))
         model.weights = np.asarray(state["weights"], dtype=np.float32)
+        if "kept" in state:
+            model.kept = np.asarray(state["kept"], dtype=np.int64)
+            model.n_items = int(np.asarray(state["n_items"])[0])
+        else:
+            model.n_items = model.weights.shape[0]
         return model

@@ -53,10 +53,19 @@ def sitting_sizes(times: sp.csr_matrix, gap: float = SITTING_GAP) -> sp.csr_matr
 
 
 def _standardise(s: np.ndarray) -> np.ndarray:
+    """Each row to mean 0 and standard deviation 1 over its finite entries (``-inf``, a title
+    the session-ease part does not keep, stays ``-inf``)."""
     s = np.asarray(s, dtype=np.float64)
-    sd = s.std(axis=1, keepdims=True)
-    out: np.ndarray = (s - s.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1.0)
-    return out
+    finite = np.isfinite(s)
+    if finite.all():
+        sd = s.std(axis=1, keepdims=True)
+        out: np.ndarray = (s - s.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1.0)
+        return out
+    vals = np.where(finite, s, np.nan)
+    mean = np.nanmean(vals, axis=1, keepdims=True)
+    sd = np.nanstd(vals, axis=1, keepdims=True)
+    z = (vals - mean) / np.where(sd > 0, sd, 1.0)
+    return np.where(finite, z, s)
 
 
 class SessionBlend(Recommender):
@@ -72,6 +81,9 @@ class SessionBlend(Recommender):
         The time-local popularity part (:class:`~.time_popular.TimePopular`), days and penalty.
     mix:
         Weight of the standardised time-local part (0: session-ease with sittings only).
+    max_titles:
+        The session-ease part's title cap (:class:`~.ease.EASE`); titles outside it are never
+        recommended.
     """
 
     name: ClassVar[str] = "session-blend"
@@ -89,10 +101,11 @@ class SessionBlend(Recommender):
         sigma: float = 30.0,
         beta: float = 0.5,
         mix: float = 0.2,
+        max_titles: int | None = None,
     ):
         if mix < 0:
             raise ValueError("mix must be non-negative")
-        self.ease = SessionEASE(l2=l2, tau=tau, weight=weight)
+        self.ease = SessionEASE(l2=l2, tau=tau, weight=weight, max_titles=max_titles)
         self.popular = TimePopular(sigma=sigma, beta=beta)
         self.sitting_power = float(sitting_power)
         self.mix = float(mix)
@@ -149,7 +162,7 @@ class SessionBlend(Recommender):
             ):
                 raise ValueError("times must have the non-zero pattern of user_items")
             weighted.data = sitting_sizes(t).data ** self.sitting_power
-        base = _standardise(np.asarray(weighted @ self.ease.weights))
+        base = _standardise(self.ease.scores_of(weighted))
         if self.mix == 0:
             return base
         return base + self.mix * _standardise(self.popular.score_at(x, t))

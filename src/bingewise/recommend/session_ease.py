@@ -77,13 +77,21 @@ class SessionEASE(EASE):
         Time scale of the pair weight, in days (0.01 ≈ 15 minutes: one sitting).
     weight:
         Share ``w`` of the timed co-occurrence in the blend (0: plain EASE; 1: timed only).
+    max_titles:
+        Keep only this many titles, those with the most interactions (as :class:`~.ease.EASE`).
     """
 
     name: ClassVar[str] = "session-ease"
     personalized: ClassVar[bool] = True
     uses_times: ClassVar[bool] = True  #: ``fit`` accepts ``times=`` (see the module docstring)
 
-    def __init__(self, l2: float = 200.0, tau: float = 0.01, weight: float = 0.6):
+    def __init__(
+        self,
+        l2: float = 200.0,
+        tau: float = 0.01,
+        weight: float = 0.6,
+        max_titles: int | None = None,
+    ):
         if l2 <= 0:
             raise ValueError("l2 must be positive")
         if tau <= 0:
@@ -94,15 +102,17 @@ class SessionEASE(EASE):
         self.tau = float(tau)
         self.weight = float(weight)
         self.precision = "float64"
-        self.weights = None
+        self._init_cap(max_titles)
 
     def params(self) -> dict[str, Any]:
         """Hyper-parameters (what the constructor takes)."""
-        return {"l2": self.l2, "tau": self.tau, "weight": self.weight}
+        return {"l2": self.l2, "tau": self.tau, "weight": self.weight, **self._cap_params()}
 
     def fit(self, user_items: sp.csr_matrix, times: sp.csr_matrix | None = None) -> Self:
         """Solve EASE on the blended Gram matrix; without ``times`` it is plain EASE."""
-        x = as_csr(user_items)
+        x = self._kept_columns(as_csr(user_items))
+        if times is not None and self.kept is not None:
+            times = sp.csr_matrix(sp.csr_matrix(times)[:, self.kept])
         timed = times is not None and self.weight > 0
         # Two float64 Gram matrices at the peak when timed (one otherwise), then B in float32.
         ensure_memory(x.shape[1], (16 if timed else 8) + 4, self.name)

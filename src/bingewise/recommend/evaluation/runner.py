@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bingewise.console import progress
+from bingewise.recommend._common import DenseMemoryError
 from bingewise.recommend.evaluation.candidates import CANDIDATES, Candidate
 from bingewise.recommend.evaluation.data import InteractionLog
 from bingewise.recommend.evaluation.matrices import FoldMatrices, fold_matrices
@@ -25,6 +26,9 @@ from bingewise.recommend.evaluation.splits import Fold, make_fold
 __all__ = ["EvaluationReport", "ResultRow", "evaluate", "tune"]
 
 log = logging.getLogger(__name__)
+
+#: Fewest titles a dense model is run on when the catalogue does not fit (fewer: not run).
+MIN_DENSE_TITLES = 1_000
 
 
 @dataclass(frozen=True)
@@ -140,11 +144,18 @@ def _score(
 
 
 def tune(
-    cand: Candidate, valid: FoldMatrices, k: int, seed: int, advance: Any = None
+    cand: Candidate,
+    valid: FoldMatrices,
+    k: int,
+    seed: int,
+    advance: Any = None,
+    extra: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], int]:
-    """The configuration of ``cand.grid`` with the best validation NDCG@k (ties: first)."""
+    """The configuration of ``cand.grid`` with the best validation NDCG@k (ties: first); every
+    configuration gets the ``extra`` parameters (a title cap) too."""
     best: tuple[float, dict[str, Any]] | None = None
-    for params in cand.grid:
+    for grid_params in cand.grid:
+        params = {**grid_params, **(extra or {})}
         metrics, _ = _score(cand, params, valid, k, seed, interval=False)
         log.info("tuning %s %s: ndcg@%d=%.4f", cand.name, params, k, metrics.ndcg)
         if best is None or metrics.ndcg > best[0]:
@@ -200,30 +211,51 @@ def evaluate(
     with progress() as bar:
         task = bar.add_task(f"evaluating ({protocol})", total=steps)
         for cand, how in plan:
-            params = dict(cand.default)
-            tune_seconds, tried = 0.0, 1
             label = cand.name if len(cand.grid) <= 1 or not tuned else f"{cand.name} ({how})"
-            try:
-                if how == "tuned":
-                    if vm is None:
-                        vm = fold_matrices(log_, vfold)
-                    start = time.perf_counter()
-                    params, tried = tune(cand, vm, k, seed, lambda: bar.advance(task, 1))
-                    tune_seconds = time.perf_counter() - start
-                metrics, fit_seconds = _score(cand, params, m, k, seed)
-            except MemoryError as exc:
-                # Raised before the allocation (see ``ensure_memory``): the other rows still run.
-                not_run.append((label, f"{exc} (--min-title-count N leaves out rare ones)"))
-                log.info("%s not run: %s", label, exc)  # the report says it too
-                continue
-            finally:
-                done += _steps(cand, how)
+            cap: dict[str, Any] = {}  # max_titles, when a dense model must keep fewer titles
+            while True:
                 bar.update(task, completed=done)
-            rows.append(
-                ResultRow(
-                    label, cand.name, cand.kind, params, metrics, fit_seconds, tune_seconds, tried
+                params = {**cand.default, **cap}
+                tune_seconds, tried = 0.0, 1
+                try:
+                    if how == "tuned":
+                        if vm is None:
+                            vm = fold_matrices(log_, vfold)
+                        start = time.perf_counter()
+                        params, tried = tune(
+                            cand, vm, k, seed, lambda: bar.advance(task, 1), extra=cap
+                        )
+                        tune_seconds = time.perf_counter() - start
+                    metrics, fit_seconds = _score(cand, params, m, k, seed)
+                except DenseMemoryError as exc:
+                    # Raised before the allocation (see ``ensure_memory``): run again on the most
+                    # taken titles that fit, all else alike; the params column says so.
+                    if not cap and exc.fits >= MIN_DENSE_TITLES:
+                        cap = {"max_titles": exc.fits}
+                        log.info("%s: %s; run again with max_titles=%d", label, exc, exc.fits)
+                        continue
+                    not_run.append((label, f"{exc} (--min-title-count N leaves out rare ones)"))
+                    log.info("%s not run: %s", label, exc)  # the report says it too
+                    break
+                except MemoryError as exc:
+                    not_run.append((label, f"{exc} (--min-title-count N leaves out rare ones)"))
+                    log.info("%s not run: %s", label, exc)
+                    break
+                rows.append(
+                    ResultRow(
+                        label,
+                        cand.name,
+                        cand.kind,
+                        params,
+                        metrics,
+                        fit_seconds,
+                        tune_seconds,
+                        tried,
+                    )
                 )
-            )
+                break
+            done += _steps(cand, how)
+            bar.update(task, completed=done)
     note = f", {m.skipped:,} members with test rows but no history skipped" if m.skipped else ""
     return EvaluationReport(
         protocol=protocol,
