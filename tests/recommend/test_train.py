@@ -144,3 +144,25 @@ def test_a_model_file_without_a_half_life_loads_with_none(world: Warehouse, tmp_
         kept = {k: f[k] for k in f.files if k != "half_life_days"}
     np.savez(ids, **kept)  # as written before the half-life was kept
     assert load_trained(models_dir=tmp_path, models=MODELS).half_life_days is None
+
+
+def test_train_max_titles_keeps_the_most_watched_for_dense_models(
+    world: Warehouse, home: Path
+) -> None:
+    """`train --max-titles N` fits a dense model on the N most watched items (saved with it, so
+    the page never shows the others); other models refuse the option."""
+    from typer.testing import CliRunner
+
+    from bingewise.cli import app
+    from bingewise.recommend.train import load_trained
+
+    world.close()
+    runner = CliRunner()
+    done = runner.invoke(app, ["-q", "train", "--model", "ease", "--max-titles", "2"])
+    assert done.exit_code == 0, done.output
+    trained = load_trained()
+    assert trained.model.params()["max_titles"] == 2
+    kept = trained.model.kept  # type: ignore[attr-defined]
+    assert kept is not None and len(kept) == 2
+    done = runner.invoke(app, ["-q", "train", "--model", "ials", "--max-titles", "2"])
+    assert done.exit_code == 2 and "--max-titles is for dense models" in done.output

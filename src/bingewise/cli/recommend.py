@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -103,9 +104,18 @@ def _train_command(app: typer.Typer) -> None:
             "--half-life-days",
             help="Recency half-life of an interaction's weight, days (0: no decay).",
         ),
+        max_titles: int | None = typer.Option(
+            None,
+            "--max-titles",
+            help="Dense models (ease, session-ease): learn only the N most watched titles, for "
+            "catalogues too large for memory.",
+        ),
     ) -> None:
         """Fit a model on the warehouse's viewing and ratings and save it in the model store."""
+        import inspect
+
         from bingewise.recommend.interactions import ConfidenceParams
+        from bingewise.recommend.train import available_models
         from bingewise.recommend.train import train as run
         from bingewise.warehouse import Warehouse
 
@@ -114,9 +124,19 @@ def _train_command(app: typer.Typer) -> None:
             console.print("[red]error:[/red] --half-life-days must be 0 (no decay) or positive")
             raise typer.Exit(2)
         params = ConfidenceParams(half_life_days=half_life_days)
+        chosen: Any = model
+        if max_titles is not None:
+            cls = available_models().get(model)
+            if cls is None or "max_titles" not in inspect.signature(cls).parameters:
+                console.print(f"[red]error:[/red] --max-titles is for dense models, not {model!r}")
+                raise typer.Exit(2)
+            if max_titles < 1:
+                console.print("[red]error:[/red] --max-titles must be at least 1")
+                raise typer.Exit(2)
+            chosen = cls(max_titles=max_titles)  # type: ignore[call-arg]
         with Warehouse.open() as wh:
             try:
-                trained = run(wh, model, as_of=when, params=params)
+                trained = run(wh, chosen, as_of=when, params=params)
             except (LookupError, MemoryError) as exc:
                 console.print(f"[red]error:[/red] {exc}")
                 raise typer.Exit(2) from exc

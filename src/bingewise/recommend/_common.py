@@ -168,7 +168,8 @@ def ensure_memory(n_items: int, bytes_per_pair: int, model: str) -> None:
         raise DenseMemoryError(
             f"{model} on {n_items:,} titles needs {need / 1e9:.1f} GB for its dense titles × "
             f"titles matrices and {have / 1e9:.1f} GB is available: use a model without one "
-            f"(ials, itemknn), fewer titles, or max_titles={fits:,} (the most watched)",
+            f"(ials, itemknn), or keep the {fits:,} most watched titles (max_titles; "
+            "`train --max-titles`)",
             fits,
         )
 
