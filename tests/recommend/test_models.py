@@ -269,3 +269,36 @@ def test_ease_title_cap_is_ease_on_the_most_taken_titles(tmp_path: Path) -> None
         np.testing.assert_allclose(load_model(tmp_path / "s.npz").score(x), model.score(x))
     with pytest.raises(ValueError, match="max_titles"):
         EASE(max_titles=0)
+
+
+def test_large_gram_matrices_are_factorised_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SciPy's OpenBLAS crashes in its multithreaded Cholesky from an order of about 22,700 (the
+    process dies, no exception): above PARALLEL_CHOLESKY_MAX the factorisation and inverse run on
+    one BLAS thread. Checked here at a small order by lowering the bound (one thread inside,
+    the same weights); the crash itself is recorded in docs/recommend.md, not rerun (minutes)."""
+    from threadpoolctl import threadpool_info
+
+    from bingewise.recommend import ease as ease_module
+
+    assert ease_module.cholesky_threads(ease_module.PARALLEL_CHOLESKY_MAX) is None
+    assert ease_module.cholesky_threads(ease_module.PARALLEL_CHOLESKY_MAX + 1) == 1
+    rng = np.random.default_rng(2)
+    x = (rng.random((60, 25)) < 0.3).astype(np.float64)
+    expected = ease_weights((x.T @ x).copy(), 3.0)
+    seen: list[int] = []
+    real = ease_module.scipy.linalg.lapack.get_lapack_funcs
+
+    def spy(names, arrays):  # type: ignore[no-untyped-def]
+        funcs = real(names, arrays)
+
+        def potrf(*args, **kwargs):  # type: ignore[no-untyped-def]
+            seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+            return funcs[0](*args, **kwargs)
+
+        return (potrf, funcs[1])
+
+    monkeypatch.setattr(ease_module.scipy.linalg.lapack, "get_lapack_funcs", spy)
+    monkeypatch.setattr(ease_module, "PARALLEL_CHOLESKY_MAX", 10)
+    got = ease_weights((x.T @ x).copy(), 3.0)
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+    assert seen and set(seen) == {1}

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal, Self
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from bingewise.recommend._common import (
     PARAMS_KEY,
@@ -27,7 +28,20 @@ from bingewise.recommend._common import (
 )
 from bingewise.recommend.base import Recommender, top_n
 
-__all__ = ["EASE", "ease_weights"]
+__all__ = ["EASE", "PARALLEL_CHOLESKY_MAX", "cholesky_threads", "ease_weights"]
+
+
+#: Largest matrix order factorised with several BLAS threads. The OpenBLAS that SciPy ships
+#: (0.3.30) crashes the process (segmentation fault) in its multithreaded ``potrf`` from an order
+#: of about 22,700 (measured: 22,600 fine, 23,000 crashes; one thread fine at 23,500), so larger
+#: Gram matrices are factorised and inverted on one thread, about twice as slow and whole.
+PARALLEL_CHOLESKY_MAX = 16_384
+
+
+def cholesky_threads(n: int) -> int | None:
+    """BLAS threads for the Cholesky factorisation and inverse of an ``n`` × ``n`` matrix
+    (``None``: the library's default)."""
+    return 1 if n > PARALLEL_CHOLESKY_MAX else None
 
 
 def ease_weights(g: np.ndarray, l2: float) -> np.ndarray:
@@ -40,10 +54,13 @@ def ease_weights(g: np.ndarray, l2: float) -> np.ndarray:
     # Cholesky on the (symmetric) matrix in Fortran order = its transpose, no copy.
     gf = g.T
     potrf, potri = scipy.linalg.lapack.get_lapack_funcs(("potrf", "potri"), (gf,))
-    c, info = potrf(gf, lower=False, overwrite_a=True, clean=False)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"Gram matrix + l2·I is not positive definite (info={info})")
-    inv, info = potri(c, lower=False, overwrite_c=True)
+    with threadpool_limits(cholesky_threads(n), user_api="blas"):
+        c, info = potrf(gf, lower=False, overwrite_a=True, clean=False)
+        if info != 0:
+            raise np.linalg.LinAlgError(
+                f"Gram matrix + l2·I is not positive definite (info={info})"
+            )
+        inv, info = potri(c, lower=False, overwrite_c=True)
     if info != 0:
         raise np.linalg.LinAlgError(f"inverse failed (info={info})")
     p = inv.T  # back to C order; only one triangle is valid
