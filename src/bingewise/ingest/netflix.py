@@ -401,7 +401,8 @@ def _decode(src: _Source, encoding: str | None = None) -> tuple[str, str]:
         first = _line_at(src.data, "utf-8", exc)
     damaged = codecs.decode(src.data, "utf-8", errors="replace")
     bad = damaged.count("\ufffd")
-    if sum(ord(ch) > 127 for ch in damaged) - bad > bad:
+    beyond_ascii = len(damaged) - len(damaged.encode("ascii", "ignore"))  # in C, not per char
+    if beyond_ascii - bad > bad:
         # More well-formed UTF-8 characters than broken bytes: UTF-8 with damage, not another
         # encoding (reading it as Windows-1252 would garble every accented letter).
         note = (

@@ -227,19 +227,17 @@ def evaluate(
                         )
                         tune_seconds = time.perf_counter() - start
                     metrics, fit_seconds = _score(cand, params, m, k, seed)
-                except DenseMemoryError as exc:
-                    # Raised before the allocation (see ``ensure_memory``): run again on the most
-                    # taken titles that fit, all else alike; the params column says so.
-                    if not cap and exc.fits >= MIN_DENSE_TITLES:
-                        cap = {"max_titles": exc.fits}
-                        log.info("%s: %s; run again with max_titles=%d", label, exc, exc.fits)
+                except MemoryError as exc:
+                    # Raised before the allocation (see ``ensure_memory``): a dense model runs
+                    # again on the most taken titles that fit, all else alike (the params column
+                    # says so); otherwise the row is not run and the other rows still are.
+                    fits = exc.fits if isinstance(exc, DenseMemoryError) else 0
+                    if not cap and fits >= MIN_DENSE_TITLES:
+                        cap = {"max_titles": fits}
+                        log.info("%s: %s; run again with max_titles=%d", label, exc, fits)
                         continue
                     not_run.append((label, f"{exc} (--min-title-count N leaves out rare ones)"))
                     log.info("%s not run: %s", label, exc)  # the report says it too
-                    break
-                except MemoryError as exc:
-                    not_run.append((label, f"{exc} (--min-title-count N leaves out rare ones)"))
-                    log.info("%s not run: %s", label, exc)
                     break
                 rows.append(
                     ResultRow(
