@@ -148,6 +148,17 @@ EXAMPLES: list[tuple[str, TitleParts]] = [
         "Stranger Things: Stranger Things 4: Kapitel acht: Papa (Folge 8)",
         episode("Stranger Things", 4, "Stranger Things 4", 8, "Kapitel acht: Papa"),
     ),
+    # a season released in parts; seasons named in Korean and Japanese
+    (
+        "Booba: Season 2 (Part 1): Ep 0",
+        episode("Booba", 2, "Season 2 (Part 1)", None, "Ep 0"),
+    ),
+    (
+        "La Casa de Papel: Temporada 5 (Parte II): El fin del camino (Episódio 6)",
+        episode("La Casa de Papel", 5, "Temporada 5 (Parte II)", 6, "El fin del camino"),
+    ),
+    ("Bebefinn Playtime: 시즌 1: 1화", episode("Bebefinn Playtime", 1, "시즌 1", None, "1화")),
+    ("SPY×FAMILY: シーズン 1: 第1話", episode("SPY×FAMILY", 1, "シーズン 1", None, "第1話")),
     # Netflix's kids' playlists
     (
         "Merry Little Playlist: Collection 2: Sesame Street: The Nutcracker",
@@ -161,6 +172,11 @@ EXAMPLES: list[tuple[str, TitleParts]] = [
     (
         "Stranger Things: Stranger Things 2: Capítulo três: O girino (Episódio 3)",
         episode("Stranger Things", 2, "Stranger Things 2", 3, "Capítulo três: O girino"),
+    ),
+    # ... or, without the bracket, a season named as the series plus a number (English)
+    (
+        "Stranger Things: Stranger Things 4: Chapter One: The Hellfire Club",
+        episode("Stranger Things", 4, "Stranger Things 4", None, "Chapter One: The Hellfire Club"),
     ),
     (
         "Como Acabar com o Natal: O Funeral: Lá vamos nós de novo (Episódio 1)",
@@ -189,6 +205,9 @@ FILMS = [
     "Roma",
     "Sherlock Holmes: A Game of Shadows",
     "Narcos: Mexico: Season 1 (Thematic 3)",  # not wholly a marker
+    "Toy Story 2: Toy Story 3",  # the series name plus a number needs a third segment
+    "Scream: Scream 4",
+    "Alien: Alien 3 (Trailer)",
     "Archer: Season 1_hook_primary_16x9",
     "Episode 3 (Episode 3)",  # one segment: no series to belong to
     "",

@@ -17,7 +17,8 @@ A Netflix export names what was watched with one display string, in the account'
    season title, everything after it is the episode title. Markers:
 
    - numbered seasons: Season, Series, Temporada, Staffel, Saison, Stagione, Seizoen, Säsong,
-     Sæson, Sesong, Sezon, Kausi + a number;
+     Sæson, Sesong, Sezon, Kausi, 시즌, シーズン + a number, perhaps released in parts
+     (``"Booba: Season 2 (Part 1): Ep 3"``: season 2, season title ``"Season 2 (Part 1)"``);
    - numbered parts: Part, Parte, Partie, Teil, Deel, Volume, Vol., Book, Livro, Libro, Buch,
      Livre + a number;
    - limited series (no number, season ``None``): Limited Series, Miniseries, Mini-Series,
@@ -49,10 +50,12 @@ A Netflix export names what was watched with one display string, in the account'
    episode: the first segment is the series, a middle segment (when there are three or more)
    is a named season (``"Stranger Things: Stranger Things 2: Capítulo três: O girino (Episódio
    3)"``: season title ``"Stranger Things 2"``, season 2 because it is the series name plus a
-   number), the rest is the episode title. Without such a bracket the title is a **film**, colons
-   and all: ``"Star Wars: Episode IV: A New Hope"`` and ``"Black Mirror: Bandersnatch"`` are films
-   (a bare ``Episode IV`` segment counts only after a season marker). So is a title whose
-   first segment is empty (no series name to belong to).
+   number), the rest is the episode title. So is a title of three or more segments whose second
+   is the series name plus a number, bracket or not (English exports write
+   ``"Stranger Things: Stranger Things 4: Chapter One: The Hellfire Club"``). Otherwise the
+   title is a **film**, colons and all: ``"Star Wars: Episode IV: A New Hope"`` and
+   ``"Black Mirror: Bandersnatch"`` are films (a bare ``Episode IV`` segment counts only after
+   a season marker). So is a title whose first segment is empty (no series name to belong to).
 
 :func:`title_key` is the canonical text behind ids (cleaned, segments rejoined by ``": "``,
 case-folded, so ``"Jane The Virgin"`` and ``"Jane the Virgin"`` are one series);
@@ -98,6 +101,8 @@ _SEASON_WORDS = (
     "Sesong",
     "Sezon",
     "Kausi",
+    "시즌",
+    "シーズン",
 )
 _BOOK_WORDS = ("Book", "Livro", "Libro", "Buch", "Livre")
 _PART_WORDS = ("Part", "Parte", "Partie", "Teil", "Deel", "Volume", "Vol.", "Vol", *_BOOK_WORDS)
@@ -151,8 +156,11 @@ def _alternation(words: tuple[str, ...]) -> str:
 
 _NUMBER = r"[0-9]{1,4}|[IVXLCDM]+|[^\W\d_]+"
 _SUBTITLE = r"(?:\s[-–—]\s(?P<sub>.+))?"
+#: A season released in parts: "Season 2 (Part 1)", "Temporada 3 (Parte 2)".
+_IN_PARTS = rf"(?:\s\((?:{_alternation(_PART_WORDS)})\s(?:{_NUMBER})\))?"
 _SEASON_RE = re.compile(
-    rf"(?P<word>{_alternation(_SEASON_WORDS)})\s(?P<num>{_NUMBER}){_SUBTITLE}", re.IGNORECASE
+    rf"(?P<word>{_alternation(_SEASON_WORDS)})\s(?P<num>{_NUMBER}){_IN_PARTS}{_SUBTITLE}",
+    re.IGNORECASE,
 )
 _PART_RE = re.compile(
     rf"(?P<word>{_alternation(_PART_WORDS)})\s(?P<num>{_NUMBER}){_SUBTITLE}", re.IGNORECASE
@@ -295,7 +303,15 @@ def parse_title(text: str) -> TitleParts:
             return _split_at_marker(segments, i, _Marker("season", int(chapter["num"]), False))
     if len(segments) >= 2 and _EPISODE_SUFFIX_RE.search(segments[-1]):
         return _split_bracketed(segments)
+    if len(segments) >= 3 and _numbered_series(segments[0], segments[1]) is not None:
+        return _split_bracketed(segments)
     return _FILM
+
+
+def _numbered_series(series: str, segment: str) -> int | None:
+    """The number in a season named as the series plus a number ("Stranger Things 4")."""
+    numbered = re.fullmatch(rf"{re.escape(series)} ([0-9]{{1,4}})", segment, re.IGNORECASE)
+    return int(numbered[1]) if numbered else None
 
 
 def _split_at_marker(segments: list[str], i: int, marker: _Marker) -> TitleParts:
@@ -319,15 +335,15 @@ def _split_at_marker(segments: list[str], i: int, marker: _Marker) -> TitleParts
 
 
 def _split_bracketed(segments: list[str]) -> TitleParts:
-    """Rule 6: no season marker, but the last segment ends with an episode bracket."""
+    """Rule 6: no season marker, but an episode bracket ends the title or the second segment
+    is the series name plus a number."""
     series = segments[0]
     season_title: str | None = None
     season: int | None = None
     rest = segments[1:]
     if len(segments) >= 3:
         season_title, rest = segments[1], segments[2:]
-        numbered = re.fullmatch(rf"{re.escape(series)} ([0-9]{{1,4}})", season_title, re.I)
-        season = int(numbered[1]) if numbered else None
+        season = _numbered_series(series, season_title)
     episode, episode_title = _episode_text(": ".join(rest))
     return TitleParts(
         Catalog.EPISODE,
