@@ -226,6 +226,24 @@ def test_recap_of_a_dates_only_history_speaks_of_days(tmp_path: Path) -> None:
     assert "Longest binge" not in page and "hours ·" not in page
 
 
+@pytest.mark.parametrize("zone", ["America/Los_Angeles", "Asia/Tokyo"])
+def test_a_zone_does_not_move_the_dates_a_history_printed(tmp_path: Path, zone: str) -> None:
+    """A history of dates sits at midnight of each date in the zone it was read in; a zone given
+    to the recap afterwards (west or east of it) must not move 1 January to 31 December."""
+    path = tmp_path / "NetflixViewingHistory.csv"
+    rows = ['"Dark: Season 1: Episode 1","1/1/18"', '"Roma","7/24/18"']
+    path.write_text("Title,Date\n" + "\n".join(rows) + "\n")
+    with Warehouse.open(":memory:") as wh:
+        ingest_paths([path], warehouse=wh)
+        (member,) = wh.table("members").member_id.to_pyarrow().to_pylist()
+        plain = member_recap(wh, member)
+        zoned = member_recap(wh, member, override_tz=zone)
+    assert plain is not None and zoned is not None
+    days = [d["local_date"] for d in json.loads(zoned.to_json())["daily"]]
+    assert days == ["2018-01-01", "2018-07-24"]
+    assert zoned.to_json() == plain.to_json()
+
+
 @pytest.mark.realdata
 def test_recap_of_a_real_export(tmp_path: Path) -> None:
     exports = sorted((SHARED_DATA / "netflix").glob("*ViewingActivity.csv"))
@@ -318,3 +336,33 @@ def test_recap_of_an_export_estimates_episode_lengths_for_completion(tmp_path: P
     assert r.completion_rate == pytest.approx(4 / 5)
     assert "Finished 80% of what you started" in render_html(r)
     assert facts[0][MemberFacts.completion_rate] == pytest.approx(4 / 5)
+
+
+def test_cli_recap_refuses_bad_output_options_before_any_work(tmp_path: Path) -> None:
+    """A format it cannot write, --out with --out-dir, or a folder it cannot write to: one
+    line each (a usage error before the export is read), never a traceback."""
+    path = tmp_path / "ViewingActivity.csv"
+    path.write_text(
+        "Profile Name,Start Time,Duration,Title,Country\n"
+        "Ana,2024-03-01 20:00:00,00:40:00,Dark: Season 1: Secrets (Episode 1),DE (Germany)\n"
+    )
+    runner = CliRunner()
+    for extra in (["--out", "r.pdf"], ["--out", "recap"]):
+        done = runner.invoke(app, ["recap", str(path), *extra])
+        assert done.exit_code == 2 and "a recap is written as .html, .png, .json" in " ".join(
+            done.output.split()
+        ), done.output
+    both = ["--out", str(tmp_path / "r.json"), "--out-dir", str(tmp_path)]
+    done = runner.invoke(app, ["recap", str(path), *both])
+    assert done.exit_code == 2 and "not both" in done.output
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    done = runner.invoke(app, ["recap", str(path), "--out", str(blocked / "r.png")])
+    assert done.exit_code == 1 and "cannot write the recap" in " ".join(done.output.split())
+    assert "Traceback" not in done.output
+    # no profile has viewing in the year asked for: an error, even when quiet
+    done = runner.invoke(app, ["-q", "recap", str(path), "--year", "2019"])
+    assert done.exit_code == 1 and "no profile has viewing in 2019" in " ".join(
+        done.output.split()
+    )
+    assert not list(tmp_path.glob("recap-*"))

@@ -21,6 +21,7 @@ from typing import Any
 
 import altair as alt
 import ibis
+import ibis.expr.types as ir
 import jinja2
 
 from bingewise import charts
@@ -110,6 +111,12 @@ def default_year(days: Iterable[dt.date]) -> int | None:
     return latest.year
 
 
+def _dates_only(events: ir.Table) -> bool:
+    """Whether events with a duration are missing (a history of dates, or nothing at all)."""
+    timed = events.filter(events[Events.seconds] > 0).count().to_pyarrow().as_py()
+    return not timed
+
+
 def member_recap(
     warehouse: Warehouse,
     member_id: int,
@@ -121,11 +128,17 @@ def member_recap(
 ) -> Recap | None:
     """The recap of ``member_id`` for local ``year`` (default: :func:`default_year`).
 
+    ``override_tz`` sets the zone of the member's local days, except for a history of dates
+    only (Netflix's NetflixViewingHistory.csv: no time of day, no durations): its events sit at
+    midnight of each printed date in the zone it was read in, and the dates it printed stay.
+
     Returns ``None`` when the member has no plays in that year.
     """
     settings = get_settings()
     events = warehouse.table(Events.table)
     events = events.filter(events[Events.member_id] == member_id)
+    if override_tz is not None and _dates_only(events):
+        override_tz = None
     members = warehouse.table(Members.table)
     members = members.filter(members[Members.member_id] == member_id)
     all_plays = plays(
@@ -306,6 +319,10 @@ def render_html(recap: Recap) -> str:
     return _TEMPLATES.get_template("recap.html.j2").render(
         recap=recap, lines=_headline(recap), svgs=svgs
     )
+
+
+#: The file suffixes :func:`write_recap` writes.
+RECAP_FORMATS = (".html", ".png", ".json")
 
 
 def write_recap(recap: Recap, out: str | Path) -> Path:

@@ -40,6 +40,7 @@ from bingewise.warehouse import Warehouse
 
 if TYPE_CHECKING:  # the analytics (Ibis, Altair) load only when a command runs
     from bingewise.analytics import FactSet, Period
+    from bingewise.analytics.recap import Recap
     from bingewise.ingest import IngestSummary
 
 
@@ -388,12 +389,21 @@ def recap(
     From the warehouse (``--member``) the read is audited; from a person's own export nothing is
     stored anywhere.
     """
-    from bingewise.analytics.recap import member_recap, write_recap
+    from bingewise.analytics.recap import RECAP_FORMATS, member_recap
 
+    if out_file is not None and out_file.suffix.lower() not in RECAP_FORMATS:
+        raise typer.BadParameter(
+            f"{out_file}: a recap is written as {', '.join(RECAP_FORMATS)}", param_hint="--out"
+        )
+    if out_file is not None and out_dir is not None:
+        raise typer.BadParameter(
+            "give --out (one file) or --out-dir (a folder), not both", param_hint="--out-dir"
+        )
+    options = read_options(date_order=date_order, tz=tz, encoding=encoding)  # checks them all
     if source is None:
         if member is None:
             raise typer.BadParameter("give --member ID or an export to read", param_hint="--member")
-        target = out_file or Path(f"recap-{member}.html")
+        target = out_file or (out_dir or Path(".")) / f"recap-{member}.html"
         _audit("recap.read", member, "plays, sessions, binges, streaks", reason)
         with Warehouse.open() as wh:
             r = member_recap(wh, member, year, override_tz=tz)
@@ -401,12 +411,13 @@ def recap(
         if r is None:
             console.print(f"[red]{why}[/red]")
             raise typer.Exit(1)
-        out.print(f"wrote {write_recap(r, target)}")
+        if tz is not None and not r.has_durations:
+            say("a history of dates only: its dates stay as Netflix printed them (--tz not used)")
+        _write(r, target)
         return
 
     from bingewise.ingest import IngestError, ingest_paths
 
-    options = read_options(date_order=date_order, tz=tz, encoding=encoding)
     folder = out_dir or Path(".")
     with Warehouse.open(":memory:") as wh:
         try:
@@ -424,11 +435,13 @@ def recap(
             raise typer.Exit(1)
         rows.sort(key=lambda r: (r[Members.profile] or "", r[Members.member_id]))
         slugs = _unique_slugs([r[Members.profile] or "Your viewing" for r in rows])
+        written = 0
         for row, slug in zip(rows, slugs, strict=True):
             r = member_recap(wh, row[Members.member_id], year, override_tz=tz)
             if r is None:
                 say(f"{row[Members.profile] or row[Members.member_id]}: no viewing in that year")
                 continue
+            written += 1
             if out_file is None:
                 stem = f"recap-{slug}-{r.year}"
                 targets = [folder / f"{stem}.html", folder / f"{stem}.png"]
@@ -437,7 +450,21 @@ def recap(
             else:  # one file per profile, in the format asked for
                 targets = [out_file.with_name(f"{out_file.stem}-{slug}{out_file.suffix}")]
             for target in targets:
-                out.print(f"wrote {write_recap(r, target)}")
+                _write(r, target)
+        if not written:
+            console.print(f"[red]{source}: no profile has viewing in {year}[/red]")
+            raise typer.Exit(1)
+
+
+def _write(recap: Recap, target: Path) -> None:
+    """Write one recap file; a folder that cannot be written is one line, not a traceback."""
+    from bingewise.analytics.recap import write_recap
+
+    try:
+        out.print(f"wrote {write_recap(recap, target)}")
+    except OSError as exc:
+        console.print(f"[red]{target}: cannot write the recap ({exc.strerror or exc})[/red]")
+        raise typer.Exit(1) from None
 
 
 def register(app: typer.Typer) -> None:
