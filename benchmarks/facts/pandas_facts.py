@@ -166,8 +166,12 @@ def compute(events: pd.DataFrame, catalog: pd.DataFrame, members: pd.DataFrame) 
     act = plays.groupby("member_id").agg(days=("local_date", "nunique"), sec=("seconds", "sum"))
     roster = members[["member_id", "country"]].merge(act, on="member_id", how="outer")
     roster["every"] = roster["days"].fillna(0) >= n_days
+    roster["watching"] = roster["days"].fillna(0) > 0
     countries = roster.groupby("country", dropna=False).agg(
-        members=("member_id", "size"), every=("every", "sum"), sec=("sec", "sum")
+        members=("member_id", "size"),
+        watching=("watching", "sum"),
+        every=("every", "sum"),
+        sec=("sec", "sum"),
     )
     countries["hours_per_member_day"] = countries["sec"] / 3600 / countries["members"] / n_days
 

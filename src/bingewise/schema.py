@@ -488,7 +488,8 @@ class CountryFacts:
 
     table = "country_facts"
     country = "country"
-    members = "members"  #: BIGINT, members of the country who watched in the period
+    members = "members"  #: BIGINT, members of the country, watching or not (the roster)
+    members_watching = "members_watching"  #: BIGINT, of them, those who watched in the period
     members_every_day = "members_every_day"  #: BIGINT, watched on every local day of the period
     share_every_day = "share_every_day"  #: DOUBLE, members_every_day / members
     days = "days"  #: BIGINT, days in the period

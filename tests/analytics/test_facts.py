@@ -156,10 +156,12 @@ def test_country_facts_every_day(warehouse: Warehouse) -> None:
         .to_pylist()
     }
     assert (rows["US"]["members"], rows["US"]["members_every_day"]) == (2, 1)
+    assert rows["US"]["members_watching"] == 2
     assert rows["US"]["share_every_day"] == pytest.approx(0.5)
     # Member 1: 5400 + 6000 + 3600 + 1200 s; member 2: 6000 s; over 2 members × 4 days.
     assert rows["US"]["hours_per_member_day"] == pytest.approx(22200 / 3600 / 2 / 4)
     assert (rows["MX"]["members"], rows["MX"]["members_every_day"]) == (1, 0)
+    assert rows["MX"]["members_watching"] == 0  # on the roster, never watched
     assert rows["MX"]["hours_per_member_day"] == 0
 
 
@@ -182,6 +184,7 @@ def test_default_period_leaves_out_slivers_at_its_edges(warehouse: Warehouse) ->
     assert (countries["GB"]["members_every_day"], countries["GB"]["days"]) == (120, 3)
     jp = countries["JP"]  # on the roster, but all their viewing is in the sliver
     assert (jp["members"], jp["members_every_day"], jp["hours_per_member_day"]) == (5, 0, 0)
+    assert (jp["members_watching"], countries["GB"]["members_watching"]) == (0, 120)
     assert fs["plays"].count().execute() == 360  # the sliver's plays are outside the period
     assert len(fs.held) == 1
     fs.release()

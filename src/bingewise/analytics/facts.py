@@ -472,10 +472,12 @@ def member_facts(
 def country_facts(
     plays: ir.Table, members: ir.Table, period: Period, *, daily_table: ir.Table | None = None
 ) -> ir.Table:
-    """Per country: members, members who watched on every local day of ``period``, daily hours.
+    """Per country: members, those who watched in ``period`` and on every local day of it, and
+    daily hours per member.
 
-    Members are those of the members table plus anyone with plays who is missing from it
-    (country NULL). ``hours_per_member_day`` = hours watched / members / days of the period.
+    Members are those of the members table, watching or not, plus anyone with plays who is
+    missing from it (country NULL): shares and hours are per member of the country, not per
+    viewer. ``hours_per_member_day`` = hours watched / members / days of the period.
     Rolled up from ``daily_table`` (:func:`member_daily` of the plays) when given.
     """
     d = member_daily(plays) if daily_table is None else daily_table
@@ -491,16 +493,21 @@ def country_facts(
     j = j.select(
         _j_country=j["_r_country"],
         _j_every=(j["_a_days"].fill_null(0) >= period.days).cast("int64"),
+        _j_watch=(j["_a_days"].fill_null(0) > 0).cast("int64"),
         _j_sec=j["_a_sec"].fill_null(0),
     )
     g = j.group_by(_j_country=j["_j_country"]).aggregate(
-        _n=j["_j_every"].count(), _every=j["_j_every"].sum(), _sec=j["_j_sec"].sum()
+        _n=j["_j_every"].count(),
+        _watch=j["_j_watch"].sum(),
+        _every=j["_j_every"].sum(),
+        _sec=j["_j_sec"].sum(),
     )
     days = ibis.literal(period.days).cast("int64")
     return g.select(
         **{
             CountryFacts.country: g["_j_country"],
             CountryFacts.members: g["_n"],
+            CountryFacts.members_watching: g["_watch"],
             CountryFacts.members_every_day: g["_every"],
             CountryFacts.share_every_day: g["_every"].cast("float64") / g["_n"].cast("float64"),
             CountryFacts.days: days,

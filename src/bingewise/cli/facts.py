@@ -92,6 +92,7 @@ def _last_full_week(starts: set[dt.date], period: Period) -> tuple[dt.date | Non
 
 #: Shorter headers where the column names would not fit an 80-column terminal (JSON keeps them).
 _HEADERS = {
+    CountryFacts.members_watching: "watching",
     CountryFacts.members_every_day: "every day",
     CountryFacts.share_every_day: "share",
     CountryFacts.hours_per_member_day: "h/member/day",
@@ -207,6 +208,7 @@ def facts(
             [
                 CountryFacts.country,
                 CountryFacts.members,
+                CountryFacts.members_watching,
                 CountryFacts.members_every_day,
                 CountryFacts.share_every_day,
                 CountryFacts.hours_per_member_day,
