@@ -180,10 +180,11 @@ def test_activity_rows_become_events_members_and_catalog(tmp_path: Path) -> None
     assert first[Events.device] == "Chrome PC (Cadmium)"
     assert first[Events.profile] == "Ana"
     assert first[Events.title_id] == stable_id("title", "dark: staffel 1: geheimnisse (folge 1)")
-    # the event key: stable_id over member|title|start (µs since 1970)|seconds
+    # the event key: stable_id over member|title|start's minute (µs since 1970)|seconds
     for e in ev:
+        minute = e[Events.start_utc].replace(second=0)
         expected = stable_id(
-            e[Events.member_id], e[Events.title_id], micros(e[Events.start_utc]), e[Events.seconds]
+            e[Events.member_id], e[Events.title_id], micros(minute), e[Events.seconds]
         )
         assert e[Events.event_key] == expected
     assert [e[Events.supplemental] for e in ev] == [None, None, "TRAILER", None, None, None, "HOOK"]
@@ -510,6 +511,35 @@ def test_household_is_stable_and_tells_exports_apart(tmp_path: Path) -> None:
     assert household(someone_else, "other.csv").isdisjoint(base)
     other_first = [row(start="2021-01-01 10:00:00", title="Roma"), *ROWS]
     assert household(other_first, "other2.csv").isdisjoint(base)
+
+
+@pytest.mark.parametrize("first", ["original", "resaved"])
+def test_a_resave_without_seconds_holds_the_same_rows(tmp_path: Path, first: str) -> None:
+    """A spreadsheet re-save that dropped the seconds of every start, ingested after the
+    original (or before it), adds no row: the same household, members and event keys."""
+    files = {
+        "original": write_csv(tmp_path / "original.csv", ROWS),
+        "resaved": write_csv(
+            tmp_path / "resaved.csv",
+            [
+                {
+                    **r,
+                    N.start: f"{int(r[N.start][5:7])}/{int(r[N.start][8:10])}/{r[N.start][:4]}"
+                    f" {int(r[N.start][11:13])}:{r[N.start][14:16]}",
+                }
+                for r in ROWS
+            ],
+        ),
+    }
+    second = "resaved" if first == "original" else "original"
+    with Warehouse.open(":memory:") as wh:
+        (a,) = ingest_paths([files[first]], warehouse=wh)
+        (b,) = ingest_paths([files[second]], warehouse=wh)
+        starts = wh.table(Events.table)[Events.start_utc].to_pyarrow().to_pylist()
+    assert a.stored == len(ROWS) and b.rows_read == len(ROWS)
+    assert (b.stored, b.duplicates) == (0, len(ROWS))
+    # the first file's rows are kept: the original's seconds, or the re-save's whole minutes
+    assert any(s.second for s in starts) is (first == "original")
 
 
 # --- NetflixViewingHistory --------------------------------------------------------------------

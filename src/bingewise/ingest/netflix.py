@@ -61,8 +61,12 @@ Warehouse rows
 - events: one per valid row; ``supplemental`` holds the Supplemental Video Type (``HOOK``,
   ``TRAILER``, ``TEASER_TRAILER``, ``RECAP``, ``PROMOTIONAL``...; upper-cased; NULL for main
   content); ``country`` is the ISO code of ``US (United States)``; ``device`` is kept as given.
-  The event key is :func:`bingewise.ingest.generic.event_key` over member, title, start and
-  seconds (the same key the pipeline computes for any events source).
+  The event key is :func:`bingewise.ingest.generic.event_key` over member, title, the start
+  *to the minute* and seconds: a spreadsheet re-save that dropped the seconds of every start
+  holds the same rows as the original (its household is the same too, below), so ingesting
+  both, in either order, stores each segment once (the first file's row is kept). Two segments
+  of one title by one profile starting in the same minute with the same duration to the second
+  are one row (counted as a duplicate in the file's summary).
 - catalog: one row per distinct title (``title_id = stable_id("title", title_key(title))``), parsed
   by :func:`~bingewise.ingest.titles.parse_title`; episodes carry ``series_id =
   stable_id("series", title_key(series))``, season, season title, episode number and title.
@@ -612,7 +616,10 @@ def _tables(
         if e.country:
             countries[e.profile][e.country] += 1
         tid = title_id(e.title)
-        cols[Events.event_key].append(event_key(member, tid, e.start, e.seconds))
+        # The start's minute, not its second: a spreadsheet re-save drops the seconds, and its
+        # rows must be the same rows (re-ingesting it, or the original after it, adds nothing).
+        minute = e.start.replace(second=0, microsecond=0)
+        cols[Events.event_key].append(event_key(member, tid, minute, e.seconds))
         cols[Events.member_id].append(member)
         cols[Events.household_id].append(household)
         cols[Events.profile].append(e.profile)
