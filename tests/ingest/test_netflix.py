@@ -699,8 +699,24 @@ def test_stamps_round_trip(when: dt.datetime, order: str, short_year: bool) -> N
 
 
 @given(st.integers(0, 99_999), st.integers(0, 59), st.integers(0, 59))
-def test_hms_round_trip(h: int, m: int, s: int) -> None:
-    assert parse_hms(f"{h}:{m:02d}:{s:02d}") == h * 3600 + m * 60 + s
+def test_hms_round_trip_up_to_a_day(h: int, m: int, s: int) -> None:
+    seconds = h * 3600 + m * 60 + s
+    if seconds <= 24 * 3600:
+        assert parse_hms(f"{h}:{m:02d}:{s:02d}") == seconds
+    else:
+        with pytest.raises(ValueError, match="over 24 hours"):
+            parse_hms(f"{h}:{m:02d}:{s:02d}")
+
+
+def test_a_duration_over_a_day_is_a_rejected_row(tmp_path: Path) -> None:
+    """A damaged or hand-edited Duration (99:59:59) is a reject naming its line and field, not
+    ten thousand hours in a recap; the other rows are kept."""
+    rows = [row(), row(start="2022-07-28 06:00:00", duration="99:59:59"), row(duration="24:00:00")]
+    parsed = ACTIVITY.read(write_csv(tmp_path / "ViewingActivity.csv", rows), ReadOptions())
+    assert parsed.events.num_rows == 2  # 24:00:00 is the most a segment may last
+    (reject,) = parsed.rejects.to_pylist()
+    assert (reject["line"], reject["field"]) == (3, N.duration)
+    assert "over 24 hours" in reject["reason"]
 
 
 # --- the real exports in the shared data folder (optional) ------------------------------------

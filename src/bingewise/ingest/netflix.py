@@ -136,7 +136,6 @@ DATE_ORDERS = ("MDY", "DMY", "YMD")
 MAX_MEMBER_BYTES = 1 << 30
 #: Rows from which reading shows a progress bar.
 PROGRESS_ROWS = 50_000
-_INT32_MAX = 2**31 - 1
 _ACTIVITY_LABEL = "netflix-activity"
 _HISTORY_LABEL = "netflix-history"
 
@@ -220,8 +219,14 @@ def parse_stamp(text: str) -> Stamp:
     return Stamp(m["a"], m["b"], m["c"], time)
 
 
+#: The longest a segment (Duration) or a position in a title (Bookmark) can be: a day. Netflix
+#: asks "Are you still watching?" long before; a longer value is a damaged or hand-edited row.
+MAX_HMS_SECONDS = 24 * 3600
+
+
 def parse_hms(text: str) -> int:
-    """Whole seconds of an ``H:MM:SS`` duration or position; ``ValueError`` otherwise.
+    """Whole seconds of an ``H:MM:SS`` duration or position; ``ValueError`` otherwise (also
+    over :data:`MAX_HMS_SECONDS`).
 
     >>> parse_hms("1:02:03")
     3723
@@ -230,8 +235,8 @@ def parse_hms(text: str) -> int:
     if not m:
         raise ValueError("not a duration (expected H:MM:SS)")
     seconds = int(m["h"]) * 3600 + int(m["m"]) * 60 + int(m["s"])
-    if seconds > _INT32_MAX:
-        raise ValueError("duration too long")
+    if seconds > MAX_HMS_SECONDS:
+        raise ValueError("over 24 hours: longer than any segment of one title")
     return seconds
 
 
