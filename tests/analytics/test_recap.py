@@ -163,7 +163,12 @@ def test_cli_facts_says_why_a_netflix_history_has_no_binge_racers(
     text = " ".join(done.output.split())
     assert "none (the catalog has no release dates; a Netflix export gives none)" in text
     # the history names no country: its member is counted under "unknown", not a blank
-    assert re.search(r"│ unknown +│ +1 │", done.output)
+    assert re.search(r"│ unknown +│ +1 │ +1 │", done.output)
+    # a period without viewing: the member is on the roster, not watching; no "week of None"
+    done = runner.invoke(app, ["-q", "facts", "--period", "2019"])
+    assert done.exit_code == 0, done.output
+    assert re.search(r"│ unknown +│ +1 │ +0 │", done.output)
+    assert "None" not in done.output and "Top shows" in done.output
 
 
 def test_cli_facts_of_ratings_only_says_there_is_no_viewing(home: Path, tmp_path: Path) -> None:
@@ -366,3 +371,22 @@ def test_cli_recap_refuses_bad_output_options_before_any_work(tmp_path: Path) ->
         done.output.split()
     )
     assert not list(tmp_path.glob("recap-*"))
+
+
+def test_recap_lines_count_in_the_singular_too(tmp_path: Path) -> None:
+    """One play of one film on one day reads "1 play (0 episodes, 1 film) · 1 day", not "1 films"
+    or "1 days in a row"."""
+    path = tmp_path / "ViewingActivity.csv"
+    path.write_text(
+        "Profile Name,Start Time,Duration,Title,Country\n"
+        "Ana,2024-03-01 20:00:00,01:40:00,Roma,DE (Germany)\n"
+    )
+    with Warehouse.open(":memory:") as wh:
+        ingest_paths([path], warehouse=wh)
+        (member,) = wh.table("members").member_id.to_pyarrow().to_pylist()
+        r = member_recap(wh, member)
+    assert r is not None
+    page = " ".join(render_html(r).split())
+    assert "1.7 hours · 1 play (0 episodes, 1 film) · 1 day with viewing" in page
+    assert "Longest streak: 1 day, 01 Mar" in page
+    assert "1 films" not in page and "1 days" not in page

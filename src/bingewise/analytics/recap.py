@@ -260,26 +260,37 @@ def _charts(recap: Recap, width: int = 720) -> list[Any]:
     return out
 
 
+def _count(n: int, word: str) -> str:
+    """``"1 film"``, ``"2 films"``, ``"1,204 plays"``."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
 def _headline(recap: Recap) -> list[str]:
     """Short lines of the recap's records, for the PNG and the HTML page."""
     hours = f"{recap.hours:,.1f} hours · " if recap.has_durations else ""
     lines = [
-        f"{hours}{recap.plays:,} plays ({recap.episodes:,} episodes, "
-        f"{recap.films:,} films) · {recap.active_days} days with viewing"
+        f"{hours}{_count(recap.plays, 'play')} ({_count(recap.episodes, 'episode')}, "
+        f"{_count(recap.films, 'film')}) · {_count(recap.active_days, 'day')} with viewing"
     ]
     if recap.longest_binge:
         b = recap.longest_binge
         # A dates-only history (NetflixViewingHistory.csv) has no sittings, only days.
         label = "Longest binge" if recap.has_durations else "Most in one day"
-        lines.append(f"{label}: {b['episodes']} episodes of {b['series']} on {b['date']:%d %b}")
+        lines.append(
+            f"{label}: {_count(b['episodes'], 'episode')} of {b['series']} on {b['date']:%d %b}"
+        )
     if recap.longest_streak:
         s = recap.longest_streak
-        lines.append(
-            f"Longest streak: {s['days']} days in a row, {s['start']:%d %b} – {s['end']:%d %b}"
-        )
+        if s["days"] == 1:
+            lines.append(f"Longest streak: 1 day, {s['start']:%d %b}")
+        else:
+            lines.append(
+                f"Longest streak: {s['days']} days in a row, "
+                f"{s['start']:%d %b} – {s['end']:%d %b}"
+            )
     if recap.busiest_week_start and recap.busiest_week_episodes:
         lines.append(
-            f"Busiest week: {recap.busiest_week_episodes} episodes from "
+            f"Busiest week: {_count(recap.busiest_week_episodes, 'episode')} from "
             f"{recap.busiest_week_start:%d %b}"
         )
     if recap.completion_rate is not None:

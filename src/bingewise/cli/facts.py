@@ -55,7 +55,7 @@ def _summary(fs: FactSet) -> dict[str, Any]:
         "binges": int(fs["binges"].count().execute()),
         "season_binges": int(fs["season_binges"].count().execute()),
         "binge_races": int(fs["binge_races"].count().execute()),
-        "hours": round(sum(hours), 1),
+        "hours": round(sum(hours), 2),
         "median_hours_per_member": round(statistics.median(hours), 2) if hours else None,
         "longest_streak_days": max(
             (r[MemberFacts.longest_streak_days] or 0 for r in mf), default=0
@@ -218,7 +218,9 @@ def facts(
     )
     out.print(
         _table(
-            f"Top shows, week of {week}" + ("" if full_week else " (part of a week)"),
+            "Top shows"
+            + ("" if week is None else f", week of {week}")
+            + ("" if full_week or week is None else " (part of a week)"),
             [
                 {
                     **r,
