@@ -166,6 +166,39 @@ def test_zip_and_folder_dispatch_by_content(tmp_path: Path, warehouse: Warehouse
     assert warehouse.count() == 30
 
 
+@pytest.mark.parametrize(
+    ("name", "members", "said"),
+    [
+        (
+            "ViewingActivity.xlsx",
+            {"[Content_Types].xml": "<Types/>", "xl/workbook.xml": "<workbook/>"},
+            "an Excel workbook",
+        ),
+        (
+            "ViewingActivity.csv",  # renamed, as people do
+            {"[Content_Types].xml": "<Types/>", "xl/worksheets/sheet1.xml": "<worksheet/>"},
+            "an Excel workbook",
+        ),
+        (
+            "ViewingActivity.ods",
+            {"mimetype": "application/vnd.oasis.opendocument.spreadsheet"},
+            "an OpenDocument spreadsheet",
+        ),
+    ],
+)
+def test_a_spreadsheet_workbook_is_named_with_what_to_do(
+    tmp_path: Path, warehouse: Warehouse, name: str, members: dict[str, str], said: str
+) -> None:
+    """An export saved in a spreadsheet's own format (a ZIP inside) is named as such, with
+    what to do, instead of "holds no file of a known format"."""
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w") as zf:
+        for member, text in members.items():
+            zf.writestr(member, text)
+    with pytest.raises(IngestError, match=f"{said}, not a CSV file .*save it as CSV"):
+        ingest_paths([path], warehouse=warehouse)
+
+
 @pytest.mark.parametrize("chunk", [1 << 25, 3])
 def test_in_file_and_cross_file_duplicates(
     chunk: int, tmp_path: Path, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch

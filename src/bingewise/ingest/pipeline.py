@@ -163,6 +163,11 @@ def _expanded(
         raise IngestError(path, "no such file or folder")
     head = read_head(path)
     if is_zip(head):
+        workbook = _workbook(path)
+        if workbook:
+            raise IngestError(
+                path, f"{workbook}, not a CSV file or an export's ZIP: save it as CSV and read that"
+            )
         tmp = Path(tempfile.mkdtemp(prefix="bingewise-zip-"))
         try:
             items = [
@@ -179,6 +184,22 @@ def _expanded(
         yield [_Item(name, path, forced)]
         return
     yield [_Item(name, path, detect(path, head, readers))]
+
+
+def _workbook(path: Path) -> str:
+    """What spreadsheet a ZIP-based file is ("an Excel workbook"), or "" if none: a person who
+    opened their export in a spreadsheet may save it in the spreadsheet's own format."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            kind = zf.read("mimetype")[:100] if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return ""  # the extraction names what is wrong
+    if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
+        return "an Excel workbook"
+    if b"opendocument.spreadsheet" in kind:
+        return "an OpenDocument spreadsheet"
+    return ""
 
 
 def _member(name: str, path: Path, forced: Reader | None, readers: Sequence[Reader]) -> _Item:
