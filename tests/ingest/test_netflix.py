@@ -708,6 +708,25 @@ def test_hms_round_trip_up_to_a_day(h: int, m: int, s: int) -> None:
             parse_hms(f"{h}:{m:02d}:{s:02d}")
 
 
+def test_viewing_after_today_is_a_rejected_row(tmp_path: Path) -> None:
+    """An export holds only viewing that happened: a start (or a history date) weeks ahead is a
+    reject naming its line and field, and does not become the recap's year; tomorrow is kept
+    (zones ahead of UTC)."""
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=40)
+    rows = [row(), row(start=f"{later:%Y-%m-%d} 20:00:00"), row(start=f"{soon:%Y-%m-%d} 00:30:00")]
+    parsed = ACTIVITY.read(write_csv(tmp_path / "ViewingActivity.csv", rows), ReadOptions())
+    assert parsed.events.num_rows == 2
+    (reject,) = parsed.rejects.to_pylist()
+    assert (reject["line"], reject["field"]) == (3, N.start)
+    assert "after today" in reject["reason"]
+    dates = [{N.title: "Roma", N.date: f"{d:%Y-%m-%d}"} for d in (later, soon)]
+    history = write_csv(tmp_path / "NetflixViewingHistory.csv", dates, [N.title, N.date])
+    parsed = HISTORY.read(history, ReadOptions())
+    assert parsed.events.num_rows == 1
+    assert [(r["line"], r["field"]) for r in parsed.rejects.to_pylist()] == [(2, N.date)]
+
+
 def test_a_duration_over_a_day_is_a_rejected_row(tmp_path: Path) -> None:
     """A damaged or hand-edited Duration (99:59:59) is a reject naming its line and field, not
     ten thousand hours in a recap; the other rows are kept."""

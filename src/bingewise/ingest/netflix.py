@@ -26,7 +26,8 @@ Reading, for both
 - Rows whose every field is empty (spreadsheet filler) are not data rows and are not counted.
   Every other row is either used or rejected with its *physical* line (header = line 1; a quoted
   field spanning lines counts all its lines), the field at fault and the reason.
-- Times: ``Start Time`` is UTC. Accepted shapes: ``YYYY-MM-DD HH:MM:SS`` (also ``T``, fractions
+- Times: ``Start Time`` is UTC; a start (or a history date) after tomorrow is a reject (an
+  export holds only past viewing). Accepted shapes: ``YYYY-MM-DD HH:MM:SS`` (also ``T``, fractions
   and a trailing ``Z``), and spreadsheet shapes ``7/28/2022 4:22``, ``7/28/2022 4:22:10``,
   ``28.07.2022 04:22``, with optional ``AM``/``PM`` (missing seconds are 0). Durations and
   bookmarks are ``H:MM:SS`` (fractions of a second dropped).
@@ -238,6 +239,14 @@ def parse_hms(text: str) -> int:
     if seconds > MAX_HMS_SECONDS:
         raise ValueError("over 24 hours: longer than any segment of one title")
     return seconds
+
+
+def _not_future(day: dt.date) -> None:
+    """``ValueError`` for a date after tomorrow (UTC): an export holds viewing that happened (a
+    day of slack for the zones ahead of UTC)."""
+    latest = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    if day > latest:
+        raise ValueError(f"after today ({day.isoformat()}): an export holds only past viewing")
 
 
 def infer_date_order(stamps: Iterable[tuple[int, Stamp]]) -> str | None:
@@ -771,6 +780,7 @@ class NetflixViewingActivity:
             if stamp.time is None:
                 raise ValueError("no time of day")
             start = dt.datetime.combine(stamp.date(order), dt.time(*stamp.time))
+            _not_future(start.date())
         except ValueError as exc:
             raise _Bad(NetflixFiles.start, str(exc)) from None
         try:
@@ -818,6 +828,7 @@ class NetflixViewingHistory:
                 title = _required(row, NetflixFiles.title)
                 try:
                     day = parse_stamp(_required(row, NetflixFiles.date)).date(order)
+                    _not_future(day)
                 except ValueError as exc:
                     raise _Bad(NetflixFiles.date, str(exc)) from None
             except _Bad as bad:
