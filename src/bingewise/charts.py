@@ -152,7 +152,11 @@ def top_bar(
         x=alt.X("hours:Q", title=measure, axis=axis),
     )
     bars = base.mark_bar(color="#b2182b", cornerRadiusEnd=3)
-    labels = base.mark_text(align="left", dx=4, font=FONT).encode(text="hours:Q")
+    # Hours with one decimal ("2.0" next to "2.4", "10,099.0"), plays whole ("1,204").
+    label_format = ",d" if measure == "plays" else ",.1f"
+    labels = base.mark_text(align="left", dx=4, font=FONT).encode(
+        text=alt.Text("hours:Q", format=label_format)
+    )
     return (bars + labels).properties(width=width, height=max(40, 26 * len(rows)), title=title)
 
 

@@ -35,3 +35,14 @@ def test_top_bars_keep_alike_names_apart_and_count_plays_in_whole_numbers() -> N
     assert axis["values"] == [0, 20, 40, 60, 80, 100, 120]
     _, hours_axis = _bar_data(charts.top_bar(items, title="Top films"))
     assert "format" not in hours_axis
+
+
+def test_bar_labels_read_alike() -> None:
+    """Hour labels all carry one decimal and a thousands separator ("2.0" beside "2.4",
+    "10,099.0"); play labels are whole."""
+    items = [{"name": "A", "hours": 2.0, "plays": 3}, {"name": "B", "hours": 10099.04, "plays": 1}]
+    hours = charts.top_bar(items, title="Top series").to_dict()["layer"][1]["encoding"]["text"]
+    plays = charts.top_bar(items, title="Top", measure="plays").to_dict()["layer"][1]["encoding"]
+    assert hours["format"] == ",.1f" and plays["text"]["format"] == ",d"
+    svg = charts.to_svg(charts.top_bar(items, title="Top series"))
+    assert ">2.0<" in svg and ">10,099.0<" in svg
