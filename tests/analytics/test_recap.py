@@ -365,6 +365,10 @@ def test_cli_recap_refuses_bad_output_options_before_any_work(tmp_path: Path) ->
     done = runner.invoke(app, ["recap", str(path), "--out", str(blocked / "r.png")])
     assert done.exit_code == 1 and "cannot write the recap" in " ".join(done.output.split())
     assert "Traceback" not in done.output
+    done = runner.invoke(app, ["-q", "recap", str(path), "--member", "12345"])
+    assert done.exit_code == 1 and "no profile of this export has member id 12345" in " ".join(
+        done.output.split()
+    )
     # no profile has viewing in the year asked for: an error, even when quiet
     done = runner.invoke(app, ["-q", "recap", str(path), "--year", "2019"])
     assert done.exit_code == 1 and "no profile has viewing in 2019" in " ".join(

@@ -432,8 +432,11 @@ def recap(
         _tell_reading(wh, summaries)
         m = wh.table(Members.table)
         rows = m.select(Members.member_id, Members.profile).to_pyarrow().to_pylist()
-        if member is not None:
+        if member is not None and rows:
             rows = [r for r in rows if r[Members.member_id] == member]
+            if not rows:
+                console.print(f"[red]{source}: no profile of this export has member id {member}")
+                raise typer.Exit(1)
         if not rows:
             console.print(f"[red]{source}: no viewing found[/red]")
             raise typer.Exit(1)
