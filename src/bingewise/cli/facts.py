@@ -435,7 +435,8 @@ def recap(
         if member is not None and rows:
             rows = [r for r in rows if r[Members.member_id] == member]
             if not rows:
-                console.print(f"[red]{source}: no profile of this export has member id {member}[/red]")
+                said = f"{source}: no profile of this export has member id {member}"
+                console.print(f"[red]{said}[/red]")
                 raise typer.Exit(1)
         if not rows:
             console.print(f"[red]{source}: no viewing found[/red]")
