@@ -113,3 +113,33 @@ def test_reingesting_an_old_file_stores_nothing_of_them(
         6,  # the erased member's rows, counted, not kept
     )
     assert registry.members.get(TARGET.member_id) is None
+
+
+def test_members_who_came_with_ratings_have_their_rights(
+    home: Path, registry: Registry, tmp_path: Path
+) -> None:
+    """MovieLens ratings bring members with them (registry and warehouse): they can withdraw a
+    consent, export and erase what is held, like members who came with viewing; the erased
+    member's ratings are gone and the other member's stay."""
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text(
+        "userId,movieId,rating,timestamp\n"
+        "7001,10,4.0,964982703\n7001,20,3.5,964982224\n7002,10,5.0,964982931\n"
+    )
+    _cli("ingest", str(ratings))
+    assert registry.members.get(7001) is not None
+    _cli("consent", "withdraw", "7001", "personalization")
+    assert current_consents(registry, 7001)[Purpose.PERSONALIZATION] is False
+    out = tmp_path / "me.zip"
+    assert "records" in _cli("member", "export", "7001", "--out", str(out))
+    with zipfile.ZipFile(out) as zf:
+        rated = [n for n in zf.namelist() if "ratings" in n]
+        assert rated and b"964982224" not in zf.read("README.md")
+    assert "erased:" in _cli("member", "erase", "7001", "--yes")
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        left = con.execute("SELECT member_id, count(*) FROM ratings GROUP BY 1").fetchall()
+        members = con.execute("SELECT member_id FROM members ORDER BY 1").fetchall()
+    assert left == [(7002, 1)] and members == [(7002,)]
+    _cli("ingest", str(ratings))  # the same file again: nothing of the erased member comes back
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM ratings WHERE member_id = 7001").fetchone() == (0,)

@@ -980,7 +980,14 @@ class TabularReader:
     def extend(
         self, con: duckdb.DuckDBPyConnection, staged: Staged, valid: str, options: ReadOptions
     ) -> Staged:
-        """Hook: add derived relations (members of an events file...)."""
+        """Hook: add derived relations; by default the members :meth:`members_sql` finds."""
+        sql = self.members_sql(valid, options)
+        if sql is None:
+            return staged
+        members = temp_name("members", view=True)
+        staged.temp.append(members)
+        con.execute(f"CREATE TEMP VIEW {members} AS {sql}")
+        staged.members = members
         return staged
 
     def _code_rejects(
@@ -1513,16 +1520,6 @@ class _EventsMixin(TabularReader):
             f"CAST(NULL AS DATE) AS {q(Members.signup_date)} "
             f"FROM {relation} GROUP BY {q(Events.member_id)}"
         )
-
-    def extend(
-        self, con: duckdb.DuckDBPyConnection, staged: Staged, valid: str, options: ReadOptions
-    ) -> Staged:
-        """Members seen in the file (see :meth:`members_sql`)."""
-        members = temp_name("members", view=True)
-        staged.temp.append(members)
-        con.execute(f"CREATE TEMP VIEW {members} AS {self.members_sql(valid, options)}")
-        staged.members = members
-        return staged
 
 
 class EventsCsv(_EventsMixin):

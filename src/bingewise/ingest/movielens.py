@@ -24,8 +24,16 @@ from typing import ClassVar
 from bingewise.ids import SQL_STABLE_ID
 from bingewise.ingest.base import ReadOptions
 from bingewise.ingest.catalog import genres_sql
-from bingewise.ingest.generic import Field, Kind, Layout, TabularReader, TextDialect, lit, q
-from bingewise.schema import Catalog, MovieLensFiles, Ratings, SourceColumns
+from bingewise.ingest.generic import (
+    Field,
+    Kind,
+    Layout,
+    TabularReader,
+    TextDialect,
+    lit,
+    q,
+)
+from bingewise.schema import Catalog, Members, MovieLensFiles, Ratings, SourceColumns
 
 __all__ = [
     "MovieLensItems",
@@ -92,6 +100,26 @@ _RATINGS_DAT_LINE = re.compile(rb"[0-9]+::[0-9]+::[0-9]+(\.[0-9]+)?::[0-9]+\r?")
 _MOVIES_DAT_LINE = re.compile(rb"[0-9]+::(?:[^:\r\n]|:(?!:))*::(?:[^:\r\n]|:(?!:))*\r?")
 
 
+class _RatingsMembers(TabularReader):
+    """Ratings readers: the members who rated become members of the warehouse (and, given a
+    registry, of the registry), so they can see, export and erase what is held about them and
+    set their consents, like members who came with viewing."""
+
+    def members_sql(self, relation: str, options: ReadOptions) -> str | None:
+        """SELECT of the members seen in ``relation`` (ratings): their ids, nothing else known
+        but the ``--tz`` time zone."""
+        tz = lit(options.tz) if options.tz else "NULL"
+        return (
+            f"SELECT {q(Ratings.member_id)} AS {q(Members.member_id)}, "
+            f"CAST(NULL AS BIGINT) AS {q(Members.household_id)}, "
+            f"CAST(NULL AS VARCHAR) AS {q(Members.profile)}, "
+            f"CAST(NULL AS VARCHAR) AS {q(Members.country)}, "
+            f"CAST({tz} AS VARCHAR) AS {q(Members.time_zone)}, "
+            f"CAST(NULL AS DATE) AS {q(Members.signup_date)} "
+            f"FROM {relation} GROUP BY {q(Ratings.member_id)}"
+        )
+
+
 class _ExactHeader(TabularReader):
     """A CSV whose header must be exactly the layout's columns, in order."""
 
@@ -100,7 +128,7 @@ class _ExactHeader(TabularReader):
         return cols is not None and tuple(cols) == self.layout.sources
 
 
-class MovieLensRatings(_ExactHeader):
+class MovieLensRatings(_RatingsMembers, _ExactHeader):
     """MovieLens ``ratings.csv``."""
 
     name = "movielens-ratings"
@@ -144,7 +172,7 @@ class _OlderCatalog(_Headerless):
         return TextDialect("", "utf-8")
 
 
-class MovieLensUData(_Headerless):
+class MovieLensUData(_RatingsMembers, _Headerless):
     """MovieLens 100k ``u.data``: four tab-separated numbers a line."""
 
     name = "movielens-udata"
@@ -154,7 +182,7 @@ class MovieLensUData(_Headerless):
     first_line = _UDATA_LINE
 
 
-class MovieLensRatingsDat(_Headerless):
+class MovieLensRatingsDat(_RatingsMembers, _Headerless):
     """MovieLens 1M / 10M ``ratings.dat``: four ``::``-separated numbers a line, no quoting."""
 
     name = "movielens-ratings-dat"
