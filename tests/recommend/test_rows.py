@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections import defaultdict
@@ -30,12 +31,20 @@ from test_rows_world import (
 )
 
 from bingewise.recommend.interactions import build_interactions, item_table, maturity_level
-from bingewise.recommend.rows import Row, RowKind, RowOptions, describe, home_rows
+from bingewise.recommend.rows import (
+    Row,
+    RowKind,
+    RowOptions,
+    country_rankings,
+    describe,
+    home_rows,
+)
 from bingewise.recommend.train import TrainedModel, train
 from bingewise.schema import Catalog, Events, Recs
 from bingewise.warehouse import Warehouse
 
-OPTS = RowOptions(row_length=3, because_rows=2, genre_rows=2)
+#: every item watched at all is ranked in this small world (the default needs 10 viewers)
+OPTS = RowOptions(row_length=3, because_rows=2, genre_rows=2, min_viewers=1)
 #: What the focal member's history implies (see ``platform``): finished, and watched at all.
 FINISHED = {ROMA, PEPPA}
 SEEN = {ROMA, PEPPA, DARK, COCO, NARCOS}
@@ -89,17 +98,34 @@ def _genres(world: World) -> dict[int, set[str]]:
     return genres
 
 
-def _ranking(world: World, country: str, hours: float) -> list[int]:
-    """Brute force: items by distinct viewers in the country and window, ties by item id."""
+def _viewers(
+    world: World, country: str, hours: float, uncounted: set[int] | None = None
+) -> dict[int, set[int]]:
+    """Brute force: each item's distinct viewers in the country and window."""
     item_of = _item_of(world)
     start = AS_OF - dt.timedelta(hours=hours)
     viewers: dict[int, set[int]] = defaultdict(set)
     for e in world.events:
         if e[Events.supplemental] or e[Events.country] != country:
             continue
+        if e[Events.member_id] in (uncounted or set()):
+            continue
         if start <= e[Events.start_utc] < AS_OF:
             viewers[item_of[e[Events.title_id]]].add(e[Events.member_id])
-    return sorted(viewers, key=lambda i: (-len(viewers[i]), i))
+    return viewers
+
+
+def _ranking(
+    world: World,
+    country: str,
+    hours: float,
+    min_viewers: int = 1,
+    uncounted: set[int] | None = None,
+) -> list[int]:
+    """Brute force: items by distinct viewers in the country and window, ties by item id."""
+    viewers = _viewers(world, country, hours, uncounted)
+    kept = [i for i in viewers if len(viewers[i]) >= min_viewers]
+    return sorted(kept, key=lambda i: (-len(viewers[i]), i))
 
 
 def _items_before(rows: list[Row], index: int) -> set[int]:
@@ -288,6 +314,39 @@ def test_top10_is_the_true_count_order(
                 "rank": ranks[it.item_id],
             }
     assert _ranking(world, "MX", 24.0) != _ranking(world, "MX", 168.0)  # the windows differ
+
+
+def test_country_rankings_need_enough_viewers_who_consented(
+    world: World, store: Warehouse, trained: TrainedModel
+) -> None:
+    """A country's ranking is shown to everyone there: an item needs min_viewers viewers (10 by
+    default) to enter it, and members who withdrew their consent to statistics are not counted.
+    Checked against the brute-force count, then on a page."""
+    week = {"7d": dt.timedelta(hours=168.0)}
+    counts = sorted({len(v) for v in _viewers(world, "MX", 168.0).values()})
+    assert counts[0] < RowOptions().min_viewers <= counts[-1]  # the default cuts this world
+    for least in (1, counts[len(counts) // 2], counts[-1], counts[-1] + 1):
+        got = country_rankings(store, "MX", AS_OF, week, min_viewers=least)["7d"]
+        assert [i for i, _ in got] == _ranking(world, "MX", 168.0, min_viewers=least)
+    # the top item's viewers withdraw but one: it leaves the ranking, as the brute force says
+    top = _ranking(world, "MX", 168.0)[0]
+    quiet = set(sorted(_viewers(world, "MX", 168.0)[top])[1:])
+    got = country_rankings(store, "MX", AS_OF, week, min_viewers=2, uncounted=quiet)["7d"]
+    expected = _ranking(world, "MX", 168.0, min_viewers=2, uncounted=quiet)
+    assert [i for i, _ in got] == expected and top not in expected
+    # on a page: the default threshold, then withdrawn members too
+    for uncounted in (set(), quiet):
+        rows = home_rows(
+            NEWCOMER, warehouse=store, trained=trained, as_of=AS_OF, uncounted=uncounted
+        )
+        tops = [r for r in rows if r.kind == RowKind.TOP10_COUNTRY]
+        assert tops or uncounted  # withdrawn viewers may leave no item with ten
+        for row in tops:
+            hours = 24.0 if row.items[0].reason["window"] == "24h" else 168.0
+            ranking = _ranking(world, "MX", hours, min_viewers=10, uncounted=uncounted)[:10]
+            assert [it.reason["rank"] for it in row.items] == [
+                ranking.index(it.item_id) + 1 for it in row.items
+            ]
 
 
 def test_top_picks_are_the_models_best_unseen(store: Warehouse, trained: TrainedModel) -> None:
@@ -504,3 +563,44 @@ def test_the_member_row_takes_the_models_half_life(trained: TrainedModel) -> Non
     assert _member_params(page_params, replace(trained, half_life_days=None)) == page_params
     flat = _member_params(page_params, replace(trained, half_life_days=0.0))
     assert flat == ConfidenceParams(half_life_days=0.0, rewatch_weight=0.25) and not flat.decays()
+
+
+def test_a_few_seconds_name_no_because_row(tmp_path: Path) -> None:
+    """A title played for 10 s of 6,000 (0.17 %, started by mistake) is not "watched": the
+    Because rows name the titles before it; a rating still names its title."""
+    w = platform()
+    w.watch(FOCAL, HEAT, AS_OF - HOUR, 10)  # the most recent play of the focal member
+    store = w.write(Warehouse.open(tmp_path / "w.duckdb"))
+    model = train(store, "tinycos", as_of=AS_OF, models_dir=tmp_path / "m", models=MODELS)
+    rows = home_rows(FOCAL, warehouse=store, trained=model, as_of=AS_OF, options=OPTS)
+    because = [r.title for r in rows if r.kind == RowKind.BECAUSE_YOU_WATCHED]
+    assert because and "Because you watched Heat" not in because
+    assert because[0] == "Because you watched Narcos"
+    loose = dataclasses.replace(OPTS, min_resume_share=0.0)
+    rows = home_rows(FOCAL, warehouse=store, trained=model, as_of=AS_OF, options=loose)
+    assert next(r.title for r in rows if r.kind == RowKind.BECAUSE_YOU_WATCHED) == (
+        "Because you watched Heat"
+    )
+    store.close()
+
+
+def test_popularity_makes_no_because_row_and_picks_need_evidence(
+    store: Warehouse, trained: TrainedModel, tmp_path: Path
+) -> None:
+    """Popularity's "similar" titles are the popular ones whatever the source: no Because rows
+    from it. Top picks and the model's genre rows show only titles with a positive score."""
+    popular = train(store, "popular", as_of=AS_OF, models_dir=tmp_path / "m")
+    rows = home_rows(FOCAL, warehouse=store, trained=popular, as_of=AS_OF, options=OPTS)
+    kinds = {r.kind for r in rows}
+    assert RowKind.BECAUSE_YOU_WATCHED not in kinds and RowKind.TOP_PICKS in kinds
+    for model in (trained, popular):
+        rows = home_rows(FOCAL, warehouse=store, trained=model, as_of=AS_OF, options=OPTS)
+        scored = [it.reason["score"] for r in rows for it in r.items if "score" in it.reason]
+        assert scored and min(scored) > 0
+
+
+def test_next_episode_of_a_limited_series_reads_without_a_season() -> None:
+    reason = {"kind": "next_episode", "series_id": 1, "season": None, "episode": 3}
+    assert describe(reason) == "next: episode 3"
+    assert describe({**reason, "season": 2}) == "next: season 2, episode 3"
+    assert describe({**reason, "episode": None}) == "next episode"

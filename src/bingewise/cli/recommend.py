@@ -177,7 +177,12 @@ def _rows_command(app: typer.Typer) -> None:
     ) -> None:
         """A member's home page: rows of titles, each with its reason (an audited read)."""
         from bingewise.privacy.audit import audited, os_actor
-        from bingewise.recommend.rows import home_rows, personalization_allowed, print_rows
+        from bingewise.recommend.rows import (
+            home_rows,
+            personalization_allowed,
+            print_rows,
+            statistics_withheld,
+        )
         from bingewise.recommend.train import load_trained
         from bingewise.registry import Registry
         from bingewise.warehouse import Warehouse
@@ -187,6 +192,7 @@ def _rows_command(app: typer.Typer) -> None:
         try:
             audited(registry, os_actor(), "rows.read", member, "plays, home rows", reason)
             allowed = personalize and personalization_allowed(registry, member)
+            uncounted = statistics_withheld(registry)
         finally:
             registry.close()
         level: str | int | None = max_maturity
@@ -203,6 +209,7 @@ def _rows_command(app: typer.Typer) -> None:
                     personalized=allowed,
                     max_maturity=level,
                     country=country,
+                    uncounted=uncounted,
                 )
             except (LookupError, FileNotFoundError, ValueError) as exc:
                 console.print(f"[red]error:[/red] {exc}")

@@ -396,10 +396,15 @@ def _viewing(wh: Warehouse, member_id: int, kind: str) -> list[Record]:
 
 
 def _recommendations(wh: Warehouse, registry: Registry, member_id: int) -> list[Record]:
-    from bingewise.recommend.rows import home_rows
+    from bingewise.recommend.rows import home_rows, statistics_withheld
 
     personalized = current_consents(registry, member_id)[Purpose.PERSONALIZATION]
-    rows = home_rows(member_id, warehouse=wh, personalized=personalized)
+    rows = home_rows(
+        member_id,
+        warehouse=wh,
+        personalized=personalized,
+        uncounted=statistics_withheld(registry),
+    )
     out: list[Record] = []
     for r_pos, row in enumerate(rows, start=1):
         for i_pos, item in enumerate(row.items, start=1):

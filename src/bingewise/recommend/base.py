@@ -32,6 +32,9 @@ class Recommender(ABC):
     """Base class: ``fit`` / ``recommend`` / ``similar_items`` / ``save`` / ``load``."""
 
     name: ClassVar[str]
+    #: whether a member's scores depend on their history (popularity: no; its similar items are
+    #: the popular ones, so the home page makes no "Because you watched" rows from it)
+    personalized: ClassVar[bool] = True
 
     @abstractmethod
     def fit(self, user_items: sp.csr_matrix) -> Self:

@@ -7,12 +7,20 @@
    few seconds started by mistake are nothing to continue), most recent first.
 2. **Next episode** — series whose latest play finished an episode: the first episode after it
    (catalog order: season, episode) that the member has not finished.
-3. **Because you watched X** — for the member's most recently watched items, X's nearest
-   neighbours by the trained model's ``similar_items`` (items the member has not watched; only
-   items with a positive similarity or weight: zero or below is no reason to show a title).
+3. **Because you watched X** — for the member's most recently watched items (a play past
+   ``min_resume_share`` of the title, or a rating: a few seconds started by mistake name
+   nothing), X's nearest neighbours by the trained model's ``similar_items`` (items the member
+   has not watched; only items with a positive similarity or weight: zero or below is no reason
+   to show a title). A model that is not personalized (popularity) has no such rows: its
+   "neighbours" are the popular titles, whatever X is.
 4. **Top 10 in your country (last 24 hours)** — items ranked by distinct members who watched them
-   in the member's country in ``[as_of - 24 h, as_of)``; ties by item id.
-5. **Top picks for you** — the trained model's top items for the member.
+   in the member's country in ``[as_of - 24 h, as_of)``; ties by item id. Only items watched by
+   at least ``min_viewers`` members (10) are ranked, and members who withdrew their consent to
+   ``statistics`` are not counted: a country's ranking, shown to everyone there, must not tell
+   what one or two people watched.
+5. **Top picks for you** — the trained model's top items for the member, those with a positive
+   score (zero is no evidence for an item, below zero evidence against it; the same holds in
+   the model's genre rows).
 6. **Top 10 in your country (last 7 days)** — as 4. over seven days.
 7. **Genre rows** — the member's favourite genres (summed confidence), items ordered by model
    score; without personalization, the country's most watched genres over the last 28 days,
@@ -49,7 +57,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +97,7 @@ __all__ = [
     "maturity_limit",
     "personalization_allowed",
     "print_rows",
+    "statistics_withheld",
 ]
 
 log = logging.getLogger(__name__)
@@ -160,6 +169,9 @@ class RowOptions:
     #: a play below this completion is no place to resume (a few seconds started by mistake, a
     #: preview): Jellyfin's and Emby's minimum resume share
     min_resume_share: float = 0.05
+    #: an item enters a country's rankings (Top 10, popular genres) only when this many members
+    #: watched it in the window: fewer would show the others what one or two people watched
+    min_viewers: int = 10
     params: ConfidenceParams = field(default_factory=ConfidenceParams)
 
     @property
@@ -176,16 +188,25 @@ def country_rankings(
     country: str,
     end: dt.datetime,
     windows: Mapping[str, dt.timedelta],
+    *,
+    min_viewers: int = 1,
+    uncounted: Collection[int] = (),
 ) -> dict[str, list[tuple[int, int]]]:
     """Per window label, ``(item_id, viewers)`` by viewers descending, then item id.
 
     Viewers are distinct members with a main-content event (not a trailer) in ``country`` (the
     event's country) starting in ``[end - window, end)`` UTC; episodes count for their series.
-    All windows come from one query.
+    Members in ``uncounted`` (no consent to statistics) are not viewers; items with fewer than
+    ``min_viewers`` are left out. All windows come from one query.
     """
     if not windows:
         return {}
+    if min_viewers < 1:
+        raise ValueError(f"min_viewers must be at least 1, got {min_viewers}")
     events = warehouse.table(Events.table)
+    if uncounted:
+        out_ids = ibis.memtable({"_bw_uncounted": sorted({int(m) for m in uncounted})})
+        events = events.anti_join(out_ids, events[Events.member_id] == out_ids["_bw_uncounted"])
     supplemental = events[Events.supplemental]
     events = events.filter(
         supplemental.isnull() | (supplemental.strip() == ""),
@@ -214,17 +235,25 @@ def country_rankings(
         pairs = [
             (int(i), int(v))
             for i, v in zip(frame[Recs.item_id], frame[f"_w{k}"], strict=True)
-            if int(v) > 0
+            if int(v) >= min_viewers
         ]
         out[label] = sorted(pairs, key=lambda p: (-p[1], p[0]))
     return out
 
 
 def country_ranking(
-    warehouse: Warehouse, country: str, start: dt.datetime, end: dt.datetime
+    warehouse: Warehouse,
+    country: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    min_viewers: int = 1,
+    uncounted: Collection[int] = (),
 ) -> list[tuple[int, int]]:
     """``(item_id, viewers)`` in ``[start, end)``, as in :func:`country_rankings`."""
-    return country_rankings(warehouse, country, end, {"w": end - start})["w"]
+    return country_rankings(
+        warehouse, country, end, {"w": end - start}, min_viewers=min_viewers, uncounted=uncounted
+    )["w"]
 
 
 def member_country(warehouse: Warehouse, member_id: int) -> str | None:
@@ -357,8 +386,12 @@ def home_rows(
     max_maturity: str | int | None = None,
     country: str | None = None,
     options: RowOptions | None = None,
+    uncounted: Collection[int] = (),
 ) -> list[Row]:
     """The home page of ``member_id`` as of ``as_of`` (UTC; default: the latest event).
+
+    ``uncounted``: members whose viewing the country rankings must not count (no consent to
+    statistics; :func:`statistics_withheld` reads them from the registry).
 
     ``trained`` defaults to the last model in the store (:func:`load_trained`); without one, the
     model rows (Because you watched, Top picks) are left out and genre rows fall back to
@@ -372,7 +405,7 @@ def home_rows(
     wh = warehouse if warehouse is not None else Warehouse.open(read_only=True)
     try:
         return _home_rows(
-            wh, int(member_id), trained, as_of, personalized, max_maturity, country, opts
+            wh, int(member_id), trained, as_of, personalized, max_maturity, country, opts, uncounted
         )
     finally:
         if own:
@@ -388,6 +421,7 @@ def _home_rows(
     max_maturity: str | int | None,
     country: str | None,
     opts: RowOptions,
+    uncounted: Collection[int],
 ) -> list[Row]:
     as_of = as_of or default_as_of(wh)
     country = country or member_country(wh, member_id)
@@ -397,7 +431,9 @@ def _home_rows(
     windows[opts.popular_label] = dt.timedelta(days=opts.popular_days)
     # Without a country (ratings only, e.g. MovieLens), the country rows have nothing to rank.
     rankings = (
-        country_rankings(wh, country, as_of, windows)
+        country_rankings(
+            wh, country, as_of, windows, min_viewers=opts.min_viewers, uncounted=uncounted
+        )
         if country is not None
         else {label: [] for label in windows}
     )
@@ -572,8 +608,14 @@ def _because_rows(
     seen: set[int],
     opts: RowOptions,
 ) -> None:
+    if not type(model.model).personalized:
+        return  # its "similar" items are the popular ones, whatever the source: no reason
+    # A source is a title the member took: a play past the resume share (a few seconds started
+    # by mistake is not "watched"), or a rating (taken whole).
+    taken = history[Recs.completion].astype("float64").fillna(1.0) >= opts.min_resume_share
     recent = (
-        history.groupby(Recs.item_id)[Plays.start_utc]
+        history[taken.to_numpy()]
+        .groupby(Recs.item_id)[Plays.start_utc]
         .max()
         .sort_values(ascending=False, kind="stable")
     )
@@ -654,7 +696,7 @@ def _top_picks(page: _Page, model: TrainedModel, user: Any, opts: RowOptions) ->
                 {"kind": RowKind.TOP_PICKS, "model": model.name, "score": float(s)},
             )
             for j, s in zip(ids[0], top[0], strict=True)
-            if j >= 0 and np.isfinite(s)
+            if j >= 0 and np.isfinite(s) and s > 0  # no evidence (0) or against (< 0): no pick
         ]
         page.add(RowKind.TOP_PICKS, "Top picks for you", chosen, opts.row_length)
     return scores
@@ -684,8 +726,8 @@ def _model_genre_rows(
         chosen: list[RowItem] = []
         for j in order:
             item_id = int(model.item_ids[j])
-            if not np.isfinite(scores[j]) or item_id in seen or not page.allowed(item_id):
-                continue
+            if not scores[j] > 0 or item_id in seen or not page.allowed(item_id):
+                continue  # (not finite, or no evidence for the item: no reason to show it)
             if genre not in page.genres(item_id):
                 continue
             reason = {
@@ -746,7 +788,12 @@ def describe(reason: dict[str, Any]) -> str:
         minutes = int(reason["position_seconds"]) // 60
         return f"stopped at {minutes} min ({reason['completion']:.0%})"
     if kind == RowKind.NEXT_EPISODE:
-        return f"next: season {reason['season']}, episode {reason['episode']}"
+        parts = [
+            f"{word} {reason[key]}"
+            for word, key in (("season", "season"), ("episode", "episode"))
+            if reason.get(key) is not None
+        ]
+        return f"next: {', '.join(parts)}" if parts else "next episode"
     if kind == RowKind.BECAUSE_YOU_WATCHED:
         return f"like {reason['source_name']} (similarity {reason['similarity']:.2g})"
     if kind == RowKind.TOP10_COUNTRY:
@@ -797,6 +844,16 @@ def personalization_allowed(registry: Registry | None, member_id: int) -> bool:
     return has_consent(registry, member_id, Purpose.PERSONALIZATION)
 
 
+def statistics_withheld(registry: Registry | None) -> set[int]:
+    """Members who withdrew their consent to "statistics": the country rankings of every home
+    page leave their viewing out. Without a registry, none (the default is granted)."""
+    if registry is None:
+        return set()
+    from bingewise.privacy.consent import Purpose, members_without
+
+    return members_without(registry, Purpose.STATISTICS)
+
+
 #: Whether a member is personalized when no registry is at hand to read their consent (the
 #: consent module's own default for "personalization" applies whenever a registry is given).
 PERSONALIZATION_DEFAULT = True
@@ -830,6 +887,7 @@ def demo_step(
         warehouse=warehouse,
         trained=trained,
         personalized=personalization_allowed(registry, member),
+        uncounted=statistics_withheld(registry),
     )
     if show:
         out.print(f"[bold]Home page of member {member}[/bold]")
