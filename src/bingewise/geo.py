@@ -1,15 +1,31 @@
-"""Countries Bingewise knows: ISO code, name, a representative IANA time zone, a size weight.
+"""Countries: ISO code, name and a representative IANA time zone; audience weights for some.
 
 Sources often give a country but no time zone (a Netflix export says ``US (United States)``).
 Local days need a zone: :func:`default_time_zone` gives the country's most populous one; a
 member's own zone from the registry, or ``--tz``, always wins over it.
+
+Every country of ISO 3166 is known, from the tz database's own tables (``iso3166.tab`` for names,
+``zone.tab`` for zones, as the ``tzdata`` package ships them): a single-zone country's zone is
+its only one. For countries with several zones the zone is the most populous one: hand-picked
+for :data:`COUNTRIES` (the audience weights of synthetic platforms) and :data:`_POPULOUS`,
+else ``zone.tab``'s first for the country (its most populous for the rest, e.g. Asia/Shanghai).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from importlib import resources
 
-__all__ = ["COUNTRIES", "Country", "country_code", "default_time_zone"]
+__all__ = [
+    "COUNTRIES",
+    "Country",
+    "country_code",
+    "country_name",
+    "country_zones",
+    "default_time_zone",
+    "is_country",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +65,57 @@ COUNTRIES: tuple[Country, ...] = (
     Country("TR", "Turkey", "Europe/Istanbul", 1.5),
 )
 
-_BY_CODE = {c.code: c for c in COUNTRIES}
-_BY_NAME = {c.name.lower(): c for c in COUNTRIES}
+#: Multi-zone countries outside :data:`COUNTRIES` whose first ``zone.tab`` zone is not their
+#: most populous.
+_POPULOUS = {
+    "RU": "Europe/Moscow",
+    "UA": "Europe/Kyiv",
+    "UZ": "Asia/Tashkent",
+    "PS": "Asia/Hebron",
+    "KI": "Pacific/Tarawa",
+    "GL": "America/Nuuk",
+}
+
+
+def _tab(name: str) -> list[list[str]]:
+    """The rows of one of the tz database's tables (comments and blank lines left out)."""
+    text = resources.files("tzdata.zoneinfo").joinpath(name).read_text(encoding="utf-8")
+    return [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
+
+
+@functools.cache
+def _tables() -> tuple[dict[str, str], dict[str, str]]:
+    """(code → name, code → zone) of every country."""
+    names = {row[0]: row[1] for row in _tab("iso3166.tab")}
+    zones: dict[str, str] = {}
+    for row in _tab("zone.tab"):
+        zones.setdefault(row[0], row[2])
+    zones |= _POPULOUS
+    for c in COUNTRIES:
+        names[c.code] = c.name
+        zones[c.code] = c.time_zone
+    return names, zones
+
+
+@functools.cache
+def _by_name() -> dict[str, str]:
+    names, _ = _tables()
+    return {name.casefold(): code for code, name in names.items()}
+
+
+def country_name(code: str | None) -> str | None:
+    """The English name of an ISO 3166 code (``"NO"`` → ``"Norway"``); ``None`` if unknown."""
+    return _tables()[0].get((code or "").upper())
+
+
+def is_country(code: str | None) -> bool:
+    """Whether ``code`` is an ISO 3166 alpha-2 country code (any case)."""
+    return country_name(code) is not None
+
+
+def country_zones() -> dict[str, str]:
+    """Every country's zone, as :func:`default_time_zone` gives it."""
+    return dict(_tables()[1])
 
 
 def country_code(text: str | None) -> str | None:
@@ -65,15 +130,13 @@ def country_code(text: str | None) -> str | None:
     head = text.split("(", 1)[0].strip().upper()
     if len(head) == 2 and head.isalpha():
         return head
-    found = _BY_NAME.get(text.lower())
-    return found.code if found else None
+    return _by_name().get(text.casefold())
 
 
 def default_time_zone(code: str | None) -> str:
     """The country's most populous IANA zone; ``"UTC"`` when the country is unknown.
 
-    >>> default_time_zone("MX")
-    'America/Mexico_City'
+    >>> default_time_zone("MX"), default_time_zone("no")
+    ('America/Mexico_City', 'Europe/Oslo')
     """
-    found = _BY_CODE.get((code or "").upper())
-    return found.time_zone if found else "UTC"
+    return _tables()[1].get((code or "").upper(), "UTC")

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import ibis
 import pyarrow as pa
 
-from bingewise.geo import COUNTRIES
+from bingewise.geo import country_zones
 
 __all__ = [
     "WEEK_SECONDS",
@@ -165,12 +165,13 @@ def zone_codes(zones: Iterable[str]) -> dict[str, int]:
 
 
 def zone_of_country() -> ibis.Table:
-    """``(country, zone)`` for every country in :data:`bingewise.geo.COUNTRIES`."""
+    """``(country, zone)`` for every country (:func:`bingewise.geo.country_zones`)."""
+    zones = country_zones()
     return ibis.memtable(
         pa.table(
             {
-                "tz_country": pa.array([c.code for c in COUNTRIES], pa.string()),
-                "tz_country_zone": pa.array([c.time_zone for c in COUNTRIES], pa.string()),
+                "tz_country": pa.array(list(zones), pa.string()),
+                "tz_country_zone": pa.array(list(zones.values()), pa.string()),
             }
         )
     )

@@ -120,7 +120,7 @@ def _train_command(app: typer.Typer) -> None:
         from bingewise.warehouse import Warehouse
 
         when = _parse_as_of(as_of)
-        if half_life_days < 0:
+        if not half_life_days >= 0 or half_life_days == float("inf"):  # NaN fails >= too
             console.print("[red]error:[/red] --half-life-days must be 0 (no decay) or positive")
             raise typer.Exit(2)
         params = ConfidenceParams(half_life_days=half_life_days)
@@ -195,6 +195,16 @@ def _rows_command(app: typer.Typer) -> None:
             uncounted = statistics_withheld(registry)
         finally:
             registry.close()
+        if country is not None:
+            from bingewise.geo import is_country
+
+            country = country.strip().upper()
+            if not is_country(country):
+                console.print(
+                    f"[red]error:[/red] --country {country!r} is no ISO 3166 country code "
+                    "(two letters, e.g. MX)"
+                )
+                raise typer.Exit(2)
         level: str | int | None = max_maturity
         if max_maturity is not None and max_maturity.isdigit():
             level = int(max_maturity)

@@ -192,6 +192,9 @@ def load_trained(
     belong to the same training run.
     """
     folder = models_dir or get_settings().models_dir
+    registry = dict(models) if models is not None else available_models()
+    if name is not None and name not in registry:
+        raise LookupError(f"unknown model {name!r}: choose from {', '.join(sorted(registry))}")
     if name is None:
         current = folder / CURRENT_FILE
         if not current.exists():
@@ -203,7 +206,6 @@ def load_trained(
         raise FileNotFoundError(
             f"{model_path}: no trained {name!r} model; run `bingewise train --model {name}`"
         )
-    registry = dict(models) if models is not None else available_models()
     if name not in registry:
         raise LookupError(f"{model_path}: model {name!r} is not registered")
     with np.load(ids_path, allow_pickle=False) as ids:
