@@ -15,7 +15,48 @@ from bingewise.recommend.evaluation.data import read_events, read_log, read_movi
 
 
 def _accounted(log) -> None:  # type: ignore[no-untyped-def]
-    assert log.rows_read == len(log) + log.duplicates + len(log.rejects)
+    assert log.rows_read == len(log) + log.duplicates + len(log.rejects) + log.supplemental
+
+
+@pytest.mark.parametrize("shape", ["csv", "csv with a bad row", "parquet folder"])
+def test_trailers_are_no_interaction_and_are_counted(tmp_path: Path, shape: str) -> None:
+    """A trailer, recap or hook (the supplemental column) is no interaction, as in training:
+    member 8's only event is a trailer, so member 8 is not in the log; the rows are counted."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [
+        ("7", "100", "2024-01-02 10:00:00", ""),
+        ("7", "101", "2024-01-02 11:00:00", "TRAILER"),
+        ("7", "100", "2024-01-03 10:00:00", " "),  # blank: main content, merged into the first
+        ("8", "101", "2024-01-02 12:00:00", "RECAP"),
+        ("9", "102", "2024-01-04 12:00:00", ""),
+    ]
+    if shape == "csv with a bad row":
+        rows.append(("x", "102", "2024-01-04 12:00:00", "HOOK"))  # bad id: a reject, named
+    if shape == "parquet folder":
+        path = tmp_path / "events"
+        path.mkdir()
+        cols = ["member_id", "title_id", "start_utc", "supplemental"]
+        for k, part in enumerate((rows[:2], rows[2:])):
+            table = pa.table({c: [r[i] for r in part] for i, c in enumerate(cols)})
+            pq.write_table(table, path / f"part-{k:05d}.parquet")
+    else:
+        path = tmp_path / "events.csv"
+        body = "\n".join(",".join(r) for r in rows)
+        path.write_text("member_id,title_id,start_utc,supplemental\n" + body + "\n")
+    log = read_events(path)
+    assert sorted(zip(log.users.tolist(), log.items.tolist(), strict=True)) == [(7, 100), (9, 102)]
+    assert log.supplemental == 2 and log.duplicates == 1
+    assert len(log.rejects) == (1 if "bad" in shape else 0)
+    assert "2 rows of trailers" in log.summary()
+    _accounted(log)
+
+
+def test_a_folder_without_parquet_parts_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "events.csv").write_text("member_id,title_id,start_utc\n")
+    with pytest.raises(IngestError, match="a folder without Parquet parts"):
+        read_events(tmp_path)
 
 
 def test_ratings_csv_with_bad_rows(tmp_path: Path) -> None:

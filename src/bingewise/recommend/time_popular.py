@@ -81,10 +81,14 @@ class TimePopular(Recommender):
     Parameters
     ----------
     sigma:
-        Time scale of the kernel, in days (30: what people took within about a month).
+        Time scale of the kernel, in days (100: what people took within about three months).
     beta:
         Popularity penalty (0: time-local counts as they are; 1: share of each title's
         interactions near the member's times).
+
+    The defaults are what tuning picks on ml-latest-small (beta 0 in every protocol; sigma 100
+    held-out members, 365 stratified): the earlier sigma 30, beta 0.5 scored below plain
+    popularity (NDCG@10 0.058 against 0.194, held-out members).
     """
 
     name: ClassVar[str] = "time-popular"
@@ -93,7 +97,7 @@ class TimePopular(Recommender):
         True  #: ``fit`` takes ``times=``; scoring reads the history's times
     )
 
-    def __init__(self, sigma: float = 30.0, beta: float = 0.5):
+    def __init__(self, sigma: float = 100.0, beta: float = 0.0):
         if sigma <= 0:
             raise ValueError("sigma must be positive (days)")
         if beta < 0:

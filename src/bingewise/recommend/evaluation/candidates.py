@@ -239,7 +239,7 @@ CANDIDATES: dict[str, Candidate] = {
             "time-popular",
             "ours",
             _ours("time-popular"),
-            {"sigma": 30.0, "beta": 0.5},
+            {"sigma": 100.0, "beta": 0.0},
             _grid(sigma=[10.0, 30.0, 100.0, 365.0], beta=[0.0, 0.5]),
         ),
         Candidate(

@@ -7,16 +7,18 @@ MovieLens shapes read directly (no warehouse needed):
 - ``ratings.dat`` (ml-1m, ml-10m): ``user::item::rating::timestamp``, no header.
 
 A folder is searched for one of those names, and so is a ZIP (as GroupLens ships them).
-Viewing events are CSV or Parquet files with at least the :class:`bingewise.schema.Events`
-columns ``member_id``, ``title_id`` and ``start_utc`` (ISO 8601, or a time since the epoch read
-as ``bingewise ingest`` reads it); the events of one member and title become one interaction
-(first start time, value = number of events).
+Viewing events are CSV or Parquet files (or a folder of Parquet parts) with at least the
+:class:`bingewise.schema.Events` columns ``member_id``, ``title_id`` and ``start_utc`` (ISO 8601,
+or a time since the epoch read as ``bingewise ingest`` reads it); the events of one member and
+title become one interaction (first start time, value = number of events). Rows whose
+``supplemental`` column (when the file has one) names a trailer, recap or hook are no
+interaction, as in training; they are counted in the summary, not silently dropped.
 
 A well-formed file is parsed by Arrow's multithreaded CSV reader (25 million ratings in seconds,
 not minutes); a file with any bad row is read again line by line, so that every bad row is named.
 Bad rows never crash the read and never vanish: each one becomes a :class:`Reject` naming its
 line and field, the valid rows are kept, and ``rows_read == len(log) + duplicates +
-len(rejects) + left_out`` (``left_out``: rows of rare titles, only with
+len(rejects) + left_out + supplemental`` (``left_out``: rows of rare titles, only with
 :meth:`InteractionLog.without_rare_titles`). As in the Microsoft Recommenders MovieLens
 benchmark, every rating counts as one interaction whatever its value (the rating is kept in
 ``values`` but the evaluation binarises).
@@ -65,6 +67,7 @@ class InteractionLog:
     rejects: tuple[Reject, ...] = field(default_factory=tuple)
     min_title_count: int = 1  #: titles with fewer interactions were left out
     left_out: int = 0  #: interactions of those titles
+    supplemental: int = 0  #: event rows of trailers, recaps and hooks (no interaction)
 
     def __len__(self) -> int:
         return len(self.users)
@@ -77,6 +80,8 @@ class InteractionLog:
             if self.min_title_count > 1
             else ""
         )
+        if self.supplemental:
+            rare += f", {self.supplemental:,} rows of trailers and other supplemental videos"
         return (
             f"{self.source}: {self.rows_read:,} rows read, {len(self):,} interactions "
             f"({len(np.unique(self.users)):,} members × {len(np.unique(self.items)):,} titles), "
@@ -407,24 +412,54 @@ def read_events(path: str | Path, columns: Sequence[tuple[str, str]] = ()) -> In
     columns (``(file column, events column)``); rejects name the file's columns.
     """
     file = Path(path)
-    if not file.is_file():
-        raise IngestError(file, "no such file")
+    if file.is_dir():
+        if not any(file.rglob("*.parquet")):
+            raise IngestError(file, "a folder without Parquet parts: give one CSV or Parquet file")
+    elif not file.is_file():
+        raise IngestError(file, "no such file or folder")
     names = _file_names(columns)
-    fast = _events_well_formed(file, names)
+    supplemental = _supplemental_column(file, columns)
+    fast = _events_well_formed(file, names, supplemental)
     if fast is None:
-        return _read_events_row_by_row(file, names)
-    users, items, seconds = fast
-    return _dedupe(
-        users=users,
-        items=items,
-        times=seconds,
-        values=np.ones(len(users)),
-        source=str(file),
-        rows_read=len(users),
-        rejects=[],
-        keep="first",
-        count_values=True,
+        return _read_events_row_by_row(file, names, supplemental)
+    users, items, seconds, main = fast
+    return replace(
+        _dedupe(
+            users=users[main],
+            items=items[main],
+            times=seconds[main],
+            values=np.ones(int(main.sum())),
+            source=str(file),
+            rows_read=len(users),
+            rejects=[],
+            keep="first",
+            count_values=True,
+        ),
+        supplemental=int((~main).sum()),
     )
+
+
+def _supplemental_column(file: Path, columns: Sequence[tuple[str, str]]) -> str | None:
+    """The file's name of the ``supplemental`` column, when it has one."""
+    name = {mine: theirs for theirs, mine in columns if mine}.get(
+        Events.supplemental, Events.supplemental
+    )
+    if file.is_dir() or file.suffix.lower() == ".parquet":
+        present = pq.read_schema(
+            file if file.is_file() else next(iter(sorted(file.rglob("*.parquet"))))
+        ).names
+    else:
+        present = next(csv.reader([_first_line(file)]), [])
+    return name if name in present else None
+
+
+def _main_content(col: pa.ChunkedArray | None, n: int) -> np.ndarray:
+    """True where a row is main content: no supplemental type (empty, blank or null)."""
+    if col is None:
+        return np.ones(n, dtype=bool)
+    text = pc.utf8_trim_whitespace(pc.cast(col, pa.string()))
+    empty = pc.fill_null(pc.equal(text, ""), True)
+    return np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _ids(col: pa.ChunkedArray) -> np.ndarray | None:
@@ -513,14 +548,15 @@ def _file_names(columns: Sequence[tuple[str, str]]) -> dict[str, str]:
 
 
 def _events_well_formed(
-    file: Path, names: dict[str, str] | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(members, titles, UTC seconds) read by Arrow, or None when any row needs the row reader.
-    ``names``: the file's name of each events column (default: the same)."""
+    file: Path, names: dict[str, str] | None = None, supplemental: str | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """(members, titles, UTC seconds, main content) read by Arrow, or None when any row needs
+    the row reader. ``names``: the file's name of each events column (default: the same);
+    ``supplemental``: the file's supplemental column, if it has one."""
     names = names or _file_names(())
-    wanted = [names[c] for c in _EVENT_COLUMNS]
+    wanted = [names[c] for c in _EVENT_COLUMNS] + ([supplemental] if supplemental else [])
     try:
-        if file.suffix.lower() == ".parquet":
+        if file.is_dir() or file.suffix.lower() == ".parquet":
             table = pq.read_table(file, columns=wanted)
         else:
             table = pacsv.read_csv(
@@ -539,18 +575,23 @@ def _events_well_formed(
     seconds = _utc_seconds(table.column(names[Events.start_utc]))
     if users is None or items is None or seconds is None:
         return None
-    return users, items, seconds
+    main = _main_content(table.column(supplemental) if supplemental else None, len(users))
+    return users, items, seconds, main
 
 
-def _read_events_row_by_row(file: Path, names: dict[str, str] | None = None) -> InteractionLog:
+def _read_events_row_by_row(
+    file: Path, names: dict[str, str] | None = None, supplemental: str | None = None
+) -> InteractionLog:
     """Every row on its own, naming each bad row's line and field (the file's own names)."""
     names = names or _file_names(())
     need = [names[c] for c in _EVENT_COLUMNS]
-    if file.suffix.lower() == ".parquet":
+    main: np.ndarray
+    if file.is_dir() or file.suffix.lower() == ".parquet":
         table = pq.read_table(file)
         missing = [c for c in need if c not in table.column_names]
         if missing:
             raise IngestError(file, f"columns missing: {', '.join(missing)}")
+        main = _main_content(table.column(supplemental) if supplemental else None, len(table))
         frame = table.select(list(need)).to_pandas().astype(str)
         first_line = 1  # Parquet: row numbers
     else:
@@ -558,6 +599,10 @@ def _read_events_row_by_row(file: Path, names: dict[str, str] | None = None) -> 
         missing = [c for c in need if c not in frame.columns]
         if missing:
             raise IngestError(file, f"header lacks {', '.join(missing)}", line=1)
+        main = _main_content(
+            pa.chunked_array([frame[supplemental].to_numpy(dtype=str)]) if supplemental else None,
+            len(frame),
+        )
         frame = frame[list(need)]
         first_line = 2
     frame.columns = list(_EVENT_COLUMNS)  # our names from here on; rejects name the file's
@@ -599,6 +644,8 @@ def _read_events_row_by_row(file: Path, names: dict[str, str] | None = None) -> 
     for i in np.flatnonzero(bad_time & ok).tolist():
         reasons[i] = (names[Events.start_utc], "not a timestamp or a time since the epoch")
     ok &= ~bad_time
+    # Trailers and other supplemental rows are no interaction (a bad one is still named).
+    kept = ok & main
     rejects = [
         Reject(
             int(lines[i]),
@@ -608,14 +655,17 @@ def _read_events_row_by_row(file: Path, names: dict[str, str] | None = None) -> 
         )
         for i in sorted(reasons)
     ]
-    return _dedupe(
-        users=parsed[Events.member_id][ok],
-        items=parsed[Events.title_id][ok],
-        times=seconds[ok],
-        values=np.ones(int(ok.sum())),
-        source=str(file),
-        rows_read=len(frame),
-        rejects=rejects,
-        keep="first",
-        count_values=True,
+    return replace(
+        _dedupe(
+            users=parsed[Events.member_id][kept],
+            items=parsed[Events.title_id][kept],
+            times=seconds[kept],
+            values=np.ones(int(kept.sum())),
+            source=str(file),
+            rows_read=len(frame),
+            rejects=rejects,
+            keep="first",
+            count_values=True,
+        ),
+        supplemental=int((ok & ~main).sum()),
     )
