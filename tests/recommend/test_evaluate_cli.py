@@ -93,6 +93,9 @@ def test_table_output_and_bad_input(ratings: Path, tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "NDCG@10" in result.stdout and "itemknn" in result.stdout
+    assert "validation (tuning only): none (every row runs with its defaults)" in " ".join(
+        result.stdout.split()
+    )
     assert "field 'userId'" in result.stderr and "rejected" in result.stderr
     missing = runner.invoke(app, ["evaluate", "--data", str(tmp_path / "nope.csv")])
     assert missing.exit_code == 2 and "nope.csv" in missing.stderr
@@ -178,6 +181,33 @@ def test_a_file_without_one_valid_row_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["evaluate", "--data", str(path)])
     assert result.exit_code == 2
     assert "no valid interactions to evaluate" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(
+    ("rows", "protocol", "tune", "said"),
+    [
+        (["1,10,4,5", "2,10,4,6", "3,10,4,7"], "stratified", False, "too few to evaluate"),
+        (["1,10,4,5", "2,10,4,6"], "strong", False, "too few to evaluate"),
+        (
+            [f"{u},{t},4,{u * 10 + t}" for u in (1, 2, 3) for t in (10, 11)],
+            "stratified",
+            True,
+            "too few interactions to tune; --no-tune",
+        ),
+    ],
+)
+def test_too_little_data_says_so(
+    tmp_path: Path, rows: list[str], protocol: str, tune: bool, said: str
+) -> None:
+    """One rating per member (nothing to hold out and query with), or too few to carve a
+    validation split: a sentence saying so, not "every evaluated member needs..."."""
+    path = tmp_path / "ratings.csv"
+    path.write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows) + "\n")
+    args = ["evaluate", "--data", str(path), "--protocol", protocol, "--models", "ease"]
+    result = CliRunner().invoke(app, [*args, *([] if tune else ["--no-tune"])])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2 and said in text, result.output
+    assert "relevant item" not in text
 
 
 def test_a_dense_model_runs_on_the_most_taken_titles_that_fit(

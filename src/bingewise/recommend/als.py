@@ -23,7 +23,7 @@ from bingewise.recommend._common import (
     single_blas_thread,
     unpack_params,
 )
-from bingewise.recommend.base import Recommender, top_n
+from bingewise.recommend.base import Recommender, item_positions, top_n
 
 __all__ = ["IALS"]
 
@@ -126,7 +126,7 @@ class IALS(Recommender):
 
     def similar_items(self, items: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Cosine similarity of item factors, most similar first."""
-        items = np.atleast_1d(np.asarray(items, dtype=np.int64))
+        items = item_positions(items, self.item_factors.shape[0])
         f = self.item_factors.astype(np.float64)
         norms = np.linalg.norm(f, axis=1)
         norms[norms == 0] = 1.0

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Interactions", "Recommender", "candidate_mask", "top_n"]
+__all__ = ["Interactions", "Recommender", "candidate_mask", "item_positions", "top_n"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,8 @@ class Recommender(ABC):
         memory stays flat however many members are asked for at once. ``times`` (same sparsity
         as ``user_items``, UTC seconds) goes to :meth:`score_at` for models that use it.
         """
+        if n < 0:
+            raise ValueError(f"n must be 0 or more, got {n}")
         user_items = sp.csr_matrix(user_items)
         if times is not None:
             times = sp.csr_matrix(times)
@@ -152,6 +154,8 @@ def top_n(
     ``seen`` entries and ``mask`` columns are excluded. Ties go to the lower column position.
     Rows with fewer than ``n`` candidates are padded with position -1 and score ``-inf``.
     """
+    if n < 0:
+        raise ValueError(f"n must be 0 or more, got {n}")
     if seen is not None and seen.nnz:
         coo = seen.tocoo()
         scores[coo.row, coo.col] = -np.inf
@@ -173,6 +177,19 @@ def top_n(
     return ids.astype(np.int64), top
 
 
+def item_positions(items: np.ndarray | int, n_items: int) -> np.ndarray:
+    """``items`` as int64 item positions, each in ``0 .. n_items - 1`` (``ValueError`` naming
+    the first that is not: a negative position would silently wrap to the last items)."""
+    positions = np.atleast_1d(np.asarray(items, dtype=np.int64))
+    bad = (positions < 0) | (positions >= n_items)
+    if bad.any():
+        raise ValueError(
+            f"item position {int(positions[bad][0])} is not one of the model's "
+            f"{n_items:,} items (0 to {n_items - 1:,})"
+        )
+    return positions
+
+
 def sparse_neighbours(
     similarity: sp.csr_matrix, items: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -180,7 +197,7 @@ def sparse_neighbours(
 
     Zero entries are not neighbours: a row with fewer than ``n`` is padded as in :func:`top_n`.
     """
-    items = np.atleast_1d(np.asarray(items, dtype=np.int64))
+    items = item_positions(items, similarity.shape[0])
     sims = np.asarray(similarity[items].todense(), dtype=np.float64)
     sims[sims == 0] = -np.inf
     return top_n(sims, n)

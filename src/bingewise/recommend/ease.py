@@ -26,7 +26,7 @@ from bingewise.recommend._common import (
     pack_params,
     unpack_params,
 )
-from bingewise.recommend.base import Recommender, top_n
+from bingewise.recommend.base import Recommender, item_positions, top_n
 
 __all__ = ["EASE", "PARALLEL_CHOLESKY_MAX", "cholesky_threads", "ease_weights"]
 
@@ -160,8 +160,8 @@ class EASE(Recommender):
 
     def similar_items(self, items: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """The items each item's column of B weighs most (how much i predicts j), best first."""
-        items = np.atleast_1d(np.asarray(items, dtype=np.int64))
         b = self._fitted()
+        items = item_positions(items, self.n_items if self.kept is not None else b.shape[0])
         if self.kept is None:
             sims = np.array(b[items], dtype=np.float64)
         else:  # a title outside the kept ones predicts nothing

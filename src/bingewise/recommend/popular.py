@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from bingewise.recommend._common import PARAMS_KEY, as_csr, pack_params, unpack_params
-from bingewise.recommend.base import Recommender, candidate_mask, top_n
+from bingewise.recommend.base import Recommender, candidate_mask, item_positions, top_n
 
 __all__ = ["Popular"]
 
@@ -207,7 +207,7 @@ class Popular(Recommender):
 
     def similar_items(self, items: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Not personal: the most popular other titles, for each item (similarity = count)."""
-        items = np.atleast_1d(np.asarray(items, dtype=np.int64))
+        items = item_positions(items, len(self._fitted()))
         scores = np.tile(self._ranking_scores(self._fitted()), (len(items), 1))
         scores[np.arange(len(items)), items] = -np.inf
         ids, _ = top_n(scores, n)

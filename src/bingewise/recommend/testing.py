@@ -158,6 +158,28 @@ class RecommenderConformance:
             assert np.all(row % 2 == item % 2)
             assert np.all(np.diff(sim) <= 1e-9)
 
+    def test_bad_positions_and_counts_are_refused(self) -> None:
+        """A position outside the model (a negative one would wrap to the last titles) and a
+        negative count are errors, not someone else's neighbours or a numpy traceback."""
+        model, x, _ = self.fitted()
+        calls: list[tuple[str, Any]] = [
+            (
+                f"item position {bad} is not one of",
+                lambda b=bad: model.similar_items(np.array([0, b]), n=3),
+            )
+            for bad in (-1, self.size)
+        ]
+        calls.append(("n must be 0 or more", lambda: self.recommend(model, x[:1], n=-1)))
+        for said, call in calls:
+            try:
+                call()
+            except ValueError as exc:
+                assert said in str(exc), exc
+            else:  # pragma: no cover - the failure being tested for
+                raise AssertionError(f"accepted: expected an error saying {said!r}")
+        ids, _ = self.recommend(model, x[:1], n=0)
+        assert ids.shape == (1, 0)
+
     def test_save_load_round_trip(self, tmp_path: Path) -> None:
         model, x, _ = self.fitted()
         path = tmp_path / "model.npz"

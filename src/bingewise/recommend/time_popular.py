@@ -41,7 +41,7 @@ from bingewise.recommend._common import (
     pack_params,
     unpack_params,
 )
-from bingewise.recommend.base import Recommender, top_n
+from bingewise.recommend.base import Recommender, item_positions, top_n
 
 __all__ = ["TimePopular", "day_counts"]
 
@@ -166,7 +166,7 @@ class TimePopular(Recommender):
     def similar_items(self, items: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Titles taken around the times each item was taken (its daily counts as a history)."""
         counts, _ = self._fitted()
-        items = np.atleast_1d(np.asarray(items, dtype=np.int64))
+        items = item_positions(items, counts.shape[1])
         if counts.shape[0] == 0:
             sims = np.tile(self._transform(np.zeros(counts.shape[1])), (len(items), 1))
         else:

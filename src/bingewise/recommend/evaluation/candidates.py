@@ -257,7 +257,13 @@ CANDIDATES: dict[str, Candidate] = {
                 mix=[0.0, 0.1, 0.2, 0.3],
             ),
         ),
-        Candidate("ials", "ours", _ours("ials"), {}, _ALS_GRID),
+        Candidate(
+            "ials",
+            "ours",
+            _ours("ials"),
+            {"factors": 64, "regularization": 0.01, "alpha": 1.0, "iterations": 15},
+            _ALS_GRID,
+        ),
         Candidate("implicit-als", "peer", ImplicitALSPeer, {}, _ALS_GRID),
         Candidate(
             "implicit-bpr",

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from bingewise.console import progress
 from bingewise.recommend._common import DenseMemoryError
 from bingewise.recommend.evaluation.candidates import CANDIDATES, Candidate
@@ -202,8 +204,22 @@ def evaluate(
     plan = _plan(names, tuned)
     fold: Fold = make_fold(log_, protocol, seed=seed)
     m = fold_matrices(log_, fold)
+    if not len(m.eval_ids):
+        raise ValueError(
+            f"no member has both history to query with and held-out interactions under the "
+            f"{protocol} protocol ({len(log_):,} interactions of "
+            f"{len(np.unique(log_.users)):,} members): too few to evaluate"
+        )
     vfold = make_fold(log_, protocol, seed=seed + 1, rows=fold.fit)
     vm: FoldMatrices | None = None
+    tuning = any(how == "tuned" for _, how in plan)
+    if tuning:
+        vm = fold_matrices(log_, vfold)
+        if not len(vm.eval_ids):
+            raise ValueError(
+                "the validation split carved from the training part has no member to score: "
+                "too few interactions to tune; --no-tune runs every model with its defaults"
+            )
     rows: list[ResultRow] = []
     not_run: list[tuple[str, str]] = []
     done = 0
@@ -261,7 +277,7 @@ def evaluate(
         seed=seed,
         data=log_.summary(),
         fold=fold.describe() + f"; {len(m.eval_ids):,} members evaluated" + note,
-        validation=vfold.describe(),
+        validation=vfold.describe() if tuning else "none (every row runs with its defaults)",
         rows=rows,
         not_run=not_run,
     )
