@@ -160,6 +160,7 @@ def test_train_max_titles_keeps_the_most_watched_for_dense_models(
     runner = CliRunner()
     done = runner.invoke(app, ["-q", "train", "--model", "ease", "--max-titles", "2"])
     assert done.exit_code == 0, done.output
+    assert "items, 2 of them learnt" in done.output  # the summary says how many it learnt
     trained = load_trained()
     assert trained.model.params()["max_titles"] == 2
     kept = trained.model.kept  # type: ignore[attr-defined]

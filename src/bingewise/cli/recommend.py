@@ -140,9 +140,12 @@ def _train_command(app: typer.Typer) -> None:
             except (LookupError, MemoryError) as exc:
                 console.print(f"[red]error:[/red] {exc}")
                 raise typer.Exit(2) from exc
+        kept = getattr(trained.model, "kept", None)  # dense models capped by --max-titles
+        learnt = f", {len(kept):,} of them learnt" if kept is not None else ""
         out.print(
             f"trained {trained.name} on {len(trained.member_ids):,} members x "
-            f"{len(trained.item_ids):,} items (as of {trained.as_of:%Y-%m-%d %H:%M} UTC)"
+            f"{len(trained.item_ids):,} items{learnt} "
+            f"(as of {trained.as_of:%Y-%m-%d %H:%M} UTC)"
         )
         if trained.faded_share > 0.5:
             # Years of ratings (MovieLens) under a 90-day half-life: most of them weigh nothing.

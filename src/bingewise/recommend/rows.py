@@ -812,7 +812,10 @@ def print_rows(rows: list[Row]) -> None:
     from bingewise.console import out
 
     if not rows:
-        out.print("(no rows: nothing watched in this country yet)")
+        out.print(
+            "(no rows: no title passes the page's rules: nothing watched by enough members in "
+            "this country lately, nothing recommended, or nothing within the maturity limit)"
+        )
     for row in rows:
         out.print(f"[bold]{row.title}[/bold]")
         for item in row.items:
