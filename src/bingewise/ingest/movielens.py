@@ -10,7 +10,9 @@
   video release date, IMDb URL, then 19 genre flags in ``u.genre``'s order; Latin-1.
 
 Ids are kept as MovieLens gives them (``userId`` → ``member_id``, ``movieId`` → ``title_id``), so
-published figures on these data sets stay comparable. ``timestamp`` is whole seconds since
+published figures on these data sets stay comparable. Every member who rated becomes a member of
+the warehouse and the registry (their id only, and ``--tz``'s zone), so they can see, export and
+erase what is held about them and set their consents, as members who came with viewing can. ``timestamp`` is whole seconds since
 1970-01-01 UTC. A rating's key is :data:`bingewise.ids.SQL_STABLE_ID` over
 ``member_id|title_id|rated`` (U+001F-joined; *rated* in whole microseconds since the epoch).
 """
