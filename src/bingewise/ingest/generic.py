@@ -1503,6 +1503,28 @@ def _short(exc: BaseException) -> str:
 # Events
 
 
+def members_select(
+    relation: str, member: str, options: ReadOptions, *, described: bool = False
+) -> str:
+    """SELECT of one members row per ``member`` id of ``relation``: with ``described``, a
+    household, profile and country of theirs (the events columns of those names), else NULL;
+    the ``--tz`` time zone; no signup date."""
+
+    def known(column: str, sql_type: str) -> str:
+        return f"any_value({q(column)})" if described else f"CAST(NULL AS {sql_type})"
+
+    tz = lit(options.tz) if options.tz else "NULL"
+    return (
+        f"SELECT {q(member)} AS {q(Members.member_id)}, "
+        f"{known(Events.household_id, 'BIGINT')} AS {q(Members.household_id)}, "
+        f"{known(Events.profile, 'VARCHAR')} AS {q(Members.profile)}, "
+        f"{known(Events.country, 'VARCHAR')} AS {q(Members.country)}, "
+        f"CAST({tz} AS VARCHAR) AS {q(Members.time_zone)}, "
+        f"CAST(NULL AS DATE) AS {q(Members.signup_date)} "
+        f"FROM {relation} GROUP BY {q(member)}"
+    )
+
+
 class _EventsMixin(TabularReader):
     layout = EVENTS_LAYOUT
     mappable = True
@@ -1510,16 +1532,7 @@ class _EventsMixin(TabularReader):
     def members_sql(self, relation: str, options: ReadOptions) -> str | None:
         """SELECT of the members seen in ``relation`` (events): one row per member id, with a
         household, profile and country of theirs and the ``--tz`` time zone."""
-        tz = lit(options.tz) if options.tz else "NULL"
-        return (
-            f"SELECT {q(Events.member_id)} AS {q(Members.member_id)}, "
-            f"any_value({q(Events.household_id)}) AS {q(Members.household_id)}, "
-            f"any_value({q(Events.profile)}) AS {q(Members.profile)}, "
-            f"any_value({q(Events.country)}) AS {q(Members.country)}, "
-            f"CAST({tz} AS VARCHAR) AS {q(Members.time_zone)}, "
-            f"CAST(NULL AS DATE) AS {q(Members.signup_date)} "
-            f"FROM {relation} GROUP BY {q(Events.member_id)}"
-        )
+        return members_select(relation, Events.member_id, options, described=True)
 
 
 class EventsCsv(_EventsMixin):

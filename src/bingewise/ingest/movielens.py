@@ -12,9 +12,10 @@
 Ids are kept as MovieLens gives them (``userId`` → ``member_id``, ``movieId`` → ``title_id``), so
 published figures on these data sets stay comparable. Every member who rated becomes a member of
 the warehouse and the registry (their id only, and ``--tz``'s zone), so they can see, export and
-erase what is held about them and set their consents, as members who came with viewing can. ``timestamp`` is whole seconds since
-1970-01-01 UTC. A rating's key is :data:`bingewise.ids.SQL_STABLE_ID` over
-``member_id|title_id|rated`` (U+001F-joined; *rated* in whole microseconds since the epoch).
+erase what is held about them and set their consents, as members who came with viewing can.
+``timestamp`` is whole seconds since 1970-01-01 UTC. A rating's key is
+:data:`bingewise.ids.SQL_STABLE_ID` over ``member_id|title_id|rated`` (U+001F-joined; *rated* in
+whole microseconds since the epoch).
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ from bingewise.ingest.generic import (
     TabularReader,
     TextDialect,
     lit,
+    members_select,
     q,
 )
-from bingewise.schema import Catalog, Members, MovieLensFiles, Ratings, SourceColumns
+from bingewise.schema import Catalog, MovieLensFiles, Ratings, SourceColumns
 
 __all__ = [
     "MovieLensItems",
@@ -110,16 +112,7 @@ class _RatingsMembers(TabularReader):
     def members_sql(self, relation: str, options: ReadOptions) -> str | None:
         """SELECT of the members seen in ``relation`` (ratings): their ids, nothing else known
         but the ``--tz`` time zone."""
-        tz = lit(options.tz) if options.tz else "NULL"
-        return (
-            f"SELECT {q(Ratings.member_id)} AS {q(Members.member_id)}, "
-            f"CAST(NULL AS BIGINT) AS {q(Members.household_id)}, "
-            f"CAST(NULL AS VARCHAR) AS {q(Members.profile)}, "
-            f"CAST(NULL AS VARCHAR) AS {q(Members.country)}, "
-            f"CAST({tz} AS VARCHAR) AS {q(Members.time_zone)}, "
-            f"CAST(NULL AS DATE) AS {q(Members.signup_date)} "
-            f"FROM {relation} GROUP BY {q(Ratings.member_id)}"
-        )
+        return members_select(relation, Ratings.member_id, options)
 
 
 class _ExactHeader(TabularReader):
