@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analytics.helpers import Seg, Title, load
-from bingewise.analytics import plays
+from bingewise.analytics import plays, sessions
 from bingewise.schema import Catalog, Events, Members, Plays
 from bingewise.warehouse import Warehouse
 
@@ -164,3 +164,26 @@ def test_local_start_matches_zoneinfo(
             t.replace(microsecond=0, tzinfo=dt.UTC).astimezone(ZoneInfo(z)).replace(tzinfo=None)
         )
         assert r["local_start"] == expect
+
+
+def test_a_session_starts_at_its_first_plays_local_time(warehouse: Warehouse) -> None:
+    """On the night New York's clocks go back, a play at 01:10 EST follows one at 01:30 EDT in
+    the same session: the session starts at 01:30 local (its first play), not at the earliest
+    local time; a session of titles missing from the catalog holds 0 episodes, not NULL."""
+    first = dt.datetime(2024, 11, 3, 5, 30)  # 01:30 EDT
+    second = dt.datetime(2024, 11, 3, 6, 10)  # 01:10 EST, 40 minutes later
+    load(
+        warehouse,
+        [Seg(1, 10, first, 1800), Seg(1, 11, second, 600), Seg(2, 777, T0, 600)],
+        [Title(10), Title(11)],  # 777 is missing from the catalog
+        [(1, "US", "America/New_York"), (2, "US", None)],
+    )
+    p = plays(
+        warehouse.table(Events.table),
+        warehouse.table(Catalog.table),
+        warehouse.table(Members.table),
+    )
+    rows = {r["member_id"]: r for r in sessions(p).to_pyarrow().to_pylist()}
+    assert rows[1]["plays"] == 2 and rows[1]["start_utc"] == first
+    assert rows[1]["local_start"] == dt.datetime(2024, 11, 3, 1, 30)
+    assert rows[2]["episodes"] == 0

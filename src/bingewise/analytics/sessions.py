@@ -48,14 +48,20 @@ def sessions(plays: ir.Table, gap_minutes: float = DEFAULT_SESSION_GAP_MINUTES) 
         **{
             Sessions.start_utc: p[Plays.start_utc].min(),
             Sessions.end_utc: p[Plays.end_utc].max(),
-            Sessions.local_start: p[Plays.local_start].min(),
+            # The local time of the first play: on a night the clocks go back, a later play can
+            # start at an earlier local time (01:10 EST after 01:30 EDT).
+            Sessions.local_start: p[Plays.local_start].argmin(p[Plays.start_utc]),
             Sessions.plays: p[Plays.title_id].count(),
-            Sessions.episodes: (p[Plays.kind] == Catalog.EPISODE).cast("int64").sum(),
+            # A title missing from the catalog has no kind: not an episode (0, never NULL).
+            Sessions.episodes: (p[Plays.kind] == Catalog.EPISODE)
+            .fill_null(False)
+            .cast("int64")
+            .sum(),
             Sessions.seconds: p[Plays.seconds].sum(),
         }
     )
-    # A play's local day is the date of its local start, so the earliest day is the date of the
-    # earliest local start: one aggregate less over the plays.
+    # A play's local day is the date of its local start, so the session's day is the date of
+    # its first play's local start: one aggregate less over the plays.
     return s.select(
         Sessions.member_id,
         Sessions.session_no,
