@@ -394,3 +394,13 @@ def test_recap_lines_count_in_the_singular_too(tmp_path: Path) -> None:
     assert "1.7 hours · 1 play (0 episodes, 1 film) · 1 day with viewing" in page
     assert "Longest streak: 1 day, 01 Mar" in page
     assert "1 films" not in page and "1 days" not in page
+
+
+def test_cli_facts_refuses_a_bad_zone_or_top_before_any_work(home: Path) -> None:
+    runner = CliRunner()
+    done = runner.invoke(app, ["facts", "--tz", "Nowhere/Zone"])
+    assert done.exit_code == 2 and "unknown IANA time zone" in done.output
+    assert "Traceback" not in done.output
+    for top in ("0", "-1"):
+        done = runner.invoke(app, ["facts", "--top", top])
+        assert done.exit_code == 2 and "--top" in done.output, done.output

@@ -139,7 +139,7 @@ def facts(
     tz: Annotated[
         str, typer.Option("--tz", help="Zone for members with neither zone nor country.")
     ] = "UTC",
-    top: Annotated[int, typer.Option("--top", help="Rows in the top tables.")] = 10,
+    top: Annotated[int, typer.Option("--top", help="Rows in the top tables.", min=1)] = 10,
     reason: Annotated[
         str, typer.Option("--reason", help="Why the operator reads these facts (audit log).")
     ] = "operator binge facts",
@@ -154,6 +154,7 @@ def facts(
         parsed = Period.parse(period) if period else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--period") from None
+    read_options(tz=tz)  # an unknown zone is a usage error here, before any work or audit
     _audit("facts.read", None, "member facts, country facts, streaks", reason)
     with Warehouse.open() as wh:
         if not as_json and not _has_viewing(wh):
