@@ -461,3 +461,33 @@ def test_extreme_streaks_list_each_member_once() -> None:
     assert got == [(7, d(2021, 1, 1)), (8, d(2021, 1, 5)), (9, d(2021, 1, 1))]
     top2 = extreme_streaks(s, n=2).to_pyarrow().to_pylist()
     assert [r["member_id"] for r in top2] == [7, 8]
+
+
+def test_seasons_of_a_period_keep_their_true_start(warehouse: Warehouse) -> None:
+    """A season is the period's when its last episode is finished in it, and its start is the
+    first play of the season, however long before. Member 1 samples episode 1 of series 500 on
+    20 May and watches the season through on 1-2 June: finished in June after 13 days, no season
+    binge. Member 2 watches episodes 1-2 on 30 May and 3 on 1 June: a season binge of June's
+    (its first episodes were before June, it is still finished in June within 2 days)."""
+    utc = dt.UTC
+    eps = [Title(500 + e, Catalog.EPISODE, 500, 1, e, runtime=1800) for e in (1, 2, 3)]
+    segs = [Seg(1, 501, dt.datetime(2024, 5, 20, 20, tzinfo=utc), 300)]
+    segs += [Seg(1, 500 + e, dt.datetime(2024, 6, 1, 18 + e, tzinfo=utc), 1800) for e in (1, 2)]
+    segs += [Seg(1, 503, dt.datetime(2024, 6, 2, 20, tzinfo=utc), 1800)]
+    segs += [Seg(2, 500 + e, dt.datetime(2024, 5, 30, 18 + e, tzinfo=utc), 1800) for e in (1, 2)]
+    segs += [Seg(2, 503, dt.datetime(2024, 6, 1, 20, tzinfo=utc), 1800)]
+    load(warehouse, segs, eps, [(1, "GB", "UTC"), (2, "GB", "UTC")])
+    june = FactSet.compute(warehouse, "2024-06")
+    found = {r["member_id"]: r for r in june["finished_seasons"].to_pyarrow().to_pylist()}
+    assert set(found) == {1, 2}
+    assert found[1]["days"] == pytest.approx(13 + 0.5 / 24)  # 20 May 20:00 to 2 June 20:30
+    assert found[2]["days"] < 3
+    assert [r["member_id"] for r in june["season_binges"].to_pyarrow().to_pylist()] == [2]
+    assert june["plays"].filter(june["plays"].member_id == 1).count().execute() == 3
+    june.release()
+    may = FactSet.compute(warehouse, "2024-05")
+    assert may["finished_seasons"].count().execute() == 0  # nothing finished in May
+    may.release()
+    whole = FactSet.compute(warehouse, "2024")
+    assert whole["season_binges"].member_id.to_pyarrow().to_pylist() == [2]
+    whole.release()

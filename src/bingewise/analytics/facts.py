@@ -623,16 +623,26 @@ def _facts_from_plays(
     step: Callable[[str], None],
     *,
     top_n: int = 10,
+    history: ir.Table | None = None,
 ) -> PlatformFacts:
     """Every table after the plays: ``keep(name, expr)`` materialises one and returns it.
 
-    Also materialises the internal ``member_show_daily`` roll-up (the caller drops it).
+    ``history``: the plays up to the period's end, earlier ones too (default: ``p``), from which
+    seasons finished in the period are found with their true start. Also materialises the
+    internal ``member_show_daily`` roll-up (the caller drops it).
     """
     keep(Sessions.table, sessions(p))
     step("sessions")
     b = keep(Binges.table, binges(p))
     step("binges")
-    fs = keep("finished_seasons", finished_seasons(p, catalog))
+    fs = keep(
+        "finished_seasons",
+        finished_seasons(
+            p if history is None else history,
+            catalog,
+            finished_in=None if history is None else (period.start, period.end),
+        ),
+    )
     keep(SeasonBinges.table, fs.filter(fs[SeasonBinges.days] <= 7.0))
     after = fs[SeasonBinges.hours_after_release]
     races = keep("binge_races", fs.filter(after.notnull() & (after >= 0) & (after <= 24)))
@@ -795,18 +805,34 @@ class FactSet:
                 default_tz=default_tz,
                 override_tz=override_tz,
             )
+            # The plays kept reach back to the first: seasons finished in the period are found
+            # with their true start (a season begun before the period is no season binge if it
+            # took more than a week). Every other table reads the period's plays.
             if period is not None:
-                p = keep(Plays.table, period.filter(all_plays))
+                end = ibis.literal(period.end)
+                history = keep(Plays.table, all_plays.filter(all_plays[Plays.local_date] <= end))
+                whole = False
             else:
-                p = keep(Plays.table, all_plays)
-                period, trimmed = _active_period(p)
-                if trimmed:
-                    # Slivers left out: the table is the kept one, read through the period's
-                    # filter (no second copy); release() frees the kept one.
-                    held.append(p)
-                    p = out[Plays.table] = period.filter(p)
+                history = keep(Plays.table, all_plays)
+                period, trimmed = _active_period(history)
+                whole = not trimmed
+            p = history
+            if not whole:
+                # The period's plays are the kept ones read through its filter (no second
+                # copy); release() frees the kept one.
+                held.append(history)
+                p = out[Plays.table] = period.filter(history)
             step("plays")
-            platform = _facts_from_plays(p, catalog, members, period, keep, step, top_n=top_n)
+            platform = _facts_from_plays(
+                p,
+                catalog,
+                members,
+                period,
+                keep,
+                step,
+                top_n=top_n,
+                history=None if whole else history,
+            )
             _release(MemberShowDaily.table, out.pop(MemberShowDaily.table))
             step("platform")
         return cls(period=period, tables=out, platform=platform, held=held)

@@ -9,9 +9,16 @@ member's first play of any episode of the season to that moment.
 - *season binge*: a finished season with ``days ≤ within_days`` (7 by default);
 - *binge race*: a finished season finished within ``within_hours`` (24) of its release, taken as
   00:00 UTC on the earliest ``release_date`` of its episodes.
+
+For a period (``finished_in``), the plays passed must reach back before it: a season is the
+period's when the play that finished it falls on one of its local days, and its start is the
+member's first play of the season, however long before the period that was (a season started
+two weeks before and finished on the period's first day is no season binge).
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import ibis
 import ibis.expr.types as ir
@@ -21,8 +28,11 @@ from bingewise.schema import Catalog, Plays, SeasonBinges
 __all__ = ["binge_races", "finished_seasons", "season_binges"]
 
 
-def finished_seasons(plays: ir.Table, catalog: ir.Table) -> ir.Table:
-    """Every (member, series, season) the member finished, columns of ``SeasonBinges``."""
+def finished_seasons(
+    plays: ir.Table, catalog: ir.Table, *, finished_in: tuple[dt.date, dt.date] | None = None
+) -> ir.Table:
+    """Every (member, series, season) the member finished, columns of ``SeasonBinges``; with
+    ``finished_in`` (first and last local day), only those finished on those days."""
     c = catalog.filter(
         (catalog[Catalog.kind] == Catalog.EPISODE)
         & catalog[Catalog.series_id].notnull()
@@ -57,15 +67,24 @@ def finished_seasons(plays: ir.Table, catalog: ir.Table) -> ir.Table:
     )
     cand = cand.filter(cand["_fin_plays"] >= cand["_s_episodes"])
     q = p.semi_join(cand, keys)
+    done_end = ibis.ifelse(q[Plays.finished].fill_null(True), q[Plays.end_utc], None)
     per_episode = q.group_by([*keys, Plays.title_id]).aggregate(
         _first=q[Plays.start_utc].min(),
-        _done=ibis.ifelse(q[Plays.finished].fill_null(True), q[Plays.end_utc], None).min(),
+        _done=done_end.min(),
+        # the local day of the play that first finished the episode
+        _done_day=q[Plays.local_date].argmin(done_end),
     )
     per_season = per_episode.group_by(keys).aggregate(
         _started=per_episode["_first"].min(),
         _n=per_episode["_done"].count(),
         _finished=per_episode["_done"].max(),
+        _finished_day=per_episode["_done_day"].argmax(per_episode["_done"]),
     )
+    if finished_in is not None:
+        day = per_season["_finished_day"]
+        per_season = per_season.filter(
+            (day >= ibis.literal(finished_in[0])) & (day <= ibis.literal(finished_in[1]))
+        )
     s = per_season.inner_join(
         sizes,
         [
