@@ -371,9 +371,7 @@ def test_cli_recap_refuses_bad_output_options_before_any_work(tmp_path: Path) ->
     )
     # no profile has viewing in the year asked for: an error, even when quiet
     done = runner.invoke(app, ["-q", "recap", str(path), "--year", "2019"])
-    assert done.exit_code == 1 and "no profile has viewing in 2019" in " ".join(
-        done.output.split()
-    )
+    assert done.exit_code == 1 and "no profile has viewing in 2019" in " ".join(done.output.split())
     assert not list(tmp_path.glob("recap-*"))
 
 

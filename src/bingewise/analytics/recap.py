@@ -285,8 +285,7 @@ def _headline(recap: Recap) -> list[str]:
             lines.append(f"Longest streak: 1 day, {s['start']:%d %b}")
         else:
             lines.append(
-                f"Longest streak: {s['days']} days in a row, "
-                f"{s['start']:%d %b} – {s['end']:%d %b}"
+                f"Longest streak: {s['days']} days in a row, {s['start']:%d %b} – {s['end']:%d %b}"
             )
     if recap.busiest_week_start and recap.busiest_week_episodes:
         lines.append(

@@ -180,8 +180,6 @@ class RowOptions:
         return f"{self.popular_days:g}d"
 
 
-
-
 def country_rankings(
     warehouse: Warehouse,
     country: str,
@@ -664,7 +662,7 @@ def _because_rows(
 
 def _top10_rows(page: _Page, windows: Iterable[tuple[str, float]], opts: RowOptions) -> None:
     country = page.country
-    label_country = (country_name(country) or country or "")
+    label_country = country_name(country) or country or ""
     for label, _hours in windows:
         ranking = page.rankings[label][:10]
         chosen = [
@@ -754,7 +752,7 @@ def _popular_genre_rows(page: _Page, opts: RowOptions) -> None:
         for g in page.genres(item_id):
             genre_viewers[g] = genre_viewers.get(g, 0) + viewers
     genres = sorted(genre_viewers, key=lambda g: (-genre_viewers[g], g))
-    label_country = (country_name(country) or country or "")
+    label_country = country_name(country) or country or ""
     made = 0
     for genre in genres:
         if made >= opts.genre_rows:
