@@ -143,3 +143,37 @@ def test_members_who_came_with_ratings_have_their_rights(
     _cli("ingest", str(ratings))  # the same file again: nothing of the erased member comes back
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM ratings WHERE member_id = 7001").fetchone() == (0,)
+
+
+def test_a_short_member_id_erases_nobody_elses_text(
+    home: Path, registry: Registry, tmp_path: Path
+) -> None:
+    """Member 1 of a service log with small ids: erasing them deletes their rows and leaves
+    every other member's text alone ("Profile 1", "Season 1: Episode 1", a rejected row of
+    member 5 that watched 1 second); their export holds none of those."""
+    events = tmp_path / "events.csv"
+    rows = [
+        "member_id,title_id,start_utc,seconds,profile",
+        "1,10,2024-01-01T20:00:00Z,600,Profile 1",
+        "2,11,2024-01-01T21:00:00Z,600,Profile 1",
+        "5,10,2024-01-02T21:00:00Z,1,Profile 1",
+        "5,11,yesterday,1,Profile 1",  # rejected: a row of member 5's, with a "1" in it
+    ]
+    events.write_text("\n".join(rows) + "\n")
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text("title_id,title\n10,Dark: Season 1: Episode 1\n11,Film 1\n")
+    _cli("ingest", str(catalog), str(events))
+    out = tmp_path / "one.zip"
+    _cli("member", "export", "1", "--out", str(out))
+    with zipfile.ZipFile(out) as zf:
+        held = [n for n in zf.namelist() if "quarantine" in n]
+        assert not held or b"yesterday" not in zf.read(held[0])
+    _cli("member", "erase", "1", "--yes")
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        titles = sorted(r[0] for r in con.execute("SELECT title FROM catalog").fetchall())
+        profiles = {r[0] for r in con.execute("SELECT profile FROM events").fetchall()}
+        members = sorted(r[0] for r in con.execute("SELECT member_id FROM events").fetchall())
+        (raw,) = con.execute("SELECT raw FROM quarantine").fetchone() or ("",)
+    assert titles == ["Dark: Season 1: Episode 1", "Film 1"]
+    assert profiles == {"Profile 1"} and members == [2, 5]
+    assert "yesterday" in raw and "[erased]" not in raw

@@ -138,6 +138,20 @@ def audit_entries(
     ]
 
 
+#: A member id is looked for in free text (quarantined rows, titles, audit reasons) only when it
+#: has at least this many digits: a short id ("5", as MovieLens and many service logs use) is
+#: also a number of seconds, an episode, a season or part of a name, and erasing it there would
+#: damage other people's data. Stable ids (Netflix profiles, synthetic members) have 18-19.
+DISTINCTIVE_ID_DIGITS = 8
+
+
+def member_mentions(member_id: int, email: str | None = None) -> list[str]:
+    """The texts that identify a member in free text: their id when it is distinctive
+    (:data:`DISTINCTIVE_ID_DIGITS`), and their email."""
+    mentions = [str(member_id)] if len(str(abs(member_id))) >= DISTINCTIVE_ID_DIGITS else []
+    return mentions + ([email] if email else [])
+
+
 def mention_pattern(mentions: list[str]) -> re.Pattern[str] | None:
     """A regex matching any of ``mentions`` as a whole token (``7`` does not match in ``2017``)."""
     parts = [re.escape(m) for m in mentions if m]

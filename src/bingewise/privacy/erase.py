@@ -55,6 +55,7 @@ from bingewise.privacy.audit import (
     ERASED,
     anonymize_entries,
     audited,
+    member_mentions,
     mention_pattern,
     sql_mention_regex,
 )
@@ -165,10 +166,12 @@ def member_quarantine_rowids(
 ) -> set[int]:
     """Row ids of the quarantine rows that carry this member's data.
 
-    A quarantined row is the member's when its text mentions their id or email (whole token),
-    when it comes from a file whose stored events are all theirs (a personal export), or when it
-    comes from a file their household's events came from and one of its fields is their profile
-    name (a household export). Files are linked by ``Events.source``, a prefix of the file's
+    A quarantined row is the member's when its text mentions their id (when distinctive, see
+    :func:`~bingewise.privacy.audit.member_mentions`) or email (whole token), when it comes from
+    a file whose stored events are all theirs (a personal export), or when it comes from a file
+    whose events are all their household's and one of its fields is their profile name (a
+    household export; in a file of several households a profile name such as "Kids" is
+    anyone's). Files are linked by ``Events.source``, a prefix of the file's
     SHA-256; their quarantined rows are those with the file's name recorded in the same
     ingestion (up to :data:`_SAME_INGESTION` before the file), since names such as
     ``ViewingActivity.csv`` recur. Call before deleting the member's events.
@@ -196,13 +199,21 @@ def member_quarantine_rowids(
         others AS (
             SELECT DISTINCT {s} AS src FROM {ev}
             WHERE {s} IN (SELECT src FROM mine) AND {mid} IS DISTINCT FROM ?
+        ),
+        strangers AS (
+            SELECT DISTINCT {s} AS src FROM {ev}
+            WHERE {s} IN (SELECT src FROM mine) AND {mid} IS DISTINCT FROM ?
+            AND ({hh} IS DISTINCT FROM ? OR {hh} IS NULL)
         )
-        SELECT DISTINCT f.{name}, f.{at}, m.src IN (SELECT src FROM others) AS is_shared
+        SELECT DISTINCT f.{name}, f.{at}, m.src IN (SELECT src FROM others) AS is_shared,
+            m.src IN (SELECT src FROM strangers) AS has_strangers
         FROM mine m JOIN {files} f ON starts_with(f.{sha}, m.src)
         """,
-        [member_id, household, member_id],
+        [member_id, household, member_id, member_id, household],
     ).fetchall()
-    for file_name, file_at, is_shared in linked:
+    for file_name, file_at, is_shared, has_strangers in linked:
+        if has_strangers:
+            continue  # a file of several households: only a mention of the member is theirs
         # Rows quarantined by the same ingestion: same name, recorded just before the file.
         rows = con.execute(
             f"SELECT rowid, {raw} FROM {q} WHERE {src} = ? "
@@ -543,9 +554,7 @@ def erase_member(
     wh_path = Path(warehouse_path) if warehouse_path is not None else settings.warehouse_path
     models = Path(models_dir) if models_dir is not None else settings.models_dir
     record = registry.members.get(member_id)
-    mentions = [str(member_id)]
-    if record is not None and record.email:
-        mentions.append(record.email)
+    mentions = member_mentions(member_id, record.email if record is not None else None)
     digest = tombstone_hash(member_id)
     # Audited first, with the id (a failed erasure stays on record), then unlinked with the rest.
     audited(registry, actor, "member.erase", member_id, f"tombstone:{digest[:16]}", reason)

@@ -31,7 +31,7 @@ import duckdb
 import pyarrow as pa
 
 from bingewise.console import progress
-from bingewise.privacy.audit import AuditEntry, audit_entries, audited
+from bingewise.privacy.audit import AuditEntry, audit_entries, audited, member_mentions
 from bingewise.privacy.consent import Purpose, consent_history, current_consents
 from bingewise.privacy.erase import member_quarantine_rowids
 from bingewise.privacy.tombstone import is_erased
@@ -598,9 +598,7 @@ def _export(
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, member_id: int, record: Any) -> list[Record]:
-    mentions = [str(member_id)]
-    if record is not None and record.email:
-        mentions.append(record.email)
+    mentions = member_mentions(member_id, record.email if record is not None else None)
     rowids = sorted(member_quarantine_rowids(con, member_id, mentions))
     if not rowids:
         return []
