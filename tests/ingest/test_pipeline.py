@@ -19,7 +19,7 @@ from helpers import COLUMNS, good_events, write_csv, write_parquet
 from typer.testing import CliRunner
 
 from bingewise.cli import app
-from bingewise.ingest import IngestError, ingest_paths, pipeline
+from bingewise.ingest import IngestError, ReadOptions, ingest_paths, pipeline
 from bingewise.ingest.pipeline import TEST_PAUSE_ENV
 from bingewise.registry import Registry
 from bingewise.schema import (
@@ -497,3 +497,35 @@ def test_duplicates_and_rejects_across_files_of_one_archive(
     rows = warehouse.duck.execute(f"SELECT {Events.event_key} FROM {Events.table}").fetchall()
     keys = {k for (k,) in rows}
     assert keys == {g.key for g in goods[:10] + goods[11:]}
+
+
+def test_a_later_file_fills_in_what_a_member_lacked(tmp_path: Path, home: Path) -> None:
+    """Member 60 first comes without a country or zone; a later file gives both (--tz): the
+    warehouse and the registry fill them in (their local days leave UTC). A third file with
+    another zone replaces nothing."""
+    registry = Registry.open()
+    day1 = tmp_path / "day1.csv"
+    day1.write_text("member_id,title_id,start_utc,seconds\n60,1,2024-01-01T20:00:00Z,600\n")
+    day2 = tmp_path / "day2.csv"
+    day2.write_text(
+        "member_id,title_id,start_utc,seconds,country\n60,1,2024-01-02T20:00:00Z,600,IN\n"
+    )
+    day3 = tmp_path / "day3.csv"
+    day3.write_text(
+        "member_id,title_id,start_utc,seconds,country\n60,1,2024-01-03T20:00:00Z,600,FR\n"
+    )
+    with Warehouse.open() as wh:
+        ingest_paths([day1], warehouse=wh, registry=registry)
+        ingest_paths(
+            [day2], warehouse=wh, registry=registry, options=ReadOptions(tz="Asia/Kathmandu")
+        )
+        ingest_paths(
+            [day3], warehouse=wh, registry=registry, options=ReadOptions(tz="Europe/Paris")
+        )
+        (row,) = wh.duck.execute(
+            f"SELECT {Members.country}, {Members.time_zone} FROM {Members.table}"
+        ).fetchall()
+    assert row == ("IN", "Asia/Kathmandu")
+    record = registry.members.get(60)
+    assert record is not None and (record.country, record.time_zone) == row
+    registry.close()

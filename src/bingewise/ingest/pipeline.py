@@ -594,7 +594,8 @@ def _upsert_catalog(
 def _store_members(
     con: duckdb.DuckDBPyConnection, relation: str, registry: Registry | None
 ) -> list[MemberRecord]:
-    """New members into the warehouse; every member found, as registry records."""
+    """New members into the warehouse, and what known ones lack filled in (a country or zone a
+    later file gives; nothing they hold is replaced); every member found, as registry records."""
     mid = q(Members.member_id)
     cols = ", ".join(q(c) for c in Members.arrow.names)
     once = temp_name("members")
@@ -606,6 +607,14 @@ def _store_members(
         con.execute(
             f"INSERT INTO {q(Members.table)} ({cols}) SELECT {cols} FROM {once} m "
             f"WHERE NOT EXISTS (SELECT 1 FROM {q(Members.table)} w WHERE w.{mid} = m.{mid})"
+        )
+        fillable = [Members.country, Members.time_zone, Members.household_id, Members.profile]
+        fillable.append(Members.signup_date)
+        sets = ", ".join(f"{q(c)} = coalesce(w.{q(c)}, m.{q(c)})" for c in fillable)
+        lacking = " OR ".join(f"(w.{q(c)} IS NULL AND m.{q(c)} IS NOT NULL)" for c in fillable)
+        con.execute(
+            f"UPDATE {q(Members.table)} w SET {sets} FROM {once} m "
+            f"WHERE w.{mid} = m.{mid} AND ({lacking})"
         )
         if registry is None:
             return []

@@ -11,6 +11,15 @@ import sqlalchemy as sa
 from bingewise.registry.tables import members
 from bingewise.schema import Members
 
+#: Columns a later file may fill in for a known member (never replace).
+_FILLABLE = (
+    Members.country,
+    Members.time_zone,
+    Members.household_id,
+    Members.profile,
+    Members.signup_date,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class MemberRecord:
@@ -32,7 +41,9 @@ class MembersRepo:
         self.engine = engine
 
     def upsert_many(self, records: Iterable[MemberRecord], *, chunk: int = 5000) -> int:
-        """Insert members, leaving existing ones untouched; returns how many were new."""
+        """Insert members; an existing one only has what it lacks filled in (a country, zone,
+        household, profile or signup date a later file knows), nothing it holds replaced.
+        Returns how many were new."""
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         new = 0
         batch: list[dict[str, object]] = []
@@ -41,14 +52,32 @@ class MembersRepo:
             if not batch:
                 return 0
             ids = [row[Members.member_id] for row in batch]
-            existing = set(
-                conn.execute(
-                    sa.select(members.c.member_id).where(members.c.member_id.in_(ids))
-                ).scalars()
-            )
-            fresh = [row for row in batch if row[Members.member_id] not in existing]
+            known = {
+                row.member_id: row
+                for row in conn.execute(
+                    sa.select(members.c.member_id, *(members.c[c] for c in _FILLABLE)).where(
+                        members.c.member_id.in_(ids)
+                    )
+                )
+            }
+            fresh = [row for row in batch if row[Members.member_id] not in known]
             if fresh:
                 conn.execute(members.insert(), fresh)
+            for row in batch:
+                old = known.get(row[Members.member_id])
+                if old is None:
+                    continue
+                fill = {
+                    c: row[c]
+                    for c in _FILLABLE
+                    if getattr(old, c) is None and row.get(c) is not None
+                }
+                if fill:
+                    conn.execute(
+                        members.update()
+                        .where(members.c.member_id == row[Members.member_id])
+                        .values(**fill)
+                    )
             batch.clear()
             return len(fresh)
 
