@@ -93,3 +93,28 @@ def test_spend_is_the_sum_of_accepted_charges(shares: list[int]) -> None:
     assert ledger.spent("p").epsilon == pytest.approx(accepted)
     assert accepted <= 1.0 + 1e-9
     registry.close()
+
+
+def test_periods_that_share_days_share_their_budget(registry: Registry) -> None:
+    """The same year named otherwise, a month of it, or a range over its first day reads the
+    same members' viewing: each release is charged to all of them (a fresh budget per name let
+    one year's members be charged ε 7.6 against a budget of 2)."""
+    ledger = PrivacyLedger(registry)
+    ledger.charge("2017", [_charge("a", 0.8)])
+    ledger.charge("2017", [_charge("a", 0.8)])
+    for alias in (
+        "2017-01-01:2017-12-31",
+        "2017-01",
+        "2017-01-01:2017-03-01",
+        "2016-12-31:2017-01-01",
+    ):
+        with pytest.raises(BudgetExceeded):
+            ledger.charge(alias, [_charge("b", 1.5)])
+        assert ledger.spent(alias).epsilon == pytest.approx(1.6)
+    ledger.charge("2017-06", [_charge("c", 0.3)])  # fits: 1.6 + 0.3 ≤ 2
+    assert ledger.spent("2017").epsilon == pytest.approx(1.9)
+    with pytest.raises(BudgetExceeded) as info:  # 2017-07 alone has room; 2017 has not
+        ledger.charge("2017-07", [_charge("d", 0.2)])
+    assert "2017" in str(info.value)
+    ledger.charge("2018-01", [_charge("e", 1.5)])  # another year shares no day
+    assert ledger.spent("2016").epsilon == 0 and ledger.spent("p").epsilon == 0

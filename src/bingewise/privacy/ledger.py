@@ -3,8 +3,13 @@
 Each period (``"2017"``, ``"2017-03"``...) has a budget (ε, δ) in the registry table
 ``privacy_budgets``; :data:`DEFAULT_BUDGET` applies until one is set. Every mechanism of every
 release is a row of ``privacy_ledger``: the fact, the mechanism, its ε and δ, the member's
-contribution bound and the accuracy at 95%. Releases compose sequentially (ε and δ add up), so
-what a period has spent is the sum of its rows.
+contribution bound and the accuracy at 95%. Releases compose sequentially (ε and δ add up).
+
+Periods are compared by their days, not their names: what a period has spent is the sum of the
+rows of every period sharing a day with it (``2017``, ``2017-01-01:2017-12-31``, ``2017-03`` and
+``2016-12-31:2017-01-01`` all read members' viewing of 2017, so each release on one is charged to
+the others). A release must fit the budget of its own period and of every recorded period it
+shares a day with. A name that is no period (``"p"``) is its own and shares with no other.
 
 :meth:`PrivacyLedger.charge` checks and records a whole release in one transaction *before* any
 noise is drawn: a release that would exceed the period's budget raises :class:`BudgetExceeded`
@@ -144,7 +149,7 @@ class PrivacyLedger:
             return self._budget(conn, period, lock=False)
 
     def spent(self, period: str) -> Budget:
-        """What the releases of ``period`` have spent (sum of ε and of δ)."""
+        """What the releases sharing a day with ``period`` have spent (sum of ε and of δ)."""
         with self.engine.connect() as conn:
             return self._spent(conn, period)
 
@@ -171,10 +176,13 @@ class PrivacyLedger:
         now = _now()
         t = privacy_ledger
         with self.engine.begin() as conn:
-            budget = self._budget(conn, period, lock=True)
-            spent = self._spent(conn, period)
-            if not (spent + asked).fits(budget):
-                raise BudgetExceeded(period, budget, spent, asked)
+            # Its own budget first (locked, so concurrent releases queue on it), then every
+            # recorded period that shares a day with it: the release is charged to them all.
+            for other in [period, *self._sharing(conn, period)]:
+                budget = self._budget(conn, other, lock=True)
+                spent = self._spent(conn, other)
+                if not (spent + asked).fits(budget):
+                    raise BudgetExceeded(other, budget, spent, asked)
             conn.execute(
                 sa.insert(t),
                 [
@@ -243,12 +251,40 @@ class PrivacyLedger:
         return Budget(float(row.epsilon), float(row.delta))
 
     @staticmethod
-    def _spent(conn: sa.Connection, period: str) -> Budget:
+    def _sharing(conn: sa.Connection, period: str) -> list[str]:
+        """Other recorded periods (budgets or releases) sharing a day with ``period``."""
+        days = _days(period)
+        if days is None:
+            return []
+        names = set(conn.execute(sa.select(privacy_ledger.c.period).distinct()).scalars())
+        names |= set(conn.execute(sa.select(privacy_budgets.c.period)).scalars())
+        out = []
+        for name in sorted(names - {period}):
+            other = _days(name)
+            if other is not None and other[0] <= days[1] and days[0] <= other[1]:
+                out.append(name)
+        return out
+
+    @classmethod
+    def _spent(cls, conn: sa.Connection, period: str) -> Budget:
         t = privacy_ledger
+        names = [period, *cls._sharing(conn, period)]
         row = conn.execute(
             sa.select(
                 sa.func.coalesce(sa.func.sum(t.c.epsilon), 0.0),
                 sa.func.coalesce(sa.func.sum(t.c.delta), 0.0),
-            ).where(t.c.period == period)
+            ).where(t.c.period.in_(names))
         ).one()
         return Budget(float(row[0]), float(row[1]))
+
+
+def _days(period: str) -> tuple[dt.date, dt.date] | None:
+    """First and last day of a period name (``2017``, ``2017-03``, ``2017-01-01:2017-06-30``),
+    or ``None`` for a name that is no period."""
+    from bingewise.analytics.facts import Period  # the same reading as the release's
+
+    try:
+        parsed = Period.parse(period)
+    except ValueError:
+        return None
+    return parsed.start, parsed.end
