@@ -177,3 +177,25 @@ def test_a_short_member_id_erases_nobody_elses_text(
     assert titles == ["Dark: Season 1: Episode 1", "Film 1"]
     assert profiles == {"Profile 1"} and members == [2, 5]
     assert "yesterday" in raw and "[erased]" not in raw
+
+
+def test_after_erasure_reads_stay_unlinked_and_training_closes_the_queue(
+    home: Path, registry: Registry
+) -> None:
+    """Reading about an erased member (consent show, recap) records no entry linked to their
+    id; training a model that erasure queued closes the request."""
+    from bingewise.privacy.erase import pending_retrains
+
+    with Warehouse.open(home / "warehouse.duckdb") as wh:
+        build(wh, registry)
+    _cli("train", "--model", "ease")
+    mid = str(TARGET.member_id)
+    _cli("member", "erase", mid, "--yes")
+    assert pending_retrains(registry) == ["ease"]
+    _cli("consent", "show", mid)
+    runner.invoke(app, ["--quiet", "recap", "--member", mid])  # nothing to show: exit 1
+    assert audit_entries(registry, member_id=TARGET.member_id) == []
+    unlinked = [e for e in audit_entries(registry) if "of an erased member" in e.resource]
+    assert {e.action for e in unlinked} >= {"consent.show", "recap.read"}
+    _cli("train", "--model", "ease")
+    assert pending_retrains(registry) == []

@@ -140,6 +140,16 @@ def _train_command(app: typer.Typer) -> None:
             except (LookupError, MemoryError) as exc:
                 console.print(f"[red]error:[/red] {exc}")
                 raise typer.Exit(2) from exc
+        from bingewise.privacy.erase import mark_retrained
+        from bingewise.registry import Registry
+
+        registry = Registry.open()
+        try:  # erasures queued this model for retraining: this training is it
+            closed = mark_retrained(registry, trained.name)
+        finally:
+            registry.close()
+        if closed:
+            say(f"closed {closed:,} retraining request(s) left by erasures")
         kept = getattr(trained.model, "kept", None)  # dense models capped by --max-titles
         learnt = f", {len(kept):,} of them learnt" if kept is not None else ""
         out.print(

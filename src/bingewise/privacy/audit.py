@@ -84,12 +84,19 @@ def audited(
 ) -> AuditEntry:
     """Record that ``actor`` is reading ``resource`` of ``member_id`` for ``reason``; call first.
 
-    ``reason`` must say why (it is required: an empty reason is refused).
+    ``reason`` must say why (it is required: an empty reason is refused). A read about an
+    erased member is recorded unlinked (no member id, as erasure leaves their earlier entries):
+    the log must not link anyone to them again.
     """
     if not reason.strip():
         raise ValueError("an audited read needs a reason")
     if not actor.strip():
         raise ValueError("an audited read needs an actor")
+    if member_id is not None:
+        from bingewise.privacy.tombstone import is_erased
+
+        if bool(is_erased(registry, [int(member_id)])[0]):
+            member_id, resource = None, f"{resource} (of an erased member)"
     values = {
         AuditLog.at_utc: dt.datetime.now(dt.UTC).replace(tzinfo=None),
         AuditLog.actor: _clip(actor, _ACTOR_MAX),
