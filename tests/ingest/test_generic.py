@@ -674,3 +674,36 @@ def test_no_known_format_names_header_columns_but_never_a_row(tmp_path: Path) ->
     with pytest.raises(IngestError) as info:
         detect(rows)
     assert "Ana" not in str(info.value) and "the first line matches no reader" in str(info.value)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl", "parquet"])
+def test_whole_numbers_written_as_floats_read_alike_in_every_format(
+    tmp_path: Path, warehouse: Warehouse, suffix: str
+) -> None:
+    """pandas writes a nullable integer column as 200.0: CSV and JSON Lines read it as Parquet
+    does (a whole number), and 200.5 is refused in each."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            Events.member_id: [1.0, 2.0, 3.0],
+            Events.title_id: [10, 11, 12],
+            Events.start_utc: ["2024-01-01T20:00:00Z"] * 3,
+            Events.seconds: [200.0, 300.0, 200.5],
+        }
+    )
+    path = tmp_path / f"events.{suffix}"
+    if suffix == "csv":
+        frame.to_csv(path, index=False)
+    elif suffix == "jsonl":
+        frame.to_json(path, orient="records", lines=True)
+    else:
+        frame.to_parquet(path)
+    [summary] = ingest_paths([path], warehouse=warehouse)
+    assert (summary.stored, summary.rejected) == (2, 1)
+    stored = warehouse.duck.execute(
+        f"SELECT {Events.member_id}, {Events.seconds} FROM {Events.table} ORDER BY 1"
+    ).fetchall()
+    assert stored == [(1, 200), (2, 300)]
+    (reject,) = _quarantine(warehouse)
+    assert reject[1] == Events.seconds

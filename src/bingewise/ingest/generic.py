@@ -348,9 +348,13 @@ def _parse(kind: Kind, r: str, src_type: str) -> tuple[str, str]:
         if kind in (Kind.ID, Kind.COUNT, Kind.EPOCH_SECONDS):
             digits = {Kind.ID: 19, Kind.COUNT: 10, Kind.EPOCH_SECONDS: 12}[kind]
             sql_type = "INTEGER" if kind is Kind.COUNT else "BIGINT"
+            # "200.0" is a whole number too (pandas writes a nullable integer column so): read
+            # as Parquet reads a whole float, the zeros dropped; "200.5" is no whole number.
             value = (
                 f"CASE WHEN regexp_full_match({r}, '{ws}[+-]?[0-9]{{1,{digits}}}{ws}') "
-                f"THEN TRY_CAST({r} AS {sql_type}) END"
+                f"THEN TRY_CAST({r} AS {sql_type}) "
+                f"WHEN regexp_full_match({r}, '{ws}[+-]?[0-9]{{1,{digits}}}[.]0+{ws}') "
+                f"THEN TRY_CAST(split_part(trim({r}), '.', 1) AS {sql_type}) END"
             )
             if kind is Kind.EPOCH_SECONDS:
                 value = f"make_timestamp({value} * 1000000)"
