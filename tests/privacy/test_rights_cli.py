@@ -199,3 +199,21 @@ def test_after_erasure_reads_stay_unlinked_and_training_closes_the_queue(
     assert {e.action for e in unlinked} >= {"consent.show", "recap.read"}
     _cli("train", "--model", "ease")
     assert pending_retrains(registry) == []
+
+
+def test_retention_leaves_no_deleted_value_in_the_file(home: Path, tmp_path: Path) -> None:
+    """DuckDB keeps deleted values in its file: after `retention run` the raw bytes of the
+    warehouse no longer hold an old event's device name (erasure rewrites the file likewise)."""
+    events = tmp_path / "old.csv"
+    events.write_text(
+        "member_id,title_id,start_utc,seconds,device\n"
+        "4242,10,2015-01-01T20:00:00Z,600,Quentin iPad Xylophone\n"
+        "4242,11,2030-01-01T20:00:00Z,600,Living room TV\n"
+    )
+    _cli("ingest", str(events))
+    path = home / "warehouse.duckdb"
+    assert b"Xylophone" in path.read_bytes()
+    assert "deleted 1 events" in _cli("retention", "run", "--days", "365")
+    assert b"Xylophone" not in path.read_bytes()
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("SELECT device FROM events").fetchall() == [("Living room TV",)]

@@ -270,7 +270,9 @@ def register_retention(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Delete raw events older than the window, keeping per-member daily aggregates."""
+        from bingewise.config import get_settings
         from bingewise.console import out as stdout
+        from bingewise.privacy.erase import compact_warehouse
         from bingewise.privacy.retention import run_retention
         from bingewise.warehouse import Warehouse
 
@@ -279,6 +281,9 @@ def register_retention(app: typer.Typer) -> None:
                 report = run_retention(wh, days=days, dry_run=dry_run)
         except ValueError as exc:
             raise _fail(str(exc)) from None
+        if not report.dry_run and (report.events_deleted or report.quarantine_deleted):
+            # DuckDB leaves deleted values in its file: rewritten, as erasure does.
+            compact_warehouse(get_settings().warehouse_path)
         verb = "would delete" if report.dry_run else "deleted"
         stdout.print(
             f"{verb} {report.events_deleted} events before {report.cutoff_utc:%Y-%m-%d %H:%M} UTC "
