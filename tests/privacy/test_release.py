@@ -211,3 +211,21 @@ def test_publish_excludes_withdrawn_members_and_charges_the_ledger(
     with pytest.raises(BudgetExceeded):
         publish(registry, YEAR, 0.5, 1e-7, tables=tables, write=False)
     assert len(ledger.entries("2017")) == 2 * len(FACTS)
+
+
+def test_a_second_release_of_a_period_never_overwrites_the_first(
+    registry: Registry, tmp_path: Path
+) -> None:
+    """What was made public stays on record: the second release of 2017 to the same folder
+    is year-in-binge-2017-2.*, the first files unchanged."""
+    tables = synthetic_tables(300, seed=9)
+    first = publish(registry, YEAR, 0.5, 1e-7, tables=tables, out_dir=tmp_path)
+    assert first.json_path is not None and first.json_path.name == "year-in-binge-2017.json"
+    before = first.json_path.read_bytes()
+    second = publish(registry, YEAR, 0.5, 1e-7, tables=tables, out_dir=tmp_path)
+    assert second.json_path is not None and second.json_path.name == "year-in-binge-2017-2.json"
+    assert second.png_path is not None and second.png_path.name == "year-in-binge-2017-2.png"
+    assert first.json_path.read_bytes() == before
+    assert (
+        json.loads(before)["release_id"] != json.loads(second.json_path.read_text())["release_id"]
+    )

@@ -712,7 +712,9 @@ def publish(
     who withdrew consent to statistics are removed before anything is counted. The ledger is
     charged before any noise is drawn; :class:`~bingewise.privacy.ledger.BudgetExceeded` means
     nothing was released. Files go to ``out_dir`` (default ``$BINGEWISE_HOME/releases``):
-    ``year-in-binge-<period>.json``, ``.png`` and ``.html``.
+    ``year-in-binge-<period>.json``, ``.png`` and ``.html``; a later release of the same period
+    gets ``-2``, ``-3``... (a published release is never overwritten: what was made public stays
+    on record beside its ledger entry).
     """
     from bingewise.privacy.consent import Purpose, members_without
 
@@ -739,11 +741,20 @@ def publish(
             from bingewise.privacy.infographic import write_infographic
 
             folder = out_dir if out_dir is not None else get_settings().releases_dir
-            stem = f"year-in-binge-{_safe(period.label)}"
+            stem = _free_stem(folder, f"year-in-binge-{_safe(period.label)}")
             json_path = write_json(release, folder / f"{stem}.json")
             png_path, html_path = write_infographic(release, folder, stem)
         bar.update(task, advance=1, description="year in binge: done")
     return Published(release, json_path, png_path, html_path)
+
+
+def _free_stem(folder: Path, stem: str) -> str:
+    """``stem``, or ``stem-2``, ``stem-3``... : the first whose files do not exist yet."""
+    candidate, n = stem, 1
+    while any((folder / f"{candidate}{ext}").exists() for ext in (".json", ".png", ".html")):
+        n += 1
+        candidate = f"{stem}-{n}"
+    return candidate
 
 
 def _safe(label: str) -> str:
