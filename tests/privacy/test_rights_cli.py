@@ -217,3 +217,36 @@ def test_retention_leaves_no_deleted_value_in_the_file(home: Path, tmp_path: Pat
     assert b"Xylophone" not in path.read_bytes()
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.execute("SELECT device FROM events").fetchall() == [("Living room TV",)]
+
+
+def test_an_erased_profiles_rejected_rows_do_not_come_back(
+    home: Path, registry: Registry, tmp_path: Path
+) -> None:
+    """A household export with a bad row per profile: after erasing Zelda, re-ingesting the
+    export (re-saved: other bytes) keeps none of her rows, rejected ones included; Mortimer's
+    bad row is still quarantined."""
+    header = "Profile Name,Start Time,Duration,Title,Country"
+    rows = [
+        "Zelda Quixote,2024-01-01 20:00:00,0:40:00,Roma,DE (Germany)",
+        "Zelda Quixote,not a date,0:40:00,Broken Row Title Zelda,DE (Germany)",
+        "Mortimer Yarrow,2024-01-02 20:00:00,0:40:00,Coco,DE (Germany)",
+        "Mortimer Yarrow,not a date,0:40:00,Broken Row Title Mortimer,DE (Germany)",
+    ]
+    export = tmp_path / "ViewingActivity.csv"
+    export.write_text("\n".join([header, *rows]) + "\n")
+    _cli("ingest", str(export))
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        zelda = con.execute("SELECT member_id FROM members WHERE profile = 'Zelda Quixote'")
+        (member,) = zelda.fetchone() or (None,)
+    assert member is not None
+    _cli("member", "erase", str(member), "--yes")
+    resaved = tmp_path / "resaved" / "ViewingActivity.csv"
+    resaved.parent.mkdir()
+    resaved.write_text("\r\n".join([header, *rows]) + "\r\n")  # the same rows, other bytes
+    _cli("ingest", str(resaved))
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        raws = [r[0] for r in con.execute("SELECT raw FROM quarantine").fetchall()]
+        profiles = {r[0] for r in con.execute("SELECT profile FROM events").fetchall()}
+    assert profiles == {"Mortimer Yarrow"}
+    assert raws and not any("Zelda" in r for r in raws)
+    assert any("Broken Row Title Mortimer" in r for r in raws)

@@ -47,6 +47,9 @@ class Reject:
     field: str  #: the column at fault ("" when the whole row is malformed)
     reason: str
     raw: str  #: the row as text
+    #: the profile the row names (Netflix exports; "" for a history's single profile), so that
+    #: the rejected rows of an erased member are dropped like their valid rows; never stored
+    profile: str | None = None
 
 
 #: Arrow schema of a batch's rejected rows (the quarantine table adds source and time).

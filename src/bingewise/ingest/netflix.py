@@ -703,14 +703,27 @@ def _required(row: _Row, column: str) -> str:
 
 
 def _parsed(
-    fmt: str, table: _Table, events: list[_Event], label: str, tz: str | None, source: str
+    fmt: str,
+    table: _Table,
+    events: list[_Event],
+    label: str,
+    tz: str | None,
+    source: str,
+    *,
+    one_profile: bool = False,
 ) -> Parsed:
-    """What a reader made of an export: its tables, its rejects by line, how it was decoded."""
+    """What a reader made of an export: its tables, its rejects by line, how it was decoded.
+
+    The rejects carry a ``member_id`` column (the member of the profile a row names; every row
+    of a history is its one profile's; NULL when the row names none), so that the pipeline drops
+    an erased member's rejected rows as it drops their valid ones.
+    """
     ev, cat, mem = _tables(events, label, tz, source)
     rejects = sorted(table.rejects, key=lambda r: r.line)
-    return Parsed(
-        fmt, table.rows_read, ev, cat, mem, rejects=rejects_table(rejects), note=table.note
-    )
+    profiles = ["" if one_profile else r.profile for r in rejects]
+    members = [None if p is None else stable_id(MEMBER_NS, label, p) for p in profiles]
+    rejected = rejects_table(rejects).append_column("member_id", pa.array(members, pa.int64()))
+    return Parsed(fmt, table.rows_read, ev, cat, mem, rejects=rejected, note=table.note)
 
 
 class NetflixViewingActivity:
@@ -749,7 +762,8 @@ class NetflixViewingActivity:
             try:
                 events.append(self._event(row, order))
             except _Bad as bad:
-                table.rejects.append(Reject(row.line, bad.field, bad.reason, row.raw))
+                profile = row.values.get(NetflixFiles.profile) or None
+                table.rejects.append(Reject(row.line, bad.field, bad.reason, row.raw, profile))
         label = options.household or self._label(events, src.data)
         parsed = _parsed(self.name, table, events, label, tz, _sha_label(src.data))
         log.info(
@@ -852,7 +866,7 @@ class NetflixViewingHistory:
             len(events),
             len(table.rejects),
         )
-        return _parsed(self.name, table, events, label, tz, _sha_label(src.data))
+        return _parsed(self.name, table, events, label, tz, _sha_label(src.data), one_profile=True)
 
 
 def _local_midnight_utc(day: dt.date, zone: ZoneInfo) -> dt.datetime:

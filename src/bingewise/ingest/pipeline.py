@@ -668,7 +668,16 @@ def _store(
             staged.temp.append(kept)
         with timed("members"):
             found = _store_members(con, kept, registry)
-    summary = _finish(con, name, sha, staged.format, staged.rows_read, staged.rejects,
+    rejects = staged.rejects
+    if registry is not None and "member_id" in rejects.column_names and rejects.num_rows:
+        # Rejected rows naming an erased member go as their valid rows do: nothing is kept.
+        from bingewise.privacy.tombstone import is_erased
+
+        gone = is_erased(registry, rejects.column("member_id"))
+        if gone.any():
+            rejects = rejects.filter(pa.array(~gone))
+            erased += int(gone.sum())
+    summary = _finish(con, name, sha, staged.format, staged.rows_read, rejects,
                       valid, stored, erased, staged.note)  # fmt: skip
     return summary, found
 
