@@ -209,6 +209,7 @@ def test_cli_recap_says_why_there_is_none(home: Path, tmp_path: Path) -> None:
     assert f"member {member} has no viewing in 2016 (viewing in 2018" in " ".join(
         done.output.split()
     )
+    assert "(viewing in 2018, local years)" in " ".join(done.output.split())
     done = runner.invoke(app, ["-q", "recap", "--member", "424242"])
     assert done.exit_code == 1
     text = " ".join(done.output.split())
@@ -402,3 +403,17 @@ def test_cli_facts_refuses_a_bad_zone_or_top_before_any_work(home: Path) -> None
     for top in ("0", "-1"):
         done = runner.invoke(app, ["facts", "--top", top])
         assert done.exit_code == 2 and "--top" in done.output, done.output
+
+
+def test_cli_recap_names_the_local_years_with_viewing(home: Path, tmp_path: Path) -> None:
+    """A member in Auckland whose only play starts at 20:00 UTC on 31 December 2023 watched on
+    1 January 2024, local time: the message names 2024, not the UTC year."""
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "member_id,title_id,start_utc,seconds,country\n77,10,2023-12-31T20:00:00Z,600,NZ\n"
+    )
+    runner = CliRunner()
+    assert runner.invoke(app, ["-q", "ingest", str(path)]).exit_code == 0
+    done = runner.invoke(app, ["-q", "recap", "--member", "77", "--year", "2023"])
+    assert done.exit_code == 1
+    assert "(viewing in 2024, local years)" in " ".join(done.output.split())

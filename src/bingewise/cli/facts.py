@@ -31,6 +31,7 @@ from bingewise.schema import (
     Events,
     MemberFacts,
     Members,
+    Plays,
     Quarantine,
     Ratings,
     Streaks,
@@ -259,21 +260,26 @@ def facts(
     )
 
 
-def _no_recap(wh: Warehouse, member: int, year: int | None) -> str:
-    """Why there is no recap: no viewing that year (naming the years there is), or none at all
-    (and whether the member has ratings, which are not viewing)."""
-    years = [
-        int(r[0])
-        for r in wh.duck.execute(
-            f'SELECT DISTINCT year("{Events.start_utc}") FROM "{Events.table}" '
-            f'WHERE "{Events.member_id}" = ? ORDER BY 1',
-            [member],
-        ).fetchall()
-    ]
+def _no_recap(wh: Warehouse, member: int, year: int | None, tz: str | None = None) -> str:
+    """Why there is no recap: no viewing that year (naming the local years there is, in the
+    zone the recap used), or none at all (and whether the member has ratings, not viewing)."""
+    from bingewise.analytics import plays
+    from bingewise.analytics.runtimes import with_estimated_runtimes
+
+    events = wh.table(Events.table)
+    members = wh.table(Members.table)
+    mine = plays(
+        events.filter(events[Events.member_id] == member),
+        with_estimated_runtimes(wh),
+        members.filter(members[Members.member_id] == member),
+        override_tz=tz,
+    )
+    days = mine.select(mine[Plays.local_date]).distinct().to_pyarrow().column(0).to_pylist()
+    years = sorted({d.year for d in days if d is not None})
     if years:
         span = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
         which = f"in {year}" if year is not None else "in the year of their latest viewing"
-        return f"member {member} has no viewing {which} (viewing in {span}, UTC years)"
+        return f"member {member} has no viewing {which} (viewing in {span}, local years)"
     row = wh.duck.execute(
         f'SELECT count(*) FROM "{Ratings.table}" WHERE "{Ratings.member_id}" = ?', [member]
     ).fetchone()
@@ -412,7 +418,7 @@ def recap(
         _audit("recap.read", member, "plays, sessions, binges, streaks", reason)
         with Warehouse.open() as wh:
             r = member_recap(wh, member, year, override_tz=tz)
-            why = _no_recap(wh, member, year) if r is None else ""
+            why = _no_recap(wh, member, year, tz) if r is None else ""
         if r is None:
             console.print(f"[red]{why}[/red]")
             raise typer.Exit(1)
