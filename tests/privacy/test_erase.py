@@ -183,6 +183,32 @@ def test_models_lose_the_member_and_item_models_are_queued(world: Path, registry
     assert json.loads((get_settings().releases_dir / "2017.json").read_text())["top_titles"]
 
 
+@pytest.mark.parametrize("model_name", ["itemknn", "rp3beta"])
+def test_an_item_item_model_keeps_its_shape_when_members_are_as_many_as_items(
+    tmp_path: Path, model_name: str
+) -> None:
+    """Six members 1..6 and six items: erasing member 3 rewrites the id maps and leaves the
+    item-item matrix whole (it was cut to 5 x 6, and with small ids a matrix holding item
+    position 3 was deleted outright)."""
+    import scipy.sparse as sp
+
+    from bingewise.recommend import MODELS
+
+    x = sp.csr_matrix(np.array([[1, 1, 0, 0, 1, 0], [0, 1, 1, 0, 0, 1], [1, 0, 1, 1, 0, 0],
+                                [0, 0, 1, 1, 1, 0], [1, 0, 0, 1, 1, 1], [0, 1, 0, 0, 1, 1]],
+                               dtype=np.float32))  # fmt: skip
+    model = MODELS[model_name]().fit(x)
+    path, ids = tmp_path / f"{model_name}.npz", tmp_path / f"{model_name}.ids.npz"
+    model.save(path)
+    np.savez(ids, member_ids=np.arange(1, 7), item_ids=np.arange(101, 107))
+    before = model.similar_items(np.arange(6), n=3)
+    assert erase_from_model([path, ids], 3) == "rewritten"
+    with np.load(ids) as kept:
+        assert kept["member_ids"].tolist() == [1, 2, 4, 5, 6]
+    again = type(model).load(path)
+    np.testing.assert_array_equal(again.similar_items(np.arange(6), n=3)[0], before[0])
+
+
 def test_unknown_model_layout_is_deleted_not_kept(tmp_path: Path) -> None:
     """A member-side array without ids cannot be cleaned row by row: the file goes."""
     path = tmp_path / "odd.npz"

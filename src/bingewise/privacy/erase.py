@@ -385,6 +385,8 @@ def _request_retrain(registry: Registry, models: list[str]) -> None:
 
 
 _CSR_SUFFIXES = ("_data", "_indices", "_indptr", "_shape")
+#: Array names of member-side state (rows per member): ``user_factors``, ``member_ids``...
+_MEMBER_SIDE = ("user_", "member_")
 
 
 def _is_int(a: np.ndarray) -> bool:
@@ -431,8 +433,11 @@ def erase_from_model(paths: list[Path], member_id: int) -> str:
     member_side = [
         (p, k)
         for p, k, _ in flat
-        if k.startswith(("user_", "member_")) and (p, k) not in id_keys and (p, k) not in csr_parts
+        if k.startswith(_MEMBER_SIDE) and (p, k) not in id_keys and (p, k) not in csr_parts
     ]
+    # The parts of item-side sparse matrices (an item-item similarity): item positions, never
+    # member ids, and never cut by member, even when there are as many members as items.
+    item_csr = {(p, k) for p, k in csr_parts if not k.startswith(_MEMBER_SIDE)}
 
     def delete_all() -> str:
         for path in paths:
@@ -457,12 +462,14 @@ def erase_from_model(paths: list[Path], member_id: int) -> str:
                 out[p][k] = a[keep]
         for p, d in arrays.items():
             for k, a in d.items():
-                if k.endswith("_indptr") and a.ndim == 1 and len(a) == n + 1:
+                member_rows = k.startswith(_MEMBER_SIDE)
+                if member_rows and k.endswith("_indptr") and a.ndim == 1 and len(a) == n + 1:
                     _drop_csr_rows(out[p], k[: -len("_indptr")], keep)
     if not found:
         return "untouched"
-    for d in out.values():
-        if any(_is_int(a) and a.size and bool((a == member_id).any()) for a in d.values()):
+    for p, d in out.items():
+        left = [a for k, a in d.items() if (p, k) not in item_csr]
+        if any(_is_int(a) and a.size and bool((a == member_id).any()) for a in left):
             return delete_all()
     for p, _k in member_side:
         shapes = {out[ip][ik].shape[0] for ip, ik in id_keys}
