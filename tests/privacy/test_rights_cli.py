@@ -192,7 +192,8 @@ def test_after_erasure_reads_stay_unlinked_and_training_closes_the_queue(
     mid = str(TARGET.member_id)
     _cli("member", "erase", mid, "--yes")
     assert pending_retrains(registry) == ["ease"]
-    _cli("consent", "show", mid)
+    shown = runner.invoke(app, ["--quiet", "consent", "show", mid])
+    assert shown.exit_code == 1 and "was erased: nothing is held" in shown.output
     runner.invoke(app, ["--quiet", "recap", "--member", mid])  # nothing to show: exit 1
     assert audit_entries(registry, member_id=TARGET.member_id) == []
     unlinked = [e for e in audit_entries(registry) if "of an erased member" in e.resource]

@@ -232,11 +232,15 @@ def register_consent(app: typer.Typer) -> None:
         from bingewise.console import out as stdout
         from bingewise.privacy.audit import audited, os_actor
         from bingewise.privacy.consent import consent_history, current_consents
+        from bingewise.privacy.tombstone import is_erased
         from bingewise.registry import Registry
 
         registry = Registry.open()
         try:
             audited(registry, os_actor(), "consent.show", member_id, "consents", reason)
+            if bool(is_erased(registry, [member_id])[0]):
+                # Not "granted (default)": nothing is held, nothing can be granted any more.
+                raise _fail(f"member {member_id} was erased: nothing is held about them")
             now = current_consents(registry, member_id)
             history = consent_history(registry, member_id)
         finally:
