@@ -63,6 +63,7 @@ from bingewise.ingest.generic import (
 )
 from bingewise.ingest.movielens import rating_key_sql
 from bingewise.registry import MemberRecord, Registry
+from bingewise.registry.members import FILLABLE
 from bingewise.schema import (
     Catalog,
     Events,
@@ -608,10 +609,8 @@ def _store_members(
             f"INSERT INTO {q(Members.table)} ({cols}) SELECT {cols} FROM {once} m "
             f"WHERE NOT EXISTS (SELECT 1 FROM {q(Members.table)} w WHERE w.{mid} = m.{mid})"
         )
-        fillable = [Members.country, Members.time_zone, Members.household_id, Members.profile]
-        fillable.append(Members.signup_date)
-        sets = ", ".join(f"{q(c)} = coalesce(w.{q(c)}, m.{q(c)})" for c in fillable)
-        lacking = " OR ".join(f"(w.{q(c)} IS NULL AND m.{q(c)} IS NOT NULL)" for c in fillable)
+        sets = ", ".join(f"{q(c)} = coalesce(w.{q(c)}, m.{q(c)})" for c in FILLABLE)
+        lacking = " OR ".join(f"(w.{q(c)} IS NULL AND m.{q(c)} IS NOT NULL)" for c in FILLABLE)
         con.execute(
             f"UPDATE {q(Members.table)} w SET {sets} FROM {once} m "
             f"WHERE w.{mid} = m.{mid} AND ({lacking})"

@@ -785,11 +785,7 @@ def describe(reason: dict[str, Any]) -> str:
         minutes = int(reason["position_seconds"]) // 60
         return f"stopped at {minutes} min ({reason['completion']:.0%})"
     if kind == RowKind.NEXT_EPISODE:
-        parts = [
-            f"{word} {reason[key]}"
-            for word, key in (("season", "season"), ("episode", "episode"))
-            if reason.get(key) is not None
-        ]
+        parts = [f"{k} {reason[k]}" for k in ("season", "episode") if reason.get(k) is not None]
         return f"next: {', '.join(parts)}" if parts else "next episode"
     if kind == RowKind.BECAUSE_YOU_WATCHED:
         return f"like {reason['source_name']} (similarity {reason['similarity']:.2g})"

@@ -12,7 +12,7 @@ from bingewise.registry.tables import members
 from bingewise.schema import Members
 
 #: Columns a later file may fill in for a known member (never replace).
-_FILLABLE = (
+FILLABLE = (
     Members.country,
     Members.time_zone,
     Members.household_id,
@@ -55,7 +55,7 @@ class MembersRepo:
             known = {
                 row.member_id: row
                 for row in conn.execute(
-                    sa.select(members.c.member_id, *(members.c[c] for c in _FILLABLE)).where(
+                    sa.select(members.c.member_id, *(members.c[c] for c in FILLABLE)).where(
                         members.c.member_id.in_(ids)
                     )
                 )
@@ -69,7 +69,7 @@ class MembersRepo:
                     continue
                 fill = {
                     c: row[c]
-                    for c in _FILLABLE
+                    for c in FILLABLE
                     if getattr(old, c) is None and row.get(c) is not None
                 }
                 if fill:

@@ -439,12 +439,15 @@ def read_events(path: str | Path, columns: Sequence[tuple[str, str]] = ()) -> In
     )
 
 
+def _is_parquet(file: Path) -> bool:
+    """Whether ``file`` is Parquet: a ``.parquet`` file, or a folder of Parquet parts."""
+    return file.is_dir() or file.suffix.lower() == ".parquet"
+
+
 def _supplemental_column(file: Path, columns: Sequence[tuple[str, str]]) -> str | None:
     """The file's name of the ``supplemental`` column, when it has one."""
-    name = {mine: theirs for theirs, mine in columns if mine}.get(
-        Events.supplemental, Events.supplemental
-    )
-    if file.is_dir() or file.suffix.lower() == ".parquet":
+    name = _theirs(columns).get(Events.supplemental, Events.supplemental)
+    if _is_parquet(file):
         present = pq.read_schema(
             file if file.is_file() else next(iter(sorted(file.rglob("*.parquet"))))
         ).names
@@ -543,8 +546,13 @@ def _utc_seconds(col: pa.ChunkedArray) -> np.ndarray | None:
 def _file_names(columns: Sequence[tuple[str, str]]) -> dict[str, str]:
     """The file's name of each needed events column, given ``(file column, events column)``
     pairs (a column not paired keeps its own name)."""
-    mine_to_theirs = {mine: theirs for theirs, mine in columns if mine}
-    return {c: mine_to_theirs.get(c, c) for c in _EVENT_COLUMNS}
+    theirs = _theirs(columns)
+    return {c: theirs.get(c, c) for c in _EVENT_COLUMNS}
+
+
+def _theirs(columns: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Events column → the file's name for it, from ``(file column, events column)`` pairs."""
+    return {mine: theirs for theirs, mine in columns if mine}
 
 
 def _events_well_formed(
@@ -556,7 +564,7 @@ def _events_well_formed(
     names = names or _file_names(())
     wanted = [names[c] for c in _EVENT_COLUMNS] + ([supplemental] if supplemental else [])
     try:
-        if file.is_dir() or file.suffix.lower() == ".parquet":
+        if _is_parquet(file):
             table = pq.read_table(file, columns=wanted)
         else:
             table = pacsv.read_csv(
@@ -586,7 +594,7 @@ def _read_events_row_by_row(
     names = names or _file_names(())
     need = [names[c] for c in _EVENT_COLUMNS]
     main: np.ndarray
-    if file.is_dir() or file.suffix.lower() == ".parquet":
+    if _is_parquet(file):
         table = pq.read_table(file)
         missing = [c for c in need if c not in table.column_names]
         if missing:
