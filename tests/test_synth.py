@@ -8,6 +8,7 @@ weekly rhythm are checked against the no-structure baseline they would have with
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter, defaultdict
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -344,7 +345,8 @@ def test_parquet_stream_matches_memory(tmp_path: Path) -> None:
     events = pq.read_table(tmp_path / "out" / Events.table)
     assert total == events.num_rows
     expected = generate(90, 30, 14, 9, block_members=32).events
-    assert events.sort_by(Events.event_key).equals(expected.sort_by(Events.event_key))
+    order = [(Events.member_id, "ascending"), (Events.start_utc, "ascending")]
+    assert events.sort_by(order).equals(expected.select(events.column_names).sort_by(order))
     assert (
         pq.read_table(tmp_path / "out" / f"{Catalog.table}.parquet").num_rows
         == source.catalog.num_rows
@@ -362,6 +364,35 @@ def test_cli_synth_loads_the_stores(home: Path) -> None:
     result = CliRunner().invoke(app, [*args, "--parquet", str(home / "pq")])
     assert result.exit_code == 0, result.output
     assert len(list((home / "pq" / Events.table).glob("*.parquet"))) == 1
+
+
+def test_synth_parquet_output_ingests_with_no_options(home: Path) -> None:
+    """``synth --parquet`` writes the ingest formats: the folder ingests as it is, every event
+    and title is stored, with the keys the synthetic events have in the warehouse."""
+    out = home / "synth-out"
+    args = ["--members", "30", "--titles", "12", "--days", "9", "--seed", "5"]
+    result = CliRunner().invoke(app, ["--quiet", "synth", *args, "--parquet", str(out)])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(app, ["--quiet", "ingest", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    summaries = {Path(s["file"]).name: s for s in json.loads(result.output)["files"]}
+    expected = generate(30, 12, 9, 5)
+    events = summaries["part-00000.parquet"]
+    assert events["format"] == "events-parquet"
+    assert (events["rows_read"], events["stored"]) == (expected.events.num_rows,) * 2
+    assert (events["duplicates"], events["rejected"]) == (0, 0)
+    catalog = summaries[f"{Catalog.table}.parquet"]
+    assert (catalog["format"], catalog["stored"]) == ("catalog-parquet", expected.catalog.num_rows)
+    # members and tastes are not ingest formats: listed as not read, never an error
+    assert summaries[f"{Members.table}.parquet"]["skipped"]
+    assert summaries[f"{SynthTastes.table}.parquet"]["skipped"]
+    with Warehouse.open(home / "warehouse.duckdb") as wh:
+        stored = wh.duck.execute(
+            f'SELECT "{Events.event_key}" FROM "{Events.table}" ORDER BY 1'
+        ).fetchall()
+        members = wh.count(Members.table)
+    assert [k for (k,) in stored] == sorted(expected.events.column(Events.event_key).to_pylist())
+    assert members == len(set(expected.events.column(Events.member_id).to_pylist()))
 
 
 def test_tastes_cover_every_member(platform) -> None:  # type: ignore[no-untyped-def]

@@ -64,8 +64,9 @@ def prepare(work: Path, events: int, seed: int) -> Path:
     """A DuckDB warehouse with about ``events`` synthetic events (cached by size and seed)."""
     import duckdb
 
+    from bingewise.ingest.generic import event_key_sql
     from bingewise.schema import Catalog, Events, Members
-    from bingewise.synth import world, write_parquet
+    from bingewise.synth import SOURCE, world, write_parquet
     from bingewise.warehouse import Warehouse
 
     db = work / f"facts-{events}-{seed}.duckdb"
@@ -85,9 +86,11 @@ def prepare(work: Path, events: int, seed: int) -> Path:
         con.execute(
             f"INSERT INTO \"{name}\" BY NAME SELECT * FROM read_parquet('{pq_dir / name}.parquet')"
         )
+    # the Parquet events are in the ingest format: the key and source are the warehouse's
+    warehouse_columns = f"{event_key_sql()} AS {Events.event_key}, '{SOURCE}' AS {Events.source}"
     con.execute(
-        f'INSERT INTO "{Events.table}" BY NAME '
-        f"SELECT * FROM read_parquet('{pq_dir / Events.table}/*.parquet')"
+        f'INSERT INTO "{Events.table}" BY NAME SELECT *, {warehouse_columns} '
+        f"FROM read_parquet('{pq_dir / Events.table}/*.parquet')"
     )
     con.close()
     tmp.rename(db)

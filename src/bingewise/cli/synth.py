@@ -23,7 +23,9 @@ def register(app: typer.Typer) -> None:
             "2017-01-01", formats=["%Y-%m-%d"], help="First day of the period (YYYY-MM-DD)."
         ),
         parquet: Path | None = typer.Option(
-            None, help="Write Parquet files to this folder instead of loading the stores."
+            None,
+            help="Write Parquet files to this folder instead of loading the stores (events and "
+            "catalog in the formats 'bingewise ingest' reads).",
         ),
     ) -> None:
         """Generate a synthetic platform (streamed: any size fits in memory)."""

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bingewise.console import progress
+from bingewise.ingest.generic import EVENTS_LAYOUT
 from bingewise.registry import MemberRecord, Registry
 from bingewise.schema import Catalog, Events, Members, SynthTastes
 from bingewise.synth._events import SOURCE, block_events
@@ -135,17 +136,24 @@ def write_parquet(source: World, directory: str | Path) -> int:
     Writes ``catalog.parquet``, ``members.parquet``, ``synth_tastes.parquet`` and
     ``events/part-00000.parquet``...; returns the number of events written. Memory stays
     bounded by one batch.
+
+    The events and catalog files are in the formats ``bingewise ingest`` reads
+    (``docs/ingest.md``), so the folder ingests with no options: events carry the columns of
+    :data:`~bingewise.ingest.generic.EVENTS_LAYOUT` only, not the warehouse's ``event_key``
+    and ``source`` (ingestion derives the same key, see :func:`event_keys`). The members and
+    tastes files are not ingest formats (ingestion lists them as skipped).
     """
     out = Path(directory)
     (out / Events.table).mkdir(parents=True, exist_ok=True)
     pq.write_table(source.catalog, out / f"{Catalog.table}.parquet")
     pq.write_table(source.members, out / f"{Members.table}.parquet")
     pq.write_table(source.tastes, out / f"{SynthTastes.table}.parquet")
+    columns = [c for c in Events.arrow.names if c in EVENTS_LAYOUT.sources]
     total = 0
     with progress() as bar:
         task = bar.add_task("writing events to Parquet", total=source.blocks)
         for part, block in enumerate(range(source.blocks)):
-            table = block_events(source, block)
+            table = block_events(source, block).select(columns)
             pq.write_table(table, out / Events.table / f"part-{part:05d}.parquet")
             total += table.num_rows
             bar.advance(task)
