@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import random
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -26,7 +27,13 @@ from hypothesis import strategies as st
 from bingewise.ids import stable_id
 from bingewise.ingest import IngestError, IngestSummary, event_key, ingest_paths
 from bingewise.ingest.base import ReadOptions
-from bingewise.ingest.generic import EventsCsv, EventsJsonl, EventsParquet, event_key_sql
+from bingewise.ingest.generic import (
+    EventsCsv,
+    EventsJsonl,
+    EventsParquet,
+    _write_lf,
+    event_key_sql,
+)
 from bingewise.schema import Events, IngestedFiles, Members, Quarantine
 from bingewise.warehouse import Warehouse
 
@@ -486,6 +493,72 @@ def test_csv_with_carriage_returns_only(tmp_path: Path, warehouse: Warehouse) ->
     [s] = ingest_paths([path], warehouse=warehouse)
     assert (s.rows_read, s.stored, s.rejected) == (3, 2, 1)
     assert _quarantine(warehouse) == [(3, Events.title_id, "not a whole number (64-bit)")]
+
+
+#: CRLF lines with a few lone LF (a file edited by hand on two systems), bad rows among them.
+MIXED_LINE_ENDS = (
+    b"member_id,title_id,start_utc,seconds,device\r\n"  # 1
+    b"1,2,2024-01-02T03:04:05Z,60,TV\r\n"  # 2 ok
+    b"1,3,2024-01-02T04:04:05Z,60,TV\n"  # 3 ok, lone LF
+    b"1,2,3,4,5,6\r\n"  # 4 too many fields
+    b"x,4,2024-01-02,5,\n"  # 5 bad member_id, lone LF
+    b'2,5,2024-01-02,30,"Web\r\nTV"\n'  # 6-7 ok, a quoted line break (kept as it is)
+    b"2,6,2024-01-02,-1,Web\r\n"  # 8 negative
+    b"2,7,2024-01-03,30,Web"  # 9 ok, no line end
+)
+
+
+@pytest.mark.parametrize("path_taken", ["load", "stage"])
+def test_csv_with_mixed_line_ends(path_taken: str, tmp_path: Path, warehouse: Warehouse) -> None:
+    """Mixed CRLF and lone LF line ends are read (by the loader and by the staging reader);
+    only the bad rows are rejected, at their physical lines; quoted values keep their breaks."""
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(MIXED_LINE_ENDS)
+    rejects = [
+        (4, "", "too many fields"),
+        (5, Events.member_id, "not a whole number (64-bit)"),
+        (8, Events.seconds, "negative value"),
+    ]
+    stored = {(1, 2, "TV"), (1, 3, "TV"), (2, 5, "Web\r\nTV"), (2, 7, "Web")}
+    if path_taken == "stage":
+        parsed = EventsCsv().read(path, ReadOptions())
+        assert parsed.events is not None and parsed.rows_read == 7
+        rows = parsed.events.select([Events.member_id, Events.title_id, Events.device])
+        assert {tuple(r.values()) for r in rows.to_pylist()} == stored
+        got = parsed.rejects.select(["line", "field", "reason"]).to_pylist()
+        assert [tuple(r.values()) for r in got] == rejects
+        return
+    [s] = ingest_paths([path], warehouse=warehouse)
+    assert (s.rows_read, s.stored, s.rejected) == (7, 4, 3)
+    assert {(r[0], r[1], r[4]) for r in _stored(warehouse).values()} == stored
+    assert _quarantine(warehouse) == rejects
+
+
+@given(
+    text=st.lists(st.sampled_from([b"a", b",", b'"', b"\r", b"\n", b"\r\n", b"\xc3\xa9"])),
+    chunk=st.integers(1, 9),
+)
+@settings(max_examples=200)
+def test_line_ends_made_lf_outside_quotes_only(text: list[bytes], chunk: int) -> None:
+    """Oracle: a quote-state walk byte by byte. Outside quotes CRLF becomes LF; inside quotes
+    nothing changes; however the file is cut into chunks; LF count (lines) is kept."""
+    data = b"".join(text)
+    expected, inside, i = bytearray(), False, 0
+    while i < len(data):
+        if data[i : i + 1] == b'"':
+            inside = not inside
+        if not inside and data[i : i + 2] == b"\r\n":
+            expected += b"\n"
+            i += 2
+            continue
+        expected += data[i : i + 1]
+        i += 1
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.csv", Path(tmp) / "out.csv"
+        src.write_bytes(data)
+        _write_lf(src, dst, '"', chunk_size=chunk)
+        assert dst.read_bytes() == bytes(expected)
+        assert dst.read_bytes().count(b"\n") == data.count(b"\n")
 
 
 def test_csv_malformed_rows_one_record_per_line(tmp_path: Path, warehouse: Warehouse) -> None:

@@ -33,6 +33,8 @@ import enum
 import itertools
 import json
 import logging
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -1079,30 +1081,30 @@ class TabularReader:
         delim, columns, header = self._csv_shape(path, head)
         rj, rs = temp_name("rejects"), temp_name("scan")
         dialect = self.dialect(path)  # may read the file: once
-        reader = self._csv_reader(path, delim, columns, header, rj, rs, dialect)
         # Raw row text reproduces the line as read (fields joined by the delimiter).
         raw_sql = (
             f"concat_ws({lit(delim)}, "
             + ", ".join(f"coalesce({raw_ref(c)}, '')" for c in columns)
             + ")"
         )
-        source_sql = f"SELECT * FROM {reader}"
         stage = temp_name("stage")
-        sql = stage_sql(
-            self.layout,
-            source_sql,
-            dict.fromkeys(columns, "VARCHAR"),
-            raw_sql,
-            options,
-            label,
-            ordinal=False,
-        )
-        try:
-            with timed("stage csv"):
-                con.execute(f"CREATE TEMP TABLE {stage} AS {sql}")
-        except duckdb.Error as exc:
-            _drop_quietly(con, stage)
-            raise IngestError(path, f"unreadable as {self.name}: {_short(exc)}") from None
+        with consistent_line_ends(path, dialect.quote) as readable:
+            reader = self._csv_reader(readable, delim, columns, header, rj, rs, dialect)
+            sql = stage_sql(
+                self.layout,
+                f"SELECT * FROM {reader}",
+                dict.fromkeys(columns, "VARCHAR"),
+                raw_sql,
+                options,
+                label,
+                ordinal=False,
+            )
+            try:
+                with timed("stage csv"):
+                    con.execute(f"CREATE TEMP TABLE {stage} AS {sql}")
+            except duckdb.Error as exc:
+                _drop_quietly(con, stage)
+                raise IngestError(path, f"unreadable as {self.name}: {_short(exc)}") from None
         temp = [stage, rj, rs]
         survivors = _count(con, stage)
         ordinal = rowid_ordinal(con, stage)
@@ -1254,26 +1256,27 @@ class TabularReader:
         delim, columns, header = self._csv_shape(path, head)
         rj, rs = temp_name("rejects"), temp_name("scan")
         dialect = self.dialect(path)  # may read the file: once
-        reader = self._csv_reader(path, delim, columns, header, rj, rs, dialect)
         raw_sql = (
             f"concat_ws({lit(delim)}, "
             + ", ".join(f"coalesce({raw_ref(c)}, '')" for c in columns)
             + ")"
         )
-        sql = load_sql(
-            self.layout,
-            f"SELECT * FROM {reader}",
-            dict.fromkeys(columns, "VARCHAR"),
-            raw_sql,
-            options,
-            label,
-        )
-        try:
-            after, first, appended = self._append(con, path, sql, f"unreadable as {self.name}")
-            parse_rows = self._parse_rows(con, rj)
-        finally:
-            for name in (rj, rs):
-                _drop_quietly(con, name)
+        with consistent_line_ends(path, dialect.quote) as readable:
+            reader = self._csv_reader(readable, delim, columns, header, rj, rs, dialect)
+            sql = load_sql(
+                self.layout,
+                f"SELECT * FROM {reader}",
+                dict.fromkeys(columns, "VARCHAR"),
+                raw_sql,
+                options,
+                label,
+            )
+            try:
+                after, first, appended = self._append(con, path, sql, f"unreadable as {self.name}")
+                parse_rows = self._parse_rows(con, rj)
+            finally:
+                for name in (rj, rs):
+                    _drop_quietly(con, name)
         code_rows = take_rejects(con, self.layout.table, after, first)
         rows_read = appended + len(parse_rows)
         rejects: list[tuple[int, str, str, str]] = []
@@ -1468,12 +1471,23 @@ def _parse_rejects(
     ]
 
 
-def _line_stats(path: Path) -> tuple[int, bool]:
-    """(physical lines, whether a carriage return ends a line alone) of a file.
+class LineEnds(NamedTuple):
+    """How the lines of a file end (counts of each kind, quoted line breaks included)."""
 
-    Lines end with LF (CRLF included); a last line without one counts. A lone CR would be a line
-    break to DuckDB's CSV reader but not here, so line numbers cannot then be read off counts.
-    """
+    lines: int  #: physical lines: LF ends one (CRLF included); a last line without one counts
+    crlf: int
+    lone_lf: int
+    lone_cr: int
+
+    @property
+    def mixed(self) -> bool:
+        """Whether CRLF and lone LF both end lines (a file edited on two systems): DuckDB's CSV
+        reader takes one kind of line end per file and refuses such a file as a whole."""
+        return self.crlf > 0 and self.lone_lf > 0
+
+
+def line_ends(path: Path) -> LineEnds:
+    """Count the line ends of a file (bytes only, one pass)."""
     lines = cr = crlf = 0
     last = b""
     with path.open("rb") as fh:
@@ -1482,9 +1496,64 @@ def _line_stats(path: Path) -> tuple[int, bool]:
             cr += chunk.count(b"\r")
             crlf += chunk.count(b"\r\n") + (last.endswith(b"\r") and chunk.startswith(b"\n"))
             last = chunk
+    lf = lines
     if last and not last.endswith(b"\n"):
         lines += 1
-    return lines, cr != crlf
+    return LineEnds(lines, crlf, lf - crlf, cr - crlf)
+
+
+def _line_stats(path: Path) -> tuple[int, bool]:
+    """(physical lines, whether a carriage return ends a line alone) of a file.
+
+    A lone CR would be a line break to DuckDB's CSV reader but not here, so line numbers cannot
+    then be read off counts.
+    """
+    ends = line_ends(path)
+    return ends.lines, ends.lone_cr > 0
+
+
+def _write_lf(path: Path, target: Path, quote: str, chunk_size: int = 1 << 24) -> None:
+    """Copy a delimited file to ``target`` with every CRLF outside quoted fields made LF.
+
+    The quote state is followed by the parity of quote characters (a doubled quote inside a
+    quoted field flips it twice), so a quoted value keeps its own line breaks as written.
+    Physical lines stay where they were: a CRLF and an LF each end one line.
+    """
+    mark = quote.encode("utf-8") if quote else b""
+    inside = False
+    held = b""
+    with path.open("rb") as src, target.open("wb") as dst:
+        while chunk := src.read(chunk_size):
+            chunk, held = held + chunk, b""
+            if chunk.endswith(b"\r"):  # its LF may open the next chunk
+                chunk, held = chunk[:-1], b"\r"
+            if not mark:
+                dst.write(chunk.replace(b"\r\n", b"\n"))
+                continue
+            for i, part in enumerate(chunk.split(mark)):
+                if i:
+                    dst.write(mark)
+                    inside = not inside
+                dst.write(part if inside else part.replace(b"\r\n", b"\n"))
+        dst.write(held)
+
+
+@contextmanager
+def consistent_line_ends(path: Path, quote: str = '"') -> Iterator[Path]:
+    """``path`` itself, or (while the context lasts) a copy whose lines all end with LF when
+    ``path`` mixes CRLF and lone LF (see :attr:`LineEnds.mixed`; Python's ``csv`` module reads
+    either, DuckDB's reader one kind per file). Line numbers are the same in both."""
+    if not line_ends(path).mixed:
+        yield path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="bingewise-lines-"))
+    try:
+        copy = folder / path.name
+        with timed("line ends to LF"):
+            _write_lf(path, copy, quote)
+        yield copy
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _drop_quietly(con: duckdb.DuckDBPyConnection, table: str) -> None:
