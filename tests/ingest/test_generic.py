@@ -119,12 +119,13 @@ def test_offsets_are_converted_to_utc(tmp_path: Path, warehouse: Warehouse) -> N
 
 
 def test_event_id_is_the_key_when_given(tmp_path: Path, warehouse: Warehouse) -> None:
-    cols = [EVENT_ID, *COLUMNS[:4]]
+    cols = [EVENT_ID, *COLUMNS[:4], Events.device]
     rows = [
         {EVENT_ID: "ev-1", Events.member_id: "1", Events.title_id: "2",
-         Events.start_utc: "2024-01-01T00:00:00Z", Events.seconds: "10"},
+         Events.start_utc: "2024-01-01T00:00:00Z", Events.seconds: "10", Events.device: "TV"},
         {EVENT_ID: "ev-1", Events.member_id: "1", Events.title_id: "2",
-         Events.start_utc: "2024-01-01T00:00:00Z", Events.seconds: "20"},  # same id: duplicate
+         Events.start_utc: "2024-01-01T02:00:00+02:00", Events.seconds: "10",
+         Events.device: "Web"},  # same id, same event: duplicate
         {EVENT_ID: "", Events.member_id: "1", Events.title_id: "2",
          Events.start_utc: "2024-01-01T00:00:00Z", Events.seconds: "10"},  # no id: composite key
     ]  # fmt: skip
@@ -132,8 +133,79 @@ def test_event_id_is_the_key_when_given(tmp_path: Path, warehouse: Warehouse) ->
     [summary] = ingest_paths([tmp_path / "ids.csv"], warehouse=warehouse)
     assert (summary.stored, summary.duplicates) == (2, 1)
     stored = _stored(warehouse)
-    assert stored[stable_id("ev-1")][3] == 10  # the first occurrence wins
+    assert stored[stable_id("ev-1")][4] == "TV"  # the first occurrence wins
     assert event_key(1, 2, dt.datetime(2024, 1, 1), 10) in stored
+
+
+def _reused_id_rows(*rows: tuple[str, int, int, str, int]) -> list[dict[str, str]]:
+    return [
+        {EVENT_ID: e, Events.member_id: str(m), Events.title_id: str(t), Events.start_utc: start,
+         Events.seconds: str(sec)}
+        for e, m, t, start, sec in rows
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet", "csv-mapped"])
+def test_reused_event_id_is_quarantined_never_silent(
+    kind: str, tmp_path: Path, warehouse: Warehouse
+) -> None:
+    """An event_id already used by a different event (member, title, start or seconds differ),
+    earlier in the file or already stored, is rejected naming the earlier occurrence; the stored
+    event stays as it was; the same event again is a duplicate, as before."""
+    first = _reused_id_rows(
+        ("e1", 1, 10, "2024-01-01T10:00:00Z", 60),
+        ("e2", 1, 11, "2024-01-01T11:00:00Z", 60),
+        ("e1", 2, 12, "2024-01-02T10:00:00Z", 90),  # reuse of e1 (row 1): rejected
+        ("e1", 1, 10, "2024-01-01T12:00:00+02:00", 60),  # e1 again, same event: duplicate
+    )
+    second = _reused_id_rows(
+        ("e2", 1, 11, "2024-01-01T11:00:00Z", 60),  # same event as stored: duplicate
+        ("e1", 3, 13, "2024-01-03T10:00:00Z", 30),  # reuse of the stored e1: rejected
+        ("e3", 4, 14, "2024-01-04T10:00:00Z", 30),
+        ("e3", 4, 14, "2024-01-04T10:00:00Z", 31),  # reuse of e3 (row 3): rejected
+    )
+    column = "uid" if kind == "csv-mapped" else EVENT_ID
+    options = ReadOptions(columns=(("uid", EVENT_ID),)) if kind == "csv-mapped" else ReadOptions()
+    header = 1 if kind.startswith("csv") else 0  # a row's line is its number plus the header's
+    paths = []
+    for name, rows in (("a", first), ("b", second)):
+        if kind == "parquet":
+            path = tmp_path / f"{name}.parquet"
+            pq.write_table(pa.table({c: [r[c] for r in rows] for c in rows[0]}), path)
+        elif kind == "jsonl":
+            path = write_jsonl(tmp_path / f"{name}.jsonl", rows)
+        else:
+            renamed = [{column if k == EVENT_ID else k: v for k, v in r.items()} for r in rows]
+            path = write_csv(tmp_path / f"{name}.csv", renamed, [column, *COLUMNS[:4]])
+        paths.append(path)
+    a, b = ingest_paths(paths, warehouse=warehouse, options=options)
+    assert (a.rows_read, a.stored, a.duplicates, a.rejected) == (4, 2, 1, 1)
+    assert (b.rows_read, b.stored, b.duplicates, b.rejected) == (4, 1, 1, 2)
+    reason = f"{column} already used by a different event"
+    quarantined = warehouse.duck.execute(
+        f"SELECT {Quarantine.source}, {Quarantine.line}, {Quarantine.field}, "
+        f"{Quarantine.reason}, {Quarantine.raw} FROM {Quarantine.table} "
+        f"ORDER BY {Quarantine.source}, {Quarantine.line}"
+    ).fetchall()
+    assert [r[:4] for r in quarantined] == [
+        (str(paths[0]), 3 + header, column, f"{reason} (line {1 + header} of this file)"),
+        (str(paths[1]), 2 + header, column, f"{reason} (already stored, from {paths[0]})"),
+        (str(paths[1]), 4 + header, column, f"{reason} (line {3 + header} of this file)"),
+    ]
+    # the raw row is the rejected one (its member id is there: an erasure finds it)
+    rejected = [("e1", "2024-01-02"), ("e1", "2024-01-03"), ("e3", "31")]
+    for row, (event_id, value) in zip(quarantined, rejected, strict=True):
+        assert event_id in row[4] and value in row[4]
+    stored = _stored(warehouse)
+    assert {k: v[:4] for k, v in stored.items()} == {
+        stable_id("e1"): (1, 10, dt.datetime(2024, 1, 1, 10), 60),
+        stable_id("e2"): (1, 11, dt.datetime(2024, 1, 1, 11), 60),
+        stable_id("e3"): (4, 14, dt.datetime(2024, 1, 4, 10), 30),
+    }
+    # the same bytes again change nothing
+    again = ingest_paths(paths, warehouse=warehouse, options=options)
+    assert [(s.stored, s.rejected, s.skipped) for s in again] == [(0, 1, True), (0, 2, True)]
+    assert _stored(warehouse) == stored
 
 
 def test_csv_rejects_carry_physical_lines(tmp_path: Path, warehouse: Warehouse) -> None:

@@ -184,6 +184,11 @@ class Layout:
     )
     #: file columns read past, on purpose (``--columns NAME=``): accepted, never stored
     ignored: frozenset[str] = frozenset()
+    #: the field holding the source's own id of a row (its key when given), if the layout has one
+    id_target: str | None = None
+    #: warehouse columns that say which event a row is: two rows of one source id that differ
+    #: here are two events, the id reused (see :class:`ReusedIds`)
+    identity: tuple[str, ...] = ()
 
     def mapped(self, columns: Sequence[tuple[str, str]]) -> Layout:
         """This layout for files that name its columns otherwise: ``columns`` pairs a file's
@@ -201,6 +206,11 @@ class Layout:
     def sources(self) -> tuple[str, ...]:
         """Source column names, in layout order."""
         return tuple(f.source for f in self.fields)
+
+    @property
+    def id_source(self) -> str | None:
+        """The file's name of the source id column (:attr:`id_target`), if the layout has one."""
+        return next((f.source for f in self.fields if f.target == self.id_target), None)
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -275,6 +285,8 @@ EVENTS_LAYOUT = Layout(
         Field(Events.supplemental, Events.supplemental, Kind.TEXT),
     ),
     derived=_events_derived,
+    id_target=SourceColumns.event_id,
+    identity=(Events.member_id, Events.title_id, Events.start_utc, Events.seconds),
 )
 
 
@@ -631,6 +643,23 @@ def raw_ref(column: str) -> str:
 # Staging: what the pipeline receives
 
 
+#: Lines and raw text of a file's rows: (connection, ordinals) -> (line, raw row) of each, where
+#: an ordinal is what :class:`Loaded` and :class:`Staged` number rows by.
+Locate = Callable[[duckdb.DuckDBPyConnection, list[int]], list[tuple[int, str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class ReusedIds:
+    """How a file's rows keyed by the source's own id (``event_id``) are told apart when a key
+    comes again: the same :attr:`identity` is the same event again (a duplicate); another is a
+    different event reusing the id, which is rejected naming the earlier occurrence (keeping
+    either silently would lose or replace an event)."""
+
+    field: str  #: the file's name of the id column (what rejects name)
+    identity: tuple[str, ...]  #: warehouse columns that must agree (:attr:`Layout.identity`)
+    locate: Locate  #: lines and raw text of rows, by ordinal
+
+
 @dataclass(slots=True)
 class Staged:
     """A file staged in DuckDB: relations (temporary tables) the pipeline stores in one go.
@@ -648,6 +677,8 @@ class Staged:
     rejects: pa.Table = field(default_factory=lambda: REJECTS_SCHEMA.empty_table())
     temp: list[str] = field(default_factory=list)  #: temporary tables to drop afterwards
     note: str = ""  #: the reader's note for the summary (:attr:`~.base.Parsed.note`)
+    #: reused source ids of the events are rejected (ordinals: the :data:`ORD` of a row)
+    ids: ReusedIds | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -665,6 +696,9 @@ class Loaded:
     after: int  #: the table's last rowid before the file (-1: the table was empty)
     inserted: int  #: valid rows appended
     rejects: pa.Table
+    first: int = 0  #: rowid of the first row appended (a row's ordinal: rowid - first + 1)
+    #: reused source ids are rejected (ordinals: a row's position among the rows read)
+    ids: ReusedIds | None = None
 
 
 def last_rowid(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -831,8 +865,20 @@ def _scan_records(
     """(start line, well formed) of every non-blank record of a delimited file, in order.
 
     The slow, exact path used only when a file has blank lines or quoted line breaks: Python's
-    ``csv`` tracks physical lines. *Well formed* means ``width`` fields and valid text. A file
-    without quoting (MovieLens' ``::`` files) is one record per line, split on the delimiter.
+    ``csv`` tracks physical lines. *Well formed* means ``width`` fields and valid text.
+    """
+    for start, row in _records(path, delim, header, dialect):
+        yield start, len(row) == width and not any(_has_surrogate(v) for v in row)
+
+
+def _records(
+    path: Path, delim: str, header: bool, dialect: TextDialect | None = None
+) -> Iterator[tuple[int, list[str]]]:
+    """(start line, fields) of every non-blank record of a delimited file after its header.
+
+    Python's ``csv`` tracks physical lines (LF, CRLF or a mix). A file without quoting
+    (MovieLens' ``::`` files) is one record per line, split on the delimiter. Invalid text
+    reads as lone surrogates.
     """
     quote, encoding = dialect or TextDialect()
     text = "utf-8-sig" if encoding == "utf-8" else encoding
@@ -847,8 +893,7 @@ def _scan_records(
                     first = False
                     continue
                 first = False
-                parts = line.split(delim)
-                yield n, len(parts) == width and not any(_has_surrogate(v) for v in parts)
+                yield n, line.split(delim)
         return
     with path.open("r", encoding=text, errors="surrogateescape", newline="") as fh:
         reader = csv.reader(fh, delimiter=delim, quotechar=quote, doublequote=True, strict=False)
@@ -863,8 +908,7 @@ def _scan_records(
                 first = False
                 continue
             first = False
-            ok = len(row) == width and not any(_has_surrogate(v) for v in row)
-            yield start, ok
+            yield start, row
 
 
 def _has_surrogate(text: str) -> bool:
@@ -903,6 +947,14 @@ class TabularReader:
         other = copy.copy(self)
         other.layout = self.layout.mapped(columns)
         return other
+
+    def reused_ids(self, columns: Sequence[str], locate: Locate) -> ReusedIds | None:
+        """:class:`ReusedIds` for a file of these columns, when it has the layout's source id
+        column (without one, a key is made of the very columns that say which event it is)."""
+        source = self.layout.id_source
+        if source is None or source not in columns:
+            return None
+        return ReusedIds(source, self.layout.identity, locate)
 
     def dialect(self, path: Path) -> TextDialect:
         """Quoting and text encoding of a delimited file (UTF-8 unless a reader knows better)."""
@@ -1241,8 +1293,16 @@ class TabularReader:
             for ordinal, code, raw in take_rejects(con, self.layout.table, after, first)
         ]
         inserted = appended - len(rejects)
+        ids = self.reused_ids(list(types), _parquet_locate(path, list(types)))
         return Loaded(
-            self.name, rows_read, self.layout.table, after, inserted, _rejects_arrow(rejects)
+            self.name,
+            rows_read,
+            self.layout.table,
+            after,
+            inserted,
+            _rejects_arrow(rejects),
+            first,
+            ids,
         )
 
     def _load_csv(
@@ -1291,8 +1351,16 @@ class TabularReader:
             ]
             rejects.sort(key=lambda r: r[0])
         inserted = appended - len(code_rows)
+        locate = _csv_locate(path, delim, columns, header, parse_rows, appended, dialect)
         return Loaded(
-            self.name, rows_read, self.layout.table, after, inserted, _rejects_arrow(rejects)
+            self.name,
+            rows_read,
+            self.layout.table,
+            after,
+            inserted,
+            _rejects_arrow(rejects),
+            first,
+            self.reused_ids(columns, locate),
         )
 
     # -- JSON Lines -----------------------------------------------------------------------------
@@ -1367,7 +1435,72 @@ class TabularReader:
             )
             for line, code_field, reason, raw in rejects
         ]
-        return self._finish(con, path, stage, rows_read, _rejects_arrow(rejects), [stage], options)
+        staged = self._finish(
+            con, path, stage, rows_read, _rejects_arrow(rejects), [stage], options
+        )
+        staged.ids = self.reused_ids(known, _jsonl_locate(path))  # ordinals are lines
+        return staged
+
+
+def _jsonl_locate(path: Path) -> Locate:
+    """:data:`Locate` of a JSON Lines file: an ordinal is a physical line, its text the row."""
+
+    def locate(con: duckdb.DuckDBPyConnection, ordinals: list[int]) -> list[tuple[int, str]]:
+        wanted, found = set(ordinals), {}
+        with path.open("rb") as fh:
+            for n, raw in enumerate(fh, start=1):
+                if n in wanted:
+                    found[n] = raw.decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n")
+                    if len(found) == len(wanted):
+                        break
+        return [(o, found.get(o, "")) for o in ordinals]
+
+    return locate
+
+
+def _parquet_locate(path: Path, columns: list[str]) -> Locate:
+    """:data:`Locate` of a Parquet file: an ordinal is a 1-based row, its text the row's JSON."""
+
+    def locate(con: duckdb.DuckDBPyConnection, ordinals: list[int]) -> list[tuple[int, str]]:
+        if not ordinals:
+            return []
+        raw = "to_json(struct_pack(" + ", ".join(f"{q(c)} := {q(c)}" for c in columns) + "))"
+        rows = con.execute(
+            f"SELECT file_row_number + 1, {raw} "
+            f"FROM read_parquet({lit(str(path))}, file_row_number=true) "
+            "WHERE file_row_number + 1 IN (SELECT unnest(?::BIGINT[]))",
+            [sorted(set(ordinals))],
+        ).fetchall()
+        found = {int(n): str(text) for n, text in rows}
+        return [(o, found.get(o, "")) for o in ordinals]
+
+    return locate
+
+
+def _csv_locate(
+    path: Path,
+    delim: str,
+    columns: list[str],
+    header: bool,
+    parse_rows: list[tuple[object, ...]],
+    survivors: int,
+    dialect: TextDialect,
+) -> Locate:
+    """:data:`Locate` of a CSV file read by DuckDB: an ordinal numbers the ``survivors`` rows
+    DuckDB returned; the text is the record's fields joined by the delimiter."""
+
+    def locate(con: duckdb.DuckDBPyConnection, ordinals: list[int]) -> list[tuple[int, str]]:
+        line_of, _ = _csv_lines(path, delim, columns, header, parse_rows, survivors, dialect)
+        lines = line_of(ordinals)
+        wanted, found = set(lines), {}
+        for start, fields in _records(path, delim, header, dialect):
+            if start in wanted:
+                found[start] = delim.join(fields)
+                if len(found) == len(wanted):
+                    break
+        return [(line, found.get(line, "")) for line in lines]
+
+    return locate
 
 
 def _unknown_key(text: str, known: list[str]) -> str:

@@ -13,8 +13,10 @@ For every path given (a file, a ZIP archive or a folder such as a Netflix export
 4. appended rows of erased members are deleted (see :func:`drop_erased`), counted as rejected and
    *not* quarantined (nothing of an erased member is kept);
 5. appended events and ratings whose key came earlier in the file, or was already stored, are
-   deleted (the first occurrence wins); catalog rows are upserted by ``title_id``; members found
-   go to the warehouse and, given a registry, to ``registry.members``;
+   deleted (the first occurrence wins; an ``event_id`` reused for a different event is
+   rejected and quarantined instead, naming the earlier occurrence); catalog rows are
+   upserted by ``title_id``; members found go to the warehouse and, given a registry, to
+   ``registry.members``;
 6. the file is recorded in ``ingested_files``.
 
 A file's appended rows are found by ``rowid`` (above the table's largest before the file; checked
@@ -32,7 +34,7 @@ import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
@@ -49,6 +51,7 @@ from bingewise.ingest.formats import detect, diagnose, is_zip, mapped_readers, r
 from bingewise.ingest.generic import (
     ORD,
     Loaded,
+    ReusedIds,
     Staged,
     TabularReader,
     check_appended,
@@ -449,16 +452,17 @@ def _new_rows(table: str, after: int) -> str:
 
 def _append_staged(
     con: duckdb.DuckDBPyConnection, relation: str, table: str, schema: pa.Schema
-) -> tuple[int, int]:
-    """Append a staged relation to ``table`` in file order: (last rowid before, rows appended)."""
+) -> tuple[int, int, int]:
+    """Append a staged relation to ``table`` in file order: (last rowid before, first rowid
+    appended, rows appended)."""
     cols = ", ".join(q(c) for c in schema.names)
     after = last_rowid(con, table)
     row = con.execute(
         f"INSERT INTO {q(table)} ({cols}) SELECT {cols} FROM {relation} ORDER BY {ORD}"
     ).fetchone()
     inserted = int(row[0]) if row else 0
-    check_appended(con, table, after, inserted)
-    return after, inserted
+    first = check_appended(con, table, after, inserted)
+    return after, first, inserted
 
 
 def _erase_appended(
@@ -510,49 +514,173 @@ def _repeated_keys(
     return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
 
 
-def _dedupe_appended(con: duckdb.DuckDBPyConnection, table: str, after: int, rows: int) -> int:
+@dataclass(frozen=True, slots=True)
+class _Reused:
+    """An appended row whose key an earlier row of another event holds (a reused source id)."""
+
+    rowid: int
+    earlier: int | None  #: rowid of the earlier row when it is of the same file
+    earlier_source: str | None  #: ``Events.source`` of the earlier row when it was stored
+
+
+def _dedupe_appended(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    after: int,
+    rows: int,
+    identity: Sequence[str] = (),
+) -> tuple[int, list[_Reused]]:
     """Delete appended rows whose key came earlier in the file or was already stored.
 
     Appended rows are in file order, so within the file the row with the lowest rowid of a key
-    (its first occurrence) is kept. ``rows`` is about how many were appended. Returns the number
-    of rows deleted (the duplicates).
+    (its first occurrence) is kept. ``rows`` is about how many were appended. With ``identity``
+    (columns), a later row of a key that differs from its first occurrence (a stored row, else
+    the file's first) in those columns is another event reusing a source id: it is deleted too
+    and returned, not counted as a duplicate. Returns (duplicates deleted, reused ids).
     """
     key, t = q(Events.event_key), q(table)
     new = f"rowid > {int(after)}"
     deleted = 0
+    reused: list[_Reused] = []
     with timed("in-file duplicates"):
         repeated = _repeated_keys(con, table, after, rows)
-    if repeated.size:
-        dups, view = temp_name("dups"), temp_name("dupkeys")
-        con.register(view, pa.table({Events.event_key: repeated}))
-        try:
-            con.execute(f"CREATE TEMP TABLE {dups} AS SELECT * FROM {view}")
-        finally:
-            con.unregister(view)
-        try:
+    dups = stored = None
+    try:
+        if repeated.size:
+            dups, view = temp_name("dups"), temp_name("dupkeys")
+            con.register(view, pa.table({Events.event_key: repeated}))
+            try:
+                con.execute(f"CREATE TEMP TABLE {dups} AS SELECT * FROM {view}")
+            finally:
+                con.unregister(view)
+        if after >= 0:  # rows were stored before this file
+            # The file's keys, materialised, are what DuckDB hashes (their count is known); the
+            # store is only scanned, so a small file into a large store stays cheap.
+            fresh, stored = temp_name("fresh"), temp_name("stored")
+            kept = [key]
+            if identity:
+                kept += ["rowid AS __ref", *(q(c) for c in identity), q(Events.source)]
+            with timed("stored duplicates"):
+                con.execute(f"CREATE TEMP TABLE {fresh} AS SELECT {key} FROM {t} WHERE {new}")
+                try:
+                    con.execute(
+                        f"CREATE TEMP TABLE {stored} AS SELECT {', '.join(kept)} FROM {t} "
+                        f"WHERE rowid <= {int(after)} AND {key} IN (SELECT {key} FROM {fresh})"
+                    )
+                finally:
+                    con.execute(f"DROP TABLE {fresh}")
+        if identity and (dups is not None or (stored is not None and _count(con, stored))):
+            with timed("reused ids"):
+                reused = _reused_ids(con, table, after, identity, dups, stored)
+            if reused:
+                con.execute(
+                    f"DELETE FROM {t} WHERE {new} AND rowid IN (SELECT unnest(?::BIGINT[]))",
+                    [[r.rowid for r in reused]],
+                )
+        if dups is not None:
             row = con.execute(
                 f"DELETE FROM {t} USING (SELECT {key}, min(rowid) AS keep FROM {t} "
                 f"WHERE {new} AND {key} IN (SELECT {key} FROM {dups}) GROUP BY {key}) d "
                 f"WHERE {t}.{key} = d.{key} AND {t}.rowid > d.keep"
             ).fetchone()
             deleted += int(row[0]) if row else 0
-        finally:
-            con.execute(f"DROP TABLE {dups}")
-    if after >= 0:  # rows were stored before this file
-        # The file's keys, materialised, are what DuckDB hashes (their count is known); the
-        # store is only scanned, so a small file into a large store stays cheap.
-        fresh = temp_name("fresh")
-        with timed("stored duplicates"):
-            con.execute(f"CREATE TEMP TABLE {fresh} AS SELECT {key} FROM {t} WHERE {new}")
-            try:
-                row = con.execute(
-                    f"DELETE FROM {t} WHERE {new} AND {key} IN (SELECT {key} FROM {t} "
-                    f"WHERE rowid <= {int(after)} AND {key} IN (SELECT {key} FROM {fresh}))"
-                ).fetchone()
-            finally:
-                con.execute(f"DROP TABLE {fresh}")
-        deleted += int(row[0]) if row else 0
-    return deleted
+        if stored is not None:
+            row = con.execute(
+                f"DELETE FROM {t} WHERE {new} AND {key} IN (SELECT {key} FROM {stored})"
+            ).fetchone()
+            deleted += int(row[0]) if row else 0
+    finally:
+        for name in (dups, stored):
+            if name is not None:
+                con.execute(f"DROP TABLE IF EXISTS {name}")
+    return deleted, reused
+
+
+def _reused_ids(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    after: int,
+    identity: Sequence[str],
+    dups: str | None,
+    stored: str | None,
+) -> list[_Reused]:
+    """Appended rows of a repeated (``dups``) or stored (``stored``) key that differ in
+    ``identity`` from the key's first occurrence: the stored row, else the file's first."""
+    key, t = q(Events.event_key), q(table)
+    cols = ", ".join(q(c) for c in identity)
+    firsts = []
+    if stored is not None:
+        firsts.append(
+            f"SELECT {key}, __ref, {cols}, {q(Events.source)} AS __src FROM {stored} "
+            f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY __ref) = 1"
+        )
+    if dups is not None:
+        not_stored = f"AND {key} NOT IN (SELECT {key} FROM {stored})" if stored else ""
+        firsts.append(
+            f"SELECT {key}, rowid AS __ref, {cols}, NULL AS __src FROM {t} "
+            f"WHERE rowid > {int(after)} AND {key} IN (SELECT {key} FROM {dups}) {not_stored} "
+            f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY rowid) = 1"
+        )
+    differs = " OR ".join(f"n.{q(c)} IS DISTINCT FROM f.{q(c)}" for c in identity)
+    union = " UNION ALL ".join(f"({sql})" for sql in firsts)
+    rows = con.execute(
+        f"SELECT n.rowid, f.__ref, f.__src FROM {t} n JOIN ({union}) f ON n.{key} = f.{key} "
+        f"WHERE n.rowid > {int(after)} AND n.rowid <> f.__ref AND ({differs}) ORDER BY n.rowid"
+    ).fetchall()
+    return [
+        _Reused(int(rowid), None if src is not None else int(ref), src) for rowid, ref, src in rows
+    ]
+
+
+def _reused_rejects(
+    con: duckdb.DuckDBPyConnection,
+    reused: list[_Reused],
+    ids: ReusedIds,
+    ordinals: Callable[[list[int]], list[int]],
+) -> pa.Table:
+    """Quarantine rows of reused ids: the file's line and row, and where the id was used first
+    (a line of the same file, or the file it was stored from). ``ordinals`` maps appended rowids
+    to the ordinals ``ids.locate`` takes."""
+    if not reused:
+        return REJECTS_SCHEMA.empty_table()
+    rowids = sorted({r.rowid for r in reused} | {r.earlier for r in reused if r.earlier})
+    ords = dict(zip(rowids, ordinals(rowids), strict=True))
+    wanted = sorted(set(ords.values()))
+    located = dict(zip(wanted, ids.locate(con, wanted), strict=True))
+    sources = sorted({r.earlier_source for r in reused if r.earlier_source is not None})
+    names = dict(
+        con.execute(
+            f"SELECT s, any_value({q(IngestedFiles.name)}) FROM unnest(?::VARCHAR[]) AS u(s) "
+            f"JOIN {q(IngestedFiles.table)} f ON starts_with(f.{q(IngestedFiles.sha256)}, s) "
+            "GROUP BY s",
+            [sources],
+        ).fetchall()
+        if sources
+        else []
+    )
+    out: dict[str, list[object]] = {name: [] for name in REJECTS_SCHEMA.names}
+    for r in reused:
+        line, raw = located[ords[r.rowid]]
+        if r.earlier is not None:
+            earlier = f"line {located[ords[r.earlier]][0]} of this file"
+        elif r.earlier_source in names:
+            earlier = f"already stored, from {names[r.earlier_source]}"
+        else:
+            earlier = "already stored"
+        for name, value in zip(
+            REJECTS_SCHEMA.names,
+            (line, ids.field, f"{ids.field} already used by a different event ({earlier})", raw),
+            strict=True,
+        ):
+            out[name].append(value)
+    return pa.table(out, schema=REJECTS_SCHEMA)
+
+
+def _with_rejects(rejects: pa.Table, more: pa.Table) -> pa.Table:
+    """Two reject tables as one, by line."""
+    if not more.num_rows:
+        return rejects
+    return pa.concat_tables([rejects, more]).sort_by("line")
 
 
 def _upsert_catalog(
@@ -650,12 +778,19 @@ def _store(
         )
         if rel is not None
     ]
+    rejects = staged.rejects
     for rel, table, schema in keyed:
-        after, inserted = _append_staged(con, rel, table, schema)
+        after, first, inserted = _append_staged(con, rel, table, schema)
         dropped = _erase_appended(con, table, after, registry)
+        ids = staged.ids if table == Events.table else None
+        dups, reused = _dedupe_appended(con, table, after, inserted, ids.identity if ids else ())
         erased += dropped
-        valid += inserted - dropped
-        stored += inserted - dropped - _dedupe_appended(con, table, after, inserted)
+        valid += inserted - dropped - len(reused)
+        stored += inserted - dropped - len(reused) - dups
+        if ids is not None and reused:
+            rejects = _with_rejects(
+                rejects, _reused_rejects(con, reused, ids, _staged_ordinals(con, rel, first))
+            )
     if staged.catalog is not None:
         catalog_rows, catalog_stored = _upsert_catalog(con, staged.catalog, replace=not keyed)
         if not keyed:
@@ -667,7 +802,6 @@ def _store(
             staged.temp.append(kept)
         with timed("members"):
             found = _store_members(con, kept, registry)
-    rejects = staged.rejects
     if registry is not None and "member_id" in rejects.column_names and rejects.num_rows:
         # Rejected rows naming an erased member go as their valid rows do: nothing is kept.
         from bingewise.privacy.tombstone import is_erased
@@ -679,6 +813,26 @@ def _store(
     summary = _finish(con, name, sha, staged.format, staged.rows_read, rejects,
                       valid, stored, erased, staged.note)  # fmt: skip
     return summary, found
+
+
+def _staged_ordinals(
+    con: duckdb.DuckDBPyConnection, relation: str, first: int
+) -> Callable[[list[int]], list[int]]:
+    """Rowids of rows appended from a staged relation (in :data:`ORD` order from rowid
+    ``first`` on) -> their :data:`ORD`."""
+
+    def ordinals(rowids: list[int]) -> list[int]:
+        ranks = [r - first + 1 for r in rowids]
+        found = dict(
+            con.execute(
+                f"SELECT k, {ORD} FROM (SELECT {ORD}, row_number() OVER (ORDER BY {ORD}) AS k "
+                f"FROM {relation}) WHERE k IN (SELECT unnest(?::BIGINT[]))",
+                [ranks],
+            ).fetchall()
+        )
+        return [int(found[k]) for k in ranks]
+
+    return ordinals
 
 
 def _store_loaded(
@@ -704,10 +858,20 @@ def _store_loaded(
                 found = _store_members(con, view, registry)
         finally:
             con.execute(f"DROP VIEW {view}")
+    ids = loaded.ids
     with timed("dedupe"):
-        dups = _dedupe_appended(con, table, after, loaded.inserted)
-    valid = loaded.inserted - erased
-    summary = _finish(con, name, sha, loaded.format, loaded.rows_read, loaded.rejects,
+        dups, reused = _dedupe_appended(
+            con, table, after, loaded.inserted, ids.identity if ids else ()
+        )
+    rejects = loaded.rejects
+    if ids is not None and reused:
+        first = loaded.first
+        rejects = _with_rejects(
+            rejects,
+            _reused_rejects(con, reused, ids, lambda rowids: [r - first + 1 for r in rowids]),
+        )
+    valid = loaded.inserted - erased - len(reused)
+    summary = _finish(con, name, sha, loaded.format, loaded.rows_read, rejects,
                       valid, valid - dups, erased)  # fmt: skip
     return summary, found
 
