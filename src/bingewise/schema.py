@@ -271,6 +271,22 @@ class Tombstones:
     erased_on = "erased_on"  #: DATE (UTC)
 
 
+class BudgetChanges:
+    """Registry: every change of a period's privacy budget (append-only): the ledger's history."""
+
+    table = "privacy_budget_changes"
+    id = "id"
+    period = "period"  #: the period whose budget changed, as the ledger names it
+    epsilon_before = "epsilon_before"  #: budget before (NULL: set before changes were kept)
+    delta_before = "delta_before"
+    epsilon = "epsilon"  #: budget after
+    delta = "delta"
+    spent_epsilon = "spent_epsilon"  #: what the period had spent then (NULL: not known)
+    spent_delta = "spent_delta"
+    changed_utc = "changed_utc"
+    actor = "actor"  #: who changed it: "os:<user>" or "api:<key name>"
+
+
 class RetrainRequests:
     """Registry: models that must be retrained because member data behind them was erased."""
 
