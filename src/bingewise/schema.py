@@ -288,12 +288,13 @@ class BudgetChanges:
 
 
 class RetrainRequests:
-    """Registry: models that must be retrained because member data behind them was erased."""
+    """Registry: models that must be retrained because member data behind them was erased, or
+    its member withdrew consent to training (``bingewise.privacy.consent.TRAINING_PURPOSES``)."""
 
     table = "retrain_requests"
     id = "id"
     model = "model"  #: model file name relative to the models folder
-    reason = "reason"  #: e.g. "erasure" (never who)
+    reason = "reason"  #: "erasure", "consent withdrawn: statistics"... (never who)
     requested_utc = "requested_utc"
     done_utc = "done_utc"  #: NULL until the model was retrained
 

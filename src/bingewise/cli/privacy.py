@@ -284,7 +284,8 @@ def register_consent(app: typer.Typer) -> None:
     def change(member_id: int, purpose: str, granted: bool, source: str, reason: str) -> None:
         from bingewise.console import out as stdout
         from bingewise.privacy.audit import audited, os_actor
-        from bingewise.privacy.consent import parse_purpose, record_consent
+        from bingewise.privacy.consent import TRAINING_PURPOSES, parse_purpose, record_consent
+        from bingewise.privacy.erase import pending_retrains
         from bingewise.privacy.tombstone import is_erased
         from bingewise.registry import Registry
 
@@ -301,6 +302,7 @@ def register_consent(app: typer.Typer) -> None:
             action = "consent.grant" if granted else "consent.withdraw"
             audited(registry, os_actor(), action, member_id, chosen.value, reason)
             event = record_consent(registry, member_id, chosen, granted, source=source)
+            waiting = pending_retrains(registry) if chosen in TRAINING_PURPOSES else []
         finally:
             registry.close()
         verb = "granted" if granted else "withdrawn"
@@ -308,6 +310,11 @@ def register_consent(app: typer.Typer) -> None:
             f"{chosen.value}: {verb} ({event.recorded_utc:%Y-%m-%d %H:%M:%S} UTC, "
             f"source {event.source}, policy {event.policy_version})"
         )
+        if waiting and not granted:
+            stdout.print(
+                f"models waiting for retraining: {', '.join(waiting)} (`bingewise train --model "
+                "NAME` retrains one)"
+            )
 
     @consent_app.command("grant")
     def grant(

@@ -866,14 +866,15 @@ def demo_step(
     """Train ``model`` on the warehouse, then build (and print) one member's home page.
 
     The member is ``member_id`` or the most active one; their consent to personalization is
-    read from ``registry``. Returns the member and the rows (no member: ``(None, [])``).
+    read from ``registry``, and so is everyone's consent to training. Returns the member and
+    the rows (no member: ``(None, [])``).
     """
     from bingewise.console import out, say
 
-    trained = train(warehouse, model)
+    trained = train(warehouse, model, registry=registry)
     say(
         f"trained {trained.name}: {len(trained.member_ids):,} members x "
-        f"{len(trained.item_ids):,} items"
+        f"{len(trained.item_ids):,} items; {trained.withheld_members:,} left out for consent"
     )
     member = member_id if member_id is not None else pick_demo_member(warehouse)
     if member is None:

@@ -12,6 +12,10 @@ The store is ``settings.models_dir``. Training model ``NAME`` writes three files
 Every file is written to a temporary name and renamed, so a reader never sees half a model.
 Loading uses ``allow_pickle=False`` throughout: a model file cannot run code.
 
+Consent: members who withdrew ``statistics`` or ``personalization``
+(:func:`bingewise.privacy.consent.members_withheld_from_training`) are left out of the training
+data, whatever calls :func:`train`: the registry given, else the configured one.
+
 >>> # trained = train(warehouse, "ease"); trained = load_trained()
 """
 
@@ -37,6 +41,7 @@ from bingewise.recommend.interactions import (
     build_interactions,
     item_table,
 )
+from bingewise.registry import Registry
 from bingewise.schema import Recs
 from bingewise.warehouse import Warehouse
 
@@ -47,6 +52,7 @@ __all__ = [
     "load_trained",
     "save_trained",
     "train",
+    "withheld_from_training",
 ]
 
 log = logging.getLogger(__name__)
@@ -81,6 +87,9 @@ class TrainedModel:
     half_life_days: float | None = None
     #: share of the training interactions that recency left under 1/64 (six half-lives or more)
     faded_share: float = 0.0
+    #: members with viewing or ratings left out of training for consent (a count, never who);
+    #: known only right after training (not kept in the model files)
+    withheld_members: int = 0
 
     @property
     def name(self) -> str:
@@ -101,23 +110,33 @@ def train(
     params: ConfidenceParams | None = None,
     models_dir: Path | None = None,
     models: Mapping[str, type[Recommender]] | None = None,
+    registry: Registry | None = None,
 ) -> TrainedModel:
-    """Fit ``model`` (a name in ``models``, default the registry, or an instance) and save it.
+    """Fit ``model`` (a name in ``models``, default :data:`~bingewise.recommend.MODELS`, or an
+    instance) and save it.
 
     Interactions are built from viewing and ratings up to ``as_of`` (default: the latest event
     or rating). Items never played or rated get no column (a model cannot learn them); they still
     appear in the popular rows. Raises :class:`LookupError` when there is nothing to train on.
+
+    Members' consents are read from ``registry`` (default: the configured registry, when it
+    exists: one not created yet holds no withdrawal); those withheld from training
+    (:func:`~bingewise.privacy.consent.members_withheld_from_training`) are left out, and
+    ``withheld_members`` counts those of them who had anything to train on.
     """
     if isinstance(model, str):
-        registry = dict(models) if models is not None else available_models()
-        if model not in registry:
-            raise LookupError(f"unknown model {model!r}; known: {', '.join(sorted(registry))}")
-        recommender = registry[model]()
+        known = dict(models) if models is not None else available_models()
+        if model not in known:
+            raise LookupError(f"unknown model {model!r}; known: {', '.join(sorted(known))}")
+        recommender = known[model]()
     else:
         recommender = model
     with progress() as bar:
         task = bar.add_task(f"train {recommender.name}", total=3)
-        data: ViewingInteractions = build_interactions(warehouse, as_of=as_of, params=params)
+        withheld = withheld_from_training(registry)
+        data: ViewingInteractions = build_interactions(
+            warehouse, as_of=as_of, params=params, excluded_members=withheld
+        )
         if data.interactions.matrix.nnz == 0:
             raise LookupError(
                 f"nothing to train on: no viewing or ratings before "
@@ -139,12 +158,39 @@ def train(
             data.as_of,
             half_life_days=conf.half_life_days if conf.decays() else 0.0,
             faded_share=float(np.mean(values < 1 / 64)) if len(values) else 0.0,
+            withheld_members=data.withheld_members,
         )
         save_trained(trained, models_dir)
         bar.advance(task)
     shape = data.interactions.matrix.shape
-    log.info("trained %s on %d members x %d items", recommender.name, shape[0], shape[1])
+    log.info(
+        "trained %s on %d members x %d items; %d members left out for consent",
+        recommender.name,
+        shape[0],
+        shape[1],
+        data.withheld_members,
+    )
     return trained
+
+
+def withheld_from_training(registry: Registry | None = None) -> set[int]:
+    """Members whose viewing may not train a model, read from ``registry``.
+
+    Without one, the configured registry is read when it exists (a SQLite registry not created
+    yet holds no consent change, so no withdrawal); it is never created here.
+    """
+    from bingewise.privacy.consent import members_withheld_from_training
+
+    if registry is not None:
+        return members_withheld_from_training(registry)
+    settings = get_settings()
+    if not settings.database_url and not settings.registry_path.exists():
+        return set()
+    opened = Registry.open(settings.registry_url)
+    try:
+        return members_withheld_from_training(opened)
+    finally:
+        opened.close()
 
 
 def save_trained(trained: TrainedModel, models_dir: Path | None = None) -> Path:
