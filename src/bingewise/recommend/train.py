@@ -4,9 +4,11 @@ The store is ``settings.models_dir``. Training model ``NAME`` writes three files
 
 - ``NAME.npz``: the model's own arrays (:meth:`Recommender.save`);
 - ``NAME.ids.npz``: the id maps: ``member_ids`` (row i of the training matrix), ``item_ids``
-  (column j: a film's title_id or a series' series_id), ``is_series``, display ``names``, the
-  ``as_of`` time (UTC microseconds since the epoch) and the SHA-256 of ``NAME.npz`` (so a model
-  and the maps of another training run are never paired);
+  (column j: a film's title_id or a series' series_id), ``is_series``, display ``names``,
+  ``item_viewers`` (distinct members each item was learnt from: a non-personalized model's picks
+  are a platform ranking and need enough of them), the ``as_of`` time (UTC microseconds since
+  the epoch) and the SHA-256 of ``NAME.npz`` (so a model and the maps of another training run
+  are never paired);
 - ``current.json``: ``{"model": NAME}``, the model :func:`load_trained` picks by default.
 
 Every file is written to a temporary name and renamed, so a reader never sees half a model.
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from bingewise.config import get_settings
 from bingewise.console import progress
@@ -52,6 +55,7 @@ __all__ = [
     "load_trained",
     "save_trained",
     "train",
+    "viewers_per_item",
     "withheld_from_training",
 ]
 
@@ -90,6 +94,9 @@ class TrainedModel:
     #: members with viewing or ratings left out of training for consent (a count, never who);
     #: known only right after training (not kept in the model files)
     withheld_members: int = 0
+    #: per column, the distinct training members with a positive interaction (float64 counts).
+    #: None: a model file written before they were kept
+    item_viewers: np.ndarray | None = None
 
     @property
     def name(self) -> str:
@@ -159,6 +166,7 @@ def train(
             half_life_days=conf.half_life_days if conf.decays() else 0.0,
             faded_share=float(np.mean(values < 1 / 64)) if len(values) else 0.0,
             withheld_members=data.withheld_members,
+            item_viewers=viewers_per_item(data.interactions.matrix),
         )
         save_trained(trained, models_dir)
         bar.advance(task)
@@ -171,6 +179,17 @@ def train(
         data.withheld_members,
     )
     return trained
+
+
+def viewers_per_item(matrix: sp.spmatrix) -> np.ndarray:
+    """Distinct members (rows) with a positive entry in each column, as float64.
+
+    Floats, not integers, in the model store: erasure reads an integer array it does not know
+    as one that may hold member ids (:func:`bingewise.privacy.erase.erase_from_model`), and a
+    count of 5 is no member 5.
+    """
+    positive = sp.csr_matrix(matrix) > 0
+    return np.asarray(positive.sum(axis=0), dtype=np.float64).ravel()
 
 
 def withheld_from_training(registry: Registry | None = None) -> set[int]:
@@ -204,19 +223,21 @@ def save_trained(trained: TrainedModel, models_dir: Path | None = None) -> Path:
     digest = sha256_file(tmp_model)
     tmp_ids = folder / f".{name}.ids.tmp.npz"
     as_of_us = int((trained.as_of - _EPOCH) / dt.timedelta(microseconds=1))
-    np.savez(
-        tmp_ids,
-        member_ids=np.asarray(trained.member_ids, dtype=np.int64),
-        item_ids=np.asarray(trained.item_ids, dtype=np.int64),
-        is_series=np.asarray(trained.is_series, dtype=bool),
-        names=np.asarray(trained.names, dtype=np.str_),
-        as_of_us=np.array(as_of_us, dtype=np.int64),
-        half_life_days=np.array(
+    arrays: dict[str, np.ndarray] = {
+        "member_ids": np.asarray(trained.member_ids, dtype=np.int64),
+        "item_ids": np.asarray(trained.item_ids, dtype=np.int64),
+        "is_series": np.asarray(trained.is_series, dtype=bool),
+        "names": np.asarray(trained.names, dtype=np.str_),
+        "as_of_us": np.array(as_of_us, dtype=np.int64),
+        "half_life_days": np.array(
             np.nan if trained.half_life_days is None else trained.half_life_days, dtype=np.float64
         ),
-        model_sha256=np.array(digest),
-        model=np.array(name),
-    )
+        "model_sha256": np.array(digest),
+        "model": np.array(name),
+    }
+    if trained.item_viewers is not None:
+        arrays["item_viewers"] = np.asarray(trained.item_viewers, dtype=np.float64)
+    np.savez(tmp_ids, **arrays)  # type: ignore[arg-type]
     os.replace(tmp_model, model_path)
     os.replace(tmp_ids, folder / f"{name}.ids.npz")
     tmp_current = folder / f".{CURRENT_FILE}.tmp"
@@ -263,6 +284,9 @@ def load_trained(
         names = ids["names"].astype(np.str_)
         as_of = _EPOCH + dt.timedelta(microseconds=int(ids["as_of_us"]))
         kept = float(ids["half_life_days"]) if "half_life_days" in ids.files else float("nan")
+        viewers = ids["item_viewers"].astype(np.float64) if "item_viewers" in ids.files else None
     model = registry[name].load(model_path)
     half_life = None if np.isnan(kept) else kept
-    return TrainedModel(model, member_ids, item_ids, is_series, names, as_of, half_life)
+    return TrainedModel(
+        model, member_ids, item_ids, is_series, names, as_of, half_life, item_viewers=viewers
+    )
