@@ -63,11 +63,16 @@ class Settings(BaseSettings):
         return self.home / "releases"
 
     @property
+    def registry_path(self) -> Path:
+        """The embedded SQLite registry file (used unless ``database_url`` is set)."""
+        return self.home / "registry.sqlite"
+
+    @property
     def registry_url(self) -> str:
         """SQLAlchemy URL of the registry; SQLite in the data folder unless set."""
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.home / 'registry.sqlite').resolve()}"
+        return f"sqlite:///{self.registry_path.resolve()}"
 
     def ensure_home(self) -> Path:
         """Create the data folder (and its sub-folders) if missing; return it."""

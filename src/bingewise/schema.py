@@ -271,13 +271,30 @@ class Tombstones:
     erased_on = "erased_on"  #: DATE (UTC)
 
 
+class BudgetChanges:
+    """Registry: every change of a period's privacy budget (append-only): the ledger's history."""
+
+    table = "privacy_budget_changes"
+    id = "id"
+    period = "period"  #: the period whose budget changed, as the ledger names it
+    epsilon_before = "epsilon_before"  #: budget before (NULL: set before changes were kept)
+    delta_before = "delta_before"
+    epsilon = "epsilon"  #: budget after
+    delta = "delta"
+    spent_epsilon = "spent_epsilon"  #: what the period had spent then (NULL: not known)
+    spent_delta = "spent_delta"
+    changed_utc = "changed_utc"
+    actor = "actor"  #: who changed it: "os:<user>" or "api:<key name>"
+
+
 class RetrainRequests:
-    """Registry: models that must be retrained because member data behind them was erased."""
+    """Registry: models that must be retrained because member data behind them was erased, or
+    its member withdrew consent to training (``bingewise.privacy.consent.TRAINING_PURPOSES``)."""
 
     table = "retrain_requests"
     id = "id"
     model = "model"  #: model file name relative to the models folder
-    reason = "reason"  #: e.g. "erasure" (never who)
+    reason = "reason"  #: "erasure", "consent withdrawn: statistics"... (never who)
     requested_utc = "requested_utc"
     done_utc = "done_utc"  #: NULL until the model was retrained
 

@@ -255,7 +255,7 @@ def install_models(models_dir: Path, names: tuple[str, ...] = ("ials", "ease")) 
             with Warehouse.open(folder / "warehouse.duckdb") as wh:
                 build(wh, registry)
                 for name in names:
-                    train(wh, name, models_dir=folder / "models")
+                    train(wh, name, models_dir=folder / "models", registry=registry)
         finally:
             registry.close()
         _TRAINED[key] = folder / "models"

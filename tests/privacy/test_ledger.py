@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from bingewise.privacy.ledger import (
     DEFAULT_BUDGET,
     Budget,
+    BudgetBelowSpent,
     BudgetExceeded,
     Charge,
     PrivacyLedger,
@@ -118,3 +119,104 @@ def test_periods_that_share_days_share_their_budget(registry: Registry) -> None:
     assert "2017" in str(info.value)
     ledger.charge("2018-01", [_charge("e", 1.5)])  # another year shares no day
     assert ledger.spent("2016").epsilon == 0 and ledger.spent("p").epsilon == 0
+
+
+def test_budget_changes_are_kept_with_what_was_spent(registry: Registry) -> None:
+    """Raising a period's budget after spending it is on record: when, old and new, the spend
+    at that moment and who; a budget set to what it already is records nothing."""
+    ledger = PrivacyLedger(registry)
+    first = ledger.set_budget("2017", epsilon=1.0, delta=1e-6, actor="os:alice")
+    assert first is not None and first.before == DEFAULT_BUDGET and first.spent == Budget(0, 0)
+    ledger.charge("2017", [_charge("a", 1.0)])
+    with pytest.raises(BudgetExceeded):
+        ledger.charge("2017", [_charge("b", 0.5)])
+    raised = ledger.set_budget("2017", epsilon=3.0, delta=1e-6, actor="os:bob")
+    assert ledger.set_budget("2017", epsilon=3.0, delta=1e-6, actor="os:bob") is None
+    ledger.charge("2017", [_charge("b", 0.5)])
+    changes = ledger.budget_changes("2017")
+    assert changes == [first, raised]
+    assert [(c.before, c.after, c.actor) for c in changes] == [
+        (DEFAULT_BUDGET, Budget(1.0, 1e-6), "os:alice"),
+        (Budget(1.0, 1e-6), Budget(3.0, 1e-6), "os:bob"),
+    ]
+    assert changes[1].spent == Budget(1.0, 0.0) and changes[1].raised_after_spending
+    assert not changes[0].raised_after_spending
+    assert changes[0].changed_utc <= changes[1].changed_utc
+    assert ledger.budget_changes("2018") == [] and len(ledger.budget_changes()) == 2
+
+
+def test_a_budget_is_never_lowered_below_its_spend(registry: Registry) -> None:
+    """Lowering is allowed down to what is spent (of the period and those sharing its days),
+    never below it: refused with the spend named, and nothing changes."""
+    ledger = PrivacyLedger(registry)
+    ledger.charge("2017", [_charge("a", 1.2, 3e-7)])
+    for eps, delta in ((1.0, 1e-6), (2.0, 2e-7)):
+        with pytest.raises(BudgetBelowSpent) as info:
+            ledger.set_budget("2017", epsilon=eps, delta=delta)
+        message = str(info.value)
+        assert "'2017'" in message and "ε=1.2" in message and "not changed" in message
+    with pytest.raises(BudgetBelowSpent):  # a month of 2017 carries the year's spend
+        ledger.set_budget("2017-03", epsilon=1.0, delta=1e-6)
+    assert ledger.budget("2017") == DEFAULT_BUDGET and ledger.budget_changes() == []
+    lowered = ledger.set_budget("2017", epsilon=1.2, delta=3e-7)
+    assert lowered is not None and lowered.after == Budget(1.2, 3e-7)
+    assert ledger.budget("2017") == Budget(1.2, 3e-7)
+
+
+def test_budgets_set_before_history_start_it_unknown(registry_url: str) -> None:
+    """Upgrading a registry that has budgets but no history: each budget in force becomes the
+    first change, with its previous value and spend unknown (None), never made up."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from bingewise.registry import upgrade
+    from bingewise.registry.db import make_engine
+
+    engine = make_engine(registry_url)
+    upgrade(engine, "0003")
+    set_at = dt.datetime(2025, 1, 2, 3, 4, 5)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO privacy_budgets VALUES ('2017', 4.0, 1e-6, :at)"), {"at": set_at}
+        )
+    upgrade(engine)
+    ledger = PrivacyLedger(Registry(engine))
+    (change,) = ledger.budget_changes()
+    assert change.period == "2017" and change.after == Budget(4.0, 1e-6)
+    assert change.before is None and change.spent is None and change.changed_utc == set_at
+    assert "unknown" in change.actor
+    ledger.set_budget("2017", epsilon=5.0, delta=1e-6, actor="os:carol")
+    assert [c.after.epsilon for c in ledger.budget_changes("2017")] == [4.0, 5.0]
+    engine.dispose()
+
+
+def test_the_ledger_command_shows_budget_changes_and_publish_refuses_lowering(
+    registry: Registry,
+) -> None:
+    """`bingewise ledger` shows each change (old → new, spent then, who) beside the releases;
+    `publish --budget-epsilon` below the spend is refused and changes nothing."""
+    from typer.testing import CliRunner
+
+    from bingewise.cli import app
+
+    runner = CliRunner(env={"COLUMNS": "240"})
+    ledger = PrivacyLedger(registry)
+    ledger.charge("2017", [_charge("a", 1.5, 1e-7)], release_id="r-one")
+    ledger.set_budget("2017", epsilon=4.0, delta=1e-6, actor="os:bob")
+    refused = runner.invoke(
+        app, ["--quiet", "publish", "--period", "2017", "--epsilon", "0.5", "--budget-epsilon", "1"]
+    )
+    assert refused.exit_code == 2, refused.output
+    assert "refused" in refused.output and "already spent ε=1.5" in refused.output
+    assert ledger.budget("2017") == Budget(4.0, 1e-6)
+    shown = runner.invoke(app, ["--quiet", "ledger", "--period", "2017"])
+    assert shown.exit_code == 0, shown.output
+    text = shown.output
+    assert "ε=2, δ=1e-06 → ε=4, δ=1e-06 (raised after spending)" in text
+    assert "spent then ε=1.5, δ=1e-07; by os:bob" in text
+    assert "r-one" in text
+    every = runner.invoke(app, ["--quiet", "ledger"])
+    assert every.exit_code == 0 and "raised after spending" in every.output
+    empty = runner.invoke(app, ["--quiet", "ledger", "--period", "2016"])
+    assert empty.exit_code == 0 and "no budget or release recorded" in empty.output

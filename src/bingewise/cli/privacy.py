@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from bingewise.privacy.ledger import BudgetChange, LedgerEntry
 
 
 def register(app: typer.Typer) -> None:
     """Add this capability's commands to ``app``."""
     register_publish(app)
+    register_ledger(app)
     register_member(app)
     register_consent(app)
     register_retention(app)
@@ -29,10 +34,16 @@ def register_publish(app: typer.Typer) -> None:
         ),
         budget_delta: float | None = typer.Option(None, help="First set the period's δ budget."),
     ) -> None:
-        """Publish the platform's year in binge through OpenDP; the budget ledger must allow it."""
+        """Publish the platform's year in binge through OpenDP; the budget ledger must allow it.
+
+        ``--budget-epsilon``/``--budget-delta`` change the period's budget first: the change is
+        kept in the ledger (old and new budget, what was spent, who), and a budget below what
+        is already spent is refused.
+        """
         from bingewise.console import out as stdout
+        from bingewise.privacy.audit import os_actor
         from bingewise.privacy.inputs import parse_period
-        from bingewise.privacy.ledger import BudgetExceeded, PrivacyLedger
+        from bingewise.privacy.ledger import BudgetBelowSpent, BudgetExceeded, PrivacyLedger
         from bingewise.privacy.release import publish as run_publish
         from bingewise.registry import Registry
         from bingewise.warehouse import Warehouse
@@ -46,15 +57,18 @@ def register_publish(app: typer.Typer) -> None:
             ledger = PrivacyLedger(registry)
             if budget_epsilon is not None or budget_delta is not None:
                 current = ledger.budget(span.label)
-                ledger.set_budget(
+                change = ledger.set_budget(
                     span.label,
                     epsilon=current.epsilon if budget_epsilon is None else budget_epsilon,
                     delta=current.delta if budget_delta is None else budget_delta,
+                    actor=os_actor(),
                 )
+                if change is not None:
+                    stdout.print(describe_change(change))
             with Warehouse.open(read_only=False) as wh:
                 done = run_publish(registry, span, epsilon, delta, warehouse=wh, out_dir=out)
             left = ledger.remaining(span.label)
-        except BudgetExceeded as exc:
+        except (BudgetExceeded, BudgetBelowSpent) as exc:
             typer.secho(f"refused: {exc}", fg="red", err=True)
             raise typer.Exit(2) from None
         except ValueError as exc:
@@ -68,6 +82,100 @@ def register_publish(app: typer.Typer) -> None:
         )
         for path in (done.json_path, done.png_path, done.html_path):
             stdout.print(f"  {path}")
+
+
+def describe_change(change: BudgetChange) -> str:
+    """One line for a budget change: old → new, what was spent then, who and when."""
+    when = f"{change.changed_utc:%Y-%m-%d %H:%M:%S} UTC"
+    after = f"ε={change.after.epsilon:g}, δ={change.after.delta:g}"
+    if change.before is None:
+        return f"budget of {change.period}: {after} (in force before changes were kept; {when})"
+    before = f"ε={change.before.epsilon:g}, δ={change.before.delta:g}"
+    spent = (
+        ""
+        if change.spent is None
+        else f"; spent then ε={change.spent.epsilon:g}, δ={change.spent.delta:g}"
+    )
+    flag = " (raised after spending)" if change.raised_after_spending else ""
+    return f"budget of {change.period}: {before} → {after}{flag}{spent}; by {change.actor}, {when}"
+
+
+def register_ledger(app: typer.Typer) -> None:
+    """Add ``ledger``: each period's budget, its changes and its releases."""
+
+    @app.command()
+    def ledger(
+        period: str | None = typer.Option(
+            None, help="One period (2017, 2017-03 or 2017-01-01:2017-06-30); default: all."
+        ),
+    ) -> None:
+        """Show the privacy budget ledger: budgets and their history of changes, releases."""
+        from collections import defaultdict
+
+        from rich.table import Table
+
+        from bingewise.console import out as stdout
+        from bingewise.privacy.inputs import parse_period
+        from bingewise.privacy.ledger import PrivacyLedger
+        from bingewise.registry import Registry
+
+        label = None
+        if period is not None:
+            try:
+                label = parse_period(period).label
+            except ValueError as exc:
+                raise typer.BadParameter(str(exc), param_hint="--period") from None
+        registry = Registry.open()
+        try:
+            book = PrivacyLedger(registry)
+            periods = [label] if label is not None else book.periods()
+            state = {p: (book.budget(p), book.spent(p)) for p in periods}
+            changes = book.budget_changes(label)
+            entries = book.entries(label)
+        finally:
+            registry.close()
+        if not periods or (label is not None and not changes and not entries):
+            where = f"period {label}" if label is not None else "any period"
+            stdout.print(f"no budget or release recorded for {where}")
+            return
+        budgets = Table(
+            title="Privacy budgets (spent: releases of the period and of periods sharing its days)"
+        )
+        for column in ("period", "budget ε", "budget δ", "spent ε", "spent δ", "changes"):
+            budgets.add_column(column)
+        for p in periods:
+            budget, spent = state[p]
+            n = sum(1 for c in changes if c.period == p)
+            budgets.add_row(
+                p,
+                f"{budget.epsilon:g}",
+                f"{budget.delta:g}",
+                f"{spent.epsilon:g}",
+                f"{spent.delta:g}",
+                str(n),
+            )
+        stdout.print(budgets)
+        if changes:
+            stdout.print("[bold]Budget changes[/bold]")
+            for change in changes:
+                stdout.print(f"  {describe_change(change)}", highlight=False)
+        releases: dict[str, list[LedgerEntry]] = defaultdict(list)
+        for entry in entries:
+            releases[entry.release_id].append(entry)
+        if releases:
+            table = Table(title="Releases")
+            for column in ("released (UTC)", "period", "release", "ε", "δ", "mechanisms"):
+                table.add_column(column)
+            for rid, rows in releases.items():
+                table.add_row(
+                    f"{rows[0].released_utc:%Y-%m-%d %H:%M:%S}",
+                    rows[0].period,
+                    rid,
+                    f"{sum(r.charge.epsilon for r in rows):g}",
+                    f"{sum(r.charge.delta for r in rows):g}",
+                    str(len(rows)),
+                )
+            stdout.print(table)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,7 +284,8 @@ def register_consent(app: typer.Typer) -> None:
     def change(member_id: int, purpose: str, granted: bool, source: str, reason: str) -> None:
         from bingewise.console import out as stdout
         from bingewise.privacy.audit import audited, os_actor
-        from bingewise.privacy.consent import parse_purpose, record_consent
+        from bingewise.privacy.consent import TRAINING_PURPOSES, parse_purpose, record_consent
+        from bingewise.privacy.erase import pending_retrains
         from bingewise.privacy.tombstone import is_erased
         from bingewise.registry import Registry
 
@@ -193,6 +302,7 @@ def register_consent(app: typer.Typer) -> None:
             action = "consent.grant" if granted else "consent.withdraw"
             audited(registry, os_actor(), action, member_id, chosen.value, reason)
             event = record_consent(registry, member_id, chosen, granted, source=source)
+            waiting = pending_retrains(registry) if chosen in TRAINING_PURPOSES else []
         finally:
             registry.close()
         verb = "granted" if granted else "withdrawn"
@@ -200,6 +310,11 @@ def register_consent(app: typer.Typer) -> None:
             f"{chosen.value}: {verb} ({event.recorded_utc:%Y-%m-%d %H:%M:%S} UTC, "
             f"source {event.source}, policy {event.policy_version})"
         )
+        if waiting and not granted:
+            stdout.print(
+                f"models waiting for retraining: {', '.join(waiting)} (`bingewise train --model "
+                "NAME` retrains one)"
+            )
 
     @consent_app.command("grant")
     def grant(

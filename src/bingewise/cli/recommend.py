@@ -134,28 +134,34 @@ def _train_command(app: typer.Typer) -> None:
                 console.print("[red]error:[/red] --max-titles must be at least 1")
                 raise typer.Exit(2)
             chosen = cls(max_titles=max_titles)  # type: ignore[call-arg]
-        with Warehouse.open() as wh:
-            try:
-                trained = run(wh, chosen, as_of=when, params=params)
-            except (LookupError, MemoryError) as exc:
-                console.print(f"[red]error:[/red] {exc}")
-                raise typer.Exit(2) from exc
         from bingewise.privacy.erase import mark_retrained
         from bingewise.registry import Registry
 
         registry = Registry.open()
-        try:  # erasures queued this model for retraining: this training is it
+        try:
+            with Warehouse.open() as wh:
+                try:  # consent read from the registry: withdrawn members are left out
+                    trained = run(wh, chosen, as_of=when, params=params, registry=registry)
+                except (LookupError, MemoryError) as exc:
+                    console.print(f"[red]error:[/red] {exc}")
+                    raise typer.Exit(2) from exc
+            # erasures and consent withdrawals queued this model for retraining: this is it
             closed = mark_retrained(registry, trained.name)
         finally:
             registry.close()
         if closed:
-            say(f"closed {closed:,} retraining request(s) left by erasures")
+            say(f"closed {closed:,} retraining request(s) left by erasures and consent withdrawals")
         kept = getattr(trained.model, "kept", None)  # dense models capped by --max-titles
         learnt = f", {len(kept):,} of them learnt" if kept is not None else ""
         out.print(
             f"trained {trained.name} on {len(trained.member_ids):,} members x "
             f"{len(trained.item_ids):,} items{learnt} "
             f"(as of {trained.as_of:%Y-%m-%d %H:%M} UTC)"
+        )
+        withheld = trained.withheld_members
+        out.print(
+            f"{withheld:,} member{'' if withheld == 1 else 's'} left out: consent to statistics "
+            "or personalization withdrawn"
         )
         if trained.faded_share > 0.5:
             # Years of ratings (MovieLens) under a 90-day half-life: most of them weigh nothing.

@@ -13,6 +13,19 @@ Defaults follow the promise in DESIGN.md:
 - ``statistics``: granted (inclusion in published, differentially private statistics);
 - ``wellbeing_insights``: NOT granted.
 
+**Training.** A model trained on a member's history learns from it for everyone: a title-title
+link only they made shows on other members' pages. So a member's viewing trains the shared
+models only while they consent to both :data:`TRAINING_PURPOSES`:
+
+- without ``statistics`` they are left out of every aggregate use of viewing (published facts,
+  country rankings), and a shared model is one;
+- without ``personalization`` their viewing is used for no recommendation at all, theirs
+  (non-personalized rows) or anyone else's (what they watched does not steer others' rows).
+
+:func:`members_withheld_from_training` lists them; training reads it
+(:func:`bingewise.recommend.train.train`). A withdrawal of either after training queues every
+model that learned from the member for retraining (``retrain_requests``), as an erasure does.
+
 >>> from bingewise.registry import Registry
 >>> reg = Registry.open("sqlite://")
 >>> current_consents(reg, 1)[Purpose.RECOMMENDATION_EMAILS]
@@ -25,8 +38,10 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -37,16 +52,20 @@ from bingewise.schema import ConsentEvents
 __all__ = [
     "DEFAULTS",
     "POLICY_VERSION",
+    "TRAINING_PURPOSES",
     "ConsentEvent",
     "Purpose",
     "consent_history",
     "current_consents",
     "has_consent",
     "members_with",
+    "members_withheld_from_training",
     "members_without",
     "parse_purpose",
     "record_consent",
 ]
+
+log = logging.getLogger(__name__)
 
 #: Version of the privacy policy that consent changes are recorded under.
 POLICY_VERSION = "2026-11"
@@ -68,6 +87,10 @@ DEFAULTS: dict[Purpose, bool] = {
     Purpose.STATISTICS: True,
     Purpose.WELLBEING_INSIGHTS: False,
 }
+
+
+#: Purposes a member must consent to for their viewing to train the shared models.
+TRAINING_PURPOSES: tuple[Purpose, ...] = (Purpose.STATISTICS, Purpose.PERSONALIZATION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +127,13 @@ def record_consent(
     source: str,
     policy_version: str = POLICY_VERSION,
     at_utc: dt.datetime | None = None,
+    models_dir: Path | None = None,
 ) -> ConsentEvent:
-    """Record that ``member_id`` gave (``granted=True``) or withdrew consent for ``purpose``."""
+    """Record that ``member_id`` gave (``granted=True``) or withdrew consent for ``purpose``.
+
+    Withdrawing one of :data:`TRAINING_PURPOSES` queues for retraining every model in
+    ``models_dir`` (default: the settings' model store) that learned from the member.
+    """
     event = ConsentEvent(
         member_id=int(member_id),
         purpose=parse_purpose(purpose),
@@ -127,6 +155,14 @@ def record_consent(
                 }
             )
         )
+    if not event.granted and event.purpose in TRAINING_PURPOSES:
+        from bingewise.privacy.erase import request_retrain_of_models_with
+
+        queued = request_retrain_of_models_with(
+            registry, event.member_id, f"consent withdrawn: {event.purpose.value}", models_dir
+        )
+        if queued:
+            log.info("consent withdrawn: %d model(s) queued for retraining", len(queued))
     return event
 
 
@@ -206,3 +242,12 @@ def members_without(registry: Registry, purpose: str | Purpose) -> set[int]:
 def members_with(registry: Registry, purpose: str | Purpose) -> set[int]:
     """Members who currently consent to ``purpose`` (registry members plus anyone who opted in)."""
     return _members_where(registry, parse_purpose(purpose), granted=True)
+
+
+def members_withheld_from_training(registry: Registry) -> set[int]:
+    """Members whose viewing must not train the shared models: those who do not consent to
+    every one of :data:`TRAINING_PURPOSES` (see the module docstring for why both)."""
+    withheld: set[int] = set()
+    for purpose in TRAINING_PURPOSES:
+        withheld |= members_without(registry, purpose)
+    return withheld

@@ -361,7 +361,7 @@ def mark_retrained(registry: Registry, model: str) -> int:
         )
 
 
-def _request_retrain(registry: Registry, models: list[str]) -> None:
+def _request_retrain(registry: Registry, models: list[str], reason: str = ERASURE_REASON) -> None:
     if not models:
         return
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -371,13 +371,46 @@ def _request_retrain(registry: Registry, models: list[str]) -> None:
             [
                 {
                     RetrainRequests.model: m,
-                    RetrainRequests.reason: ERASURE_REASON,
+                    RetrainRequests.reason: reason,
                     RetrainRequests.requested_utc: now,
                     RetrainRequests.done_utc: None,
                 }
                 for m in models
             ],
         )
+
+
+def request_retrain_of_models_with(
+    registry: Registry, member_id: int, reason: str, models_dir: Path | None = None
+) -> list[str]:
+    """Queue for retraining every model that learned from ``member_id``; returns them.
+
+    A model learned from the member when its id maps list them (``*member_ids``); a model that
+    lists no members cannot tell, and is queued too. For a member whose data may no longer train
+    the models (consent withdrawn, :data:`bingewise.privacy.consent.TRAINING_PURPOSES`);
+    ``reason`` says why, never who.
+    """
+    folder = models_dir if models_dir is not None else get_settings().models_dir
+    queued: list[str] = []
+    if not folder.exists():
+        return queued
+    for rel, group in model_groups(folder).items():
+        listed = False
+        learnt = False
+        for path in group:
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    for key in data.files:
+                        if key.endswith("member_ids"):
+                            listed = True
+                            learnt = learnt or bool((data[key] == member_id).any())
+            except (OSError, ValueError, zipfile.BadZipFile):
+                listed = False  # unreadable: it cannot be checked, so it is retrained
+                break
+        if learnt or not listed:
+            queued.append(rel)
+    _request_retrain(registry, queued, reason)
+    return queued
 
 
 # --------------------------------------------------------------------------------------------

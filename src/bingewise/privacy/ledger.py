@@ -16,12 +16,22 @@ noise is drawn: a release that would exceed the period's budget raises :class:`B
 and records nothing. On PostgreSQL the budget row is locked (``SELECT ... FOR UPDATE``) so two
 releases at once cannot both pass the check; SQLite serialises writers itself.
 
+Budgets keep their history. :meth:`PrivacyLedger.set_budget` records every change in
+``privacy_budget_changes``: when, the budget before and after, what the period had spent at that
+moment and who changed it, so an auditor can see a budget raised after it was spent
+(:meth:`PrivacyLedger.budget_changes`, ``bingewise ledger``). A budget is never lowered below
+what is already spent (:class:`BudgetBelowSpent`): the spend cannot be undone, and a budget under
+it would misstate what the period's members were exposed to.
+
 >>> from bingewise.registry import Registry
 >>> ledger = PrivacyLedger(Registry.open("sqlite://"))
 >>> ledger.set_budget("2017", epsilon=1.0, delta=1e-6)
 >>> _ = ledger.charge("2017", [Charge("top_titles", "laplace", 0.6, 0.0, 3, 9.4)])
 >>> round(ledger.remaining("2017").epsilon, 6)
 0.4
+>>> change = ledger.set_budget("2017", epsilon=1.5, delta=1e-6, actor="os:auditor")
+>>> change.before.epsilon, change.after.epsilon, round(change.spent.epsilon, 6)
+(1.0, 1.5, 0.6)
 """
 
 from __future__ import annotations
@@ -35,11 +45,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from bingewise.registry import Registry
-from bingewise.registry.tables import privacy_budgets, privacy_ledger
+from bingewise.registry.tables import privacy_budget_changes, privacy_budgets, privacy_ledger
+from bingewise.schema import BudgetChanges
 
 __all__ = [
     "DEFAULT_BUDGET",
     "Budget",
+    "BudgetBelowSpent",
+    "BudgetChange",
     "BudgetExceeded",
     "Charge",
     "LedgerEntry",
@@ -93,6 +106,43 @@ class BudgetExceeded(RuntimeError):
         )
 
 
+class BudgetBelowSpent(ValueError):
+    """A period's budget would be set below what its releases have already spent."""
+
+    def __init__(self, period: str, asked: Budget, spent: Budget) -> None:
+        self.period, self.asked, self.spent = period, asked, spent
+        super().__init__(
+            f"the budget of period {period!r} cannot be set to ε={asked.epsilon:g}, "
+            f"δ={asked.delta:g}: releases of it (and of periods sharing its days) have already "
+            f"spent ε={spent.epsilon:g}, δ={spent.delta:g}, and a spent budget cannot be taken "
+            "back; the budget was not changed"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetChange:
+    """A recorded change of a period's budget.
+
+    ``before`` and ``spent`` are None for a budget set before changes were recorded (the
+    history then starts with the budget in force at that time).
+    """
+
+    period: str
+    before: Budget | None
+    after: Budget
+    spent: Budget | None  #: what the period had spent when its budget changed
+    changed_utc: dt.datetime  #: naive UTC
+    actor: str  #: "os:<user>" or "api:<key name>"
+
+    @property
+    def raised_after_spending(self) -> bool:
+        """Whether the budget went up while part of it was already spent."""
+        if self.before is None or self.spent is None:
+            return False
+        up = self.after.epsilon > self.before.epsilon or self.after.delta > self.before.delta
+        return up and (self.spent.epsilon > 0 or self.spent.delta > 0)
+
+
 @dataclass(frozen=True, slots=True)
 class Charge:
     """One mechanism of a release, as the ledger records it.
@@ -129,19 +179,88 @@ class PrivacyLedger:
     def __init__(self, registry: Registry) -> None:
         self.engine = registry.engine
 
-    def set_budget(self, period: str, *, epsilon: float, delta: float) -> None:
-        """Set (or replace) the budget of ``period``. Spent budget stays spent."""
+    def set_budget(
+        self, period: str, *, epsilon: float, delta: float, actor: str | None = None
+    ) -> BudgetChange | None:
+        """Set (or replace) the budget of ``period``; the change is kept in its history.
+
+        Returns the recorded change, or None when the budget already was this one (nothing to
+        record: re-running is safe). ``actor`` is who changes it (default: the operating-system
+        user, as :func:`~bingewise.privacy.audit.os_actor`). Raises :class:`BudgetBelowSpent`
+        (a :class:`ValueError`) and changes nothing when the new ε or δ is below what the period
+        has already spent; spent budget stays spent.
+        """
         budget = Budget(epsilon, delta)
         if budget.epsilon <= 0:
             raise ValueError("a period's epsilon budget must be positive")
+        if actor is None:
+            from bingewise.privacy.audit import os_actor
+
+            actor = os_actor()
         t = privacy_budgets
+        now = _now()
         with self.engine.begin() as conn:
-            exists = conn.execute(sa.select(t.c.period).where(t.c.period == period)).first()
-            values = {t.c.epsilon: budget.epsilon, t.c.delta: budget.delta, t.c.set_utc: _now()}
-            if exists:
-                conn.execute(sa.update(t).where(t.c.period == period).values(values))
-            else:
-                conn.execute(sa.insert(t).values({t.c.period: period, **values}))
+            # Locked as a release locks it, so a release and a change cannot interleave.
+            before = self._budget(conn, period, lock=True)
+            if before == budget:
+                return None
+            spent = self._spent(conn, period)
+            if not spent.fits(budget):
+                raise BudgetBelowSpent(period, budget, spent)
+            conn.execute(
+                sa.update(t)
+                .where(t.c.period == period)
+                .values({t.c.epsilon: budget.epsilon, t.c.delta: budget.delta, t.c.set_utc: now})
+            )
+            change = BudgetChange(period, before, budget, spent, now, actor)
+            c = privacy_budget_changes.c
+            conn.execute(
+                sa.insert(privacy_budget_changes).values(
+                    {
+                        c[BudgetChanges.period]: period,
+                        c[BudgetChanges.epsilon_before]: before.epsilon,
+                        c[BudgetChanges.delta_before]: before.delta,
+                        c[BudgetChanges.epsilon]: budget.epsilon,
+                        c[BudgetChanges.delta]: budget.delta,
+                        c[BudgetChanges.spent_epsilon]: spent.epsilon,
+                        c[BudgetChanges.spent_delta]: spent.delta,
+                        c[BudgetChanges.changed_utc]: now,
+                        c[BudgetChanges.actor]: actor,
+                    }
+                )
+            )
+        return change
+
+    def budget_changes(self, period: str | None = None) -> list[BudgetChange]:
+        """Every recorded budget change, oldest first (of one period, or all)."""
+        c = privacy_budget_changes.c
+        query = sa.select(privacy_budget_changes).order_by(c[BudgetChanges.id])
+        if period is not None:
+            query = query.where(c[BudgetChanges.period] == period)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+
+        def pair(eps: float | None, delta: float | None) -> Budget | None:
+            return None if eps is None or delta is None else Budget(float(eps), float(delta))
+
+        return [
+            BudgetChange(
+                period=r[BudgetChanges.period],
+                before=pair(r[BudgetChanges.epsilon_before], r[BudgetChanges.delta_before]),
+                after=Budget(float(r[BudgetChanges.epsilon]), float(r[BudgetChanges.delta])),
+                spent=pair(r[BudgetChanges.spent_epsilon], r[BudgetChanges.spent_delta]),
+                changed_utc=r[BudgetChanges.changed_utc],
+                actor=r[BudgetChanges.actor],
+            )
+            for r in rows
+        ]
+
+    def periods(self) -> list[str]:
+        """Every period with a budget or a release recorded, sorted by name."""
+        with self.engine.connect() as conn:
+            names = set(conn.execute(sa.select(privacy_ledger.c.period).distinct()).scalars())
+            names |= set(conn.execute(sa.select(privacy_budgets.c.period)).scalars())
+        return sorted(names)
 
     def budget(self, period: str) -> Budget:
         """The budget of ``period`` (:data:`DEFAULT_BUDGET` when never set)."""

@@ -45,8 +45,9 @@ a brute-force reading of the formula. Memory is about 60 bytes per segment at th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import ibis
@@ -400,6 +401,8 @@ class ViewingInteractions:
     interactions: Interactions  #: rows = members, columns = items (title_ids holds item ids)
     is_series: np.ndarray  #: bool, aligned with ``interactions.title_ids``
     as_of: dt.datetime  #: UTC (naive); plays at or after it were ignored
+    #: members of ``excluded_members`` who had viewing or ratings before ``as_of`` (left out)
+    withheld_members: int = 0
 
     @property
     def item_ids(self) -> np.ndarray:
@@ -414,21 +417,54 @@ def build_interactions(
     member_ids: Sequence[int] | None = None,
     item_ids: np.ndarray | None = None,
     params: ConfidenceParams | None = None,
+    excluded_members: Collection[int] = (),
 ) -> ViewingInteractions:
     """Members × items confidence matrix from viewing (formula in the module docstring).
 
     ``member_ids`` restricts (and orders) the rows, members without plays get an empty row;
     ``item_ids`` fixes the columns (a trained model's items; plays of other items are dropped
     from this matrix only). By default rows are every member with a play and columns every item
-    played, both sorted by id.
+    played, both sorted by id. ``excluded_members`` (members whose viewing may not train a
+    model: :func:`bingewise.privacy.consent.members_withheld_from_training`) have no row and
+    count for no column; how many of them had anything before ``as_of`` is
+    ``withheld_members``.
     """
     params = params or ConfidenceParams()
     as_of = as_of or default_as_of(warehouse)
-    merged = _merged_plays(warehouse, member_ids, as_of)
+    excluded = sorted({int(m) for m in excluded_members})
+    if member_ids is not None and excluded:
+        member_ids = [m for m in member_ids if int(m) not in set(excluded)]
+    merged = _merged_plays(warehouse, member_ids, as_of, excluded)
     catalog = _catalog_arrays(warehouse, as_of)
     plays_ = _annotate(merged, catalog, params.finished())
-    rated = _rated(warehouse, member_ids, as_of, catalog)
-    return _matrix(_per_item(_concat(plays_, rated)), as_of, member_ids, item_ids, params)
+    rated = _rated(warehouse, member_ids, as_of, catalog, excluded)
+    data = _matrix(_per_item(_concat(plays_, rated)), as_of, member_ids, item_ids, params)
+    if not excluded:
+        return data
+    withheld = _members_with_history(warehouse, excluded, as_of)
+    return dataclasses.replace(data, withheld_members=withheld)
+
+
+def _without(table: ir.Table, column: str, excluded: Sequence[int]) -> ir.Table:
+    """``table`` less the rows whose ``column`` is one of ``excluded`` (an anti-join)."""
+    if not excluded:
+        return table
+    out = ibis.memtable({"_bw_excluded": list(excluded)}, schema={"_bw_excluded": "int64"})
+    return table.anti_join(out, table[column] == out["_bw_excluded"])
+
+
+def _members_with_history(warehouse: Warehouse, members: Sequence[int], as_of: dt.datetime) -> int:
+    """How many of ``members`` have a main-content event or a rating before ``as_of``."""
+    ev = warehouse.table(Events.table)
+    supp = ev[Events.supplemental]
+    watched = ev.filter(
+        ev[Events.member_id].isin(list(members)),
+        ev[Events.start_utc] < as_of,
+        supp.isnull() | (supp.strip() == ""),
+    ).select(_bw_member=ev[Events.member_id])
+    rated = _ratings_before(warehouse, members, as_of)
+    both = watched.union(rated.select(_bw_member=rated[Ratings.member_id]), distinct=True)
+    return int(both.count().execute())
 
 
 def interactions_from_plays(
@@ -498,7 +534,10 @@ _BOOKMARK = "_bw_bookmark"
 
 
 def _merged_plays(
-    warehouse: Warehouse, member_ids: Sequence[int] | None, as_of: dt.datetime
+    warehouse: Warehouse,
+    member_ids: Sequence[int] | None,
+    as_of: dt.datetime,
+    excluded: Sequence[int] = (),
 ) -> _MergedPlays:
     """Main-content segments before ``as_of`` merged into plays (rule of the analytics' plays).
 
@@ -510,7 +549,7 @@ def _merged_plays(
     keep = (ev[Events.start_utc] < as_of) & (supp.isnull() | (supp.strip() == ""))
     if member_ids is not None:
         keep &= ev[Events.member_id].isin([int(m) for m in member_ids])
-    ev = ev.filter(keep)
+    ev = _without(ev.filter(keep), Events.member_id, excluded)
     start_s = ev[Events.start_utc].epoch_seconds().cast("int64")
     seconds = ev[Events.seconds].cast("int64")
     scan = ev.select(
@@ -636,6 +675,7 @@ def _rated(
     member_ids: Sequence[int] | None,
     as_of: dt.datetime,
     cat: _CatalogArrays,
+    excluded: Sequence[int] = (),
 ) -> _AnnotatedPlays:
     """Ratings before ``as_of`` as finished plays of the whole title, at the time of the rating.
 
@@ -643,7 +683,7 @@ def _rated(
     (MovieLens' evaluation counts every rating; see docs/recommend.md on rating weights). The
     member's page reads them the same way (:func:`member_title_plays`), so both weigh them alike.
     """
-    rt = _ratings_before(warehouse, member_ids, as_of)
+    rt = _without(_ratings_before(warehouse, member_ids, as_of), Ratings.member_id, excluded)
     arrow = rt.select(Ratings.member_id, Ratings.title_id, Ratings.rated_utc).to_pyarrow()
     title = arrow[Ratings.title_id].to_numpy().astype(np.int64, copy=False)
     _, is_series, item = _catalog_lookup(title, cat)

@@ -20,7 +20,10 @@
    what one or two people watched.
 5. **Top picks for you** — the trained model's top items for the member, those with a positive
    score (zero is no evidence for an item, below zero evidence against it; the same holds in
-   the model's genre rows).
+   the model's genre rows). A model that is not personalized (popularity) ranks the platform
+   alike for everyone, so its picks and genre rows follow the rule of 4.: only items at least
+   ``min_viewers`` distinct members were learnt from (the model's ``item_viewers``), members
+   who withdrew their consent to ``statistics`` since the training not counted.
 6. **Top 10 in your country (last 7 days)** — as 4. over seven days.
 7. **Genre rows** — the member's favourite genres (summed confidence), items ordered by model
    score; without personalization, the country's most watched genres over the last 28 days,
@@ -71,6 +74,7 @@ from bingewise.recommend.interactions import (
     MATURITY_LEVELS,
     RATED,
     ConfidenceParams,
+    build_interactions,
     default_as_of,
     in_running_order,
     interactions_from_plays,
@@ -78,7 +82,13 @@ from bingewise.recommend.interactions import (
     member_title_plays,
     to_frame,
 )
-from bingewise.recommend.train import DEFAULT_MODEL, TrainedModel, load_trained, train
+from bingewise.recommend.train import (
+    DEFAULT_MODEL,
+    TrainedModel,
+    load_trained,
+    train,
+    viewers_per_item,
+)
 from bingewise.registry import Registry
 from bingewise.schema import Catalog, Events, Members, Plays, Recs
 from bingewise.warehouse import Warehouse
@@ -463,9 +473,10 @@ def _home_rows(
             params=_member_params(opts.params, model),
         ).interactions.matrix
         _top10_rows(page, opts.top_windows[:1], opts)
-        scores = _top_picks(page, model, user, opts)
+        ranked = _rankable(wh, model, opts, uncounted)
+        scores = _top_picks(page, model, user, opts, ranked)
         _top10_rows(page, opts.top_windows[1:], opts)
-        _model_genre_rows(page, model, user, scores, seen, opts)
+        _model_genre_rows(page, model, user, scores, seen, opts, ranked)
     else:
         _top10_rows(page, opts.top_windows, opts)
         _popular_genre_rows(page, opts)
@@ -679,11 +690,57 @@ def _top10_rows(page: _Page, windows: Iterable[tuple[str, float]], opts: RowOpti
         )
 
 
-def _top_picks(page: _Page, model: TrainedModel, user: Any, opts: RowOptions) -> np.ndarray:
-    """Adds "Top picks for you"; returns the member's model scores (one per model item)."""
+def _rankable(
+    wh: Warehouse, model: TrainedModel, opts: RowOptions, uncounted: Collection[int]
+) -> np.ndarray | None:
+    """Which of a non-personalized model's items may be shown (bool per column); None for a
+    personalized model (its picks are the member's own, not a platform ranking).
+
+    An item needs ``opts.min_viewers`` counted viewers: the distinct members the model learnt
+    it from, less those of them in ``uncounted`` (who withdrew their consent to statistics
+    after the training; training itself leaves out those who had withdrawn before). A model
+    file without viewer counts shows none of its items.
+    """
+    if type(model.model).personalized:
+        return None
+    if model.item_viewers is None:
+        log.warning(
+            "model %s keeps no viewer counts: its picks are left out; retrain it", model.name
+        )
+        return np.zeros(len(model.item_ids), dtype=bool)
+    viewers = np.asarray(model.item_viewers, dtype=np.float64).copy()
+    learnt_from = set(int(m) for m in uncounted) & set(model.member_ids.tolist())
+    if learnt_from:
+        theirs = build_interactions(
+            wh,
+            as_of=model.as_of,
+            member_ids=sorted(learnt_from),
+            item_ids=model.item_ids,
+            params=_member_params(opts.params, model),
+        ).interactions.matrix
+        viewers -= viewers_per_item(theirs)
+    return viewers >= opts.min_viewers
+
+
+def _top_picks(
+    page: _Page,
+    model: TrainedModel,
+    user: Any,
+    opts: RowOptions,
+    ranked: np.ndarray | None,
+) -> np.ndarray:
+    """Adds "Top picks for you"; returns the member's model scores (one per model item).
+
+    ``ranked``: the items a non-personalized model may show (:func:`_rankable`), None for all.
+    """
     scores = np.asarray(model.model.score(user), dtype=np.float64)[0]
     allowed = np.array(
-        [j for j, i in enumerate(model.item_ids) if page.allowed(int(i))], dtype=np.int64
+        [
+            j
+            for j, i in enumerate(model.item_ids)
+            if page.allowed(int(i)) and (ranked is None or bool(ranked[j]))
+        ],
+        dtype=np.int64,
     )
     if len(allowed):
         ids, top = model.model.recommend(user, n=opts.row_length, allowed=allowed)
@@ -706,8 +763,10 @@ def _model_genre_rows(
     scores: np.ndarray,
     seen: set[int],
     opts: RowOptions,
+    ranked: np.ndarray | None,
 ) -> None:
-    """Genre rows from the member's favourite genres, items ordered by model score."""
+    """Genre rows from the member's favourite genres, items ordered by model score (a
+    non-personalized model's items only where ``ranked``, as in :func:`_top_picks`)."""
     weights: dict[str, float] = {}
     row = user.tocsr()
     for j, w in zip(row.indices, row.data, strict=True):
@@ -725,6 +784,8 @@ def _model_genre_rows(
             item_id = int(model.item_ids[j])
             if not scores[j] > 0 or item_id in seen or not page.allowed(item_id):
                 continue  # (not finite, or no evidence for the item: no reason to show it)
+            if ranked is not None and not ranked[j]:
+                continue  # a platform ranking: too few counted viewers to show it
             if genre not in page.genres(item_id):
                 continue
             reason = {
@@ -866,14 +927,15 @@ def demo_step(
     """Train ``model`` on the warehouse, then build (and print) one member's home page.
 
     The member is ``member_id`` or the most active one; their consent to personalization is
-    read from ``registry``. Returns the member and the rows (no member: ``(None, [])``).
+    read from ``registry``, and so is everyone's consent to training. Returns the member and
+    the rows (no member: ``(None, [])``).
     """
     from bingewise.console import out, say
 
-    trained = train(warehouse, model)
+    trained = train(warehouse, model, registry=registry)
     say(
         f"trained {trained.name}: {len(trained.member_ids):,} members x "
-        f"{len(trained.item_ids):,} items"
+        f"{len(trained.item_ids):,} items; {trained.withheld_members:,} left out for consent"
     )
     member = member_id if member_id is not None else pick_demo_member(warehouse)
     if member is None:

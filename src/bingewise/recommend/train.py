@@ -4,13 +4,19 @@ The store is ``settings.models_dir``. Training model ``NAME`` writes three files
 
 - ``NAME.npz``: the model's own arrays (:meth:`Recommender.save`);
 - ``NAME.ids.npz``: the id maps: ``member_ids`` (row i of the training matrix), ``item_ids``
-  (column j: a film's title_id or a series' series_id), ``is_series``, display ``names``, the
-  ``as_of`` time (UTC microseconds since the epoch) and the SHA-256 of ``NAME.npz`` (so a model
-  and the maps of another training run are never paired);
+  (column j: a film's title_id or a series' series_id), ``is_series``, display ``names``,
+  ``item_viewers`` (distinct members each item was learnt from: a non-personalized model's picks
+  are a platform ranking and need enough of them), the ``as_of`` time (UTC microseconds since
+  the epoch) and the SHA-256 of ``NAME.npz`` (so a model and the maps of another training run
+  are never paired);
 - ``current.json``: ``{"model": NAME}``, the model :func:`load_trained` picks by default.
 
 Every file is written to a temporary name and renamed, so a reader never sees half a model.
 Loading uses ``allow_pickle=False`` throughout: a model file cannot run code.
+
+Consent: members who withdrew ``statistics`` or ``personalization``
+(:func:`bingewise.privacy.consent.members_withheld_from_training`) are left out of the training
+data, whatever calls :func:`train`: the registry given, else the configured one.
 
 >>> # trained = train(warehouse, "ease"); trained = load_trained()
 """
@@ -26,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from bingewise.config import get_settings
 from bingewise.console import progress
@@ -37,6 +44,7 @@ from bingewise.recommend.interactions import (
     build_interactions,
     item_table,
 )
+from bingewise.registry import Registry
 from bingewise.schema import Recs
 from bingewise.warehouse import Warehouse
 
@@ -47,6 +55,8 @@ __all__ = [
     "load_trained",
     "save_trained",
     "train",
+    "viewers_per_item",
+    "withheld_from_training",
 ]
 
 log = logging.getLogger(__name__)
@@ -81,6 +91,12 @@ class TrainedModel:
     half_life_days: float | None = None
     #: share of the training interactions that recency left under 1/64 (six half-lives or more)
     faded_share: float = 0.0
+    #: members with viewing or ratings left out of training for consent (a count, never who);
+    #: known only right after training (not kept in the model files)
+    withheld_members: int = 0
+    #: per column, the distinct training members with a positive interaction (float64 counts).
+    #: None: a model file written before they were kept
+    item_viewers: np.ndarray | None = None
 
     @property
     def name(self) -> str:
@@ -101,23 +117,33 @@ def train(
     params: ConfidenceParams | None = None,
     models_dir: Path | None = None,
     models: Mapping[str, type[Recommender]] | None = None,
+    registry: Registry | None = None,
 ) -> TrainedModel:
-    """Fit ``model`` (a name in ``models``, default the registry, or an instance) and save it.
+    """Fit ``model`` (a name in ``models``, default :data:`~bingewise.recommend.MODELS`, or an
+    instance) and save it.
 
     Interactions are built from viewing and ratings up to ``as_of`` (default: the latest event
     or rating). Items never played or rated get no column (a model cannot learn them); they still
     appear in the popular rows. Raises :class:`LookupError` when there is nothing to train on.
+
+    Members' consents are read from ``registry`` (default: the configured registry, when it
+    exists: one not created yet holds no withdrawal); those withheld from training
+    (:func:`~bingewise.privacy.consent.members_withheld_from_training`) are left out, and
+    ``withheld_members`` counts those of them who had anything to train on.
     """
     if isinstance(model, str):
-        registry = dict(models) if models is not None else available_models()
-        if model not in registry:
-            raise LookupError(f"unknown model {model!r}; known: {', '.join(sorted(registry))}")
-        recommender = registry[model]()
+        known = dict(models) if models is not None else available_models()
+        if model not in known:
+            raise LookupError(f"unknown model {model!r}; known: {', '.join(sorted(known))}")
+        recommender = known[model]()
     else:
         recommender = model
     with progress() as bar:
         task = bar.add_task(f"train {recommender.name}", total=3)
-        data: ViewingInteractions = build_interactions(warehouse, as_of=as_of, params=params)
+        withheld = withheld_from_training(registry)
+        data: ViewingInteractions = build_interactions(
+            warehouse, as_of=as_of, params=params, excluded_members=withheld
+        )
         if data.interactions.matrix.nnz == 0:
             raise LookupError(
                 f"nothing to train on: no viewing or ratings before "
@@ -139,12 +165,51 @@ def train(
             data.as_of,
             half_life_days=conf.half_life_days if conf.decays() else 0.0,
             faded_share=float(np.mean(values < 1 / 64)) if len(values) else 0.0,
+            withheld_members=data.withheld_members,
+            item_viewers=viewers_per_item(data.interactions.matrix),
         )
         save_trained(trained, models_dir)
         bar.advance(task)
     shape = data.interactions.matrix.shape
-    log.info("trained %s on %d members x %d items", recommender.name, shape[0], shape[1])
+    log.info(
+        "trained %s on %d members x %d items; %d members left out for consent",
+        recommender.name,
+        shape[0],
+        shape[1],
+        data.withheld_members,
+    )
     return trained
+
+
+def viewers_per_item(matrix: sp.spmatrix) -> np.ndarray:
+    """Distinct members (rows) with a positive entry in each column, as float64.
+
+    Floats, not integers, in the model store: erasure reads an integer array it does not know
+    as one that may hold member ids (:func:`bingewise.privacy.erase.erase_from_model`), and a
+    count of 5 is no member 5.
+    """
+    positive = sp.csr_matrix(matrix) > 0
+    return np.asarray(positive.sum(axis=0), dtype=np.float64).ravel()
+
+
+def withheld_from_training(registry: Registry | None = None) -> set[int]:
+    """Members whose viewing may not train a model, read from ``registry``.
+
+    Without one, the configured registry is read when it exists (a SQLite registry not created
+    yet holds no consent change, so no withdrawal); it is never created here.
+    """
+    from bingewise.privacy.consent import members_withheld_from_training
+
+    if registry is not None:
+        return members_withheld_from_training(registry)
+    settings = get_settings()
+    if not settings.database_url and not settings.registry_path.exists():
+        return set()
+    opened = Registry.open(settings.registry_url)
+    try:
+        return members_withheld_from_training(opened)
+    finally:
+        opened.close()
 
 
 def save_trained(trained: TrainedModel, models_dir: Path | None = None) -> Path:
@@ -158,19 +223,21 @@ def save_trained(trained: TrainedModel, models_dir: Path | None = None) -> Path:
     digest = sha256_file(tmp_model)
     tmp_ids = folder / f".{name}.ids.tmp.npz"
     as_of_us = int((trained.as_of - _EPOCH) / dt.timedelta(microseconds=1))
-    np.savez(
-        tmp_ids,
-        member_ids=np.asarray(trained.member_ids, dtype=np.int64),
-        item_ids=np.asarray(trained.item_ids, dtype=np.int64),
-        is_series=np.asarray(trained.is_series, dtype=bool),
-        names=np.asarray(trained.names, dtype=np.str_),
-        as_of_us=np.array(as_of_us, dtype=np.int64),
-        half_life_days=np.array(
+    arrays: dict[str, np.ndarray] = {
+        "member_ids": np.asarray(trained.member_ids, dtype=np.int64),
+        "item_ids": np.asarray(trained.item_ids, dtype=np.int64),
+        "is_series": np.asarray(trained.is_series, dtype=bool),
+        "names": np.asarray(trained.names, dtype=np.str_),
+        "as_of_us": np.array(as_of_us, dtype=np.int64),
+        "half_life_days": np.array(
             np.nan if trained.half_life_days is None else trained.half_life_days, dtype=np.float64
         ),
-        model_sha256=np.array(digest),
-        model=np.array(name),
-    )
+        "model_sha256": np.array(digest),
+        "model": np.array(name),
+    }
+    if trained.item_viewers is not None:
+        arrays["item_viewers"] = np.asarray(trained.item_viewers, dtype=np.float64)
+    np.savez(tmp_ids, **arrays)  # type: ignore[arg-type]
     os.replace(tmp_model, model_path)
     os.replace(tmp_ids, folder / f"{name}.ids.npz")
     tmp_current = folder / f".{CURRENT_FILE}.tmp"
@@ -217,6 +284,9 @@ def load_trained(
         names = ids["names"].astype(np.str_)
         as_of = _EPOCH + dt.timedelta(microseconds=int(ids["as_of_us"]))
         kept = float(ids["half_life_days"]) if "half_life_days" in ids.files else float("nan")
+        viewers = ids["item_viewers"].astype(np.float64) if "item_viewers" in ids.files else None
     model = registry[name].load(model_path)
     half_life = None if np.isnan(kept) else kept
-    return TrainedModel(model, member_ids, item_ids, is_series, names, as_of, half_life)
+    return TrainedModel(
+        model, member_ids, item_ids, is_series, names, as_of, half_life, item_viewers=viewers
+    )

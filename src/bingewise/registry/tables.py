@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bingewise.schema import Members, RetrainRequests
+from bingewise.schema import BudgetChanges, Members, RetrainRequests
 
 metadata = sa.MetaData()
 
@@ -63,6 +63,21 @@ privacy_budgets = sa.Table(
     sa.Column("epsilon", sa.Float, nullable=False),
     sa.Column("delta", sa.Float, nullable=False),
     sa.Column("set_utc", sa.DateTime, nullable=False),
+)
+
+privacy_budget_changes = sa.Table(
+    BudgetChanges.table,
+    metadata,
+    sa.Column(BudgetChanges.id, sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(BudgetChanges.period, sa.String(40), nullable=False, index=True),
+    sa.Column(BudgetChanges.epsilon_before, sa.Float, nullable=True),
+    sa.Column(BudgetChanges.delta_before, sa.Float, nullable=True),
+    sa.Column(BudgetChanges.epsilon, sa.Float, nullable=False),
+    sa.Column(BudgetChanges.delta, sa.Float, nullable=False),
+    sa.Column(BudgetChanges.spent_epsilon, sa.Float, nullable=True),
+    sa.Column(BudgetChanges.spent_delta, sa.Float, nullable=True),
+    sa.Column(BudgetChanges.changed_utc, sa.DateTime, nullable=False),
+    sa.Column(BudgetChanges.actor, sa.String(200), nullable=False),
 )
 
 privacy_ledger = sa.Table(

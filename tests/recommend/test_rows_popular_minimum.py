@@ -1,0 +1,119 @@
+"""A popularity model's picks are a platform ranking: they need as many counted viewers as the
+country rankings (``RowOptions.min_viewers``), and members who withdrew their consent to
+statistics are not counted, even when the model was trained before they withdrew."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_rows_world import AS_OF, DAY, World
+
+from bingewise.privacy.consent import Purpose, record_consent
+from bingewise.recommend.rows import Row, RowKind, RowOptions, home_rows, statistics_withheld
+from bingewise.recommend.train import TrainedModel, load_trained, train
+from bingewise.registry import Registry
+from bingewise.warehouse import Warehouse
+
+FOCAL = 1
+HITS = {10: 14, 11: 12}  #: film -> viewers (enough)
+EDGE = 12  #: exactly ten viewers
+RARE = {13: 1, 14: 2}  #: one or two viewers
+EDGE_VIEWERS = list(range(300, 310))
+
+
+def world() -> World:
+    """Films watched long ago (outside every country window: only the model ranks them) by
+    distinct members; the focal member watched only film 20. Every film is a Drama."""
+    w = World()
+    for film in [*HITS, EDGE, *RARE, 20]:
+        w.film(film, f"Film {film}", genres="Drama")
+    w.member(FOCAL)
+    w.watch(FOCAL, 20, AS_OF - 60 * DAY, 6000)
+    next_member = 100
+    for film, n in {**HITS, **RARE}.items():
+        for _ in range(n):
+            w.member(next_member)
+            w.watch(next_member, film, AS_OF - 60 * DAY, 6000)
+            next_member += 1
+    for m in EDGE_VIEWERS:
+        w.member(m)
+        w.watch(m, EDGE, AS_OF - 60 * DAY, 6000)
+    return w
+
+
+@pytest.fixture
+def store(home: Path) -> Warehouse:
+    wh = Warehouse.open(home / "warehouse.duckdb")
+    world().write(wh)
+    return wh
+
+
+def _non_personalized_picks(rows: list[Row]) -> set[int]:
+    """Items the model placed: Top picks and the model's genre rows."""
+    return {
+        it.item_id
+        for r in rows
+        for it in r.items
+        if r.kind == RowKind.TOP_PICKS or it.reason.get("basis") == "model"
+    }
+
+
+def _page(store: Warehouse, model: TrainedModel, **kw: object) -> list[Row]:
+    return home_rows(FOCAL, warehouse=store, trained=model, as_of=AS_OF, **kw)  # type: ignore[arg-type]
+
+
+def test_popular_picks_need_min_viewers(store: Warehouse, registry: Registry) -> None:
+    """Brute force: a title is picked iff at least ``min_viewers`` distinct members watched it."""
+    popular = train(store, "popular", as_of=AS_OF, registry=registry)
+    assert popular.item_viewers is not None
+    viewers = dict(zip(popular.item_ids.tolist(), popular.item_viewers.tolist(), strict=True))
+    assert viewers == {**HITS, EDGE: 10, **RARE, 20: 1}
+    rows = _page(store, popular)
+    assert RowKind.TOP_PICKS in {r.kind for r in rows}
+    assert _non_personalized_picks(rows) == {*HITS, EDGE}
+    for minimum in (1, 2, 11, 13, 15):
+        got = _non_personalized_picks(
+            _page(store, popular, options=RowOptions(min_viewers=minimum))
+        )
+        expected = {i for i, n in {**HITS, EDGE: 10, **RARE}.items() if n >= minimum}
+        assert got == expected, minimum
+
+
+def test_members_without_statistics_are_not_counted(store: Warehouse, registry: Registry) -> None:
+    """Trained before one of film 12's ten viewers withdrew: the page does not count them, so
+    film 12 has nine counted viewers and leaves the picks; retrained, it is not learnt at all."""
+    popular = train(store, "popular", as_of=AS_OF, registry=registry)
+    record_consent(registry, EDGE_VIEWERS[0], Purpose.STATISTICS, False, source="web")
+    uncounted = statistics_withheld(registry)
+    rows = _page(store, popular, uncounted=uncounted)
+    assert _non_personalized_picks(rows) == set(HITS)
+    retrained = train(store, "popular", as_of=AS_OF, registry=registry)
+    assert retrained.item_viewers is not None
+    at = retrained.positions(np.array([EDGE]))[0]
+    assert retrained.item_viewers[at] == 9
+    assert _non_personalized_picks(_page(store, retrained, uncounted=uncounted)) == set(HITS)
+
+
+def test_personalized_models_are_not_thresholded(store: Warehouse, registry: Registry) -> None:
+    """The minimum is for rankings shown alike to everyone; a personalized model's picks are
+    the member's own (and this member's history links to no other title: no picks at all)."""
+    ease = train(store, "ease", as_of=AS_OF, registry=registry)
+    assert type(ease.model).personalized
+    assert RowKind.TOP_PICKS not in {r.kind for r in _page(store, ease)}
+
+
+def test_a_model_file_without_viewer_counts_shows_no_popular_picks(
+    store: Warehouse, registry: Registry, home: Path
+) -> None:
+    """A popularity model saved before viewer counts were kept cannot show that its titles
+    have enough viewers: its picks are left out until it is retrained."""
+    train(store, "popular", as_of=AS_OF, registry=registry)
+    ids_path = home / "models" / "popular.ids.npz"
+    with np.load(ids_path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files if k != "item_viewers"}
+    np.savez(ids_path, **arrays)  # type: ignore[arg-type]
+    old = load_trained("popular")
+    assert old.item_viewers is None
+    assert _non_personalized_picks(_page(store, old)) == set()
