@@ -158,7 +158,7 @@ def register_ledger(app: typer.Typer) -> None:
         if changes:
             stdout.print("[bold]Budget changes[/bold]")
             for change in changes:
-                stdout.print(f"  {describe_change(change)}", highlight=False)
+                stdout.print(f"  {describe_change(change)}", highlight=False, soft_wrap=True)
         releases: dict[str, list[LedgerEntry]] = defaultdict(list)
         for entry in entries:
             releases[entry.release_id].append(entry)
