@@ -82,6 +82,20 @@ def test_recap_default_year_of_a_member(
     assert r.plays == (12 if year == 2021 else 1)
 
 
+def test_a_new_years_eve_binge_is_the_old_years(warehouse: Warehouse) -> None:
+    """Six episodes from 22:00 on 31 December to 01:25 on 1 January: the longest binge of the
+    year it began in, whole, and no 2-episode binge of the new year."""
+    eps = [Title(500 + e, "episode", 500, 1, e, runtime=1800) for e in range(1, 7)]
+    nye = dt.datetime(2017, 12, 31, 22, tzinfo=dt.UTC)
+    segs = [Seg(1, 500 + e, nye + dt.timedelta(minutes=35 * (e - 1)), 1800) for e in range(1, 7)]
+    load(warehouse, segs, eps, [(1, "GB", "UTC")])
+    old, new = member_recap(warehouse, 1, 2017), member_recap(warehouse, 1, 2018)
+    assert old is not None and new is not None
+    assert old.longest_binge == {"series": "Series 500", "episodes": 6, "date": nye.date()}
+    assert (old.plays, new.plays) == (4, 2)  # a play is the day's it starts on
+    assert new.longest_binge is None
+
+
 def test_cli_recap_facts_and_demo_step(home: Path) -> None:
     with Warehouse.open() as wh:
         _load(wh)

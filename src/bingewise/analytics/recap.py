@@ -34,6 +34,7 @@ from bingewise.analytics.facts import (
 )
 from bingewise.analytics.plays import plays
 from bingewise.analytics.runtimes import with_estimated_runtimes
+from bingewise.analytics.sessions import binges, sessionize
 from bingewise.config import get_settings
 from bingewise.schema import Catalog, Events, Members, MemberTop, Plays
 from bingewise.warehouse import Warehouse
@@ -155,8 +156,14 @@ def member_recap(
         year = default_year([d for d in days if d is not None])
         if year is None:
             return None
-    p = ibis.memtable(Period.parse(str(year)).filter(p).to_pyarrow())
-    facts_rows = member_facts(p, gap_minutes=settings.session_gap_minutes).to_pyarrow().to_pylist()
+    period = Period.parse(str(year))
+    # Binges are the year's when they start in it, with every episode (one begun on New Year's
+    # Eve keeps its episodes after midnight): computed on the member's whole history.
+    year_binges = period.filter(
+        binges(period.session_plays(sessionize(p, settings.session_gap_minutes)))
+    )
+    p = ibis.memtable(period.filter(p).to_pyarrow())
+    facts_rows = member_facts(p, binges_table=year_binges).to_pyarrow().to_pylist()
     if not facts_rows:
         return None
     f = facts_rows[0]
