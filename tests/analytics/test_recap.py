@@ -58,6 +58,27 @@ def test_planted_member_recap_shows_only_their_data(warehouse: Warehouse) -> Non
     assert member_recap(warehouse, 3) is None  # member 3 never watched
 
 
+def test_a_recap_png_draws_no_emoji_and_its_page_keeps_them(warehouse: Warehouse) -> None:
+    """The PNG (vl-convert, a server's text fonts) of a profile and titles with emoji is the PNG
+    of the same names without them; a name of emoji only is "Your viewing" there. The HTML page,
+    drawn by a browser, keeps them."""
+    _load(warehouse)
+    r = member_recap(warehouse, 1, 2021)
+    assert r is not None
+    plain = render_png(r, scale=1)
+    r.name = "Your viewing 🍿"
+    r.top_series[0]["name"] = "🔥 " + r.top_series[0]["name"] + " 👨‍👩‍👧"
+    r.top_films[0]["name"] += " 🎬"
+    assert r.longest_binge is not None
+    r.longest_binge["series"] += " ⭐"
+    assert render_png(r, scale=1) == plain
+    page = render_html(r)
+    assert all(e in page for e in ("🍿", "🔥", "🎬", "👨‍👩‍👧", "⭐"))
+    r.name = "😀"
+    assert render_png(r, scale=1) == plain
+    assert "<h1>😀 · 2021 in review</h1>" in render_html(r)
+
+
 def test_default_year_is_the_last_one_unless_it_has_only_begun() -> None:
     d = dt.date
     assert default_year([]) is None

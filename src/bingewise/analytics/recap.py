@@ -305,8 +305,13 @@ def _headline(recap: Recap) -> list[str]:
 
 
 def render_png(recap: Recap, *, scale: float = 1.5) -> bytes:
-    """The recap as one PNG: title, records, calendar, weekday × hour, top series and films."""
+    """The recap as one PNG: title, records, calendar, weekday × hour, top series and films.
+
+    Its text is what the machine's fonts can draw (:func:`~bingewise.charts.drawable`: no emoji,
+    which would be empty boxes); a name of emoji only reads "Your viewing".
+    """
     lines = _headline(recap)
+    name = charts.drawable(recap.name) or "Your viewing"
     header = (
         alt.Chart(alt.Data(values=[{"line": line, "i": i} for i, line in enumerate(lines)]))
         .mark_text(align="left", baseline="top", fontSize=15, font=charts.FONT)
@@ -315,7 +320,7 @@ def render_png(recap: Recap, *, scale: float = 1.5) -> bytes:
             width=720,
             height=24 * len(lines),
             title=alt.TitleParams(
-                f"{recap.name} · {recap.year} in review",
+                f"{name} · {recap.year} in review",
                 fontSize=22,
                 subtitle=f"local days in {recap.time_zone}",
             ),
