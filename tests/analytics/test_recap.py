@@ -265,6 +265,21 @@ def test_recap_of_a_dates_only_history_speaks_of_days(tmp_path: Path) -> None:
     page = render_html(r)
     assert "Most in one day: 3 episodes of Dark on 04 Mar" in page
     assert "Longest binge" not in page and "hours ·" not in page
+    # Hours and times of day are unknown, not zero: null, and the page says why.
+    assert r.hours is None and r.heatmap is None and r.completion_rate is None
+    assert [d["hours"] for d in r.daily] == [None, None]
+    assert [d["plays"] for d in r.daily] == [3, 1]
+    assert [(i["name"], i["hours"], i["plays"]) for i in r.top_series] == [("Dark", None, 3)]
+    assert [(i["name"], i["hours"]) for i in r.top_films] == [("Roma", None)]
+    assert "has dates only: no times of day, no hours watched" in page
+    assert "Local days in" not in page
+    assert render_png(r, scale=1).startswith(b"\x89PNG")
+    out = tmp_path / "x.json"
+    done = CliRunner().invoke(app, ["-q", "recap", str(path), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    data = json.loads(out.read_text())
+    assert (data["hours"], data["heatmap"], data["has_durations"]) == (None, None, False)
+    assert {d["hours"] for d in data["daily"] + data["top_series"] + data["top_films"]} == {None}
 
 
 @pytest.mark.parametrize("zone", ["America/Los_Angeles", "Asia/Tokyo"])
