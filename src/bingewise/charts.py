@@ -11,6 +11,7 @@ b'\\x89PNG'
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +21,7 @@ import vl_convert as vlc
 
 __all__ = [
     "calendar_heatmap",
+    "drawable",
     "save",
     "to_png",
     "to_svg",
@@ -30,6 +32,70 @@ __all__ = [
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 SCHEME: Literal["reds"] = "reds"
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
+
+# Emoji, which vl-convert cannot draw: it draws with the machine's text fonts, and a server has no
+# emoji font, so each would be an empty box. The characters Unicode shows as emoji by default
+# (Emoji_Presentation) in the first plane, and every pictograph of plane 1's symbol blocks
+# (U+1F000-U+1FAFF: emoji, skin tones, flags' letters, mahjong and cards). Symbols shown as text
+# by default (★, ❤, ©) are text fonts' to draw and stay.
+_EMOJI_BMP = (
+    "\u231a\u231b\u23e9-\u23ec\u23f0\u23f3\u25fd\u25fe\u2614\u2615\u2648-\u2653\u267f\u2693"
+    "\u26a1\u26aa\u26ab\u26bd\u26be\u26c4\u26c5\u26ce\u26d4\u26ea\u26f2\u26f3\u26f5\u26fa"
+    "\u26fd\u2705\u270a\u270b\u2728\u274c\u274e\u2753-\u2755\u2757\u2795-\u2797\u27b0\u27bf"
+    "\u2b1b\u2b1c\u2b50\u2b55"
+)
+# An emoji with what only means something beside it: presentation selectors, skin tones, tags
+# (a region's flag), and ZWJ-joined parts (a family, "woman running" with ♀); keycaps (1️⃣).
+_EMOJI_SEQUENCE = re.compile(
+    f"(?:[{_EMOJI_BMP}\U0001F000-\U0001FAFF]|[#*0-9]\ufe0f?\u20e3)"
+    "(?:[\ufe0e\ufe0f\U000E0020-\U000E007F]|\u200d.[\ufe0e\ufe0f]?)*"
+)
+# Presentation selectors and keycap marks left beside a text symbol (❤️ is drawn as ❤).
+_SELECTORS = re.compile("[\ufe0e\ufe0f\u20e3\U000E0020-\U000E007F]")
+# Characters XML forbids (vl-convert lays text out as SVG and aborts the process on them) and
+# other control characters: the spacing ones become a space, the rest go.
+_CONTROL_SPACE = re.compile("[\x0b\x0c\x1c-\x1f\x85]")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+_SPACES = re.compile(" {2,}")
+# Spaces left at an end, before or after the zero-width spaces that tell alike names apart.
+_END_SPACES = re.compile("^(\u200b*) +| +(\u200b*)$")
+
+
+def _without(text: str, *patterns: tuple[re.Pattern[str], str]) -> str:
+    """``text`` with control characters, then each pattern, replaced (spaces tidied after)."""
+    out = text
+    for pattern, by in ((_CONTROL_SPACE, " "), (_CONTROL, ""), *patterns):
+        out = pattern.sub(by, out)
+    if out == text:
+        return text
+    return _END_SPACES.sub(lambda m: m.group(1) or m.group(2) or "", _SPACES.sub(" ", out))
+
+
+def drawable(text: str) -> str:
+    """``text`` as a PNG can show it: without emoji and control characters (what was around
+    them keeps single spaces). Used on every string of a chart rendered to PNG; the SVG of the
+    HTML page keeps emoji, which a browser draws.
+
+    >>> drawable("Mía 🍿"), drawable("Amélie ❤️"), drawable("Kids 👨‍👩‍👧 TV"), drawable("🎬")
+    ('Mía', 'Amélie ❤', 'Kids TV', '')
+    """
+    return _without(text, (_EMOJI_SEQUENCE, " "), (_SELECTORS, ""))
+
+
+def _xml_safe(text: str) -> str:
+    """``text`` without the control characters XML forbids (a browser draws the rest)."""
+    return _without(text)
+
+
+def _strings(value: Any, clean: Any) -> Any:
+    """``value`` (a chart's JSON) with ``clean`` applied to every string in it but keys."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, list):
+        return [_strings(v, clean) for v in value]
+    if isinstance(value, dict):
+        return {k: _strings(v, clean) for k, v in value.items()}
+    return value
 
 
 def _themed(chart: Any) -> Any:
@@ -138,9 +204,11 @@ def top_bar(
     seen: set[str] = set()
     for r in items:
         name = r["name"] if len(r["name"]) <= max_label else r["name"][: max_label - 1] + "…"
-        while name in seen:  # one bar per item, even when two names (or their cuts) are alike
+        # One bar per item, even when two names (or their cuts, or what a PNG can draw of them:
+        # "Kids 🎬", "Kids 😀") are alike.
+        while drawable(name) in seen:
             name += "\u200b"  # invisible: the label reads the same
-        seen.add(name)
+        seen.add(drawable(name))
         rows.append({"name": name, "hours": round(float(r[measure]), 1)})
     axis = alt.Axis(tickCount=6)
     if measure == "plays" and rows:  # whole numbers: no tick at 0.2 (or 0.5) of a play
@@ -160,17 +228,18 @@ def top_bar(
     return (bars + labels).properties(width=width, height=max(40, 26 * len(rows)), title=title)
 
 
-def _spec(chart: Any) -> str:
-    return str(_themed(chart).to_json())
+def _spec(chart: Any, clean: Any = _xml_safe) -> dict[str, Any]:
+    spec: dict[str, Any] = _strings(_themed(chart).to_dict(), clean)
+    return spec
 
 
 def to_png(chart: Any, *, scale: float = 2.0) -> bytes:
-    """PNG bytes of an Altair chart (vl-convert, no browser)."""
-    return bytes(vlc.vegalite_to_png(_spec(chart), scale=scale))
+    """PNG bytes of an Altair chart (vl-convert, no browser), its text :func:`drawable`."""
+    return bytes(vlc.vegalite_to_png(_spec(chart, drawable), scale=scale))
 
 
 def to_svg(chart: Any) -> str:
-    """SVG text of an Altair chart."""
+    """SVG text of an Altair chart (for a browser: emoji kept, control characters left out)."""
     return str(vlc.vegalite_to_svg(_spec(chart)))
 
 

@@ -46,3 +46,23 @@ def test_bar_labels_read_alike() -> None:
     assert hours["format"] == ",.1f" and plays["text"]["format"] == ",d"
     svg = charts.to_svg(charts.top_bar(items, title="Top series"))
     assert ">2.0<" in svg and ">10,099.0<" in svg
+
+
+def test_a_png_draws_no_emoji_and_survives_control_characters() -> None:
+    """vl-convert draws with the machine's text fonts: an emoji would be an empty box (a server
+    has no emoji font), and a character XML forbids aborted the process. The PNG of names with
+    emoji is the PNG of the names without them; the SVG (for a browser) keeps them."""
+
+    def bars(names: list[str], title: str) -> Any:
+        items = [{"name": n, "hours": 2.0 - i / 2, "plays": 1} for i, n in enumerate(names)]
+        return charts.top_bar(items, title=title)
+
+    fancy = ["Amélie ❤️", "The Movie ★ Edition 🎬", "🎬 Kids", "Kids 👨‍👩‍👧", "Dark\x0bSide\x01"]
+    plain = ["Amélie ❤", "The Movie ★ Edition", "Kids", "Kids\u200b", "Dark Side"]
+    png = charts.to_png(bars(fancy, "🍿 Top films 🍿"), scale=1)
+    assert png == charts.to_png(bars(plain, "Top films"), scale=1)
+    svg = charts.to_svg(bars(fancy, "Top films 🍿"))
+    assert "🎬" in svg and "👨‍👩‍👧" in svg and "\x01" not in svg
+    assert [charts.drawable(n) for n in fancy] == ["Amélie ❤", *plain[1:3], "Kids", "Dark Side"]
+    assert charts.drawable("🇩🇪 1️⃣ ✅ ⭐ 😀") == ""  # flags, keycaps, emoji by default
+    assert charts.drawable("Юля · 千と千尋 – ½ × ≥ …") == "Юля · 千と千尋 – ½ × ≥ …"  # not emoji

@@ -491,3 +491,59 @@ def test_seasons_of_a_period_keep_their_true_start(warehouse: Warehouse) -> None
     whole = FactSet.compute(warehouse, "2024")
     assert whole["season_binges"].member_id.to_pyarrow().to_pylist() == [2]
     whole.release()
+
+
+def test_a_binge_across_a_period_boundary_belongs_to_the_period_it_starts_in(
+    warehouse: Warehouse,
+) -> None:
+    """A session and a binge belong, whole, to the period of the local day they start on (as a
+    play does): counted once over two periods, never split into two smaller ones. Member 1 (UTC)
+    watches six episodes of series 500 from 22:00 on 31 December 2017 to 01:25 on 1 January:
+    one 6-episode binge of 2017. Member 2 watches a film from 23:00, then episodes 1-3 from
+    00:45: a session of 2017 holding a binge that starts in 2018. Member 3 binges on 2 January
+    only."""
+    utc = dt.UTC
+    eps = [Title(500 + e, Catalog.EPISODE, 500, 1, e, runtime=1800) for e in range(1, 7)]
+    nye = dt.datetime(2017, 12, 31, 22, tzinfo=utc)
+    segs = [Seg(1, 500 + e, nye + dt.timedelta(minutes=35 * (e - 1)), 1800) for e in range(1, 7)]
+    segs += [Seg(2, 300, dt.datetime(2017, 12, 31, 23, tzinfo=utc), 6000)]
+    after = dt.datetime(2018, 1, 1, 0, 45, tzinfo=utc)
+    segs += [Seg(2, 500 + e, after + dt.timedelta(minutes=35 * (e - 1)), 1800) for e in (1, 2, 3)]
+    jan2 = dt.datetime(2018, 1, 2, 20, tzinfo=utc)
+    segs += [Seg(3, 500 + e, jan2 + dt.timedelta(minutes=35 * (e - 1)), 1800) for e in (1, 2)]
+    load(warehouse, segs, [*eps, TITLES[-1]], [(m, "GB", "UTC") for m in (1, 2, 3)])
+
+    def rows(period: str, table: str) -> list[tuple[object, ...]]:
+        fs = FactSet.compute(warehouse, period)
+        keys = ("member_id", "local_date", "start_utc", "end_utc", "episodes", "seconds")
+        out = sorted(tuple(r[k] for k in keys) for r in fs[table].to_pyarrow().to_pylist())
+        fs.release()
+        return out
+
+    for table in ("sessions", "binges"):
+        both = rows("2017-01-01:2018-12-31", table)
+        # years, months, and the two weeks Monday 25 December to Sunday 7 January
+        for first, second in (
+            ("2017", "2018"),
+            ("2017-12", "2018-01"),
+            ("2017-12-25:2017-12-31", "2018-01-01:2018-01-07"),
+        ):
+            split = rows(first, table) + rows(second, table)
+            assert sorted(split) == both, (table, first, second)
+    whole = {(r[0], r[1]): r[4] for r in rows("2017-01-01:2018-12-31", "binges")}
+    assert whole == {
+        (1, dt.date(2017, 12, 31)): 6,
+        (2, dt.date(2018, 1, 1)): 3,
+        (3, dt.date(2018, 1, 2)): 2,
+    }
+    fs = FactSet.compute(warehouse, "2017")
+    mf = {r["member_id"]: r for r in fs["member_facts"].to_pyarrow().to_pylist()}
+    assert (mf[1]["longest_binge_episodes"], mf[1]["longest_binge_date"]) == (6, nye.date())
+    assert mf[1]["plays"] == 4  # plays stay on the local day they start on
+    assert mf[2]["longest_binge_episodes"] is None  # member 2's binge starts in 2018
+    fs.release()
+    fs = FactSet.compute(warehouse, "2018")
+    mf = {r["member_id"]: r for r in fs["member_facts"].to_pyarrow().to_pylist()}
+    assert mf[1]["longest_binge_episodes"] is None and mf[1]["plays"] == 2
+    assert mf[2]["longest_binge_episodes"] == 3
+    fs.release()

@@ -58,6 +58,27 @@ def test_planted_member_recap_shows_only_their_data(warehouse: Warehouse) -> Non
     assert member_recap(warehouse, 3) is None  # member 3 never watched
 
 
+def test_a_recap_png_draws_no_emoji_and_its_page_keeps_them(warehouse: Warehouse) -> None:
+    """The PNG (vl-convert, a server's text fonts) of a profile and titles with emoji is the PNG
+    of the same names without them; a name of emoji only is "Your viewing" there. The HTML page,
+    drawn by a browser, keeps them."""
+    _load(warehouse)
+    r = member_recap(warehouse, 1, 2021)
+    assert r is not None
+    plain = render_png(r, scale=1)
+    r.name = "Your viewing 🍿"
+    r.top_series[0]["name"] = "🔥 " + r.top_series[0]["name"] + " 👨‍👩‍👧"
+    r.top_films[0]["name"] += " 🎬"
+    assert r.longest_binge is not None
+    r.longest_binge["series"] += " ⭐"
+    assert render_png(r, scale=1) == plain
+    page = render_html(r)
+    assert all(e in page for e in ("🍿", "🔥", "🎬", "👨‍👩‍👧", "⭐"))
+    r.name = "😀"
+    assert render_png(r, scale=1) == plain
+    assert "<h1>😀 · 2021 in review</h1>" in render_html(r)
+
+
 def test_default_year_is_the_last_one_unless_it_has_only_begun() -> None:
     d = dt.date
     assert default_year([]) is None
@@ -80,6 +101,20 @@ def test_recap_default_year_of_a_member(
     r = member_recap(warehouse, 1)
     assert r is not None and r.year == year
     assert r.plays == (12 if year == 2021 else 1)
+
+
+def test_a_new_years_eve_binge_is_the_old_years(warehouse: Warehouse) -> None:
+    """Six episodes from 22:00 on 31 December to 01:25 on 1 January: the longest binge of the
+    year it began in, whole, and no 2-episode binge of the new year."""
+    eps = [Title(500 + e, "episode", 500, 1, e, runtime=1800) for e in range(1, 7)]
+    nye = dt.datetime(2017, 12, 31, 22, tzinfo=dt.UTC)
+    segs = [Seg(1, 500 + e, nye + dt.timedelta(minutes=35 * (e - 1)), 1800) for e in range(1, 7)]
+    load(warehouse, segs, eps, [(1, "GB", "UTC")])
+    old, new = member_recap(warehouse, 1, 2017), member_recap(warehouse, 1, 2018)
+    assert old is not None and new is not None
+    assert old.longest_binge == {"series": "Series 500", "episodes": 6, "date": nye.date()}
+    assert (old.plays, new.plays) == (4, 2)  # a play is the day's it starts on
+    assert new.longest_binge is None
 
 
 def test_cli_recap_facts_and_demo_step(home: Path) -> None:
@@ -230,6 +265,21 @@ def test_recap_of_a_dates_only_history_speaks_of_days(tmp_path: Path) -> None:
     page = render_html(r)
     assert "Most in one day: 3 episodes of Dark on 04 Mar" in page
     assert "Longest binge" not in page and "hours ·" not in page
+    # Hours and times of day are unknown, not zero: null, and the page says why.
+    assert r.hours is None and r.heatmap is None and r.completion_rate is None
+    assert [d["hours"] for d in r.daily] == [None, None]
+    assert [d["plays"] for d in r.daily] == [3, 1]
+    assert [(i["name"], i["hours"], i["plays"]) for i in r.top_series] == [("Dark", None, 3)]
+    assert [(i["name"], i["hours"]) for i in r.top_films] == [("Roma", None)]
+    assert "has dates only: no times of day, no hours watched" in page
+    assert "Local days in" not in page
+    assert render_png(r, scale=1).startswith(b"\x89PNG")
+    out = tmp_path / "x.json"
+    done = CliRunner().invoke(app, ["-q", "recap", str(path), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    data = json.loads(out.read_text())
+    assert (data["hours"], data["heatmap"], data["has_durations"]) == (None, None, False)
+    assert {d["hours"] for d in data["daily"] + data["top_series"] + data["top_films"]} == {None}
 
 
 @pytest.mark.parametrize("zone", ["America/Los_Angeles", "Asia/Tokyo"])

@@ -128,9 +128,41 @@ class Period:
         return _active_period(plays)[0]
 
     def filter(self, plays: ir.Table) -> ir.Table:
-        """Plays whose local day falls in the period."""
+        """Rows whose ``local_date`` falls in the period: plays, or sessions and binges (the
+        local day they start on)."""
         d = plays[Plays.local_date]
         return plays.filter((d >= ibis.literal(self.start)) & (d <= ibis.literal(self.end)))
+
+    def session_plays(self, plays: ir.Table) -> ir.Table:
+        """The plays of every session with a play in the period, whole: a session begun on the
+        day before the period, or running on past its last day, keeps all its plays.
+
+        ``plays`` needs ``session_no`` (:func:`~bingewise.analytics.session_plays` gives it) and
+        should reach beyond the period. Sessions and binges are the period's when they *start*
+        on one of its days, as a play is, and count whole: :meth:`filter` of the
+        :func:`~bingewise.analytics.sessions` or :func:`~bingewise.analytics.binges` of these
+        plays. A binge from 22:00 on 31 December to 01:30 is the old year's, with all its
+        episodes, and no part of it is a binge of the new year: over two periods, sessions and
+        binges add up to those of both together.
+
+        A member's sessions are numbered in order of start and never overlap, so those with a
+        play in the period are exactly the numbers from the lowest to the highest among the
+        period's plays (a per-member aggregate and a join, no sort).
+        """
+        inside = self.filter(plays)
+        no = inside[Sessions.session_no]
+        span = inside.group_by(_bw_m=inside[Plays.member_id]).aggregate(
+            _bw_lo=no.min(), _bw_hi=no.max()
+        )
+        j = plays.inner_join(
+            span,
+            [
+                plays[Plays.member_id] == span["_bw_m"],
+                plays[Sessions.session_no] >= span["_bw_lo"],
+                plays[Sessions.session_no] <= span["_bw_hi"],
+            ],
+        )
+        return j.select(*plays.columns)
 
 
 def _active_period(plays: ir.Table) -> tuple[Period, bool]:
@@ -627,13 +659,19 @@ def _facts_from_plays(
 ) -> PlatformFacts:
     """Every table after the plays: ``keep(name, expr)`` materialises one and returns it.
 
-    ``history``: the plays up to the period's end, earlier ones too (default: ``p``), from which
-    seasons finished in the period are found with their true start. Also materialises the
-    internal ``member_show_daily`` roll-up (the caller drops it).
+    ``history``: every play, before and after the period too (default: ``p``, when the period
+    holds every play), from which seasons finished in the period are found with their true
+    start, and sessions and binges that start in the period with all their plays
+    (:meth:`Period.session_plays`). Also materialises the internal ``member_show_daily``
+    roll-up (the caller drops it).
     """
-    keep(Sessions.table, sessions(p))
+    if history is None:
+        sp, starting = p, (lambda t: t)
+    else:
+        sp, starting = period.session_plays(history), period.filter
+    keep(Sessions.table, starting(sessions(sp)))
     step("sessions")
-    b = keep(Binges.table, binges(p))
+    b = keep(Binges.table, starting(binges(sp)))
     step("binges")
     fs = keep(
         "finished_seasons",
@@ -805,12 +843,12 @@ class FactSet:
                 default_tz=default_tz,
                 override_tz=override_tz,
             )
-            # The plays kept reach back to the first: seasons finished in the period are found
-            # with their true start (a season begun before the period is no season binge if it
-            # took more than a week). Every other table reads the period's plays.
+            # Every play is kept: seasons finished in the period are found with their true start
+            # (a season begun before the period is no season binge if it took more than a
+            # week), and a session or binge begun on the period's last evening with its plays
+            # after midnight. Every other table reads the period's plays.
             if period is not None:
-                end = ibis.literal(period.end)
-                history = keep(Plays.table, all_plays.filter(all_plays[Plays.local_date] <= end))
+                history = keep(Plays.table, all_plays)
                 whole = False
             else:
                 history = keep(Plays.table, all_plays)

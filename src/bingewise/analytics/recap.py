@@ -34,6 +34,7 @@ from bingewise.analytics.facts import (
 )
 from bingewise.analytics.plays import plays
 from bingewise.analytics.runtimes import with_estimated_runtimes
+from bingewise.analytics.sessions import binges, sessionize
 from bingewise.config import get_settings
 from bingewise.schema import Catalog, Events, Members, MemberTop, Plays
 from bingewise.warehouse import Warehouse
@@ -55,13 +56,18 @@ _TEMPLATES = jinja2.Environment(
 
 @dataclass
 class Recap:
-    """One member's year in review. Hours are hours watched; dates are local days."""
+    """One member's year in review. Hours are hours watched; dates are local days.
+
+    A history of dates only (Netflix's ``NetflixViewingHistory.csv``: title and date) knows no
+    durations and no times of day: ``has_durations`` is false and every hours field is ``None``
+    (unknown, not zero), the weekday × hour ``heatmap`` too; plays and days are counted.
+    """
 
     member_id: int
     name: str  #: profile name when known, else "Your viewing"
     year: int
     time_zone: str
-    hours: float
+    hours: float | None  #: None for a history of dates only
     plays: int
     episodes: int
     films: int
@@ -73,9 +79,11 @@ class Recap:
     longest_streak: dict[str, Any] | None  #: days, start, end
     top_series: list[dict[str, Any]] = field(default_factory=list)  #: name, hours, plays
     top_films: list[dict[str, Any]] = field(default_factory=list)
-    daily: list[dict[str, Any]] = field(default_factory=list)  #: local_date, hours
-    heatmap: list[dict[str, Any]] = field(default_factory=list)  #: weekday, hour, hours
-    #: False for sources with dates only (Netflix's Title,Date list): charts count plays instead
+    daily: list[dict[str, Any]] = field(default_factory=list)  #: local_date, hours, plays
+    #: weekday, hour, hours; None for a history of dates only (no times of day)
+    heatmap: list[dict[str, Any]] | None = field(default_factory=list)
+    #: False for sources with dates only (Netflix's Title,Date list): no durations, no times of
+    #: day (hours are None), and the charts count plays instead
     has_durations: bool = True
 
     def to_json(self) -> str:
@@ -155,8 +163,14 @@ def member_recap(
         year = default_year([d for d in days if d is not None])
         if year is None:
             return None
-    p = ibis.memtable(Period.parse(str(year)).filter(p).to_pyarrow())
-    facts_rows = member_facts(p, gap_minutes=settings.session_gap_minutes).to_pyarrow().to_pylist()
+    period = Period.parse(str(year))
+    # Binges are the year's when they start in it, with every episode (one begun on New Year's
+    # Eve keeps its episodes after midnight): computed on the member's whole history.
+    year_binges = period.filter(
+        binges(period.session_plays(sessionize(p, settings.session_gap_minutes)))
+    )
+    p = ibis.memtable(period.filter(p).to_pyarrow())
+    facts_rows = member_facts(p, binges_table=year_binges).to_pyarrow().to_pylist()
     if not facts_rows:
         return None
     f = facts_rows[0]
@@ -188,11 +202,15 @@ def member_recap(
         warehouse.table(Catalog.table), [*wanted, *([binge_series] if binge_series else [])]
     )
 
+    def hours(seconds: int) -> float | None:
+        """Hours watched, or None (unknown) for a history of dates only."""
+        return seconds / 3600 if has_durations else None
+
     def item(r: dict[str, Any]) -> dict[str, Any]:
         sid = int(r[Plays.show_id])
         return {
             "name": names.get(sid, f"title {sid}"),
-            "hours": r[MemberTop.seconds] / 3600,
+            "hours": hours(r[MemberTop.seconds]),
             "plays": int(r[MemberTop.plays]),
         }
 
@@ -201,9 +219,11 @@ def member_recap(
 
     profile = members.select(Members.profile).to_pyarrow().column(0).to_pylist()
     daily = sorted(member_daily(p).to_pyarrow().to_pylist(), key=lambda d: d["local_date"])
-    heat = sorted(
-        member_heatmap(p).to_pyarrow().to_pylist(), key=lambda h: (h["weekday"], h["hour"])
-    )
+    heat = None
+    if has_durations:  # a history of dates only has no time of day
+        heat = sorted(
+            member_heatmap(p).to_pyarrow().to_pylist(), key=lambda h: (h["weekday"], h["hour"])
+        )
     streak = None
     if f["longest_streak_days"]:
         start = f["longest_streak_start"]
@@ -224,7 +244,7 @@ def member_recap(
         name=str(profile[0]) if profile and profile[0] else "Your viewing",
         year=year,
         time_zone=zone,
-        hours=float(f["hours"]),
+        hours=float(f["hours"]) if has_durations else None,
         plays=int(f["plays"]),
         episodes=int(f["episodes"]),
         films=int(f["films"]),
@@ -237,10 +257,12 @@ def member_recap(
         top_series=[i for i in map(item, series_rows) if keep(i)],
         top_films=[i for i in map(item, film_rows) if keep(i)],
         daily=[
-            {"local_date": d["local_date"], "hours": d["seconds"] / 3600, "plays": d["plays"]}
+            {"local_date": d["local_date"], "hours": hours(d["seconds"]), "plays": d["plays"]}
             for d in daily
         ],
-        heatmap=[
+        heatmap=None
+        if heat is None
+        else [
             {"weekday": h["weekday"], "hour": h["hour"], "hours": h["seconds"] / 3600} for h in heat
         ],
         has_durations=has_durations,
@@ -252,7 +274,7 @@ def _charts(recap: Recap, width: int = 720) -> list[Any]:
     out: list[Any] = [
         charts.calendar_heatmap(recap.daily, recap.year, width=width, measure=measure)
     ]
-    if recap.has_durations:  # a dates-only source has no time of day either
+    if recap.heatmap is not None:  # a dates-only source has no time of day
         out.append(charts.weekday_hour_heatmap(recap.heatmap, width=width))
     for items, title in ((recap.top_series, "Top series"), (recap.top_films, "Top films")):
         if items:
@@ -265,9 +287,16 @@ def _count(n: int, word: str) -> str:
     return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
+def _about(recap: Recap) -> str:
+    """What the recap's days are, under its title (PNG and HTML page)."""
+    if recap.has_durations:
+        return f"Local days in {recap.time_zone}."
+    return "This history has dates only: no times of day, no hours watched."
+
+
 def _headline(recap: Recap) -> list[str]:
     """Short lines of the recap's records, for the PNG and the HTML page."""
-    hours = f"{recap.hours:,.1f} hours · " if recap.has_durations else ""
+    hours = f"{recap.hours:,.1f} hours · " if recap.hours is not None else ""
     lines = [
         f"{hours}{_count(recap.plays, 'play')} ({_count(recap.episodes, 'episode')}, "
         f"{_count(recap.films, 'film')}) · {_count(recap.active_days, 'day')} with viewing"
@@ -298,8 +327,13 @@ def _headline(recap: Recap) -> list[str]:
 
 
 def render_png(recap: Recap, *, scale: float = 1.5) -> bytes:
-    """The recap as one PNG: title, records, calendar, weekday × hour, top series and films."""
+    """The recap as one PNG: title, records, calendar, weekday × hour, top series and films.
+
+    Its text is what the machine's fonts can draw (:func:`~bingewise.charts.drawable`: no emoji,
+    which would be empty boxes); a name of emoji only reads "Your viewing".
+    """
     lines = _headline(recap)
+    name = charts.drawable(recap.name) or "Your viewing"
     header = (
         alt.Chart(alt.Data(values=[{"line": line, "i": i} for i, line in enumerate(lines)]))
         .mark_text(align="left", baseline="top", fontSize=15, font=charts.FONT)
@@ -308,9 +342,9 @@ def render_png(recap: Recap, *, scale: float = 1.5) -> bytes:
             width=720,
             height=24 * len(lines),
             title=alt.TitleParams(
-                f"{recap.name} · {recap.year} in review",
+                f"{name} · {recap.year} in review",
                 fontSize=22,
-                subtitle=f"local days in {recap.time_zone}",
+                subtitle=_about(recap),
             ),
         )
     )
@@ -327,7 +361,7 @@ def render_html(recap: Recap) -> str:
     """The recap as one self-contained HTML page (inline SVG charts, no scripts)."""
     svgs = [charts.to_svg(c) for c in _charts(recap)]
     return _TEMPLATES.get_template("recap.html.j2").render(
-        recap=recap, lines=_headline(recap), svgs=svgs
+        recap=recap, about=_about(recap), lines=_headline(recap), svgs=svgs
     )
 
 
