@@ -145,6 +145,9 @@ class Quarantine:
     reason = "reason"
     raw = "raw"  #: the offending row as text (member data: erased with the member)
     ingested_utc = "ingested_utc"
+    #: the member the row names when it could be read from the row (NULL when not): export and
+    #: erasure find a member's rows by it; last, as a column added to older warehouses is
+    member_id = "member_id"
 
     arrow = pa.schema(
         [
@@ -154,6 +157,7 @@ class Quarantine:
             (reason, pa.string()),
             (raw, pa.string()),
             (ingested_utc, pa.timestamp("us")),
+            (member_id, pa.int64()),
         ]
     )
 

@@ -25,7 +25,7 @@ import pyarrow as pa
 from bingewise.config import get_settings
 from bingewise.schema import WAREHOUSE_TABLES, Events
 
-__all__ = ["Warehouse", "duckdb_type", "local_spark", "to_frame"]
+__all__ = ["Warehouse", "add_missing_columns", "duckdb_type", "local_spark", "to_frame"]
 
 _NULLABLE = {
     pa.int64(): pd.Int64Dtype(),
@@ -67,6 +67,31 @@ def create_sql(name: str, schema: pa.Schema) -> str:
     return f'CREATE TABLE IF NOT EXISTS "{name}" ({cols})'
 
 
+def add_missing_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Add to existing warehouse tables the columns their schema gained since (NULL in old rows).
+
+    A warehouse made by an older version keeps working: a column added to a table's schema in
+    :mod:`bingewise.schema` (always last, so that column order matches) is added to the file.
+    Returns ``table.column`` of each column added.
+    """
+    have: dict[str, set[str]] = {}
+    query = "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = ?"
+    for table, column in con.execute(query, ["main"]).fetchall():
+        have.setdefault(str(table), set()).add(str(column))
+    added = []
+    for table in WAREHOUSE_TABLES:
+        name: str = table.table  # type: ignore[attr-defined]
+        schema: pa.Schema = table.arrow  # type: ignore[attr-defined]
+        present = have.get(name)
+        if present is None:
+            continue
+        for f in schema:
+            if f.name not in present:
+                con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{f.name}" {duckdb_type(f.type)}')
+                added.append(f"{name}.{f.name}")
+    return added
+
+
 class Warehouse:
     """A DuckDB warehouse reached through Ibis (``.ibis``) and raw DuckDB (``.duck``)."""
 
@@ -96,9 +121,11 @@ class Warehouse:
         return self.ibis.con  # type: ignore[no-any-return]
 
     def create(self) -> None:
-        """Create every warehouse table that does not exist yet."""
+        """Create every warehouse table that does not exist yet, and add to existing ones the
+        columns they lack (:func:`add_missing_columns`)."""
         for table in WAREHOUSE_TABLES:
             self.duck.execute(create_sql(table.table, table.arrow))  # type: ignore[attr-defined]
+        add_missing_columns(self.duck)
 
     def table(self, name: str) -> ibis.Table:
         """An Ibis table expression over a warehouse table."""

@@ -196,6 +196,12 @@ def test_reused_event_id_is_quarantined_never_silent(
     rejected = [("e1", "2024-01-02"), ("e1", "2024-01-03"), ("e3", "31")]
     for row, (event_id, value) in zip(quarantined, rejected, strict=True):
         assert event_id in row[4] and value in row[4]
+    # and each names its member, so an erasure of that member takes it too
+    members = warehouse.duck.execute(
+        f"SELECT {Quarantine.member_id} FROM {Quarantine.table} "
+        f"ORDER BY {Quarantine.source}, {Quarantine.line}"
+    ).fetchall()
+    assert [m for (m,) in members] == [2, 3, 4]
     stored = _stored(warehouse)
     assert {k: v[:4] for k, v in stored.items()} == {
         stable_id("e1"): (1, 10, dt.datetime(2024, 1, 1, 10), 60),
@@ -464,8 +470,8 @@ def test_load_agrees_with_staging(
         [s] = ingest_paths([path], warehouse=wh, fmt=reader.name)
         stored = wh.duck.execute(f"SELECT {', '.join(cols)} FROM {Events.table}").fetchall()
         quarantined = wh.duck.execute(
-            f"SELECT {Quarantine.line}, {Quarantine.field}, {Quarantine.reason}, {Quarantine.raw} "
-            f"FROM {Quarantine.table} ORDER BY {Quarantine.line}"
+            f"SELECT {Quarantine.line}, {Quarantine.field}, {Quarantine.reason}, {Quarantine.raw}, "
+            f"{Quarantine.member_id} FROM {Quarantine.table} ORDER BY {Quarantine.line}"
         ).fetchall()
     assert len(stored) == len(set(stored)) == s.stored
     assert set(stored) == expected
@@ -657,6 +663,75 @@ def test_csv_malformed_rows_one_record_per_line(tmp_path: Path, warehouse: Wareh
 
 
 # ---------------------------------------------------------------------------------------------
+# Rejected rows name their member when it can be read
+
+#: Rows of a service log, each with the member its rejected row must name (None: no one).
+NAMED_ROWS: list[tuple[dict[str, str], int | None]] = [
+    ({"member_id": "42", "title_id": "1", "start_utc": "2024-01-02T03:04:05Z", "seconds": "60"},
+     None),  # valid: stored, not rejected
+    ({"member_id": "42", "title_id": "2", "start_utc": "not a time", "seconds": "60"}, 42),
+    ({"member_id": " 7 ", "title_id": "3", "start_utc": "2024-01-02", "seconds": "-5"}, 7),
+    ({"member_id": "x42", "title_id": "4", "start_utc": "2024-01-02", "seconds": "60"}, None),
+    ({"member_id": "", "title_id": "5", "start_utc": "2024-01-02", "seconds": "60"}, None),
+    ({"member_id": "9", "title_id": "many", "start_utc": "2024-01-02", "seconds": "60"}, 9),
+]  # fmt: skip
+NAMED_COLUMNS = [Events.member_id, Events.title_id, Events.start_utc, Events.seconds]
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
+def test_rejects_name_the_member_they_are_about(
+    kind: str, tmp_path: Path, warehouse: Warehouse
+) -> None:
+    """A rejected row whose member field is readable carries that member id (a short one too),
+    whatever else is wrong with it, in the staging path and the pipeline's one-pass load alike;
+    it is quarantined with it. A row whose member field is unreadable names no one."""
+    rows = [r for r, _ in NAMED_ROWS]
+    expected = [m for r, m in NAMED_ROWS[1:]]
+    if kind == "csv":
+        path, reader = write_csv(tmp_path / "e.csv", rows, NAMED_COLUMNS), EventsCsv()
+    elif kind == "jsonl":
+        path, reader = write_jsonl(tmp_path / "e.jsonl", rows), EventsJsonl()
+    else:
+        path = _text_parquet(tmp_path / "e.parquet", rows, NAMED_COLUMNS)
+        reader = EventsParquet()
+    staged = reader.read(path, ReadOptions())
+    assert staged.rejects.column(Quarantine.member_id).to_pylist() == expected
+    [summary] = ingest_paths([path], warehouse=warehouse)
+    assert (summary.stored, summary.rejected) == (1, len(expected))
+    quarantined = warehouse.duck.execute(
+        f"SELECT {Quarantine.member_id} FROM {Quarantine.table} ORDER BY {Quarantine.line}"
+    ).fetchall()
+    assert [m for (m,) in quarantined] == expected
+
+
+def test_malformed_csv_rows_name_a_member_only_when_split_into_the_columns(
+    tmp_path: Path, warehouse: Warehouse
+) -> None:
+    """A row DuckDB cannot use as a whole names its member when its fields are the file's
+    columns (bad text encoding); with a field too many or too few, which field is the member's
+    cannot be told, and no one is named rather than perhaps the wrong member."""
+    path = tmp_path / "m.csv"
+    path.write_bytes(
+        b"member_id,title_id,start_utc,seconds,device\n"  # 1
+        b"42,1,2024-01-02T03:04:05Z,60,TV\n"  # 2 ok
+        b"42,2,2024-01-02T03:04:05Z,60,T\xffV\n"  # 3 not UTF-8: 42's
+        b"42,3,2024-01-02T03:04:05Z,60,TV,extra\n"  # 4 too many fields: no one's
+        b"7,4\n"  # 5 too few fields: no one's
+    )
+    [summary] = ingest_paths([path], warehouse=warehouse)
+    assert (summary.stored, summary.rejected) == (1, 3)
+    rows = warehouse.duck.execute(
+        f"SELECT {Quarantine.line}, {Quarantine.reason}, {Quarantine.member_id} "
+        f"FROM {Quarantine.table} ORDER BY {Quarantine.line}"
+    ).fetchall()
+    assert rows == [
+        (3, "not valid UTF-8", 42),
+        (4, "too many fields", None),
+        (5, "too few fields", None),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
 # A service's own column names (--columns)
 
 #: How a service's log might name the columns, and a column of its own nobody asked for.
@@ -705,6 +780,8 @@ def test_column_map_reads_a_services_own_names(
         assert summary.rejected == 1
         line = 42 if kind == "csv" else 41  # after the header, or with none
         assert _quarantine(warehouse) == [(line, "watch_secs", "negative value")]
+        named = warehouse.duck.execute(f"SELECT {Quarantine.member_id} FROM {Quarantine.table}")
+        assert named.fetchall() == [(goods[0].member_id,)]  # read from the file's user_id
 
 
 def test_column_map_refuses_what_could_not_mean_one_thing(

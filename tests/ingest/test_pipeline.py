@@ -12,6 +12,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -380,6 +381,63 @@ def test_erased_members_are_dropped(
     assert left == (0,)
     assert warehouse.count(Quarantine.table) == 0  # nothing of the erased member is kept
     assert registry.members.get(gone) is None
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
+def test_erased_members_rejected_rows_are_dropped(
+    kind: str, tmp_path: Path, warehouse: Warehouse, registry: Registry
+) -> None:
+    """A service log with short member ids: the rejected rows of an erased member are dropped
+    with their valid rows (counted, said in the summary, not quarantined); other members' bad
+    rows and rows naming no one are quarantined as before."""
+    from bingewise.privacy.tombstone import add_tombstone
+
+    add_tombstone(registry, 42)
+    rows = [
+        {"member_id": "42", "title_id": "1", "start_utc": "2024-01-02T03:04:05Z", "seconds": "60"},
+        {"member_id": "42", "title_id": "2", "start_utc": "Bad Time Of 42", "seconds": "60"},
+        {"member_id": "42", "title_id": "3", "start_utc": "2024-01-02", "seconds": "-1"},
+        {"member_id": "7", "title_id": "1", "start_utc": "2024-01-02T05:04:05Z", "seconds": "60"},
+        {"member_id": "7", "title_id": "2", "start_utc": "Bad Time Of 7", "seconds": "60"},
+        {"member_id": "?", "title_id": "2", "start_utc": "Bad Time Of Nobody", "seconds": "9"},
+    ]  # fmt: skip
+    columns = [Events.member_id, Events.title_id, Events.start_utc, Events.seconds]
+    path = tmp_path / f"log.{kind}"
+    if kind == "csv":
+        write_csv(path, rows, columns)
+    elif kind == "jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    else:
+        pq.write_table(pa.table({c: [r[c] for r in rows] for c in columns}), path)
+    [s] = ingest_paths([path], warehouse=warehouse, registry=registry)
+    assert (s.rows_read, s.stored, s.duplicates, s.rejected) == (6, 1, 0, 5)
+    assert "3 rows of erased members dropped" in s.message
+    raws = [r for (r,) in warehouse.duck.execute(f"SELECT {Quarantine.raw} FROM {Quarantine.table}")
+            .fetchall()]  # fmt: skip
+    assert len(raws) == 2 and not any("42" in r for r in raws)
+    assert any("Bad Time Of 7" in r for r in raws) and any("Bad Time Of Nobody" in r for r in raws)
+
+
+def test_an_older_warehouse_gains_the_quarantine_member_column(
+    tmp_path: Path, registry: Registry
+) -> None:
+    """A warehouse made before quarantined rows named their member opens with the column added
+    (old rows name no one) and takes new files."""
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(
+        f"CREATE TABLE {Quarantine.table} (source VARCHAR, line BIGINT, field VARCHAR, "
+        "reason VARCHAR, raw VARCHAR, ingested_utc TIMESTAMP)"
+    )
+    con.execute(f"INSERT INTO {Quarantine.table} VALUES ('a.csv', 2, 'f', 'r', 'x', now())")
+    con.close()
+    log = write_csv(tmp_path / "e.csv", [{"member_id": "5", "title_id": "1"}], COLUMNS)
+    with Warehouse.open(path) as wh:
+        ingest_paths([log], warehouse=wh, registry=registry)
+        rows = wh.duck.execute(
+            f"SELECT {Quarantine.source}, {Quarantine.member_id} FROM {Quarantine.table}"
+        ).fetchall()
+    assert sorted(rows, key=str) == sorted([("a.csv", None), (str(log), 5)], key=str)
 
 
 # ---------------------------------------------------------------------------------------------

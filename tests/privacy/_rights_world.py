@@ -201,7 +201,8 @@ def build(warehouse: Warehouse, registry: Registry, *, start: dt.datetime = T0) 
     con.register(
         "bw_quarantine",
         pa.Table.from_pylist(
-            [dict(zip(Quarantine.arrow.names, q, strict=True)) for q in quarantine],
+            # rows of files whose readers name no member (text and file tell whose they are)
+            [dict(zip(Quarantine.arrow.names, (*q, None), strict=True)) for q in quarantine],
             schema=Quarantine.arrow,
         ),
     )

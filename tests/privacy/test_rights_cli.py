@@ -251,3 +251,42 @@ def test_an_erased_profiles_rejected_rows_do_not_come_back(
     assert profiles == {"Mortimer Yarrow"}
     assert raws and not any("Zelda" in r for r in raws)
     assert any("Broken Row Title Mortimer" in r for r in raws)
+
+
+def test_a_service_log_members_rejected_rows_follow_them(
+    home: Path, registry: Registry, tmp_path: Path
+) -> None:
+    """A service log with short member ids ("42", "7"): each rejected row names its member, so
+    export and erasure find member 42's bad row by that (not by looking for "42" in text, which
+    is also a title id and a number of seconds), leave member 7's; re-ingesting the log (re-saved:
+    other bytes) after the erasure keeps none of 42's rows, rejected ones included, and says so."""
+    header = "member_id,title_id,start_utc,seconds"
+    rows = [
+        "42,7,2024-01-01T20:00:00Z,42",
+        "42,8,Broken Row Of Member A,60",
+        "7,42,2024-01-02T20:00:00Z,42",
+        "7,42,Broken Row Of Member B,42",
+    ]
+    log = tmp_path / "service.csv"
+    log.write_text("\n".join([header, *rows]) + "\n")
+    _cli("ingest", str(log))
+    out = tmp_path / "a.zip"
+    _cli("member", "export", "42", "--out", str(out))
+    with zipfile.ZipFile(out) as zf:
+        exported = list(csv.DictReader(zf.read("quarantine.csv").decode().splitlines()))
+    assert [r["raw"] for r in exported] == ["42,8,Broken Row Of Member A,60"]
+    assert "quarantine 1" in _cli("member", "erase", "42", "--yes")
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        raws = [r[0] for r in con.execute("SELECT raw FROM quarantine").fetchall()]
+    assert raws == ["7,42,Broken Row Of Member B,42"]
+    resaved = tmp_path / "resaved" / "service.csv"
+    resaved.parent.mkdir()
+    resaved.write_text("\r\n".join([header, *rows]) + "\r\n")  # the same rows, other bytes
+    summary = _cli("ingest", str(resaved))
+    assert "2 rows of erased members dropped" in summary
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        raws = [r[0] for r in con.execute("SELECT raw FROM quarantine").fetchall()]
+        members = {r[0] for r in con.execute("SELECT member_id FROM events").fetchall()}
+    assert members == {7}
+    assert not any("Member A" in r for r in raws)
+    assert sum("Member B" in r for r in raws) == 2

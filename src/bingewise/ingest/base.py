@@ -9,11 +9,14 @@ deduplicates by event key, stores everything in one transaction and accounts for
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Protocol
 
 import pyarrow as pa
+
+from bingewise.schema import Quarantine
 
 __all__ = ["IngestError", "Parsed", "ReadOptions", "Reader", "Reject", "rejects_table"]
 
@@ -47,25 +50,41 @@ class Reject:
     field: str  #: the column at fault ("" when the whole row is malformed)
     reason: str
     raw: str  #: the row as text
-    #: the profile the row names (Netflix exports; "" for a history's single profile), so that
-    #: the rejected rows of an erased member are dropped like their valid rows; never stored
+    #: the profile the row names (Netflix exports; "" for a history's single profile), from
+    #: which the reader works out the member the row names (:func:`rejects_table`)
     profile: str | None = None
 
 
-#: Arrow schema of a batch's rejected rows (the quarantine table adds source and time).
+#: Arrow schema of a batch's rejected rows (the quarantine table adds source and time). A
+#: rejected row's ``member_id`` is the member it names when that can be read from it (NULL
+#: otherwise): the pipeline drops the rejected rows of erased members as it drops their valid
+#: ones, and export and erasure find a member's quarantined rows by it.
 REJECTS_SCHEMA = pa.schema(
-    [("line", pa.int64()), ("field", pa.string()), ("reason", pa.string()), ("raw", pa.string())]
+    [
+        (Quarantine.line, pa.int64()),
+        (Quarantine.field, pa.string()),
+        (Quarantine.reason, pa.string()),
+        (Quarantine.raw, pa.string()),
+        (Quarantine.member_id, pa.int64()),
+    ]
 )
 
 
-def rejects_table(rejects: list[Reject]) -> pa.Table:
-    """Rejects as an Arrow table in :data:`REJECTS_SCHEMA`."""
+def rejects_table(
+    rejects: Sequence[Reject], member_ids: Sequence[int | None] | None = None
+) -> pa.Table:
+    """Rejects as an Arrow table in :data:`REJECTS_SCHEMA`; ``member_ids`` (aligned with
+    ``rejects``) are the members the rows name, none when not given."""
+    members = list(member_ids) if member_ids is not None else [None] * len(rejects)
+    if len(members) != len(rejects):
+        raise ValueError(f"{len(rejects)} rejects but {len(members)} member ids")
     return pa.table(
         {
-            "line": pa.array([r.line for r in rejects], pa.int64()),
-            "field": pa.array([r.field for r in rejects], pa.string()),
-            "reason": pa.array([r.reason for r in rejects], pa.string()),
-            "raw": pa.array([r.raw for r in rejects], pa.string()),
+            Quarantine.line: pa.array([r.line for r in rejects], pa.int64()),
+            Quarantine.field: pa.array([r.field for r in rejects], pa.string()),
+            Quarantine.reason: pa.array([r.reason for r in rejects], pa.string()),
+            Quarantine.raw: pa.array([r.raw for r in rejects], pa.string()),
+            Quarantine.member_id: pa.array(members, pa.int64()),
         },
         schema=REJECTS_SCHEMA,
     )

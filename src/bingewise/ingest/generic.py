@@ -33,6 +33,7 @@ import enum
 import itertools
 import json
 import logging
+import re
 import shutil
 import tempfile
 import time
@@ -73,6 +74,8 @@ __all__ = [
 ORD = "__ord"  #: staging column: 1-based ordinal of the row among the rows DuckDB returned
 CODE = "__code"  #: staging column: problem code of an invalid row (NULL when valid)
 RAW = "__raw"  #: staging column: the invalid row as text (NULL when valid)
+#: staging column: the member an invalid row names, when its member field is readable
+MEMBER = "__member"
 HEAD_BYTES = 64 * 1024
 _EPOCH = dt.datetime(1970, 1, 1)
 _SEP_SQL = "'\x1f'"
@@ -80,6 +83,10 @@ assert SEPARATOR == "\x1f"
 
 
 log = logging.getLogger(__name__)
+
+#: A rejected row: (line, field, reason, raw text, member id it names or None); see
+#: :data:`~bingewise.ingest.base.REJECTS_SCHEMA`.
+_RejectRow = tuple[int, str, str, str, int | None]
 
 
 @contextmanager
@@ -211,6 +218,15 @@ class Layout:
     def id_source(self) -> str | None:
         """The file's name of the source id column (:attr:`id_target`), if the layout has one."""
         return next((f.source for f in self.fields if f.target == self.id_target), None)
+
+    @property
+    def member(self) -> Field | None:
+        """The field naming the member a row is about (``member_id``), if the layout has one.
+
+        A rejected row whose member field is readable is attributed to that member (see
+        :data:`~bingewise.ingest.base.REJECTS_SCHEMA`), whatever else is wrong with it.
+        """
+        return next((f for f in self.fields if f.target == Events.member_id), None)
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -451,7 +467,8 @@ def stage_sql(
     insertion order, and a window function would serialise the scan).
 
     ``raw_sql`` builds the text of an invalid row from source columns named by :func:`raw_ref`
-    (the ``columns`` and ``passthrough`` ones); it is evaluated for invalid rows only.
+    (the ``columns`` and ``passthrough`` ones); it is evaluated for invalid rows only, as is
+    :data:`MEMBER`, the member an invalid row names when its member field is readable.
     """
     first = [ORD] if ordinal else []
     parsed: list[str] = [*first]
@@ -491,6 +508,9 @@ def stage_sql(
             expr = "NULL"
         out.append(f"CAST(CASE WHEN {CODE} IS NULL THEN {expr} END AS {ctype}) AS {q(col.name)}")
     renames = ", ".join(f"{q('v_' + f.target)} AS {q(f.target)}" for f in layout.fields)
+    member = layout.member
+    named = q(member.target) if member is not None else "NULL"
+    out.append(f"CAST(CASE WHEN {CODE} IS NOT NULL THEN {named} END AS BIGINT) AS {MEMBER}")
     carried = [*columns, *passthrough]
     parsed.extend(f"{q(c)} AS {raw_ref(c)}" for c in carried)
     keep = ", ".join(raw_ref(c) for c in carried)
@@ -534,9 +554,10 @@ def load_sql(
     appended straight to their warehouse table: a valid row is exactly what is stored; a row that
     fails a check has a NULL ``event_key`` and, in :data:`REJECT_COLUMN`, its problem code and
     raw text joined by U+001F (read back by :func:`take_rejects`, which deletes such rows before
-    the transaction ends). Appending invalid rows too, rather than filtering them out, keeps one
-    pass over the file (DuckDB would otherwise evaluate the checks in a pushed-down filter and
-    parse every value twice) and numbers every row: its rowid.
+    the transaction ends); its ``member_id`` is the member it names when readable. Appending
+    invalid rows too, rather than filtering them out, keeps one pass over the file (DuckDB would
+    otherwise evaluate the checks in a pushed-down filter and parse every value twice) and
+    numbers every row: its rowid.
     """
     key = Events.event_key
     assert key in layout.arrow.names and REJECT_COLUMN in layout.arrow.names
@@ -593,24 +614,25 @@ SELECT {", ".join(out)} FROM __checked"""
 
 def take_rejects(
     con: duckdb.DuckDBPyConnection, table: str, after: int, first: int
-) -> list[tuple[int, int, str]]:
+) -> list[tuple[int, int, str, int | None]]:
     """Read back and delete the rejected rows :func:`load_sql` appended above rowid ``after``.
 
-    Returns (ordinal, problem code, raw text) of each, in file order; the ordinal is the row's
-    1-based position among the rows read (``first`` is the rowid of the first appended row).
+    Returns (ordinal, problem code, raw text, member id or None) of each, in file order; the
+    ordinal is the row's 1-based position among the rows read (``first`` is the rowid of the
+    first appended row); the member id is the one the row names, when its field is readable.
     """
     where = f"rowid > {int(after)} AND {q(Events.event_key)} IS NULL"
     rows = con.execute(
-        f"SELECT rowid - {int(first) - 1}, {q(REJECT_COLUMN)} FROM {q(table)} WHERE {where} "
-        "ORDER BY rowid"
+        f"SELECT rowid - {int(first) - 1}, {q(REJECT_COLUMN)}, {q(Events.member_id)} "
+        f"FROM {q(table)} WHERE {where} ORDER BY rowid"
     ).fetchall()
     if not rows:
         return []
     con.execute(f"DELETE FROM {q(table)} WHERE {where}")
     out = []
-    for ordinal, text in rows:
+    for ordinal, text, member in rows:
         code, _, raw = str(text).partition(SEPARATOR)
-        out.append((int(ordinal), int(code), raw))
+        out.append((int(ordinal), int(code), raw, None if member is None else int(member)))
     return out
 
 
@@ -1054,17 +1076,19 @@ class TabularReader:
         stage: str,
         line_of: Callable[[list[int]], list[int]],
         ord_sql: str = ORD,
-    ) -> list[tuple[int, str, str, str]]:
+    ) -> list[_RejectRow]:
         rows = con.execute(
-            f"SELECT {ord_sql} AS o, {CODE}, {RAW} FROM {stage} WHERE {CODE} IS NOT NULL ORDER BY o"
+            f"SELECT {ord_sql} AS o, {CODE}, {RAW}, {MEMBER} FROM {stage} "
+            f"WHERE {CODE} IS NOT NULL ORDER BY o"
         ).fetchall()
         if not rows:
             return []
         lines = line_of([int(r[0]) for r in rows])
         out = []
-        for line, (_, code, raw) in zip(lines, rows, strict=True):
+        for line, (_, code, raw, member) in zip(lines, rows, strict=True):
             fld, reason = self.layout.problem(int(code))
-            out.append((line, fld, reason, "" if raw is None else str(raw)))
+            text = "" if raw is None else str(raw)
+            out.append((line, fld, reason, text, None if member is None else int(member)))
         return out
 
     # -- CSV ------------------------------------------------------------------------------------
@@ -1166,7 +1190,7 @@ class TabularReader:
         if not parse_rows and not (n_code and n_code[0]):
             return stage, temp, rows_read, REJECTS_SCHEMA.empty_table(), ordinal
         line_of, parse_rejects = _csv_lines(
-            path, delim, columns, header, parse_rows, survivors, dialect
+            path, delim, columns, header, parse_rows, survivors, dialect, self.layout
         )
         rejects = parse_rejects + self._code_rejects(con, stage, line_of, ordinal)
         rejects.sort(key=lambda r: r[0])
@@ -1289,8 +1313,8 @@ class TabularReader:
                 path, f"truncated or corrupt Parquet file ({appended} of {rows_read} rows read)"
             )
         rejects = [
-            (ordinal, *self.layout.problem(code), raw)
-            for ordinal, code, raw in take_rejects(con, self.layout.table, after, first)
+            (ordinal, *self.layout.problem(code), raw, member)
+            for ordinal, code, raw, member in take_rejects(con, self.layout.table, after, first)
         ]
         inserted = appended - len(rejects)
         ids = self.reused_ids(list(types), _parquet_locate(path, list(types)))
@@ -1339,15 +1363,15 @@ class TabularReader:
                     _drop_quietly(con, name)
         code_rows = take_rejects(con, self.layout.table, after, first)
         rows_read = appended + len(parse_rows)
-        rejects: list[tuple[int, str, str, str]] = []
+        rejects: list[_RejectRow] = []
         if parse_rows or code_rows:
             line_of, rejects = _csv_lines(
-                path, delim, columns, header, parse_rows, appended, dialect
+                path, delim, columns, header, parse_rows, appended, dialect, self.layout
             )
-            lines = line_of([ordinal for ordinal, _, _ in code_rows])
+            lines = line_of([ordinal for ordinal, _, _, _ in code_rows])
             rejects += [
-                (line, *self.layout.problem(code), raw)
-                for line, (_, code, raw) in zip(lines, code_rows, strict=True)
+                (line, *self.layout.problem(code), raw, member)
+                for line, (_, code, raw, member) in zip(lines, code_rows, strict=True)
             ]
             rejects.sort(key=lambda r: r[0])
         inserted = appended - len(code_rows)
@@ -1432,8 +1456,9 @@ class TabularReader:
                 else code_field,
                 reason,
                 raw,
+                member,
             )
-            for line, code_field, reason, raw in rejects
+            for line, code_field, reason, raw, member in rejects
         ]
         staged = self._finish(
             con, path, stage, rows_read, _rejects_arrow(rejects), [stage], options
@@ -1519,13 +1544,24 @@ def _csv_lines(
     parse_rows: list[tuple[object, ...]],
     survivors: int,
     dialect: TextDialect | None = None,
-) -> tuple[Callable[[list[int]], list[int]], list[tuple[int, str, str, str]]]:
+    layout: Layout | None = None,
+) -> tuple[Callable[[list[int]], list[int]], list[_RejectRow]]:
     """Line numbers of a CSV file's rows: (ordinals of returned rows -> lines, parse rejects).
 
     ``survivors`` rows came back from DuckDB (numbered 1.. in file order) and ``parse_rows`` could
     not be split. When every record is one physical line, lines follow from the counts; otherwise
-    (blank lines, quoted line breaks) Python's ``csv`` module walks the file.
+    (blank lines, quoted line breaks) Python's ``csv`` module walks the file. A parse reject
+    names a member only when its text splits into the file's columns (see
+    :func:`_member_of_text`) and ``layout`` has a member field.
     """
+    member_field = layout.member if layout is not None else None
+    quote = (dialect or TextDialect()).quote
+
+    def member_of(text: str) -> int | None:
+        if member_field is None or member_field.source not in columns:
+            return None
+        return _member_of_text(text, delim, quote, columns, member_field.source)
+
     header_lines = 1 if header else 0
     lines, lone_cr = _line_stats(path)
     if not lone_cr and lines == survivors + len(parse_rows) + header_lines:
@@ -1536,7 +1572,7 @@ def _csv_lines(
         def by_count(ords: list[int]) -> list[int]:
             return [_nth_good_line(o, header_lines, bad_lines) for o in ords]
 
-        return by_count, _parse_rejects(parse_rows)
+        return by_count, _parse_rejects(parse_rows, member_of)
     starts_ok: list[int] = []
     starts_bad: list[int] = []
     for start, ok in _scan_records(path, delim, header, len(columns), dialect):
@@ -1549,7 +1585,7 @@ def _csv_lines(
     def by_scan(ords: list[int]) -> list[int]:
         return [starts_ok[o - 1] for o in ords]
 
-    return by_scan, _parse_rejects(parse_rows, starts_bad)
+    return by_scan, _parse_rejects(parse_rows, member_of, starts_bad)
 
 
 def _nth_good_line(n: int, header_lines: int, bad_lines: list[int]) -> int:
@@ -1578,30 +1614,55 @@ def _parse_reason(error_types: str | None) -> str:
     return text or "malformed row"
 
 
-def _rejects_arrow(rejects: list[tuple[int, str, str, str]]) -> pa.Table:
+def _rejects_arrow(rejects: list[_RejectRow]) -> pa.Table:
     cols: list[tuple[object, ...]] = (
-        list(zip(*rejects, strict=True)) if rejects else [(), (), (), ()]
+        list(zip(*rejects, strict=True)) if rejects else [(), (), (), (), ()]
     )
     return pa.table(
-        [
-            pa.array(cols[0], pa.int64()),
-            pa.array(cols[1], pa.string()),
-            pa.array(cols[2], pa.string()),
-            pa.array(cols[3], pa.string()),
-        ],
+        [pa.array(col, f.type) for col, f in zip(cols, REJECTS_SCHEMA, strict=True)],
         schema=REJECTS_SCHEMA,
     )
 
 
+#: A whole number as an id field holds it (as :func:`_parse` reads a text ``Kind.ID``).
+_WHOLE_ID = re.compile(r"[ \t]*([+-]?[0-9]{1,19})(?:[.]0+)?[ \t]*")
+
+
+def _member_of_text(
+    text: str, delim: str, quote: str, columns: Sequence[str], member: str
+) -> int | None:
+    """The member id a malformed delimited row names, or ``None`` when it cannot be read.
+
+    Only a row that splits into exactly the file's columns is read (a row rejected for its
+    encoding, say): in a row with a field too many or too few, nothing tells which field is the
+    member's, and attributing a row to the wrong member would hand one member's data to another.
+    """
+    if quote:
+        fields = next(csv.reader([text], delimiter=delim, quotechar=quote, strict=False), [])
+    else:
+        fields = text.split(delim)
+    if len(fields) != len(columns):
+        return None
+    match = _WHOLE_ID.fullmatch(fields[list(columns).index(member)])
+    if match is None:
+        return None
+    value = int(match.group(1))
+    return value if -(2**63) <= value < 2**63 else None
+
+
 def _parse_rejects(
-    parse_rows: list[tuple[object, ...]], lines: list[int] | None = None
-) -> list[tuple[int, str, str, str]]:
+    parse_rows: list[tuple[object, ...]],
+    member_of: Callable[[str], int | None],
+    lines: list[int] | None = None,
+) -> list[_RejectRow]:
     """Rejects of rows DuckDB could not split, at DuckDB's lines (or at ``lines``)."""
     at = lines if lines is not None else [int(str(r[0])) for r in parse_rows]
-    return [
-        (line, str(r[1] or ""), _parse_reason(None if r[2] is None else str(r[2])), str(r[3] or ""))
-        for line, r in zip(at, parse_rows, strict=True)
-    ]
+    out: list[_RejectRow] = []
+    for line, r in zip(at, parse_rows, strict=True):
+        text = str(r[3] or "")
+        reason = _parse_reason(None if r[2] is None else str(r[2]))
+        out.append((line, str(r[1] or ""), reason, text, member_of(text)))
+    return out
 
 
 class LineEnds(NamedTuple):

@@ -722,7 +722,7 @@ def _parsed(
     rejects = sorted(table.rejects, key=lambda r: r.line)
     profiles = ["" if one_profile else r.profile for r in rejects]
     members = [None if p is None else stable_id(MEMBER_NS, label, p) for p in profiles]
-    rejected = rejects_table(rejects).append_column("member_id", pa.array(members, pa.int64()))
+    rejected = rejects_table(rejects, members)
     return Parsed(fmt, table.rows_read, ev, cat, mem, rejects=rejected, note=table.note)
 
 

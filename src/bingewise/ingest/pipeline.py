@@ -10,8 +10,9 @@ For every path given (a file, a ZIP archive or a folder such as a Netflix export
    field and reason). Events and ratings in CSV or Parquet are appended straight to their table
    in file order (:meth:`~bingewise.ingest.generic.TabularReader.load`: one pass over the file);
    other formats are staged in temporary tables, then appended in file order;
-4. appended rows of erased members are deleted (see :func:`drop_erased`), counted as rejected and
-   *not* quarantined (nothing of an erased member is kept);
+4. appended rows of erased members are deleted (see :func:`drop_erased`), and rejected rows
+   naming an erased member left out, all counted as rejected and *not* quarantined (nothing of
+   an erased member is kept); other rejected rows are quarantined with the member they name;
 5. appended events and ratings whose key came earlier in the file, or was already stored, are
    deleted (the first occurrence wins; an ``event_id`` reused for a different event is
    rejected and quarantined instead, naming the earlier occurrence); catalog rows are
@@ -521,6 +522,7 @@ class _Reused:
     rowid: int
     earlier: int | None  #: rowid of the earlier row when it is of the same file
     earlier_source: str | None  #: ``Events.source`` of the earlier row when it was stored
+    member_id: int | None  #: the member the row names (its quarantine row is theirs)
 
 
 def _dedupe_appended(
@@ -624,11 +626,13 @@ def _reused_ids(
     differs = " OR ".join(f"n.{q(c)} IS DISTINCT FROM f.{q(c)}" for c in identity)
     union = " UNION ALL ".join(f"({sql})" for sql in firsts)
     rows = con.execute(
-        f"SELECT n.rowid, f.__ref, f.__src FROM {t} n JOIN ({union}) f ON n.{key} = f.{key} "
+        f"SELECT n.rowid, f.__ref, f.__src, n.{q(Events.member_id)} FROM {t} n "
+        f"JOIN ({union}) f ON n.{key} = f.{key} "
         f"WHERE n.rowid > {int(after)} AND n.rowid <> f.__ref AND ({differs}) ORDER BY n.rowid"
     ).fetchall()
     return [
-        _Reused(int(rowid), None if src is not None else int(ref), src) for rowid, ref, src in rows
+        _Reused(int(rowid), None if src is not None else int(ref), src, member)
+        for rowid, ref, src, member in rows
     ]
 
 
@@ -669,7 +673,13 @@ def _reused_rejects(
             earlier = "already stored"
         for name, value in zip(
             REJECTS_SCHEMA.names,
-            (line, ids.field, f"{ids.field} already used by a different event ({earlier})", raw),
+            (
+                line,
+                ids.field,
+                f"{ids.field} already used by a different event ({earlier})",
+                raw,
+                r.member_id,
+            ),
             strict=True,
         ):
             out[name].append(value)
@@ -802,16 +812,9 @@ def _store(
             staged.temp.append(kept)
         with timed("members"):
             found = _store_members(con, kept, registry)
-    if registry is not None and "member_id" in rejects.column_names and rejects.num_rows:
-        # Rejected rows naming an erased member go as their valid rows do: nothing is kept.
-        from bingewise.privacy.tombstone import is_erased
-
-        gone = is_erased(registry, rejects.column("member_id"))
-        if gone.any():
-            rejects = rejects.filter(pa.array(~gone))
-            erased += int(gone.sum())
+    rejects, gone = _drop_erased_rejects(rejects, registry)
     summary = _finish(con, name, sha, staged.format, staged.rows_read, rejects,
-                      valid, stored, erased, staged.note)  # fmt: skip
+                      valid, stored, erased + gone, staged.note)  # fmt: skip
     return summary, found
 
 
@@ -833,6 +836,20 @@ def _staged_ordinals(
         return [int(found[k]) for k in ranks]
 
     return ordinals
+
+
+def _drop_erased_rejects(rejects: pa.Table, registry: Registry | None) -> tuple[pa.Table, int]:
+    """Rejected rows without those naming an erased member, and how many were dropped.
+
+    An erased member's rejected rows go as their valid rows do (counted with them, not
+    quarantined): nothing of the member is kept. A rejected row names a member when the reader
+    could read it (:data:`~bingewise.ingest.base.REJECTS_SCHEMA`).
+    """
+    if registry is None or not rejects.num_rows:
+        return rejects, 0
+    from bingewise.privacy.tombstone import drop_erased as drop_erased_rows
+
+    return drop_erased_rows(registry, rejects, column=Quarantine.member_id)
 
 
 def _store_loaded(
@@ -871,8 +888,9 @@ def _store_loaded(
             _reused_rejects(con, reused, ids, lambda rowids: [r - first + 1 for r in rowids]),
         )
     valid = loaded.inserted - erased - len(reused)
+    rejects, gone = _drop_erased_rejects(rejects, registry)
     summary = _finish(con, name, sha, loaded.format, loaded.rows_read, rejects,
-                      valid, valid - dups, erased)  # fmt: skip
+                      valid, valid - dups, erased + gone)  # fmt: skip
     return summary, found
 
 
@@ -922,12 +940,11 @@ def _quarantine(con: duckdb.DuckDBPyConnection, rejects: pa.Table, name: str) ->
     if rejects.num_rows == 0:
         return
     view = temp_name("rejects")
-    fields = ", ".join(q(c) for c in REJECTS_SCHEMA.names)  # line, field, reason, raw
-    con.register(view, rejects)
+    fields = ", ".join(q(c) for c in REJECTS_SCHEMA.names)  # line ... raw, member_id
+    con.register(view, rejects.cast(REJECTS_SCHEMA))
     try:
         con.execute(
-            f"INSERT INTO {q(Quarantine.table)} ({q(Quarantine.source)}, {q(Quarantine.line)}, "
-            f"{q(Quarantine.field)}, {q(Quarantine.reason)}, {q(Quarantine.raw)}, "
+            f"INSERT INTO {q(Quarantine.table)} ({q(Quarantine.source)}, {fields}, "
             f"{q(Quarantine.ingested_utc)}) SELECT ?, {fields}, ? FROM {view}",
             [name, _now()],
         )

@@ -148,7 +148,8 @@ def audit_entries(
 #: A member id is looked for in free text (quarantined rows, titles, audit reasons) only when it
 #: has at least this many digits: a short id ("5", as MovieLens and many service logs use) is
 #: also a number of seconds, an episode, a season or part of a name, and erasing it there would
-#: damage other people's data. Stable ids (Netflix profiles, synthetic members) have 18-19.
+#: damage other people's data. Stable ids (Netflix profiles, synthetic members) have 18-19. A
+#: quarantined row that names its member (``quarantine.member_id``) is found by that instead.
 DISTINCTIVE_ID_DIGITS = 8
 
 

@@ -4,10 +4,11 @@
 
 1. **Warehouse** (DuckDB): every table with a ``member_id`` column (events, members, ratings,
    daily aggregates and any derived table analytics has materialised: plays, sessions...), the
-   quarantine rows that carry the member's data (rows mentioning their id or email, every row of
-   a file only they contributed to, rows of a shared file that name their profile), and any
-   remaining mention of their id or email in a text column (replaced by ``[erased]``). The file is
-   then compacted (copied into a fresh file) because DuckDB keeps deleted values in free blocks.
+   quarantine rows that carry the member's data (rows attributed to them when rejected, rows
+   mentioning their id or email, every row of a file only they contributed to, rows of a shared
+   file that name their profile), and any remaining mention of their id or email in a text
+   column (replaced by ``[erased]``). The file is then compacted (copied into a fresh file)
+   because DuckDB keeps deleted values in free blocks.
 2. **Registry** (SQL): every table with a ``member_id`` column (members, consent events, and the
    outbox and message log once messaging adds them); the audit log is *not* deleted but
    unlinked — the member's entries keep who read what and when, with ``member_id`` NULL and their
@@ -69,6 +70,7 @@ from bingewise.schema import (
     Quarantine,
     RetrainRequests,
 )
+from bingewise.warehouse import add_missing_columns
 
 __all__ = [
     "ErasureReport",
@@ -166,7 +168,9 @@ def member_quarantine_rowids(
 ) -> set[int]:
     """Row ids of the quarantine rows that carry this member's data.
 
-    A quarantined row is the member's when its text mentions their id (when distinctive, see
+    A quarantined row is the member's when it was attributed to them when rejected (its
+    ``member_id``: the reader could read the member it names, whatever the id's length), when
+    its text mentions their id (when distinctive, see
     :func:`~bingewise.privacy.audit.member_mentions`) or email (whole token), when it comes from
     a file whose stored events are all theirs (a personal export), or when it comes from a file
     whose events are all their household's and one of its fields is their profile name (a
@@ -177,8 +181,13 @@ def member_quarantine_rowids(
     ``ViewingActivity.csv`` recur. Call before deleting the member's events.
     """
     regex = sql_mention_regex(mentions)
-    rowids: set[int] = set()
     q, raw, src = _q(Quarantine.table), _q(Quarantine.raw), _q(Quarantine.source)
+    rowids = {
+        int(r[0])
+        for r in con.execute(
+            f"SELECT rowid FROM {q} WHERE {_q(Quarantine.member_id)} = ?", [member_id]
+        ).fetchall()
+    }
     if regex is not None:
         for (rowid,) in con.execute(
             f"SELECT rowid FROM {q} WHERE regexp_matches({raw}, {_literal(regex)})"
@@ -233,6 +242,7 @@ def _erase_warehouse(
     con = duckdb.connect(str(path))
     mid = _q(Members.member_id)
     try:
+        add_missing_columns(con)  # a warehouse of an older version: quarantine.member_id
         con.execute("BEGIN TRANSACTION")
         try:
             quarantine = member_quarantine_rowids(con, member_id, mentions)
@@ -244,6 +254,8 @@ def _erase_warehouse(
                 )
             report.warehouse_rows[Quarantine.table] = len(quarantine)
             for table in _member_tables(con):
+                if table == Quarantine.table:
+                    continue  # done above, with the rows found otherwise
                 deleted = con.execute(
                     f"DELETE FROM {_q(table)} WHERE {mid} = ? RETURNING 1", [member_id]
                 ).fetchall()
