@@ -547,3 +547,37 @@ def test_a_binge_across_a_period_boundary_belongs_to_the_period_it_starts_in(
     assert mf[1]["longest_binge_episodes"] is None and mf[1]["plays"] == 2
     assert mf[2]["longest_binge_episodes"] == 3
     fs.release()
+
+
+def test_facts_json_orders_every_list_with_its_ties(home: object) -> None:
+    """`facts --json --top N`: racers by racers, then fastest finish, then series; countries
+    by members, then code. Tied rows come in that order, not the engine's, so the same data
+    prints the same facts and the cut at N is always the same."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from bingewise.cli import app
+
+    released = dt.date(2021, 3, 1)
+    midnight = dt.datetime(2021, 3, 1, tzinfo=dt.UTC)
+    # five series of two episodes; a race finishes both within 24 h of release
+    titles = [
+        Title(s * 10 + e, EP, s, 1, e, 1500, released) for s in (61, 62, 63, 64, 65) for e in (1, 2)
+    ]
+    hours = {(1, 65): 9, (2, 65): 8, (3, 63): 5, (4, 62): 5, (5, 64): 5, (6, 61): 7}
+    segs = [
+        Seg(m, s * 10 + e, midnight + dt.timedelta(hours=h - 1, minutes=30 * (e - 1)), 1500)
+        for (m, s), h in hours.items()
+        for e in (1, 2)
+    ]
+    countries = {1: "SE", 2: "NO", 3: "DK", 4: "FI", 5: "IS", 6: "EE"}
+    with Warehouse.open() as wh:
+        load(wh, segs, titles, [(m, c, "UTC") for m, c in countries.items()])
+    for _ in range(3):
+        args = ["-q", "facts", "--period", "2021-03", "--top", "3", "--json"]
+        done = CliRunner().invoke(app, args)
+        assert done.exit_code == 0, done.output
+        facts = json.loads(done.output)
+        assert [r["series_id"] for r in facts["binge_racers"]] == [65, 62, 63]
+        assert [c["country"] for c in facts["countries"]] == sorted(countries.values())

@@ -163,14 +163,25 @@ def facts(
             return
         fs = FactSet.compute(wh, parsed, default_tz=tz, top_n=top)
         summary = _summary(fs)
-        countries = fs[CountryFacts.table].to_pyarrow().to_pylist()
+        # Every list in a fixed order, ties included: the same data prints the same facts.
+        countries = sorted(
+            fs[CountryFacts.table].to_pyarrow().to_pylist(),
+            key=lambda r: (-(r[CountryFacts.members] or 0), r[CountryFacts.country] or "~"),
+        )
         assert fs.platform is not None
         weekly = fs.platform.top_weekly.to_pylist()
         week, full_week = _last_full_week({r[TopTitles.period_start] for r in weekly}, fs.period)
         weekly = [r for r in weekly if r[TopTitles.period_start] == week]
-        racers = sorted(fs.platform.binge_racers.to_pylist(), key=lambda r: -r[BingeRacers.racers])[
-            :top
-        ]
+        weekly.sort(key=lambda r: r[TopTitles.rank])
+        racers = sorted(
+            fs.platform.binge_racers.to_pylist(),
+            key=lambda r: (
+                -r[BingeRacers.racers],
+                r[BingeRacers.fastest_hours] or 0.0,
+                r[BingeRacers.series_id],
+                r[BingeRacers.season],
+            ),
+        )[:top]
         streaks = fs.platform.extreme_streaks.to_pylist()
         fs.drop(wh)
         cat = wh.table(Catalog.table)
@@ -205,7 +216,7 @@ def facts(
             "Countries",
             [
                 {**r, CountryFacts.country: r[CountryFacts.country] or "unknown"}
-                for r in sorted(countries, key=lambda r: -(r[CountryFacts.members] or 0))
+                for r in countries
             ],
             [
                 CountryFacts.country,
