@@ -50,3 +50,48 @@ def test_migrations_match_table_definitions(registry: Registry) -> None:
     for table in metadata.sorted_tables:
         columns = {c["name"] for c in inspector.get_columns(table.name)}
         assert columns == {c.name for c in table.columns}, table.name
+
+
+def test_database_errors_carry_no_statement_parameters(registry: Registry) -> None:
+    """A failed write's message names the statement, never its values (member data): on
+    PostgreSQL a country too long for its column, on both a primary key written twice."""
+    import pytest
+
+    secret = "profile-of-a-member-0451"
+    with pytest.raises(sa.exc.DBAPIError) as failed, registry.engine.begin() as conn:
+        row = {"member_id": 451, "profile": secret, "country": "USA"}
+        table = sa.table("members", *(sa.column(c) for c in row))
+        conn.execute(sa.insert(table), [row, row])
+    assert "451" not in str(failed.value) and secret not in str(failed.value)
+
+
+def test_an_unreachable_registry_is_one_sentence_with_the_password_hidden() -> None:
+    """Registry.open of a server that is not there: RegistryUnavailable naming the URL without
+    its password; the installed `bingewise` script prints that one line and exits 1."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pytest
+
+    from bingewise.registry import RegistryUnavailable
+
+    url = "postgresql+psycopg://postgres:hunter2@127.0.0.1:9/nowhere"  # port 9: discard, closed
+    with pytest.raises(RegistryUnavailable) as failed:
+        Registry.open(url)
+    text = str(failed.value)
+    assert "postgres:***@127.0.0.1:9/nowhere" in text and "hunter2" not in text
+    script = shutil.which("bingewise", path=str(Path(sys.executable).parent))
+    assert script is not None
+    done = subprocess.run(
+        [script, "consent", "show", "1"],
+        env={**os.environ, "BINGEWISE_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [f"error: {text}"]
+    assert "Traceback" not in done.stderr + done.stdout

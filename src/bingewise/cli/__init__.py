@@ -7,11 +7,13 @@ thin: commands parse options, call the library and print.
 from __future__ import annotations
 
 import logging
+import sys
 
 import typer
 
 from bingewise.cli import demo, facts, ingest, privacy, recommend, synth
-from bingewise.console import set_quiet
+from bingewise.console import console, set_quiet
+from bingewise.registry import RegistryUnavailable
 
 app = typer.Typer(
     name="bingewise",
@@ -35,4 +37,20 @@ def main(
 for _module in (ingest, synth, facts, recommend, privacy, demo):
     _module.register(app)
 
-__all__ = ["app"]
+
+
+def run() -> None:
+    """The ``bingewise`` script: the app, with an unreachable registry said in one line.
+
+    Any command may need the registry; when its database cannot be reached (a server down, a
+    database not created, a wrong URL) the operator gets which one and why (password hidden),
+    exit status 1, not a traceback.
+    """
+    try:
+        app()
+    except RegistryUnavailable as exc:
+        console.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(1)
+
+
+__all__ = ["app", "run"]

@@ -5,7 +5,7 @@
 0
 """
 
-from bingewise.registry.db import Registry, upgrade
+from bingewise.registry.db import Registry, RegistryUnavailable, upgrade
 from bingewise.registry.members import MemberRecord, MembersRepo
 
-__all__ = ["MemberRecord", "MembersRepo", "Registry", "upgrade"]
+__all__ = ["MemberRecord", "MembersRepo", "Registry", "RegistryUnavailable", "upgrade"]

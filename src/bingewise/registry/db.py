@@ -26,10 +26,26 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
+class RegistryUnavailable(RuntimeError):
+    """The registry database cannot be reached (the message names it, password hidden)."""
+
+
+def describe_url(url: str) -> str:
+    """``url`` as it may be shown: the password hidden."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "an unparsable database URL"
+
+
 def make_engine(url: str) -> sa.Engine:
-    """An engine for ``url``; SQLite gets foreign keys on and a busy timeout."""
+    """An engine for ``url``; SQLite gets foreign keys on and a busy timeout.
+
+    Statement parameters are member data (ids, profiles, countries): ``hide_parameters`` keeps
+    them out of every error message and log line SQLAlchemy writes.
+    """
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        engine = sa.create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_con, _record):  # type: ignore[no-untyped-def]
@@ -38,7 +54,7 @@ def make_engine(url: str) -> sa.Engine:
             cur.close()
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 class Registry:
@@ -58,6 +74,15 @@ class Registry:
             settings.ensure_home()
             url = settings.registry_url
         engine = make_engine(url)
+        try:
+            with engine.connect():
+                pass
+        except sa.exc.OperationalError as exc:
+            engine.dispose()
+            reason = " ".join(str(exc.orig).split()) if exc.orig is not None else str(exc)
+            raise RegistryUnavailable(
+                f"cannot open the registry at {describe_url(url)}: {reason}"
+            ) from None
         if migrate:
             upgrade(engine)
         return cls(engine)
