@@ -195,9 +195,14 @@ def test_after_erasure_reads_stay_unlinked_and_training_closes_the_queue(
     shown = runner.invoke(app, ["--quiet", "consent", "show", mid])
     assert shown.exit_code == 1 and "was erased: nothing is held" in shown.output
     runner.invoke(app, ["--quiet", "recap", "--member", mid])  # nothing to show: exit 1
+    rows = runner.invoke(app, ["--quiet", "rows", "--member", mid])
+    assert rows.exit_code == 2 and "was erased: nothing is held" in rows.output
     assert audit_entries(registry, member_id=TARGET.member_id) == []
     unlinked = [e for e in audit_entries(registry) if "of an erased member" in e.resource]
-    assert {e.action for e in unlinked} >= {"consent.show", "recap.read"}
+    assert {e.action for e in unlinked} >= {"consent.show", "recap.read", "rows.read"}
+    # a member who never was: no consents to show, not "granted (default)"
+    nobody = runner.invoke(app, ["--quiet", "consent", "show", "424242"])
+    assert nobody.exit_code == 1 and "not known" in nobody.output
     _cli("train", "--model", "ease")
     assert pending_retrains(registry) == []
 

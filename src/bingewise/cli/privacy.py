@@ -356,8 +356,11 @@ def register_consent(app: typer.Typer) -> None:
             if bool(is_erased(registry, [member_id])[0]):
                 # Not "granted (default)": nothing is held, nothing can be granted any more.
                 raise _fail(f"member {member_id} was erased: nothing is held about them")
-            now = current_consents(registry, member_id)
             history = consent_history(registry, member_id)
+            if not history and not _member_known(member_id):
+                # Not "granted (default)" either: there is no such member to have consents.
+                raise _fail(f"member {member_id} is not known to the registry or the warehouse")
+            now = current_consents(registry, member_id)
         finally:
             registry.close()
         changed = {e.purpose for e in history}

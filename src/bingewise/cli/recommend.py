@@ -196,6 +196,7 @@ def _rows_command(app: typer.Typer) -> None:
     ) -> None:
         """A member's home page: rows of titles, each with its reason (an audited read)."""
         from bingewise.privacy.audit import audited, os_actor
+        from bingewise.privacy.tombstone import is_erased
         from bingewise.recommend.rows import (
             home_rows,
             personalization_allowed,
@@ -210,6 +211,9 @@ def _rows_command(app: typer.Typer) -> None:
         registry = Registry.open()
         try:
             audited(registry, os_actor(), "rows.read", member, "plays, home rows", reason)
+            if bool(is_erased(registry, [member])[0]):
+                console.print(f"[red]error:[/red] member {member} was erased: nothing is held")
+                raise typer.Exit(2)
             allowed = personalize and personalization_allowed(registry, member)
             uncounted = statistics_withheld(registry)
         finally:
