@@ -317,8 +317,8 @@ def test_a_member_west_of_utc_is_checked_on_their_local_day(tmp_path: Path) -> N
 
 def test_an_older_warehouse_without_recorded_runs(tmp_path: Path) -> None:
     """Aggregates made before runs were recorded: the table is added on open, and summarised
-    days are closed up to the start of the day after the latest one in the zone where days
-    start first (UTC+14), so that no later day is ever closed."""
+    member-days are closed up to the end of the latest summarised day in the zone where days
+    end last (UTC-12): all of that day in every zone; days without aggregates stay open."""
     path = tmp_path / "warehouse.duckdb"
     old = OLD[:3]  # the latest: member 2 (Tokyo) on 7 May 2016
     unsummarised = (3, dt.datetime(2016, 4, 1, 12, 0), 30, None)  # before the last summarised day
@@ -330,7 +330,7 @@ def test_an_older_warehouse_without_recorded_runs(tmp_path: Path) -> None:
         wh.duck.execute(f"DROP TABLE {RetentionRuns.table}")  # as an older version left it
     with Warehouse.open(path) as wh:
         assert wh.count(RetentionRuns.table) == 0
-        assert closed_bound(wh.duck) == dt.datetime(2016, 5, 7, 10, 0)
+        assert closed_bound(wh.duck) == dt.datetime(2016, 5, 8, 12, 0)
         again = _ingest(wh, _write(tmp_path / "b.csv", [*old, *RECENT, unsummarised], "csv"))
         assert (again.stored, again.duplicates) == (1, 4)
         assert _not_stored_again(len(old)) in again.message

@@ -64,9 +64,9 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-#: Largest UTC offset of any time zone (Pacific/Kiritimati, UTC+14): no local day starts earlier
-#: than this before the UTC midnight of the same date.
-MAX_UTC_OFFSET = dt.timedelta(hours=14)
+#: Largest offset west of UTC of any time zone (Etc/GMT+12, UTC-12): no local day ends later
+#: than this after the UTC midnight that ends the same date.
+MAX_WEST_OFFSET = dt.timedelta(hours=12)
 
 
 def _zones_cte() -> str:
@@ -120,15 +120,15 @@ def closed_bound(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
         bound: dt.datetime = row[0]
         return bound
     # Aggregates but no recorded run: a warehouse whose runs predate retention_runs, so their
-    # cutoffs are unknown. The summarised days stand in for them: a member-day with an aggregate
-    # is closed up to the start of the day after the latest summarised local day, taken in the
-    # zone where days start first (UTC+14). Events before that bound fall on that day or
-    # earlier in every zone, so no day after the latest summarised one is ever closed; events
-    # of that last day after the bound (western zones) are stored, as before this check.
+    # cutoffs are unknown. The summarised days stand in for them: the bound is the end of the
+    # latest summarised local day in the zone where days end last (UTC-12). Only member-days
+    # with an aggregate are ever closed, so a later bound closes no later day; it closes all of
+    # the last summarised day, whose late events an unrecorded run may have summed already
+    # (a genuinely new event of that day is then not stored, and counted: never summed twice).
     row = con.execute(f"SELECT max({_q(DailyViewing.local_day)}) FROM {dv}").fetchone()
     assert row is not None and row[0] is not None
     day: dt.date = row[0]
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time()) - MAX_UTC_OFFSET
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time()) + MAX_WEST_OFFSET
 
 
 def closed_events_sql(after: int) -> str:
