@@ -213,6 +213,32 @@ class DailyViewing:
     )
 
 
+class RetentionRuns:
+    """One row per retention run (dry runs are not recorded).
+
+    No member data: when, up to which instant events were summarised, and how many rows. Ingest
+    reads the latest cutoff to tell which member-days are closed (see
+    :mod:`bingewise.privacy.retention`).
+    """
+
+    table = "retention_runs"
+    run_utc = "run_utc"  #: TIMESTAMP, when the run happened
+    cutoff_utc = "cutoff_utc"  #: TIMESTAMP, events starting before it were summarised and deleted
+    events_deleted = "events_deleted"  #: BIGINT
+    aggregate_rows = "aggregate_rows"  #: BIGINT, (member, local day) rows written or updated
+    quarantine_deleted = "quarantine_deleted"  #: BIGINT
+
+    arrow = pa.schema(
+        [
+            (run_utc, pa.timestamp("us")),
+            (cutoff_utc, pa.timestamp("us")),
+            (events_deleted, pa.int64()),
+            (aggregate_rows, pa.int64()),
+            (quarantine_deleted, pa.int64()),
+        ]
+    )
+
+
 class SynthTastes:
     """Ground truth of a synthetic platform: each member's favourite genres (not a warehouse table).
 
@@ -235,6 +261,7 @@ WAREHOUSE_TABLES: tuple[type, ...] = (
     Quarantine,
     IngestedFiles,
     DailyViewing,
+    RetentionRuns,
 )
 
 

@@ -18,7 +18,10 @@ For every path given (a file, a ZIP archive or a folder such as a Netflix export
    rejected and quarantined instead, naming the earlier occurrence); catalog rows are
    upserted by ``title_id``; members found go to the warehouse and, given a registry, to
    ``registry.members``;
-6. the file is recorded in ``ingested_files``.
+6. appended events of member-days that retention closed (older than its latest cutoff, on a
+   day ``daily_viewing`` summarises; see :mod:`bingewise.privacy.retention`) are deleted and
+   counted as duplicates: the aggregate holds them already;
+7. the file is recorded in ``ingested_files``.
 
 A file's appended rows are found by ``rowid`` (above the table's largest before the file; checked
 to be contiguous), so nothing is copied twice. Everything of one path (all files of an archive)
@@ -438,6 +441,45 @@ def drop_erased(
 
 
 # ---------------------------------------------------------------------------------------------
+# Member-days closed by retention
+
+
+def _mark_closed(con: duckdb.DuckDBPyConnection, table: str, after: int) -> str | None:
+    """A temporary table of the rowids of appended events that retention closed, or None.
+
+    Closed: starting before the latest retention cutoff, on a (member, local day) that
+    ``daily_viewing`` already holds (:func:`bingewise.privacy.retention.closed_events_sql`).
+    Marked before the file's members are stored, so a local day is taken in the zone the
+    aggregates were made with (a file may give a member's zone for the first time); deleted by
+    :func:`_drop_closed` after dedupe, so that duplicates and reused ids are told as before.
+    Nothing is queried beyond one probe when no day is summarised (most ingests).
+    """
+    if table != Events.table:
+        return None
+    from bingewise.privacy.retention import closed_bound, closed_events_sql
+
+    bound = closed_bound(con)
+    if bound is None:
+        return None
+    name = temp_name("closed")
+    con.execute(f"CREATE TEMP TABLE {name} AS {closed_events_sql(after)}", [bound])
+    return name
+
+
+def _drop_closed(con: duckdb.DuckDBPyConnection, table: str, marked: str | None) -> int:
+    """Delete the marked rows still there (see :func:`_mark_closed`); returns how many."""
+    if marked is None:
+        return 0
+    try:
+        row = con.execute(
+            f"DELETE FROM {q(table)} WHERE rowid IN (SELECT rid FROM {marked})"
+        ).fetchone()
+    finally:
+        con.execute(f"DROP TABLE {marked}")
+    return int(row[0]) if row else 0
+
+
+# ---------------------------------------------------------------------------------------------
 # Storing a staged file
 
 
@@ -779,7 +821,7 @@ def _store(
     name: str,
     sha: str,
 ) -> tuple[IngestSummary, list[MemberRecord]]:
-    erased = valid = stored = 0
+    erased = valid = stored = closed = 0
     keyed = [
         (rel, table, schema)
         for rel, table, schema in (
@@ -792,11 +834,14 @@ def _store(
     for rel, table, schema in keyed:
         after, first, inserted = _append_staged(con, rel, table, schema)
         dropped = _erase_appended(con, table, after, registry)
+        marked = _mark_closed(con, table, after)
         ids = staged.ids if table == Events.table else None
         dups, reused = _dedupe_appended(con, table, after, inserted, ids.identity if ids else ())
+        summarised = _drop_closed(con, table, marked)
         erased += dropped
+        closed += summarised
         valid += inserted - dropped - len(reused)
-        stored += inserted - dropped - len(reused) - dups
+        stored += inserted - dropped - len(reused) - dups - summarised
         if ids is not None and reused:
             rejects = _with_rejects(
                 rejects, _reused_rejects(con, reused, ids, _staged_ordinals(con, rel, first))
@@ -814,7 +859,7 @@ def _store(
             found = _store_members(con, kept, registry)
     rejects, gone = _drop_erased_rejects(rejects, registry)
     summary = _finish(con, name, sha, staged.format, staged.rows_read, rejects,
-                      valid, stored, erased + gone, staged.note)  # fmt: skip
+                      valid, stored, erased + gone, staged.note, closed=closed)  # fmt: skip
     return summary, found
 
 
@@ -861,10 +906,13 @@ def _store_loaded(
     name: str,
     sha: str,
 ) -> tuple[IngestSummary, list[MemberRecord]]:
-    """Settle a file already appended to its table: erased members, members, duplicates."""
+    """Settle a file already appended to its table: erased members, members, duplicates,
+    member-days closed by retention."""
     table, after = loaded.table, loaded.after
     with timed("drop erased"):
         erased = _erase_appended(con, table, after, registry)
+    with timed("closed days"):
+        marked = _mark_closed(con, table, after)
     found: list[MemberRecord] = []
     members_sql = reader.members_sql(_new_rows(table, after), options)
     if members_sql is not None:
@@ -880,6 +928,8 @@ def _store_loaded(
         dups, reused = _dedupe_appended(
             con, table, after, loaded.inserted, ids.identity if ids else ()
         )
+    with timed("closed days"):
+        closed = _drop_closed(con, table, marked)
     rejects = loaded.rejects
     if ids is not None and reused:
         first = loaded.first
@@ -890,7 +940,7 @@ def _store_loaded(
     valid = loaded.inserted - erased - len(reused)
     rejects, gone = _drop_erased_rejects(rejects, registry)
     summary = _finish(con, name, sha, loaded.format, loaded.rows_read, rejects,
-                      valid, valid - dups, erased + gone)  # fmt: skip
+                      valid, valid - dups - closed, erased + gone, closed=closed)  # fmt: skip
     return summary, found
 
 
@@ -905,8 +955,13 @@ def _finish(
     stored: int,
     erased: int,
     note: str = "",
+    *,
+    closed: int = 0,
 ) -> IngestSummary:
-    """Check the counts, quarantine the rejects and record the file; the file's summary."""
+    """Check the counts, quarantine the rejects and record the file; the file's summary.
+
+    ``stored`` excludes the ``closed`` rows (of member-days retention summarised), which count
+    as duplicates of what the aggregates hold."""
     rejected = rejects.num_rows
     if valid + rejected + erased != rows_read:
         raise AssertionError(
@@ -915,7 +970,13 @@ def _finish(
         )
     _quarantine(con, rejects, name)
     dropped = f"{erased} rows of erased members dropped (not kept)" if erased else ""
-    message = "; ".join(m for m in (note, dropped) if m)
+    summarised = (
+        f"{closed} rows older than the retention window, on days already summarised "
+        "(not stored again)"
+        if closed
+        else ""
+    )
+    message = "; ".join(m for m in (note, summarised, dropped) if m)
     summary = IngestSummary(
         name, fmt, rows_read, stored, valid - stored, rejected + erased, message=message
     )

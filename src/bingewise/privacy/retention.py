@@ -5,11 +5,23 @@ Raw events say exactly what a member watched, when and on which device; after
 (:class:`bingewise.schema.DailyViewing`: segments, seconds, supplemental seconds per member
 and local day). Quarantined rows, which carry raw source rows, follow the same window by the
 time they were ingested, and go as soon as every stored event of their file is gone. Runs are
-idempotent and additive: an old file ingested after a run is aggregated by the next run and
-summed into the existing day.
+idempotent and additive: an old event stored after a run, on a member-day no run summarised, is
+aggregated by the next run.
 
 The cutoff is an instant in UTC: events whose ``start_utc`` is strictly before
-``now - retention_days`` are old.
+``now - retention_days`` are old. Every run but a dry run is recorded in
+``retention_runs`` (when, its cutoff, how many rows; nothing of any member).
+
+**A summarised member-day is closed.** Once a (member, local day) has a ``daily_viewing`` row,
+ingest does not store an event of that member-day starting before the latest recorded cutoff
+(:func:`closed_bound`, :func:`closed_events_sql`): it is counted as a duplicate of what the
+aggregate holds. Otherwise the same events ingested again (a re-saved file, a later export
+holding the whole history) would be stored and summed a second time by the next run. Whether an
+old event was summarised cannot be told from the event itself: that would need its key kept per
+event, and event keys are an unkeyed hash of (member, title, start, seconds), so whoever holds
+the warehouse could test whether a member watched a title at a given time, the very record
+retention deletes. A genuinely late event of a closed day is therefore not stored either (and is
+counted as such).
 """
 
 from __future__ import annotations
@@ -18,12 +30,21 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+import duckdb
+
 from bingewise.config import get_settings
 from bingewise.console import progress
-from bingewise.schema import DailyViewing, Events, IngestedFiles, Members, Quarantine
+from bingewise.schema import (
+    DailyViewing,
+    Events,
+    IngestedFiles,
+    Members,
+    Quarantine,
+    RetentionRuns,
+)
 from bingewise.warehouse import Warehouse
 
-__all__ = ["RetentionReport", "run_retention"]
+__all__ = ["RetentionReport", "closed_bound", "closed_events_sql", "run_retention"]
 
 log = logging.getLogger(__name__)
 
@@ -43,20 +64,35 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _aggregate_sql() -> str:
-    """Per-member local-day aggregate of the old events (parameter: cutoff)."""
-    e, m = _q(Events.table), _q(Members.table)
-    mid, start = _q(Events.member_id), _q(Events.start_utc)
-    tz = _q(Members.time_zone)
-    return f"""
-        WITH zones AS (
+#: Largest offset west of UTC of any time zone (Etc/GMT+12, UTC-12): no local day ends later
+#: than this after the UTC midnight that ends the same date.
+MAX_WEST_OFFSET = dt.timedelta(hours=12)
+
+
+def _zones_cte() -> str:
+    """``zones(mid, tz)``: each member's time zone when DuckDB knows it (the others: UTC)."""
+    m, tz = _q(Members.table), _q(Members.time_zone)
+    return f"""zones AS (
             SELECT {_q(Members.member_id)} AS mid, any_value({tz}) AS tz FROM {m}
             WHERE {tz} IN (SELECT name FROM pg_timezone_names())
             GROUP BY 1
-        )
+        )"""
+
+
+def _local_day_sql(event: str, zone: str) -> str:
+    """The member's local day of the start of event ``event`` (alias), zone from ``zone``'s tz."""
+    start = _q(Events.start_utc)
+    return f"(({event}.{start} AT TIME ZONE 'UTC') AT TIME ZONE coalesce({zone}.tz, 'UTC'))::DATE"
+
+
+def _aggregate_sql() -> str:
+    """Per-member local-day aggregate of the old events (parameter: cutoff)."""
+    e = _q(Events.table)
+    mid, start = _q(Events.member_id), _q(Events.start_utc)
+    return f"""
+        WITH {_zones_cte()}
         SELECT e.{mid} AS {_q(DailyViewing.member_id)},
-               ((e.{start} AT TIME ZONE 'UTC') AT TIME ZONE coalesce(z.tz, 'UTC'))::DATE
-                   AS {_q(DailyViewing.local_day)},
+               {_local_day_sql("e", "z")} AS {_q(DailyViewing.local_day)},
                count(*)::BIGINT AS {_q(DailyViewing.segments)},
                coalesce(sum(e.{_q(Events.seconds)}), 0)::BIGINT AS {_q(DailyViewing.seconds)},
                coalesce(sum(e.{_q(Events.seconds)})
@@ -65,6 +101,51 @@ def _aggregate_sql() -> str:
         FROM {e} e LEFT JOIN zones z ON z.mid = e.{mid}
         WHERE e.{start} < ?
         GROUP BY 1, 2
+    """
+
+
+def closed_bound(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
+    """The instant (naive UTC) before which an event of a summarised member-day is closed:
+    ingest does not store it (see the module's docstring). None when no day is summarised,
+    which is the common case and costs one probe of ``daily_viewing``.
+
+    It is the latest cutoff a recorded run used: every event before it was summarised and
+    deleted by that run.
+    """
+    dv, runs = _q(DailyViewing.table), _q(RetentionRuns.table)
+    if con.execute(f"SELECT 1 FROM {dv} LIMIT 1").fetchone() is None:
+        return None
+    row = con.execute(f"SELECT max({_q(RetentionRuns.cutoff_utc)}) FROM {runs}").fetchone()
+    if row is not None and row[0] is not None:
+        bound: dt.datetime = row[0]
+        return bound
+    # Aggregates but no recorded run: a warehouse whose runs predate retention_runs, so their
+    # cutoffs are unknown. The summarised days stand in for them: the bound is the end of the
+    # latest summarised local day in the zone where days end last (UTC-12). Only member-days
+    # with an aggregate are ever closed, so a later bound closes no later day; it closes all of
+    # the last summarised day, whose late events an unrecorded run may have summed already
+    # (a genuinely new event of that day is then not stored, and counted: never summed twice).
+    row = con.execute(f"SELECT max({_q(DailyViewing.local_day)}) FROM {dv}").fetchone()
+    assert row is not None and row[0] is not None
+    day: dt.date = row[0]
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time()) + MAX_WEST_OFFSET
+
+
+def closed_events_sql(after: int) -> str:
+    """Rowids (column ``rid``) of the events above rowid ``after`` that are closed: starting
+    before the bound (parameter, :func:`closed_bound`) on a (member, local day) that
+    ``daily_viewing`` holds. The local day is the one a retention run gives the event (the
+    member's zone in ``members``, UTC when unknown)."""
+    e, dv = _q(Events.table), _q(DailyViewing.table)
+    mid, start = _q(Events.member_id), _q(Events.start_utc)
+    return f"""
+        WITH {_zones_cte()}
+        SELECT e.rowid AS rid FROM {e} e LEFT JOIN zones z ON z.mid = e.{mid}
+        WHERE e.rowid > {int(after)} AND e.{start} < ? AND EXISTS (
+            SELECT 1 FROM {dv} d
+            WHERE d.{_q(DailyViewing.member_id)} = e.{mid}
+              AND d.{_q(DailyViewing.local_day)} = {_local_day_sql("e", "z")}
+        )
     """
 
 
@@ -147,6 +228,11 @@ def run_retention(
             bar.advance(task)
             tx.execute(f"DELETE FROM {qt} WHERE {ingested} < ?", [cutoff])
             tx.execute(_orphan_quarantine_sql())
+            runs = ", ".join(_q(c) for c in RetentionRuns.arrow.names)
+            tx.execute(
+                f"INSERT INTO {_q(RetentionRuns.table)} ({runs}) VALUES (?, ?, ?, ?, ?)",
+                [now, cutoff, old_events, groups, old_quarantine],
+            )
             tx.execute("DROP TABLE bw_retention_new")
             tx.execute("DROP TABLE bw_retention_merged")
             bar.advance(task)
