@@ -28,7 +28,9 @@ from bingewise.warehouse import Warehouse
 #: member, start (naive UTC), seconds, supplemental type
 Event = tuple[int, dt.datetime, int, str | None]
 
-ZONES = {1: "America/Mexico_City", 2: "Asia/Tokyo", 3: None}  # 3: unknown zone -> UTC days
+#: 3: unknown zone -> UTC days; 5: no zone, country "us" -> the country's zone, as in the facts
+ZONES = {1: "America/Mexico_City", 2: "Asia/Tokyo", 3: None, 5: "America/New_York"}
+COUNTRY_ONLY = {5: "us"}
 NOW = dt.datetime(2019, 1, 1)
 
 
@@ -83,7 +85,13 @@ def _daily(wh: Warehouse) -> Counter[tuple[int, dt.date, str]]:
 
 
 def _members(wh: Warehouse) -> None:
-    rows = [{Members.member_id: m, Members.time_zone: z} for m, z in ZONES.items() if z]
+    rows = [
+        {Members.member_id: m, Members.country: COUNTRY_ONLY[m]}
+        if m in COUNTRY_ONLY
+        else {Members.member_id: m, Members.time_zone: z}
+        for m, z in ZONES.items()
+        if z
+    ]
     rows.append({Members.member_id: 3, Members.time_zone: "Mars/Olympus_Mons"})  # invalid zone
     wh.duck.register("bw_m", pa.Table.from_pylist(rows, schema=Members.arrow))
     wh.duck.execute(f"INSERT INTO {Members.table} SELECT * FROM bw_m")
@@ -364,3 +372,44 @@ def test_a_zone_given_after_the_run_does_not_move_the_summarised_days(
         assert zone == ("America/Mexico_City",)  # the file's zone is kept for what follows
         run_retention(wh, days=730, now=NOW)
         assert _daily(wh) == once
+
+
+def test_a_summarised_day_is_the_facts_local_day(tmp_path: Path) -> None:
+    """A member known by country only (no zone): retention's day is their country's local day,
+    the one the facts and the export show (a 03:00 UTC play in the US is the evening before)."""
+    from bingewise.analytics import plays
+
+    event = (5, dt.datetime(2016, 2, 11, 3, 0), 1200, None)
+    with Warehouse.open(":memory:") as wh:
+        _members(wh)
+        _load(wh, [event])
+        p = plays(wh.table(Events.table), wh.table("catalog"), wh.table(Members.table))
+        (shown,) = p.to_pyarrow().column("local_date").to_pylist()
+        run_retention(wh, days=730, now=NOW)
+        (day,) = {d for (_, d, _) in _daily(wh)}
+    assert shown == day == dt.date(2016, 2, 10)
+
+
+def test_retention_keeps_catalogue_rejects_and_counts_what_it_deletes(tmp_path: Path) -> None:
+    """A catalogue's rejected rows are about titles, not members: a run whose window deletes
+    nothing leaves them; a viewing file's unattributed rejects go with its last events, and
+    the report counts them."""
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text("title_id,title,kind\n1,A Film,film\nx,Bad Id,film\n")
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "member_id,title_id,start_utc,seconds\n"
+        "1,1,2015-03-01T20:00:00Z,600\n"
+        ",1,2015-03-01T21:00:00Z,600\n"  # no member: a reject that names no one
+    )
+    with Warehouse.open(":memory:") as wh:
+        _members(wh)
+        ingest_paths([catalog, events], warehouse=wh)
+        assert wh.count("quarantine") == 2
+        kept = run_retention(wh, days=100_000, now=NOW)
+        assert (kept.events_deleted, kept.quarantine_deleted) == (0, 0)
+        assert wh.count("quarantine") == 2
+        gone = run_retention(wh, days=730, now=NOW)
+        assert (gone.events_deleted, gone.quarantine_deleted) == (1, 1)
+        (source,) = wh.duck.execute("SELECT source FROM quarantine").fetchone() or ("",)
+        assert source == str(catalog)

@@ -70,11 +70,21 @@ MAX_WEST_OFFSET = dt.timedelta(hours=12)
 
 
 def _zones_cte() -> str:
-    """``zones(mid, tz)``: each member's time zone when DuckDB knows it (the others: UTC)."""
-    m, tz = _q(Members.table), _q(Members.time_zone)
+    """``zones(mid, tz)``: each member's time zone as the analytics take it (their own when
+    DuckDB knows it, else their country's, see :func:`bingewise.geo.country_zones`; the
+    others: UTC), so a summarised day is the local day the facts and the export show."""
+    from bingewise.geo import country_zones
+
+    m, tz, country = _q(Members.table), _q(Members.time_zone), _q(Members.country)
+    pairs = ", ".join(f"('{c}', '{z}')" for c, z in sorted(country_zones().items()))
     return f"""zones AS (
-            SELECT {_q(Members.member_id)} AS mid, any_value({tz}) AS tz FROM {m}
-            WHERE {tz} IN (SELECT name FROM pg_timezone_names())
+            SELECT m.{_q(Members.member_id)} AS mid,
+                   coalesce(
+                       any_value(m.{tz}) FILTER (
+                           WHERE m.{tz} IN (SELECT name FROM pg_timezone_names())),
+                       any_value(c.zone)) AS tz
+            FROM {m} m LEFT JOIN (VALUES {pairs}) c(country, zone)
+                ON upper(trim(m.{country})) = c.country
             GROUP BY 1
         )"""
 
@@ -150,16 +160,31 @@ def closed_events_sql(after: int) -> str:
 
 
 def _orphan_quarantine_sql() -> str:
-    """Delete quarantined rows of files whose stored events are now all deleted.
+    """Delete quarantined rows that name no member, of viewing files whose events are now all
+    deleted.
 
     Such rows are raw viewing data as old as the events around them; without the events they
     could no longer be attributed to a member (for export or erasure), so they go with them.
+    A row that names its member (``Quarantine.member_id``) stays found by that and follows the
+    window by its ingestion time. Rows of catalogues are about titles, not members, and of
+    ratings files, whose ratings retention keeps: neither is ever orphaned.
     """
+    from bingewise.ingest.formats import READERS
+    from bingewise.ingest.generic import TabularReader
+
+    viewing = sorted(
+        r.name
+        for r in READERS
+        if not isinstance(r, TabularReader) or r.layout.table == Events.table
+    )
+    names = ", ".join(f"'{n}'" for n in viewing)
     f, qt, ev = _q(IngestedFiles.table), _q(Quarantine.table), _q(Events.table)
     return f"""
-        DELETE FROM {qt} WHERE {_q(Quarantine.source)} IN (
+        DELETE FROM {qt} WHERE {_q(Quarantine.member_id)} IS NULL AND {_q(Quarantine.source)} IN (
             SELECT f.{_q(IngestedFiles.name)} FROM {f} f
-            WHERE f.{_q(IngestedFiles.stored)} > 0 AND NOT EXISTS (
+            WHERE f.{_q(IngestedFiles.stored)} > 0
+              AND f.{_q(IngestedFiles.format)} IN ({names})
+              AND NOT EXISTS (
                 SELECT 1 FROM (SELECT DISTINCT {_q(Events.source)} AS src FROM {ev}) s
                 WHERE starts_with(f.{_q(IngestedFiles.sha256)}, s.src)
             )
@@ -227,7 +252,8 @@ def run_retention(
             tx.execute(f"DELETE FROM {e} WHERE {start} < ?", [cutoff])
             bar.advance(task)
             tx.execute(f"DELETE FROM {qt} WHERE {ingested} < ?", [cutoff])
-            tx.execute(_orphan_quarantine_sql())
+            orphaned = _scalar(tx, _orphan_quarantine_sql())
+            old_quarantine += orphaned
             runs = ", ".join(_q(c) for c in RetentionRuns.arrow.names)
             tx.execute(
                 f"INSERT INTO {_q(RetentionRuns.table)} ({runs}) VALUES (?, ?, ?, ?, ?)",
