@@ -15,6 +15,7 @@ from bingewise.geo import (
     country_zones,
     default_time_zone,
     is_country,
+    is_time_zone,
 )
 from bingewise.ingest import ingest_paths
 from bingewise.warehouse import Warehouse
@@ -49,6 +50,20 @@ def test_every_country_has_a_real_zone_and_a_name() -> None:
     assert country_name("no") == "Norway" and country_name("KR") == "South Korea"
     assert is_country("gb") and not is_country("XX") and not is_country(None)
     assert country_code("NO (Norway)") == "NO" and country_code("norway") == "NO"
+
+
+def test_a_code_is_only_what_iso_3166_has() -> None:
+    """``XX (Nowhere)`` read as ``XX`` before: two letters are no country by themselves. An
+    alpha-3 code is no alpha-2 one (geo has no alpha-3 table to map it by)."""
+    assert country_code("XX (Nowhere)") is None and country_code("xx") is None
+    assert country_code("us (United States)") == "US"
+    assert country_code("USA") is None and not is_country("USA")
+
+
+def test_time_zones() -> None:
+    assert is_time_zone("Asia/Kathmandu") and is_time_zone("UTC")
+    for name in ("Mars/Olympus", "europe/paris", "../zoneinfo/UTC", "", None):
+        assert not is_time_zone(name)
 
 
 def test_an_export_from_norway_has_oslo_days(tmp_path: Path) -> None:

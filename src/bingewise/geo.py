@@ -16,16 +16,24 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from importlib import resources
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "COUNTRIES",
+    "COUNTRY_FORM",
     "Country",
     "country_code",
+    "country_codes",
     "country_name",
     "country_zones",
     "default_time_zone",
     "is_country",
+    "is_time_zone",
 ]
+
+#: What a country field holds, as messages say it. ISO 3166-1 alpha-3 codes (``USA``) are not
+#: read: the tz database, the only country table shipped, knows alpha-2 codes only.
+COUNTRY_FORM = "an ISO 3166-1 alpha-2 country code (two letters, such as US)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,13 +121,35 @@ def is_country(code: str | None) -> bool:
     return country_name(code) is not None
 
 
+def country_codes() -> frozenset[str]:
+    """Every ISO 3166-1 alpha-2 code known (upper case)."""
+    return frozenset(_tables()[0])
+
+
+def is_time_zone(name: str | None) -> bool:
+    """Whether ``name`` is an IANA time zone (``"Europe/Paris"``; case as the tz database spells
+    it, since a zone is looked up by file name).
+
+    >>> is_time_zone("Asia/Kathmandu"), is_time_zone("Mars/Olympus")
+    (True, False)
+    """
+    if not name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def country_zones() -> dict[str, str]:
     """Every country's zone, as :func:`default_time_zone` gives it."""
     return dict(_tables()[1])
 
 
 def country_code(text: str | None) -> str | None:
-    """ISO code from ``"US"``, ``"US (United States)"`` or ``"United States"``; None if unknown.
+    """ISO code from ``"US"``, ``"US (United States)"`` or ``"United States"``; None if unknown
+    (``"XX (Nowhere)"`` too: a code is only what ISO 3166 has).
 
     >>> country_code("BR (Brazil)")
     'BR'
@@ -129,7 +159,7 @@ def country_code(text: str | None) -> str | None:
     text = text.strip()
     head = text.split("(", 1)[0].strip().upper()
     if len(head) == 2 and head.isalpha():
-        return head
+        return head if is_country(head) else None
     return _by_name().get(text.casefold())
 
 

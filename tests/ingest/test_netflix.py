@@ -32,6 +32,7 @@ from bingewise.ingest.netflix import (
     parse_stamp,
 )
 from bingewise.ingest.titles import series_id
+from bingewise.registry import Registry
 from bingewise.schema import Catalog, Events, Members, NetflixFiles, Quarantine
 from bingewise.warehouse import Warehouse
 
@@ -674,6 +675,32 @@ def test_pipeline_ingests_history_and_quarantines(tmp_path: Path, warehouse: War
         f'SELECT "{Quarantine.line}", "{Quarantine.field}" FROM "{Quarantine.table}"'
     ).fetchall()
     assert row_ == [(5, N.date)]
+
+
+def test_member_fields_the_registry_cannot_hold_are_rejected_rows(
+    tmp_path: Path, warehouse: Warehouse, registry: Registry
+) -> None:
+    """A profile name longer than the registry holds, or a country no ISO 3166 code names
+    (``XX (Nowhere)`` was read as ``XX``), is a rejected row naming its line and field; the other
+    profiles' rows are stored, on SQLite and PostgreSQL alike (PostgreSQL refused the file)."""
+    long_name = "L" * 201
+    rows = [
+        row(),  # 2: Ana, DE
+        row(profile=long_name, start="2022-07-28 06:00:00"),  # 3
+        row(profile="Ben", start="2022-07-28 07:00:00", country="XX (Nowhere)"),  # 4
+        row(profile="Ben", start="2022-07-28 08:00:00", country="us (United States)"),  # 5
+    ]
+    path = write_csv(tmp_path / "ViewingActivity.csv", rows)
+    [s] = ingest_paths([path], warehouse=warehouse, registry=registry)
+    assert (s.rows_read, s.stored, s.rejected) == (4, 2, 2)
+    quarantined = warehouse.duck.execute(
+        f'SELECT "{Quarantine.line}", "{Quarantine.field}", "{Quarantine.reason}" '
+        f'FROM "{Quarantine.table}" ORDER BY 1'
+    ).fetchall()
+    assert [(line, f) for line, f, _ in quarantined] == [(3, N.profile), (4, N.country)]
+    assert "longer than 200 characters" in quarantined[0][2]
+    members = {(m.profile, m.country) for m in registry.members.list()}
+    assert members == {("Ana", "DE"), ("Ben", "US")}
 
 
 # --- properties of the small parsers ----------------------------------------------------------

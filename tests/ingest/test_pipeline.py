@@ -16,6 +16,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import sqlalchemy as sa
 from helpers import COLUMNS, good_events, write_csv, write_parquet
 from typer.testing import CliRunner
 
@@ -587,3 +588,110 @@ def test_a_later_file_fills_in_what_a_member_lacked(tmp_path: Path, home: Path) 
     record = registry.members.get(60)
     assert record is not None and (record.country, record.time_zone) == row
     registry.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Member fields the registry holds: checked at ingest, on SQLite and PostgreSQL alike
+
+
+#: (member, country, profile) of a log, and what becomes of each row: the field and reason
+#: fragment it is rejected for, or the (country, profile) the member is stored with
+_DESCRIBED: list[tuple[str, str, str, tuple[str, str] | tuple[str | None, str | None]]] = [
+    ("61", "USA", "Ana", (Events.country, "not an ISO 3166-1 alpha-2 country code")),
+    ("62", " gb ", "Bo", ("GB", "Bo")),
+    ("63", "us", "Chen", ("US", "Chen")),
+    ("64", "XX", "Dee", (Events.country, "not an ISO 3166-1 alpha-2 country code")),
+    ("65", "FR", "p" * 201, (Events.profile, "longer than 200 characters")),
+    ("66", "FR", "q" * 200, ("FR", "q" * 200)),
+    ("67", "", "", (None, None)),
+]
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
+def test_member_fields_are_checked_against_what_the_registry_holds(
+    kind: str, tmp_path: Path, warehouse: Warehouse, registry: Registry
+) -> None:
+    """A country that is no ISO 3166-1 alpha-2 code (``USA``, ``XX``) or a profile longer than
+    the registry's column is a rejected row (file, line, field, reason); a code in lower case or
+    with spaces is read as the code; every other row is stored, in the warehouse and in the
+    registry (PostgreSQL refused the whole file; SQLite stored ``USA`` as a country)."""
+    columns = [Events.member_id, Events.title_id, Events.start_utc, Events.seconds,
+               Events.country, Events.profile]  # fmt: skip
+    rows = [
+        dict(zip(columns, (m, "1001", f"2017-02-10T20:{i:02d}:00Z", "100", c, p), strict=True))
+        for i, (m, c, p, _) in enumerate(_DESCRIBED)
+    ]
+    path = tmp_path / f"log.{kind}"
+    if kind == "csv":
+        write_csv(path, rows, columns)
+    elif kind == "jsonl":
+        path.write_text("".join(json.dumps({k: v for k, v in r.items() if v}) + "\n" for r in rows))
+    else:
+        pq.write_table(pa.table({c: [r[c] or None for r in rows] for c in columns}), path)
+    [s] = ingest_paths([path], warehouse=warehouse, registry=registry)
+    first = 2 if kind == "csv" else 1  # CSV: the header is line 1; JSON Lines and Parquet rows
+    rejected = [(i + first, m, want) for i, (m, _, _, want) in enumerate(_DESCRIBED)
+                if want[0] in (Events.country, Events.profile)]  # fmt: skip
+    assert (s.rows_read, s.stored, s.rejected) == (7, 4, len(rejected))
+    quarantined = warehouse.duck.execute(
+        f"SELECT {Quarantine.source}, {Quarantine.line}, {Quarantine.field}, "
+        f"{Quarantine.reason}, {Quarantine.member_id} FROM {Quarantine.table} ORDER BY 2"
+    ).fetchall()
+    assert [(src, line, f, m) for src, line, f, _, m in quarantined] == [
+        (str(path), line, field, int(m)) for line, m, (field, _) in rejected
+    ]
+    for (_, _, _, reason, _), (_, _, (_, fragment)) in zip(quarantined, rejected, strict=True):
+        assert fragment in reason
+    stored = {m.member_id: (m.country, m.profile) for m in registry.members.list()}
+    kept = {
+        int(m): want
+        for m, _, _, want in _DESCRIBED
+        if want[0] not in (Events.country, Events.profile)
+    }
+    assert stored == kept
+    in_warehouse = warehouse.duck.execute(
+        f"SELECT {Members.member_id}, {Members.country}, {Members.profile} FROM {Members.table}"
+    ).fetchall()
+    assert {m: (c, p) for m, c, p in in_warehouse} == kept
+    events = warehouse.duck.execute(
+        f"SELECT {Events.member_id}, {Events.country} FROM {Events.table}"
+    ).fetchall()
+    assert dict(events) == {m: c for m, (c, _) in kept.items()}
+
+
+def test_an_unknown_time_zone_option_is_refused_before_anything_is_stored(
+    tmp_path: Path, warehouse: Warehouse, registry: Registry
+) -> None:
+    """``ReadOptions.tz`` becomes every member's time zone: a name that is no IANA zone is
+    refused (the CLI's ``--tz`` already was), for every format, and nothing is stored."""
+    path = write_csv(tmp_path / "e.csv", [g.row() for g in good_events(5)])
+    for given in (registry, None):  # without a registry the warehouse's members took it
+        with pytest.raises(ValueError, match="tz 'Mars/Olympus' is no IANA time zone"):
+            ingest_paths(
+                [path], warehouse=warehouse, registry=given, options=ReadOptions(tz="Mars/Olympus")
+            )
+    assert warehouse.count(Events.table) == 0 and warehouse.count(Members.table) == 0
+    assert registry.members.count() == 0
+
+
+def test_a_registry_failure_is_one_line_without_member_data(
+    tmp_path: Path, registry: Registry
+) -> None:
+    """Whatever makes the registry refuse the members of a file, the CLI prints one line naming
+    the file and the kind of failure, never the SQL's parameters (member ids, profiles,
+    countries), exits with status 1, and nothing of the file is stored."""
+    with registry.engine.begin() as conn:  # a registry that cannot take members
+        conn.execute(sa.text(f"DROP TABLE {Members.table}"))
+    path = tmp_path / "e.csv"
+    path.write_text(
+        "member_id,title_id,start_utc,seconds,country,profile\n"
+        "987654321,1001,2017-02-10T20:00:00Z,100,US,Zelda Quartermaine\n"
+    )
+    result = CliRunner().invoke(app, ["-q", "ingest", str(path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    for secret in ("987654321", "Zelda", "Quartermaine", "'US'", "parameters", "Traceback"):
+        assert secret not in result.output
+    [line] = [ln for ln in result.output.splitlines() if ln.startswith("error")]
+    assert str(path) in line and "registry" in line
+    with Warehouse.open() as wh:
+        assert wh.count(Events.table) == 0 and wh.count(IngestedFiles.table) == 0

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
 
 from bingewise.registry import MemberRecord, Registry, upgrade
+from bingewise.registry.members import InvalidMember
 
 
 def test_upsert_is_idempotent_and_round_trips(registry: Registry) -> None:
@@ -26,6 +28,33 @@ def test_upsert_is_idempotent_and_round_trips(registry: Registry) -> None:
     assert registry.members.get(3) == records[3]
     assert registry.members.get(99) is None
     assert [m.member_id for m in registry.members.list(limit=2)] == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("record", "field"),
+    [
+        (MemberRecord(member_id=2, country="USA"), "country"),
+        (MemberRecord(member_id=2, country="XX"), "country"),
+        (MemberRecord(member_id=2, country="us"), "country"),
+        (MemberRecord(member_id=2, profile="p" * 201), "profile"),
+        (MemberRecord(member_id=2, time_zone="Mars/Olympus"), "time_zone"),
+        (MemberRecord(member_id=2, email="m@" + "e" * 320), "email"),
+    ],
+)
+def test_a_record_the_registry_cannot_hold_is_refused_alike(
+    registry: Registry, record: MemberRecord, field: str
+) -> None:
+    """SQLite stored any of these (``USA`` became a member's country), PostgreSQL refused the
+    long ones with the SQL's parameters in its message: both now refuse them before writing,
+    naming the field and never the value, and nothing of the call is stored."""
+    ok = MemberRecord(member_id=1, country="MX", profile="p" * 200, time_zone="Asia/Kathmandu")
+    with pytest.raises(InvalidMember) as info:
+        registry.members.upsert_many([ok, record], chunk=1)
+    assert info.value.field == field
+    value = getattr(record, field)
+    assert value not in str(info.value)
+    assert registry.members.count() == 0
+    assert registry.members.upsert_many([ok]) == 1
 
 
 def test_delete(registry: Registry) -> None:

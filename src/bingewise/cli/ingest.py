@@ -115,19 +115,16 @@ def read_options(
 ) -> ReadOptions:
     """Reading options from command-line values, each checked (a bad one names its option)."""
     import codecs
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+    from bingewise.geo import is_time_zone
     from bingewise.ingest import ReadOptions
 
     if date_order is not None and date_order.upper() not in DATE_ORDERS:
         raise typer.BadParameter(
             f"must be one of {', '.join(DATE_ORDERS)}", param_hint="--date-order"
         )
-    if tz is not None:
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise typer.BadParameter(f"unknown IANA time zone {tz!r}", param_hint="--tz") from None
+    if tz is not None and not is_time_zone(tz):
+        raise typer.BadParameter(f"unknown IANA time zone {tz!r}", param_hint="--tz")
     if encoding is not None:
         try:
             encoding = codecs.lookup(encoding).name

@@ -10,8 +10,9 @@ touches the rows, so validation runs at DuckDB's speed.
 Events columns (see ``docs/ingest.md``): ``member_id``, ``title_id`` (whole numbers),
 ``start_utc`` (ISO 8601: with ``Z`` or an offset it is converted to UTC, naive means UTC; or a
 time since the epoch in s, ms, µs or ns, told apart by size) and
-``seconds`` (a whole number ≥ 0) are required; ``event_id``, ``profile``, ``household_id``,
-``bookmark_seconds`` (≥ 0), ``device``, ``country`` and ``supplemental`` are optional.
+``seconds`` (a whole number ≥ 0) are required; ``event_id``, ``profile`` (at most the
+characters the registry holds), ``household_id``, ``bookmark_seconds`` (≥ 0), ``device``,
+``country`` (an ISO 3166-1 alpha-2 code, any case) and ``supplemental`` are optional.
 
 The **event key** is :data:`bingewise.ids.SQL_STABLE_ID` over ``event_id`` when the row has one,
 else over ``member_id|title_id|start|seconds`` joined by U+001F, where *start* is the UTC start in
@@ -30,6 +31,7 @@ import csv
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import itertools
 import json
 import logging
@@ -48,8 +50,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bingewise.geo import COUNTRY_FORM, country_codes
 from bingewise.ids import SEPARATOR, SQL_STABLE_ID, stable_id
 from bingewise.ingest.base import REJECTS_SCHEMA, IngestError, Parsed, ReadOptions
+from bingewise.registry.members import MAX_CHARS
 from bingewise.schema import Catalog, Events, Members, Ratings, SourceColumns
 from bingewise.warehouse import duckdb_type
 
@@ -79,6 +83,7 @@ MEMBER = "__member"
 HEAD_BYTES = 64 * 1024
 _EPOCH = dt.datetime(1970, 1, 1)
 _SEP_SQL = "'\x1f'"
+_BLANKS = "' \t'"  #: SQL: what is trimmed around a country code (spaces and tabs)
 assert SEPARATOR == "\x1f"
 
 
@@ -158,10 +163,14 @@ class Kind(enum.Enum):
     REAL = "a finite number"
     TEXT = "text"
     KIND = "'film' or 'episode'"
+    #: read in upper case, spaces around it dropped (``" us "`` is ``US``); alpha-3 codes are not
+    #: read (see :data:`~bingewise.geo.COUNTRY_FORM`)
+    COUNTRY = COUNTRY_FORM
 
 
-#: Problems of a value; a row's code is ``field_index * 4 + problem``.
-MISSING, BAD, NEGATIVE = 1, 2, 3
+#: Problems of a value; a row's code is ``field_index * PROBLEMS + problem``.
+MISSING, BAD, NEGATIVE, TOO_LONG = 1, 2, 3, 4
+PROBLEMS = 5
 #: Codes of rows malformed as a whole (JSON Lines).
 NOT_OBJECT, UNKNOWN_FIELD = -1, -2
 SHAPE_CODES = {NOT_OBJECT: "not a JSON object", UNKNOWN_FIELD: "unknown field"}
@@ -175,6 +184,8 @@ class Field:
     target: str
     kind: Kind
     required: bool = False
+    #: the most characters a text value may have (a member field: what the registry holds)
+    max_chars: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,14 +274,16 @@ class Layout:
         """(field, reason) of a problem code produced by :func:`stage_sql`."""
         if code < 0:
             return "", SHAPE_CODES[code]
-        f = self.fields[code // 4]
-        match code % 4:
+        f = self.fields[code // PROBLEMS]
+        match code % PROBLEMS:
             case 1:
                 return f.source, "missing required field"
             case 2:
                 return f.source, f"not {f.kind.value}"
-            case _:
+            case 3:
                 return f.source, "negative value"
+            case _:
+                return f.source, f"longer than {f.max_chars} characters"
 
 
 def _events_derived(options: ReadOptions, source: str) -> dict[str, str]:
@@ -293,11 +306,11 @@ EVENTS_LAYOUT = Layout(
         Field(Events.start_utc, Events.start_utc, Kind.TIMESTAMP, required=True),
         Field(Events.seconds, Events.seconds, Kind.COUNT, required=True),
         Field(SourceColumns.event_id, SourceColumns.event_id, Kind.TEXT),
-        Field(Events.profile, Events.profile, Kind.TEXT),
+        Field(Events.profile, Events.profile, Kind.TEXT, max_chars=MAX_CHARS[Members.profile]),
         Field(Events.household_id, Events.household_id, Kind.ID),
         Field(Events.bookmark_seconds, Events.bookmark_seconds, Kind.COUNT),
         Field(Events.device, Events.device, Kind.TEXT),
-        Field(Events.country, Events.country, Kind.TEXT),
+        Field(Events.country, Events.country, Kind.COUNTRY),
         Field(Events.supplemental, Events.supplemental, Kind.TEXT),
     ),
     derived=_events_derived,
@@ -417,6 +430,12 @@ def _parse(kind: Kind, r: str, src_type: str) -> tuple[str, str]:
             kinds = f"({lit(Catalog.FILM)}, {lit(Catalog.EPISODE)})"
             t = f"lower(trim({r}))"
             return f"CASE WHEN {t} IN {kinds} THEN {t} END", present
+        if kind is Kind.COUNTRY:
+            t = f"upper(trim({r}, {_BLANKS}))"
+            return (
+                f"CASE WHEN list_contains({_country_list()}, {t}) THEN {t} END",
+                f"(nullif({t}, '') IS NOT NULL)",
+            )
         return f"nullif({r}, '')", f"(nullif({r}, '') IS NOT NULL)"
     present = f"({r} IS NOT NULL)"
     if kind in (Kind.ID, Kind.COUNT, Kind.EPOCH_SECONDS):
@@ -444,6 +463,14 @@ def _parse(kind: Kind, r: str, src_type: str) -> tuple[str, str]:
     if kind is Kind.REAL and (base in _INT_TYPES or base in _FLOAT_TYPES or base == "DECIMAL"):
         return f"CASE WHEN isfinite({r}::DOUBLE) THEN {r}::DOUBLE END", present
     return _parse(kind, f"CAST({r} AS VARCHAR)", "VARCHAR")
+
+
+@functools.cache
+def _country_list() -> str:
+    """SQL list value of every ISO 3166-1 alpha-2 code :mod:`bingewise.geo` knows (a scalar
+    ``list_contains`` on it, not ``IN (...)``: DuckDB plans a long ``IN`` list as a join, which
+    does not keep the file's row order that ordinals rely on)."""
+    return "[" + ", ".join(lit(c) for c in sorted(country_codes())) + "]"
 
 
 def stage_sql(
@@ -484,15 +511,11 @@ def stage_sql(
             parsed.append(f"{value} AS {v}")
             parsed.append(f"{present} AS {q('p_' + f.target)}")
             p = q("p_" + f.target)
-            if f.required:
-                checks.append(f"WHEN NOT {p} THEN {i * 4 + MISSING}")
-            checks.append(f"WHEN {p} AND {v} IS NULL THEN {i * 4 + BAD}")
-            if f.kind is Kind.COUNT:
-                checks.append(f"WHEN {v} < 0 THEN {i * 4 + NEGATIVE}")
+            checks.extend(_checks(f, i, v, p))
         else:
             parsed.append(f"NULL AS {v}")
             if f.required:
-                checks.append(f"WHEN TRUE THEN {i * 4 + MISSING}")
+                checks.append(f"WHEN TRUE THEN {i * PROBLEMS + MISSING}")
         raws.append(q(f.source))
     code = "CASE " + " ".join(checks) + " END" if checks else "NULL::INTEGER"
     targets = {f.target for f in layout.fields}
@@ -523,16 +546,35 @@ SELECT {", ".join(out)}, {CODE}, CASE WHEN {CODE} IS NOT NULL THEN {raw_sql} END
 FROM __named"""
 
 
+def _checks(f: Field, i: int, value: str, present: str) -> list[str]:
+    """SQL ``WHEN`` clauses giving the problem code of the ``i``-th field ``f`` of a layout whose
+    parsed value and presence are the columns ``value`` and ``present``."""
+    code = i * PROBLEMS
+    checks = [f"WHEN NOT {present} THEN {code + MISSING}"] if f.required else []
+    checks.append(f"WHEN {present} AND {value} IS NULL THEN {code + BAD}")
+    if f.kind is Kind.COUNT:
+        checks.append(f"WHEN {value} < 0 THEN {code + NEGATIVE}")
+    if f.max_chars is not None:
+        checks.append(f"WHEN length({value}) > {f.max_chars} THEN {code + TOO_LONG}")
+    return checks
+
+
 def _valid_sql(f: Field, value: str, present: str) -> str | None:
     """SQL: whether a parsed value of field ``f`` passes its checks (``None``: it always does).
 
-    The same rules as the problem codes of :func:`stage_sql` (a row is valid exactly when its code
+    The same rules as the problem codes of :func:`_checks` (a row is valid exactly when its code
     is NULL), as one predicate per field: a conjunction is cheaper than the code's CASE.
     """
+    valid: list[str] = []
     if f.kind is Kind.TEXT:
-        return f"{value} IS NOT NULL" if f.required else None
-    ok = f"{value} >= 0" if f.kind is Kind.COUNT else f"{value} IS NOT NULL"
-    return ok if f.required else f"coalesce({ok}, NOT {present})"
+        if f.required:
+            valid.append(f"{value} IS NOT NULL")
+    else:
+        ok = f"{value} >= 0" if f.kind is Kind.COUNT else f"{value} IS NOT NULL"
+        valid.append(ok if f.required else f"coalesce({ok}, NOT {present})")
+    if f.max_chars is not None:
+        valid.append(f"coalesce(length({value}) <= {f.max_chars}, true)")
+    return " AND ".join(valid) if valid else None
 
 
 #: Where :func:`load_sql` puts a rejected row's problem code and raw text (``code␟raw``).
@@ -570,7 +612,7 @@ def load_sql(
             parsed.append(f"NULL AS {v}")
             if f.required:
                 valid.append("false")
-                checks.append(f"WHEN TRUE THEN {i * 4 + MISSING}")
+                checks.append(f"WHEN TRUE THEN {i * PROBLEMS + MISSING}")
             continue
         value, present = _parse(f.kind, q(f.source), columns[f.source])
         parsed.append(f"{value} AS {v}")
@@ -579,11 +621,7 @@ def load_sql(
             continue
         parsed.append(f"{present} AS {p}")
         valid.append(check)
-        if f.required:
-            checks.append(f"WHEN NOT {p} THEN {i * 4 + MISSING}")
-        checks.append(f"WHEN {p} AND {v} IS NULL THEN {i * 4 + BAD}")
-        if f.kind is Kind.COUNT:
-            checks.append(f"WHEN {v} < 0 THEN {i * 4 + NEGATIVE}")
+        checks.extend(_checks(f, i, v, p))
     parsed.extend(f"{q(c)} AS {raw_ref(c)}" for c in columns)
     ok = " AND ".join(valid) if valid else "true"
     code = f"CASE WHEN {ok} THEN NULL {' '.join(checks)} END" if checks else "NULL::INTEGER"

@@ -61,7 +61,9 @@ Warehouse rows
 --------------
 - events: one per valid row; ``supplemental`` holds the Supplemental Video Type (``HOOK``,
   ``TRAILER``, ``TEASER_TRAILER``, ``RECAP``, ``PROMOTIONAL``...; upper-cased; NULL for main
-  content); ``country`` is the ISO code of ``US (United States)``; ``device`` is kept as given.
+  content); ``country`` is the ISO code of ``US (United States)`` (a code ISO 3166 does not
+  have, or a name it cannot match, rejects the row); ``device`` is kept as given. A profile name
+  longer than the registry holds (200 characters) rejects the row too.
   The event key is :func:`bingewise.ingest.generic.event_key` over member, title, the start
   *to the minute* and seconds: a spreadsheet re-save that dropped the seconds of every start
   holds the same rows as the original (its household is the same too, below), so ingesting
@@ -103,16 +105,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
 from bingewise.console import progress
-from bingewise.geo import country_code, default_time_zone
+from bingewise.geo import country_code, default_time_zone, is_time_zone
 from bingewise.ids import stable_id
 from bingewise.ingest.base import IngestError, Parsed, ReadOptions, Reject, rejects_table
 from bingewise.ingest.generic import event_key
 from bingewise.ingest.titles import parse_title, series_id, split_segments, title_id, title_key
+from bingewise.registry.members import MAX_CHARS
 from bingewise.schema import Catalog, Events, Members, NetflixFiles
 
 __all__ = [
@@ -139,6 +142,8 @@ MAX_MEMBER_BYTES = 1 << 30
 PROGRESS_ROWS = 50_000
 _ACTIVITY_LABEL = "netflix-activity"
 _HISTORY_LABEL = "netflix-history"
+#: the longest profile name a member can have (what the registry holds)
+_PROFILE_CHARS = MAX_CHARS[Members.profile]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -528,12 +533,8 @@ def _read_csv(
 
 
 def _time_zone(source: str, tz: str | None) -> str | None:
-    if tz is None:
-        return None
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise IngestError(source, f"unknown time zone {tz!r} (an IANA name is expected)") from None
+    if tz is not None and not is_time_zone(tz):
+        raise IngestError(source, f"unknown time zone {tz!r} (an IANA name is expected)")
     return tz
 
 
@@ -788,6 +789,8 @@ class NetflixViewingActivity:
     @staticmethod
     def _event(row: _Row, order: str) -> _Event:
         profile = _required(row, NetflixFiles.profile)
+        if len(profile) > _PROFILE_CHARS:
+            raise _Bad(NetflixFiles.profile, f"longer than {_PROFILE_CHARS} characters")
         start_text = _required(row, NetflixFiles.start)
         try:
             stamp = parse_stamp(start_text)
@@ -810,7 +813,7 @@ class NetflixViewingActivity:
         country_text = row.values.get(NetflixFiles.country, "")
         country = country_code(country_text)
         if country_text and country is None:
-            raise _Bad(NetflixFiles.country, "unknown country")
+            raise _Bad(NetflixFiles.country, "unknown country (expected like 'US (United States)')")
         supplemental = row.values.get(NetflixFiles.supplemental, "").upper() or None
         device = row.values.get(NetflixFiles.device, "") or None
         return _Event(profile, title, start, seconds, bookmark, device, country, supplemental)

@@ -47,9 +47,11 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import sqlalchemy as sa
 
 from bingewise.console import progress
 from bingewise.files import sha256_file
+from bingewise.geo import is_time_zone
 from bingewise.ingest.base import REJECTS_SCHEMA, IngestError, Parsed, Reader, ReadOptions
 from bingewise.ingest.formats import detect, diagnose, is_zip, mapped_readers, reader_named
 from bingewise.ingest.generic import (
@@ -70,7 +72,7 @@ from bingewise.ingest.generic import (
 )
 from bingewise.ingest.movielens import rating_key_sql
 from bingewise.registry import MemberRecord, Registry
-from bingewise.registry.members import FILLABLE
+from bingewise.registry.members import FILLABLE, InvalidMember
 from bingewise.schema import (
     Catalog,
     Events,
@@ -131,8 +133,14 @@ def ingest_paths(
     """Ingest files, ZIP archives and folders; one summary per file.
 
     Raises :class:`IngestError` (naming the file) for a path that cannot be ingested at all, in
-    which case nothing of that path is stored; paths before it stay ingested.
+    which case nothing of that path is stored; paths before it stay ingested. A registry that
+    fails to take a path's members is such a case too: the error names the path and the kind of
+    failure, never the database's message (it may quote the members' data). Raises
+    :class:`ValueError` before reading anything when ``options.tz`` is no IANA time zone (it
+    would become every member's zone).
     """
+    if options.tz is not None and not is_time_zone(options.tz):
+        raise ValueError(f"ReadOptions.tz {options.tz!r} is no IANA time zone (e.g. Europe/Paris)")
     readers = mapped_readers(options.columns)
     forced = reader_named(fmt, readers) if fmt else None
     summaries: list[IngestSummary] = []
@@ -142,7 +150,12 @@ def ingest_paths(
             path = Path(raw)
             bar.update(task, description=f"ingest {path.name}")
             with _expanded(path, forced, readers) as items:
-                summaries.extend(_ingest_unit(warehouse, registry, items, options))
+                try:
+                    summaries.extend(_ingest_unit(warehouse, registry, items, options))
+                except sa.exc.SQLAlchemyError as exc:
+                    raise IngestError(path, _registry_failure(exc)) from None
+                except InvalidMember as exc:  # a value a reader should have rejected
+                    raise IngestError(path, f"the registry refused a member: {exc}") from None
             bar.advance(task)
     return summaries
 
@@ -275,6 +288,16 @@ def _ingest_unit(
             s.file, s.format, s.rows_read, s.stored, s.duplicates, s.rejected,
         )  # fmt: skip
     return summaries
+
+
+def _registry_failure(exc: sa.exc.SQLAlchemyError) -> str:
+    """One line on a registry error, without its text: SQLAlchemy's message holds the SQL's
+    parameters and the database's own may quote a value (member ids, profiles, countries)."""
+    orig = getattr(exc, "orig", None)
+    kind = type(orig if orig is not None else exc).__name__
+    state = getattr(orig, "sqlstate", None)
+    code = f", SQLSTATE {state}" if state else ""
+    return f"the registry failed ({kind}{code}); nothing of this path was stored"
 
 
 def _test_pause() -> None:

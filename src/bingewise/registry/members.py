@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from bingewise.geo import COUNTRY_FORM, is_country, is_time_zone
 from bingewise.registry.tables import members
 from bingewise.schema import Members
 
@@ -19,6 +20,24 @@ FILLABLE = (
     Members.profile,
     Members.signup_date,
 )
+
+#: The most characters each text column of ``members`` holds (as the table declares them):
+#: ingestion rejects longer values, and :meth:`MembersRepo.upsert_many` refuses them.
+MAX_CHARS: dict[str, int] = {
+    c.name: c.type.length
+    for c in members.columns
+    if isinstance(c.type, sa.String) and c.type.length is not None
+}
+
+
+class InvalidMember(ValueError):
+    """A member record the registry cannot hold as the product means it. The message names the
+    field and what it must be, never the value (member data)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"member field {field!r}: {reason}")
+        self.field = field
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +52,23 @@ class MemberRecord:
     household_id: int | None = None
     profile: str | None = None
 
+    def problem(self) -> InvalidMember | None:
+        """What makes this record one the registry cannot hold, or ``None``: a text longer than
+        its column (:data:`MAX_CHARS`), a country that is no upper-case ISO 3166-1 alpha-2 code
+        known to :mod:`bingewise.geo`, a time zone that is no IANA zone. The same on SQLite,
+        which stores any text, as on PostgreSQL, which refuses a long one."""
+        for name, limit in MAX_CHARS.items():
+            value = getattr(self, name, None)
+            if isinstance(value, str) and len(value) > limit:
+                return InvalidMember(name, f"longer than {limit} characters")
+        if self.country is not None and not (
+            self.country.isupper() and is_country(self.country)
+        ):
+            return InvalidMember(Members.country, f"not {COUNTRY_FORM}")
+        if self.time_zone is not None and not is_time_zone(self.time_zone):
+            return InvalidMember(Members.time_zone, "not an IANA time zone (such as Europe/Paris)")
+        return None
+
 
 class MembersRepo:
     """Small repository over the ``members`` table."""
@@ -43,7 +79,11 @@ class MembersRepo:
     def upsert_many(self, records: Iterable[MemberRecord], *, chunk: int = 5000) -> int:
         """Insert members; an existing one only has what it lacks filled in (a country, zone,
         household, profile or signup date a later file knows), nothing it holds replaced.
-        Returns how many were new."""
+        Returns how many were new.
+
+        Raises :class:`InvalidMember` for a record the registry cannot hold
+        (:meth:`MemberRecord.problem`); nothing of the call is written then (one transaction).
+        Callers such as ingestion check each value first and keep its row aside instead."""
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         new = 0
         batch: list[dict[str, object]] = []
@@ -83,6 +123,9 @@ class MembersRepo:
 
         with self.engine.begin() as conn:
             for rec in records:
+                problem = rec.problem()
+                if problem is not None:
+                    raise problem
                 batch.append(
                     {
                         Members.member_id: rec.member_id,
