@@ -58,6 +58,8 @@ def test_a_code_is_only_what_iso_3166_has() -> None:
     assert country_code("XX (Nowhere)") is None and country_code("xx") is None
     assert country_code("us (United States)") == "US"
     assert country_code("USA") is None and not is_country("USA")
+    # Kosovo's code is only reserved by ISO, yet in common use (a Netflix export has it)
+    assert country_code("XK (Kosovo)") == "XK" and default_time_zone("xk") == "Europe/Belgrade"
 
 
 def test_time_zones() -> None:

@@ -91,6 +91,11 @@ def _tab(name: str) -> list[list[str]]:
     return [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
 
 
+#: Codes in common use that ISO 3166 only reserves: XK is Kosovo's (the European Commission's,
+#: and Netflix's: an export says ``XK (Kosovo)``); the tz database files Kosovo under Belgrade.
+_USER_ASSIGNED = {"XK": ("Kosovo", "Europe/Belgrade")}
+
+
 @functools.cache
 def _tables() -> tuple[dict[str, str], dict[str, str]]:
     """(code → name, code → zone) of every country."""
@@ -98,6 +103,9 @@ def _tables() -> tuple[dict[str, str], dict[str, str]]:
     zones: dict[str, str] = {}
     for row in _tab("zone.tab"):
         zones.setdefault(row[0], row[2])
+    for code, (name, zone) in _USER_ASSIGNED.items():
+        names.setdefault(code, name)
+        zones.setdefault(code, zone)
     zones |= _POPULOUS
     for c in COUNTRIES:
         names[c.code] = c.name
