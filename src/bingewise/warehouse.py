@@ -11,6 +11,7 @@ file is ingested whole or not at all.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +26,14 @@ import pyarrow as pa
 from bingewise.config import get_settings
 from bingewise.schema import WAREHOUSE_TABLES, Events
 
-__all__ = ["Warehouse", "add_missing_columns", "duckdb_type", "local_spark", "to_frame"]
+__all__ = [
+    "Warehouse",
+    "add_missing_columns",
+    "duckdb_type",
+    "local_spark",
+    "to_arrow",
+    "to_frame",
+]
 
 _NULLABLE = {
     pa.int64(): pd.Int64Dtype(),
@@ -36,9 +44,39 @@ _NULLABLE = {
 }
 
 
+def to_arrow(expr: ir.Table) -> pa.Table:
+    """Execute ``expr`` into Arrow, exactly, on any Ibis backend.
+
+    Ibis's ``to_pyarrow`` is exact on DuckDB, but on PySpark it goes through pandas: a BIGINT
+    column holding a NULL becomes float64 there, and an id above 2^53 comes back with other
+    digits (8312711233765386613 as 8312711233765386240). On PySpark the result is read with
+    Spark's own Arrow conversion instead (through a temporary view, dropped after), and cast to
+    the expression's schema (Spark gives timestamps a UTC zone; the warehouse's are naive UTC).
+    Elsewhere it is ``to_pyarrow``.
+    """
+    con = ibis.get_backend(expr)
+    if con.name != "pyspark":
+        return expr.to_pyarrow()
+    schema = expr.schema().to_pyarrow()
+    name = f"_bw_arrow_{uuid.uuid4().hex}"
+    # The view registers the in-memory tables the expression reads (zone offsets, say).
+    con.create_view(name, expr)
+    try:
+        df = con._session.table(name)
+        if hasattr(df, "toArrow"):  # PySpark 4
+            table = df.toArrow()
+        else:  # pragma: no cover - PySpark 3.5 has the conversion, not its public name
+            batches = df._collect_as_arrow()
+            table = pa.Table.from_batches(batches) if batches else schema.empty_table()
+    finally:
+        con.drop_view(name, force=True)
+    return table.cast(schema)
+
+
 def to_frame(expr: ir.Table) -> pd.DataFrame:
-    """Execute ``expr`` into pandas with nullable integers (a 63-bit id never becomes a float)."""
-    frame: pd.DataFrame = expr.to_pyarrow().to_pandas(types_mapper=_NULLABLE.get)
+    """Execute ``expr`` into pandas with nullable integers (a 63-bit id never becomes a float),
+    exactly on any backend (:func:`to_arrow`)."""
+    frame: pd.DataFrame = to_arrow(expr).to_pandas(types_mapper=_NULLABLE.get)
     return frame
 
 
