@@ -200,17 +200,16 @@ def run_pandas(db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
 
 
 def _parquet_copy(db: Path, work: Path) -> Path:
-    """The warehouse's events, catalog and members as Parquet (written once, beside the file)."""
-    import duckdb
+    """The warehouse's events, catalog and members as Parquet (written once, beside the file),
+    as ``bingewise facts --engine spark`` exports them (``Warehouse.export_parquet``)."""
+    from bingewise.spark import FACT_INPUTS
+    from bingewise.warehouse import Warehouse
 
     out = work / f"{db.stem}-parquet"
     if (out / "done").exists():
         return out
-    out.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(db), read_only=True)
-    for name in ("events", "catalog", "members"):
-        con.execute(f"COPY {name} TO '{out / name}.parquet' (FORMAT parquet)")
-    con.close()
+    with Warehouse.open(db, read_only=True) as wh:
+        wh.export_parquet(out, [cls.table for cls in FACT_INPUTS])  # type: ignore[attr-defined]
     (out / "done").touch()
     return out
 
@@ -231,10 +230,10 @@ def run_spark(db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
     import warnings
 
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
-    import ibis
 
     from bingewise.analytics import FactSet
     from bingewise.console import set_quiet
+    from bingewise.spark import FACT_INPUTS, read_tables
     from bingewise.warehouse import local_spark
 
     set_quiet(True)
@@ -246,13 +245,9 @@ def run_spark(db: Path, memory_limit: str, work: Path) -> dict[str, Any]:
     pid = int(jvm.java.lang.ProcessHandle.current().pid())
     version = spark.version
     try:
-        con = ibis.pyspark.connect(spark)
-        for name in ("events", "catalog", "members"):
-            spark.read.parquet(str(pq / f"{name}.parquet")).createOrReplaceTempView(f"bw_{name}")
+        tables = read_tables(spark, pq)  # as `bingewise facts --engine spark` reads them
         t0, c0 = time.perf_counter(), _cpu_seconds()
-        fs = FactSet.compute_tables(
-            con.table("bw_events"), con.table("bw_catalog"), con.table("bw_members")
-        )
+        fs = FactSet.compute_tables(*(tables[cls.table] for cls in FACT_INPUTS))
         rows = {name: int(t.count().execute()) for name, t in fs.tables.items()}
         seconds, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
     finally:

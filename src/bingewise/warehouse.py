@@ -11,7 +11,8 @@ file is ingested whole or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,14 @@ import pyarrow as pa
 from bingewise.config import get_settings
 from bingewise.schema import WAREHOUSE_TABLES, Events
 
-__all__ = ["Warehouse", "add_missing_columns", "duckdb_type", "local_spark", "to_frame"]
+__all__ = [
+    "Warehouse",
+    "add_missing_columns",
+    "duckdb_type",
+    "local_spark",
+    "to_arrow",
+    "to_frame",
+]
 
 _NULLABLE = {
     pa.int64(): pd.Int64Dtype(),
@@ -36,9 +44,39 @@ _NULLABLE = {
 }
 
 
+def to_arrow(expr: ir.Table) -> pa.Table:
+    """Execute ``expr`` into Arrow, exactly, on any Ibis backend.
+
+    Ibis's ``to_pyarrow`` is exact on DuckDB, but on PySpark it goes through pandas: a BIGINT
+    column holding a NULL becomes float64 there, and an id above 2^53 comes back with other
+    digits (8312711233765386613 as 8312711233765386240). On PySpark the result is read with
+    Spark's own Arrow conversion instead (through a temporary view, dropped after), and cast to
+    the expression's schema (Spark gives timestamps a UTC zone; the warehouse's are naive UTC).
+    Elsewhere it is ``to_pyarrow``.
+    """
+    con = ibis.get_backend(expr)
+    if con.name != "pyspark":
+        return expr.to_pyarrow()
+    schema = expr.schema().to_pyarrow()
+    name = f"_bw_arrow_{uuid.uuid4().hex}"
+    # The view registers the in-memory tables the expression reads (zone offsets, say).
+    con.create_view(name, expr)
+    try:
+        df = con._session.table(name)
+        if hasattr(df, "toArrow"):  # PySpark 4
+            table = df.toArrow()
+        else:  # pragma: no cover - PySpark 3.5 has the conversion, not its public name
+            batches = df._collect_as_arrow()
+            table = pa.Table.from_batches(batches) if batches else schema.empty_table()
+    finally:
+        con.drop_view(name, force=True)
+    return table.cast(schema)
+
+
 def to_frame(expr: ir.Table) -> pd.DataFrame:
-    """Execute ``expr`` into pandas with nullable integers (a 63-bit id never becomes a float)."""
-    frame: pd.DataFrame = expr.to_pyarrow().to_pandas(types_mapper=_NULLABLE.get)
+    """Execute ``expr`` into pandas with nullable integers (a 63-bit id never becomes a float),
+    exactly on any backend (:func:`to_arrow`)."""
+    frame: pd.DataFrame = to_arrow(expr).to_pandas(types_mapper=_NULLABLE.get)
     return frame
 
 
@@ -148,6 +186,23 @@ class Warehouse:
         row = self.duck.execute(f'SELECT count(*) FROM "{name}"').fetchone()
         return int(row[0]) if row else 0
 
+    def export_parquet(self, folder: Path, names: Iterable[str]) -> dict[str, Path]:
+        """Write tables to ``folder/<name>.parquet`` (one file each, overwritten): the warehouse's
+        own tables for another engine (Spark) to read. One sequential pass over each table, at
+        DuckDB's speed; the files take about the space the tables take in the warehouse file.
+        Returns each table's file.
+        """
+        folder.mkdir(parents=True, exist_ok=True)
+        out = {}
+        for name in names:
+            target = folder / f"{name}.parquet"
+            partial = target.with_name(f".{target.name}.partial")
+            quoted = str(partial).replace("'", "''")
+            self.duck.execute(f"COPY \"{name}\" TO '{quoted}' (FORMAT parquet)")
+            partial.replace(target)  # a file that is there is whole
+            out[name] = target
+        return out
+
     def close(self) -> None:
         """Close the connection."""
         self.ibis.disconnect()
@@ -157,6 +212,21 @@ class Warehouse:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_LOG4J = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = stderr
+appender.console.type = Console
+appender.console.name = stderr
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
+logger.shell.name = org.apache.spark.repl.Main
+logger.shell.level = error
+logger.python.name = org.apache.spark.api.python.PythonGatewayServer
+logger.python.level = error
+"""
 
 
 def local_spark(
@@ -172,8 +242,8 @@ def local_spark(
     The driver binds to 127.0.0.1 (``SPARK_LOCAL_IP`` too), the SQL session time zone is UTC
     (the warehouse's timestamps are naive UTC), and Spark's scratch space, SQL warehouse and
     Derby home are under ``work``, never the working directory. Needs the ``spark`` extra
-    (PySpark) and a Java runtime. ``ibis.pyspark.connect(session)`` gives the Ibis backend
-    the analytics run on.
+    (PySpark) and a Java runtime. The JVM logs errors only. ``ibis.pyspark.connect(session)``
+    gives the Ibis backend the analytics run on.
     """
     import os
 
@@ -181,13 +251,18 @@ def local_spark(
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     work.mkdir(parents=True, exist_ok=True)
+    # The JVM's own log: errors only, from its start (Spark's default prints its profile and
+    # warnings about Hadoop's native library on every start, on the operator's terminal).
+    log4j = work / "log4j2.properties"
+    log4j.write_text(_LOG4J)
+    java_options = f"-Dderby.system.home={work} -Dlog4j2.configurationFile={log4j.as_uri()}"
     session = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName(app)
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.memory", memory)
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={work}")
+        .config("spark.driver.extraJavaOptions", java_options)
         .config("spark.local.dir", str(work / "scratch"))
         .config("spark.sql.warehouse.dir", str(work / "sql-warehouse"))
         .config("spark.sql.session.timeZone", "UTC")

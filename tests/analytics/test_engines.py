@@ -6,14 +6,15 @@ Spark DataFrames. Every member-level table and every platform table is compared 
 The data is a small synthetic platform spanning the March DST change, plus members built to hit
 the edges: a segment of a title missing from the catalog, a supplemental video, a play resumed
 across the change of clocks, a zone the registry does not know, a member missing from the
-members table, a season binge and a binge race.
+members table, a season binge and a binge race, by a member and of a series whose ids are above
+2^53. Spark's tables are read with ``FactSet.to_arrow`` (Spark's own Arrow): read through pandas,
+``member_facts.longest_binge_series_id`` (NULL for most members) would lose the series' digits.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import ibis
@@ -22,9 +23,16 @@ import pytest
 
 from analytics.helpers import Seg, Title, catalog_table, events_table, members_table
 from bingewise.analytics import FactSet, plays
-from bingewise.schema import Catalog, Events, Members, Plays, SeasonBinges
+from bingewise.schema import Catalog, Events, MemberFacts, Members, Plays, SeasonBinges
 from bingewise.synth import generate
-from bingewise.warehouse import Warehouse, local_spark
+from bingewise.warehouse import Warehouse, to_arrow
+
+# Ids above 2^53 (a float64 keeps 53 bits): read through pandas, where a BIGINT column with a
+# NULL becomes float64, they would come back with other digits. The racer's longest binge is of
+# SERIES while most members have none (NULL), in ``member_facts.longest_binge_series_id``.
+SERIES = 8_312_711_233_765_386_613
+EP1, EP2 = 2**60 + 7771, 2**60 + 7772
+RACER = 2**53 + 9004
 
 EDGE_SEGMENTS = [
     # Chicago, across the spring-forward night (2017-03-12 02:00 local → 03:00).
@@ -39,16 +47,16 @@ EDGE_SEGMENTS = [
     # Not in the members table at all: the default zone.
     Seg(9003, 7001, dt.datetime(2017, 2, 1, 23, 50), 1800),
     # A binge race: both episodes of a season released that morning, finished by night.
-    Seg(9004, 7771, dt.datetime(2017, 2, 10, 18, 0), 1800, bookmark=1790),
-    Seg(9004, 7772, dt.datetime(2017, 2, 10, 18, 35), 1800, bookmark=1790),
-    Seg(9005, 7771, dt.datetime(2017, 2, 13, 20, 0), 1800, bookmark=1790),
-    Seg(9005, 7772, dt.datetime(2017, 2, 15, 20, 0), 1800, bookmark=1790),
+    Seg(RACER, EP1, dt.datetime(2017, 2, 10, 18, 0), 1800, bookmark=1790),
+    Seg(RACER, EP2, dt.datetime(2017, 2, 10, 18, 35), 1800, bookmark=1790),
+    Seg(9005, EP1, dt.datetime(2017, 2, 13, 20, 0), 1800, bookmark=1790),
+    Seg(9005, EP2, dt.datetime(2017, 2, 15, 20, 0), 1800, bookmark=1790),
 ]
 EDGE_TITLES = [
     Title(7001, Catalog.FILM, runtime=5400),
     Title(7002, Catalog.FILM, runtime=6000),
-    Title(7771, Catalog.EPISODE, 777, 1, 1, 1800, dt.date(2017, 2, 10)),
-    Title(7772, Catalog.EPISODE, 777, 1, 2, 1800, dt.date(2017, 2, 10)),
+    Title(EP1, Catalog.EPISODE, SERIES, 1, 1, 1800, dt.date(2017, 2, 10)),
+    Title(EP2, Catalog.EPISODE, SERIES, 1, 2, 1800, dt.date(2017, 2, 10)),
 ]
 # PySpark 4 warns about pandas 3 on import of its pandas helpers; nothing here goes through pandas.
 pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
@@ -77,13 +85,9 @@ def inputs() -> dict[str, pa.Table]:
 
 
 @pytest.fixture(scope="module")
-def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """(Ibis connection, SparkSession): local Spark, one core, loopback, UTC."""
-    session = local_spark(1, work=tmp_path_factory.mktemp("spark"), app="bingewise-engine-test")
-    try:
-        yield ibis.pyspark.connect(session), session
-    finally:
-        session.stop()
+def spark(spark_local: Any) -> tuple[Any, Any]:
+    """(Ibis connection, SparkSession): the run's local Spark (one core, loopback, UTC)."""
+    return ibis.pyspark.connect(spark_local), spark_local
 
 
 def _spark_tables(spark: Any, inputs: dict[str, pa.Table]) -> dict[str, ibis.Table]:
@@ -93,15 +97,6 @@ def _spark_tables(spark: Any, inputs: dict[str, pa.Table]) -> dict[str, ibis.Tab
         session.createDataFrame(table).createOrReplaceTempView(f"bw_{name}")
         out[name] = con.table(f"bw_{name}")
     return out
-
-
-def _spark_arrow(spark: Any, expr: ibis.Table) -> pa.Table:
-    """A Spark result as Arrow straight from Spark: Ibis's ``to_pyarrow`` on PySpark goes
-    through pandas, where a nullable BIGINT column becomes float64 and large ids lose digits."""
-    con, session = spark
-    name = f"_bw_view_{abs(hash(expr.op())) % 10**12}"
-    con.create_view(name, expr, overwrite=True)
-    return session.table(name).toArrow()
 
 
 def _cell(v: Any) -> Any:
@@ -147,7 +142,7 @@ def test_fact_set_same_on_duckdb_and_spark(
     for name in duck.tables:
         d = duck[name].to_pyarrow()
         assert d.num_rows > 0, f"{name} is empty: the comparison would prove nothing"
-        _assert_same(name, d, _spark_arrow(spark, on_spark[name]))
+        _assert_same(name, d, on_spark.to_arrow(name))
     assert duck.platform is not None and on_spark.platform is not None
     for field in ("top_daily", "top_weekly", "binge_racers", "extreme_streaks"):
         _assert_same(field, getattr(duck.platform, field), getattr(on_spark.platform, field))
@@ -158,7 +153,10 @@ def test_fact_set_same_on_duckdb_and_spark(
     assert sum(r[Plays.member_id] == 9001 and r[Plays.title_id] == 7001 for r in edge) == 1
     races = duck["binge_races"].to_pyarrow().column(SeasonBinges.member_id).to_pylist()
     binged = duck[SeasonBinges.table].to_pyarrow().column(SeasonBinges.member_id).to_pylist()
-    assert 9004 in races and 9005 not in races and 9005 in binged
+    assert RACER in races and 9005 not in races and 9005 in binged
+    mf = {r[MemberFacts.member_id]: r for r in duck.to_arrow(MemberFacts.table).to_pylist()}
+    assert mf[RACER][MemberFacts.longest_binge_series_id] == SERIES
+    assert any(r[MemberFacts.longest_binge_series_id] is None for r in mf.values())
     on_spark.release()
     left = [t.name for t in spark[1].catalog.listTables() if t.name.startswith("_bw_fact_")]
     assert not left, f"views left after release: {left}"
@@ -177,7 +175,7 @@ def test_plays_same_on_duckdb_and_spark(
         _assert_same(
             f"plays {kwargs}",
             plays(*args, **kwargs).to_pyarrow(),
-            _spark_arrow(spark, plays(*s_args, **kwargs)),
+            to_arrow(plays(*s_args, **kwargs)),
         )
 
 
@@ -187,7 +185,7 @@ def test_inputs_cover_the_edges(inputs: dict[str, pa.Table]) -> None:
     assert min(starts) < dt.datetime(2017, 3, 12) < max(starts)
     titles = set(inputs[Catalog.table].column(Catalog.title_id).to_pylist())
     assert 999_999 not in titles
-    assert {7001, 7002, 7771, 7772} <= titles
+    assert {7001, 7002, EP1, EP2} <= titles
 
 
 def test_compute_tables_on_duckdb_matches_compute(

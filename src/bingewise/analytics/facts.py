@@ -19,7 +19,11 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from bingewise.analytics.plays import DEFAULT_RESUME_GAP_MINUTES, session_plays
-from bingewise.analytics.runtimes import with_estimated_runtimes
+from bingewise.analytics.runtimes import (
+    fill_runtimes,
+    runtime_estimates,
+    unknown_episode_runtimes,
+)
 from bingewise.analytics.seasons import binge_races, finished_seasons
 from bingewise.analytics.sessions import DEFAULT_SESSION_GAP_MINUTES, binges, sessions
 from bingewise.analytics.streaks import streaks
@@ -43,7 +47,7 @@ from bingewise.schema import (
     Streaks,
     TopTitles,
 )
-from bingewise.warehouse import Warehouse
+from bingewise.warehouse import Warehouse, to_arrow
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +172,7 @@ class Period:
 def _active_period(plays: ir.Table) -> tuple[Period, bool]:
     """:meth:`Period.active`, and whether it left any day with plays out."""
     d = plays[Plays.local_date]
-    rows = plays.group_by(_d=d).aggregate(_n=d.count()).to_pyarrow().to_pylist()
+    rows = to_arrow(plays.group_by(_d=d).aggregate(_n=d.count())).to_pylist()
     counts = sorted((r["_d"], r["_n"]) for r in rows if r["_d"] is not None)
     if not counts:
         today = dt.date.today()
@@ -197,7 +201,7 @@ def show_names(catalog: ir.Table, ids: list[int]) -> dict[int, str]:
         _id=catalog[Catalog.title_id], _name=catalog[Catalog.title]
     )
     out: dict[int, str] = {}
-    for row in films.union(series).to_pyarrow().to_pylist():
+    for row in to_arrow(films.union(series)).to_pylist():
         if row["_name"]:
             out[int(row["_id"])] = str(row["_name"])
     return out
@@ -617,7 +621,10 @@ def extreme_streaks(streaks_table: ir.Table, n: int = 10) -> ir.Table:
 
 @dataclass
 class PlatformFacts:
-    """Platform-wide tables (Arrow): top shows per day and week, binge racers, longest streaks."""
+    """Platform-wide tables (Arrow): top shows per day and week, binge racers, longest streaks.
+
+    Read with :func:`~bingewise.warehouse.to_arrow`, so exact on every engine (on Spark too, where
+    Ibis's ``to_pyarrow`` would go through pandas)."""
 
     top_daily: pa.Table
     top_weekly: pa.Table
@@ -639,10 +646,10 @@ def platform_facts(
     s = streaks(plays, "any") if streaks_table is None else streaks_table
     sd = member_show_daily(plays) if show_daily is None else show_daily
     return PlatformFacts(
-        top_daily=top_titles(plays, "day", n, show_daily=sd).to_pyarrow(),
-        top_weekly=top_titles(plays, "week", n, show_daily=sd).to_pyarrow(),
-        binge_racers=binge_racers(r).to_pyarrow(),
-        extreme_streaks=extreme_streaks(s, n).to_pyarrow(),
+        top_daily=to_arrow(top_titles(plays, "day", n, show_daily=sd)),
+        top_weekly=to_arrow(top_titles(plays, "week", n, show_daily=sd)),
+        binge_racers=to_arrow(binge_racers(r)),
+        extreme_streaks=to_arrow(extreme_streaks(s, n)),
     )
 
 
@@ -728,11 +735,12 @@ class FactSet:
     (:func:`~bingewise.analytics.plays.session_plays`), then sessions, binges, finished
     seasons, a member-show-day roll-up (internal, dropped at the end), streaks, per-member,
     per-country and platform tables. Member-level tables stay in the
-    warehouse as temporary tables (``tables``: name → Ibis table; call ``.to_pyarrow()`` for
-    data), so a platform of 10^8 events is not pulled into Python; the small platform tables are
-    Arrow (``platform``). Table names: ``plays``, ``sessions``, ``binges``, ``finished_seasons``,
-    ``season_binges``, ``binge_races``, ``streaks_any``, ``streaks_title``, ``member_daily``,
-    ``member_heatmap``, ``member_top``, ``member_facts``, ``country_facts``.
+    warehouse as temporary tables (``tables``: name → Ibis table; :meth:`to_arrow` reads one
+    exactly, on any engine), so a platform of 10^8 events is not pulled into Python; the small
+    platform tables are Arrow (``platform``). Table names: ``plays``, ``sessions``, ``binges``,
+    ``finished_seasons``, ``season_binges``, ``binge_races``, ``streaks_any``,
+    ``streaks_title``, ``member_daily``, ``member_heatmap``, ``member_top``, ``member_facts``,
+    ``country_facts``.
 
     The same pipeline runs on any Ibis backend: :meth:`compute_tables` takes the three input
     tables (on Spark, say) and keeps each result with ``Table.cache()``.
@@ -741,11 +749,24 @@ class FactSet:
     period: Period
     tables: dict[str, ir.Table] = field(default_factory=dict)
     platform: PlatformFacts | None = None
-    #: kept tables that ``tables`` reads through a filter (freed by :meth:`release`)
-    held: list[ir.Table] = field(default_factory=list)
+    #: other kept tables, by name: the plays that ``tables`` reads through the period's filter,
+    #: the catalogue with estimated runtimes (freed by :meth:`release`)
+    held: dict[str, ir.Table] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> ir.Table:
         return self.tables[name]
+
+    def to_arrow(self, name: str) -> pa.Table:
+        """One fact table as Arrow, exactly, on any engine (:func:`~bingewise.warehouse.to_arrow`).
+
+        Use it rather than ``fs[name].to_pyarrow()``: on PySpark, Ibis's ``to_pyarrow`` goes
+        through pandas, where a BIGINT column with a NULL (``member_facts.longest_binge_series_id``
+        of a member without a binge) becomes float64 and ids above 2^53 come back with other
+        digits. The platform tables (``platform``) are read this way already.
+
+        >>> fs.to_arrow("member_facts").to_pylist()  # doctest: +SKIP
+        """
+        return to_arrow(self.tables[name])
 
     @classmethod
     def compute(
@@ -765,13 +786,13 @@ class FactSet:
 
         Session gap and finished share default to the settings (``BINGEWISE_SESSION_GAP_MINUTES``,
         ``BINGEWISE_FINISHED_SHARE``). Episodes without a catalog runtime take their series'
-        length as seen in viewing (:func:`~bingewise.analytics.runtimes.with_estimated_runtimes`,
-        as a personal export needs). Tables are temporary tables of the warehouse connection
-        (:meth:`drop` removes them).
+        length as seen in viewing (:func:`~bingewise.analytics.runtimes.runtime_estimates`, as
+        a personal export needs; :meth:`compute_tables` does it on every engine). Tables are
+        temporary tables of the warehouse connection (:meth:`drop` removes them).
         """
         return cls.compute_tables(
             warehouse.table(Events.table),
-            with_estimated_runtimes(warehouse),
+            warehouse.table(Catalog.table),
             warehouse.table(Members.table),
             period,
             gap_minutes=gap_minutes,
@@ -796,16 +817,23 @@ class FactSet:
         default_tz: str = "UTC",
         override_tz: str | None = None,
         top_n: int = 10,
+        estimate_runtimes: bool = True,
     ) -> FactSet:
         """:meth:`compute` on tables of any Ibis backend (``Events``, ``Catalog``, ``Members``).
 
-        Each table is kept with ``Table.cache()``: a temporary table on DuckDB, a persisted
-        DataFrame on Spark. :meth:`release` frees them. Example on Spark::
+        Episodes without a catalog runtime get their series' length as seen in viewing, as in
+        :meth:`compute` (:func:`~bingewise.analytics.runtimes.runtime_estimates`, in Ibis on the
+        same engine, kept as a table; one small count when every episode has a runtime);
+        ``estimate_runtimes=False`` takes the catalogue as given. Each table is kept with
+        ``Table.cache()``: a temporary table on DuckDB, a persisted DataFrame on Spark.
+        :meth:`release` frees them. Read results with :meth:`to_arrow` (exact on every engine).
+        Example on Spark (:func:`bingewise.spark.read_tables` reads a lake's Parquet tables)::
 
             con = ibis.pyspark.connect(spark)
             fs = FactSet.compute_tables(con.table("events"), con.table("catalog"),
                                         con.table("members"), "2024")
-            fs["member_facts"].to_pyarrow()
+            fs.to_arrow("member_facts")
+            fs.release()
         """
 
         settings = get_settings()
@@ -814,7 +842,7 @@ class FactSet:
         if isinstance(period, str):
             period = Period.parse(period)
         out: dict[str, ir.Table] = {}
-        held: list[ir.Table] = []
+        held: dict[str, ir.Table] = {}
 
         def keep(name: str, expr: ir.Table) -> ir.Table:
             t0, c0 = time.perf_counter(), time.process_time()
@@ -832,6 +860,12 @@ class FactSet:
 
             def step(label: str) -> None:
                 bar.update(task, advance=1, description=f"binge facts: {label}")
+
+            if estimate_runtimes and unknown_episode_runtimes(catalog):
+                name = Catalog.table
+                catalog = held[name] = _cache(
+                    name, fill_runtimes(catalog, runtime_estimates(events, catalog))
+                )
 
             all_plays = session_plays(
                 events,
@@ -858,7 +892,7 @@ class FactSet:
             if not whole:
                 # The period's plays are the kept ones read through its filter (no second
                 # copy); release() frees the kept one.
-                held.append(history)
+                held[Plays.table] = history
                 p = out[Plays.table] = period.filter(history)
             step("plays")
             platform = _facts_from_plays(
@@ -883,8 +917,8 @@ class FactSet:
         """Free the kept tables (temporary tables on DuckDB, persisted DataFrames on Spark)."""
         for name, table in self.tables.items():
             _release(name, table)
-        for table in self.held:
-            _release(Plays.table, table)
+        for name, table in self.held.items():
+            _release(name, table)
         self.tables.clear()
         self.held.clear()
 

@@ -6,8 +6,10 @@ takes its series' typical episode length as seen in viewing (:func:`estimated_ru
 22-minute sitcom episode watched to minute 21 is finished. Films get no estimate (each is one
 title, watched once or twice: nothing to agree on).
 
-:func:`with_estimated_runtimes` gives the catalog with those estimates filled in; the fact set,
-recaps, training and the home page all read runtimes through it, so they agree on what finished.
+:func:`runtime_estimates` computes them in Ibis, on any engine (the fact set on Spark too), and
+:func:`fill_runtimes` puts them in the catalog; :func:`with_estimated_runtimes` gives the
+warehouse's catalog with them filled in. The fact set, recaps, training and the home page all read
+runtimes this way, so they agree on what finished.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ __all__ = [
     "MIN_EPISODES_FOR_RUNTIME",
     "MIN_EPISODE_RUNTIME_SECONDS",
     "estimated_runtimes",
+    "fill_runtimes",
+    "runtime_estimates",
+    "unknown_episode_runtimes",
     "with_estimated_runtimes",
 ]
 
@@ -40,6 +45,86 @@ MIN_EPISODES_FOR_RUNTIME = 3
 EPISODE_RUNTIME_AGREEMENT = 0.9
 #: ... and only when it is at least this long (seconds): shorter is browsing, not a series.
 MIN_EPISODE_RUNTIME_SECONDS = 5 * 60
+
+
+def _no_runtime(catalog: ir.Table) -> ir.BooleanValue:
+    """An episode of a known series without a runtime (NULL or not positive)."""
+    return (
+        (catalog[Catalog.kind] == Catalog.EPISODE)
+        & catalog[Catalog.series_id].notnull()
+        & (catalog[Catalog.runtime_seconds].fill_null(0) <= 0)
+    )
+
+
+def runtime_estimates(
+    events: ir.Table, catalog: ir.Table, as_of: dt.datetime | None = None
+) -> ir.Table:
+    """The estimates of :func:`estimated_runtimes` as an Ibis table on any backend: one row per
+    estimated episode, ``title_id`` (int64) and ``runtime_seconds`` (float64).
+
+    Exact on every engine: progress is whole seconds, the upper quartile of whole numbers
+    interpolates by a quarter, a half or three quarters (exact in float64), and DuckDB's
+    ``quantile_cont``, Spark's ``percentile`` and pandas all interpolate linearly.
+    """
+    unknown = catalog.filter(_no_runtime(catalog)).select(
+        _bw_u_title=catalog[Catalog.title_id], _bw_u_series=catalog[Catalog.series_id]
+    )
+    supp = events[Events.supplemental]
+    keep = supp.isnull() | (supp.strip() == "")
+    if as_of is not None:
+        keep &= events[Events.start_utc] < as_of
+    ev = events.filter(keep)
+    j = ev.inner_join(unknown, ev[Events.title_id] == unknown["_bw_u_title"])
+    progress = j[Events.bookmark_seconds].coalesce(j[Events.seconds]).cast("float64")
+    far = j.group_by(_bw_title=j[Events.title_id], _bw_series=j["_bw_u_series"]).aggregate(
+        _bw_far=progress.max()
+    )
+    far = far.filter(far["_bw_far"] > 0)
+    typical = far.group_by(_bw_s=far["_bw_series"]).aggregate(
+        _bw_typ=far["_bw_far"].quantile(EPISODE_RUNTIME_QUANTILE)
+    )
+    f = far.inner_join(typical, far["_bw_series"] == typical["_bw_s"])
+    near = (f["_bw_far"] >= EPISODE_RUNTIME_AGREEMENT * f["_bw_typ"]).cast("int64")
+    series = f.group_by(_bw_s2=f["_bw_series"], _bw_typ2=f["_bw_typ"]).aggregate(
+        _bw_agree=near.sum()
+    )
+    series = series.filter(
+        (series["_bw_typ2"] >= MIN_EPISODE_RUNTIME_SECONDS)
+        & (series["_bw_agree"] >= MIN_EPISODES_FOR_RUNTIME)
+    )
+    e = far.inner_join(series, far["_bw_series"] == series["_bw_s2"])
+    return e.select(
+        **{
+            Catalog.title_id: e["_bw_title"],
+            Catalog.runtime_seconds: ibis.greatest(e["_bw_far"], e["_bw_typ2"]),
+        }
+    )
+
+
+def unknown_episode_runtimes(catalog: ir.Table) -> int:
+    """How many catalog episodes have no runtime (one small query, on any backend)."""
+    return int(catalog.filter(_no_runtime(catalog)).count().to_pyarrow().as_py())
+
+
+def fill_runtimes(catalog: ir.Table, estimates: ir.Table) -> ir.Table:
+    """``catalog`` with each unknown runtime taken from ``estimates`` (:func:`runtime_estimates`:
+    ``title_id``, ``runtime_seconds``), rounded to whole seconds, halves to even."""
+    est = estimates.select(
+        _bw_est_title=estimates[Catalog.title_id], _bw_est=estimates[Catalog.runtime_seconds]
+    )
+    j = catalog.left_join(est, catalog[Catalog.title_id] == est["_bw_est_title"])
+    runtime = j[Catalog.runtime_seconds]
+    known = runtime.notnull() & (runtime > 0)
+    x = j["_bw_est"]
+    whole = x.floor().cast("int64")
+    part = x - whole.cast("float64")
+    even = ibis.cases(
+        (part > 0.5, whole + 1), (part < 0.5, whole), else_=whole + whole % 2
+    )  # numpy's rounding, spelt so that every engine does it alike
+    filled = ibis.ifelse(known, runtime, even.cast(runtime.type()))
+    return j.select(
+        *[filled.name(c) if c == Catalog.runtime_seconds else j[c] for c in catalog.columns]
+    )
 
 
 def estimated_runtimes(warehouse: Warehouse, as_of: dt.datetime | None = None) -> pd.Series:
@@ -55,80 +140,46 @@ def estimated_runtimes(warehouse: Warehouse, as_of: dt.datetime | None = None) -
     with a catalog runtime get no estimate (the nominal runtime stands in).
 
     Returns a float64 Series indexed by ``title_id`` (int64); empty, after one small query on
-    the catalog, when every episode has a runtime.
+    the catalog, when every episode has a runtime. The estimates are :func:`runtime_estimates`,
+    which :meth:`~bingewise.analytics.FactSet.compute_tables` runs on any engine.
     """
-    # The episodes without a runtime, straight from DuckDB: in the common case (none) this is
-    # the only query (an Ibis round trip would cost a page 20 ms).
-    unknown_rows = warehouse.duck.execute(
-        f'SELECT "{Catalog.title_id}" AS _bw_u_title, "{Catalog.series_id}" AS _bw_u_series '
-        f'FROM "{Catalog.table}" WHERE "{Catalog.kind}" = ? AND "{Catalog.series_id}" IS NOT NULL '
-        f'AND coalesce("{Catalog.runtime_seconds}", 0) <= 0',
+    # Whether any episode lacks a runtime, straight from DuckDB: in the common case (none) this
+    # is the only query (an Ibis round trip would cost a page 20 ms).
+    row = warehouse.duck.execute(
+        f'SELECT EXISTS (SELECT 1 FROM "{Catalog.table}" WHERE "{Catalog.kind}" = ? '
+        f'AND "{Catalog.series_id}" IS NOT NULL AND coalesce("{Catalog.runtime_seconds}", 0) <= 0)',
         [Catalog.EPISODE],
-    ).fetchall()
+    ).fetchone()
     empty = pd.Series([], dtype="float64", index=pd.Index([], dtype="int64", name="title_id"))
-    if not unknown_rows:
+    if not (row and row[0]):
         return empty
-    unknown = ibis.memtable(
-        {
-            "_bw_u_title": [int(t) for t, _ in unknown_rows],
-            "_bw_u_series": [int(s) for _, s in unknown_rows],
-        },
-        schema={"_bw_u_title": "int64", "_bw_u_series": "int64"},
+    est = to_frame(
+        runtime_estimates(warehouse.table(Events.table), warehouse.table(Catalog.table), as_of)
     )
-    ev = warehouse.table(Events.table)
-    supp = ev[Events.supplemental]
-    keep = supp.isnull() | (supp.strip() == "")
-    if as_of is not None:
-        keep &= ev[Events.start_utc] < as_of
-    ev = ev.filter(keep)
-    j = ev.inner_join(unknown, ev[Events.title_id] == unknown["_bw_u_title"])
-    progress = j[Events.bookmark_seconds].coalesce(j[Events.seconds]).cast("float64")
-    furthest = to_frame(
-        j.group_by(title=j[Events.title_id], series=j["_bw_u_series"]).aggregate(
-            furthest=progress.max()
-        )
-    )
-    furthest = furthest[furthest["furthest"] > 0]
-    if furthest.empty:
+    if est.empty:
         return empty
-    typical = furthest.groupby("series")["furthest"].quantile(EPISODE_RUNTIME_QUANTILE)
-    near = (
-        furthest["furthest"].to_numpy()
-        >= EPISODE_RUNTIME_AGREEMENT * typical.loc[furthest["series"]].to_numpy()
-    )
-    agreeing = furthest[near].groupby("series").size()
-    typical = typical[
-        (typical >= MIN_EPISODE_RUNTIME_SECONDS)
-        & (agreeing.reindex(typical.index, fill_value=0) >= MIN_EPISODES_FOR_RUNTIME)
-    ]
-    rows = furthest[furthest["series"].isin(typical.index)]
-    if rows.empty:
-        return empty
-    est = np.maximum(rows["furthest"].to_numpy(), typical.loc[rows["series"]].to_numpy())
     return pd.Series(
-        est.astype(np.float64),
-        index=pd.Index(rows["title"].to_numpy(dtype=np.int64), name="title_id"),
+        est[Catalog.runtime_seconds].to_numpy(dtype=np.float64),
+        index=pd.Index(est[Catalog.title_id].to_numpy(dtype=np.int64), name="title_id"),
     )
 
 
 def with_estimated_runtimes(warehouse: Warehouse, as_of: dt.datetime | None = None) -> ir.Table:
     """The warehouse's catalog with each episode's unknown runtime estimated
-    (:func:`estimated_runtimes`, whole seconds); the catalog itself when none is needed."""
+    (:func:`estimated_runtimes`, whole seconds); the catalog itself when none is needed.
+
+    The estimates are computed once, here, and joined as a small in-memory table (a recap or a
+    page reads the catalog several times).
+    """
     catalog = warehouse.table(Catalog.table)
     estimates = estimated_runtimes(warehouse, as_of)
     if not len(estimates):
         return catalog
     est = ibis.memtable(
         {
-            "_bw_est_title": estimates.index.to_numpy(dtype=np.int64),
-            "_bw_est": np.round(estimates.to_numpy()).astype(np.int32),
+            Catalog.title_id: estimates.index.to_numpy(dtype=np.int64),
+            Catalog.runtime_seconds: estimates.to_numpy(dtype=np.float64),
         },
-        schema={"_bw_est_title": "int64", "_bw_est": "int32"},
+        schema={Catalog.title_id: "int64", Catalog.runtime_seconds: "float64"},
     )
-    j = catalog.left_join(est, catalog[Catalog.title_id] == est["_bw_est_title"])
-    runtime = j[Catalog.runtime_seconds]
-    known = runtime.notnull() & (runtime > 0)
-    filled = ibis.ifelse(known, runtime, j["_bw_est"].cast(runtime.type()))
-    return j.select(
-        *[filled.name(c) if c == Catalog.runtime_seconds else j[c] for c in catalog.columns]
-    )
+    return fill_runtimes(catalog, est)

@@ -2,7 +2,9 @@
 
 - ``bingewise facts [--period 2017|2017-03|2017-01-01:2017-06-30] [--json]``: the platform, country
   and member summary for the operator. Internal: nothing here is published (publishing goes
-  through the privacy gate).
+  through the privacy gate). ``--engine spark [--spark-cores N] [--tables DIR]`` computes the
+  same facts on Spark in local mode (from the warehouse's tables exported to Parquet, or from a
+  folder of Parquet tables) and prints them the same way.
 - ``bingewise recap --member ID [--year Y] [--out FILE.html|.png|.json]``: one member's recap
   from the warehouse.
 - ``bingewise recap EXPORT.zip|ViewingActivity.csv [--out-dir DIR] [--tz ZONE]``: one recap per
@@ -15,9 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 import statistics
+import tempfile
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.table import Table
@@ -40,13 +46,15 @@ from bingewise.schema import (
 from bingewise.warehouse import Warehouse
 
 if TYPE_CHECKING:  # the analytics (Ibis, Altair) load only when a command runs
+    import ibis
+
     from bingewise.analytics import FactSet, Period
     from bingewise.analytics.recap import Recap
     from bingewise.ingest import IngestSummary
 
 
 def _summary(fs: FactSet) -> dict[str, Any]:
-    mf = fs[MemberFacts.table].to_pyarrow().to_pylist()
+    mf = fs.to_arrow(MemberFacts.table).to_pylist()
     hours = [r[MemberFacts.hours] for r in mf]
     return {
         "period": str(fs.period),
@@ -127,6 +135,66 @@ def _table(title: str, rows: list[dict[str, Any]], columns: list[str], empty: st
     return table
 
 
+#: The engines ``facts`` runs on (``--engine``).
+ENGINES = ("duckdb", "spark")
+
+
+@dataclass
+class _Report:
+    """What ``facts`` prints, read from a fact set on either engine."""
+
+    period: Period
+    summary: dict[str, Any]
+    countries: list[dict[str, Any]]
+    weekly: list[dict[str, Any]]
+    week: dt.date | None
+    full_week: bool
+    racers: list[dict[str, Any]]
+    streaks: list[dict[str, Any]]
+    dated: bool
+
+
+def _report(fs: FactSet, catalog: ibis.Table, top: int, as_json: bool) -> _Report:
+    """Read the printed facts from ``fs`` (exactly, on any engine) and name the shows from
+    ``catalog`` (the catalogue the facts were computed from)."""
+    from bingewise.analytics import show_names
+
+    summary = _summary(fs)
+    # Every list in a fixed order, ties included: the same data prints the same facts.
+    countries = sorted(
+        fs.to_arrow(CountryFacts.table).to_pylist(),
+        key=lambda r: (-(r[CountryFacts.members] or 0), r[CountryFacts.country] or "~"),
+    )
+    assert fs.platform is not None
+    weekly = fs.platform.top_weekly.to_pylist()
+    week, full_week = _last_full_week({r[TopTitles.period_start] for r in weekly}, fs.period)
+    weekly = [r for r in weekly if r[TopTitles.period_start] == week]
+    weekly.sort(key=lambda r: r[TopTitles.rank])
+    racers = sorted(
+        fs.platform.binge_racers.to_pylist(),
+        key=lambda r: (
+            -r[BingeRacers.racers],
+            r[BingeRacers.fastest_hours] or 0.0,
+            r[BingeRacers.series_id],
+            r[BingeRacers.season],
+        ),
+    )[:top]
+    streaks = fs.platform.extreme_streaks.to_pylist()
+    ids = [r[TopTitles.show_id] for r in weekly] + [r[BingeRacers.series_id] for r in racers]
+    names = show_names(catalog, [int(i) for i in ids if i is not None])
+    for row in weekly:
+        row["name"] = names.get(row[TopTitles.show_id])
+    for row in racers:
+        row["name"] = names.get(row[BingeRacers.series_id])
+    # Why there are no racers, for the table: a catalog without release dates has none.
+    dated = bool(
+        racers
+        or as_json
+        or catalog.filter(catalog[Catalog.release_date].notnull()).count().execute()
+    )
+    return _Report(fs.period, summary, countries, weekly, week, full_week, racers, streaks, dated)
+
+
 def facts(
     period: Annotated[
         str | None,
@@ -141,82 +209,175 @@ def facts(
         str, typer.Option("--tz", help="Zone for members with neither zone nor country.")
     ] = "UTC",
     top: Annotated[int, typer.Option("--top", help="Rows in the top tables.", min=1)] = 10,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="duckdb (the embedded warehouse) or spark (local mode on this machine; the "
+            "same facts, for data that outgrows DuckDB).",
+        ),
+    ] = "duckdb",
+    spark_cores: Annotated[
+        int, typer.Option("--spark-cores", help="Cores Spark uses (--engine spark).", min=1)
+    ] = 2,
+    tables: Annotated[
+        Path | None,
+        typer.Option(
+            "--tables",
+            help="With --engine spark: a folder of events, catalog and members as Parquet "
+            "(events.parquet or events/ of part files; warehouse schema) instead of the "
+            "warehouse's tables.",
+        ),
+    ] = None,
     reason: Annotated[
         str, typer.Option("--reason", help="Why the operator reads these facts (audit log).")
     ] = "operator binge facts",
 ) -> None:
     """Binge facts for the operator: platform, countries, binge racers, extreme streaks.
 
-    The tables include member-level rows (the longest streaks), so the read is audited.
+    The tables include member-level rows (the longest streaks), so the read is audited. With
+    ``--engine spark`` the same fact set runs on Spark in local mode and prints the same facts.
     """
-    from bingewise.analytics import FactSet, Period, show_names
+    from bingewise.analytics import FactSet, Period
 
     try:
         parsed = Period.parse(period) if period else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--period") from None
     read_options(tz=tz)  # an unknown zone is a usage error here, before any work or audit
+    if engine not in ENGINES:
+        raise typer.BadParameter(
+            f"{engine!r}: the engines are {', '.join(ENGINES)}", param_hint="--engine"
+        )
+    if tables is not None and engine != "spark":
+        raise typer.BadParameter(
+            "a folder of tables is read by --engine spark", param_hint="--tables"
+        )
     _audit("facts.read", None, "member facts, country facts, streaks", reason)
-    with Warehouse.open() as wh:
-        if not as_json and not _has_viewing(wh):
-            out.print(_no_viewing(wh))
+    if engine == "spark":
+        report = _facts_on_spark(parsed, tz, top, as_json, spark_cores, tables)
+        if report is None:
             return
-        fs = FactSet.compute(wh, parsed, default_tz=tz, top_n=top)
-        summary = _summary(fs)
-        # Every list in a fixed order, ties included: the same data prints the same facts.
-        countries = sorted(
-            fs[CountryFacts.table].to_pyarrow().to_pylist(),
-            key=lambda r: (-(r[CountryFacts.members] or 0), r[CountryFacts.country] or "~"),
-        )
-        assert fs.platform is not None
-        weekly = fs.platform.top_weekly.to_pylist()
-        week, full_week = _last_full_week({r[TopTitles.period_start] for r in weekly}, fs.period)
-        weekly = [r for r in weekly if r[TopTitles.period_start] == week]
-        weekly.sort(key=lambda r: r[TopTitles.rank])
-        racers = sorted(
-            fs.platform.binge_racers.to_pylist(),
-            key=lambda r: (
-                -r[BingeRacers.racers],
-                r[BingeRacers.fastest_hours] or 0.0,
-                r[BingeRacers.series_id],
-                r[BingeRacers.season],
-            ),
-        )[:top]
-        streaks = fs.platform.extreme_streaks.to_pylist()
-        fs.drop(wh)
-        cat = wh.table(Catalog.table)
-        ids = [r[TopTitles.show_id] for r in weekly] + [r[BingeRacers.series_id] for r in racers]
-        names = show_names(cat, [int(i) for i in ids if i is not None])
-        # Why there are no racers, for the table: a catalog without release dates has none.
-        dated = (
-            racers or as_json or cat.filter(cat[Catalog.release_date].notnull()).count().execute()
-        )
-    for row in weekly:
-        row["name"] = names.get(row[TopTitles.show_id])
-    for row in racers:
-        row["name"] = names.get(row[BingeRacers.series_id])
+    else:
+        with Warehouse.open() as wh:
+            if not as_json and not _has_viewing(wh):
+                out.print(_no_viewing(wh))
+                return
+            fs = FactSet.compute(wh, parsed, default_tz=tz, top_n=top)
+            try:
+                report = _report(fs, wh.table(Catalog.table), top, as_json)
+            finally:
+                fs.drop(wh)
+    _print_facts(report, as_json)
+
+
+def _fail(message: str) -> NoReturn:
+    """One error line (a path may hold brackets: no markup), exit status 1."""
+    console.print(f"error: {message}", style="red", markup=False, highlight=False)
+    raise typer.Exit(1)
+
+
+def _facts_on_spark(
+    period: Period | None,
+    tz: str,
+    top: int,
+    as_json: bool,
+    cores: int,
+    folder: Path | None,
+) -> _Report | None:
+    """The facts on Spark in local mode, from ``folder``'s Parquet tables, or else from the
+    warehouse's, exported to Parquet in a temporary folder under the data folder (removed at the
+    end). None when there is no viewing (said on the terminal)."""
+    from bingewise.analytics import FactSet
+    from bingewise.config import get_settings
+    from bingewise.spark import (
+        FACT_INPUTS,
+        SparkUnavailable,
+        TableError,
+        read_tables,
+        require_spark,
+        spark_session,
+        table_path,
+    )
+
+    names = [cls.table for cls in FACT_INPUTS]  # type: ignore[attr-defined]
+    try:
+        require_spark()  # before any export or check: what to install comes first
+    except SparkUnavailable as exc:
+        _fail(str(exc))
+    if folder is not None:
+        if not folder.is_dir():
+            _fail(f"{folder}: no such folder (--tables)")
+        try:
+            for name in names:  # a missing table is found before Spark's 10–20 s start
+                table_path(folder, name)
+        except TableError as exc:
+            _fail(str(exc))
+    home = get_settings().ensure_home()
+    scratch = Path(tempfile.mkdtemp(prefix="spark-", dir=home))
+    try:
+        if folder is None:
+            with Warehouse.open() as wh:
+                if not as_json and not _has_viewing(wh):
+                    out.print(_no_viewing(wh))
+                    return None
+                say("exporting the warehouse's events, catalog and members to Parquet for Spark")
+                folder = scratch / "tables"
+                wh.export_parquet(folder, names)
+        say(f"starting Spark (local[{cores}], loopback only; this takes 10–20 s)")
+        with warnings.catch_warnings():
+            # PySpark 4 warns about pandas 3 when Ibis loads its backend; the facts are read
+            # with Spark's own Arrow, not through pandas.
+            warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+            try:
+                with spark_session(cores, work=scratch / "spark") as session:
+                    inputs = read_tables(session, folder)
+                    events, catalog, members = (inputs[n] for n in names)
+                    if not as_json and not events.limit(1).count().execute():
+                        out.print(
+                            f"No viewing in {table_path(folder, names[0])}: binge facts "
+                            "are computed from viewing events."
+                        )
+                        return None
+                    fs = FactSet.compute_tables(
+                        events, catalog, members, period, default_tz=tz, top_n=top
+                    )
+                    try:
+                        return _report(fs, catalog, top, as_json)
+                    finally:
+                        fs.release()
+                        for name in names:
+                            session.catalog.dropTempView(f"_bw_in_{name}")
+            except (SparkUnavailable, TableError) as exc:
+                _fail(str(exc))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _print_facts(r: _Report, as_json: bool) -> None:
+    """Print the facts: JSON, or the summary and the four tables."""
     if as_json:
         out.print_json(
             json.dumps(
                 {
-                    "summary": summary,
-                    "countries": countries,
-                    "top_last_week": weekly,
-                    "top_week": {"start": week, "whole_week_in_period": full_week},
-                    "binge_racers": racers,
-                    "extreme_streaks": streaks,
+                    "summary": r.summary,
+                    "countries": r.countries,
+                    "top_last_week": r.weekly,
+                    "top_week": {"start": r.week, "whole_week_in_period": r.full_week},
+                    "binge_racers": r.racers,
+                    "extreme_streaks": r.streaks,
                 },
                 default=str,
             )
         )
         return
-    out.print(_summary_table(summary))
+    out.print(_summary_table(r.summary))
     out.print(
         _table(
             "Countries",
             [
-                {**r, CountryFacts.country: r[CountryFacts.country] or "unknown"}
-                for r in countries
+                {**c, CountryFacts.country: c[CountryFacts.country] or "unknown"}
+                for c in r.countries
             ],
             [
                 CountryFacts.country,
@@ -229,18 +390,19 @@ def facts(
             "no members with plays in the period",
         )
     )
+    week = r.week
     out.print(
         _table(
             "Top shows"
             + ("" if week is None else f", week of {week}")
-            + ("" if full_week or week is None else " (part of a week)"),
+            + ("" if r.full_week or week is None else " (part of a week)"),
             [
                 {
-                    **r,
-                    "name": r["name"] or f"show {r[TopTitles.show_id]}",
-                    TopTitles.kind: _SHOW_KIND.get(r[TopTitles.kind], r[TopTitles.kind]),
+                    **w,
+                    "name": w["name"] or f"show {w[TopTitles.show_id]}",
+                    TopTitles.kind: _SHOW_KIND.get(w[TopTitles.kind], w[TopTitles.kind]),
                 }
-                for r in weekly
+                for w in r.weekly
             ],
             [TopTitles.rank, "name", TopTitles.kind, TopTitles.members],
             "no plays in the period",
@@ -249,7 +411,7 @@ def facts(
     out.print(
         _table(
             "Binge racers (finished within 24 h of release)",
-            [{**r, "name": r["name"] or f"series {r[BingeRacers.series_id]}"} for r in racers],
+            [{**b, "name": b["name"] or f"series {b[BingeRacers.series_id]}"} for b in r.racers],
             [
                 "name",
                 BingeRacers.season,
@@ -257,14 +419,14 @@ def facts(
                 BingeRacers.fastest_hours,
             ],
             "none in the period"
-            if dated
+            if r.dated
             else "none (the catalog has no release dates; a Netflix export gives none)",
         )
     )
     out.print(
         _table(
             "Longest streaks (each member's longest)",
-            streaks,
+            r.streaks,
             [Streaks.member_id, Streaks.days, Streaks.start_date, Streaks.end_date],
             "no plays in the period",
         )
