@@ -672,10 +672,13 @@ def _facts_from_plays(
     (:meth:`Period.session_plays`). Also materialises the internal ``member_show_daily``
     roll-up (the caller drops it).
     """
+    # Sessions and binges of every play, then those starting in the period: whole, as
+    # Period.session_plays gives them, without its join (cheaper when the period holds most
+    # plays, as a platform's default period does).
     if history is None:
         sp, starting = p, (lambda t: t)
     else:
-        sp, starting = period.session_plays(history), period.filter
+        sp, starting = history, period.filter
     keep(Sessions.table, starting(sessions(sp)))
     step("sessions")
     b = keep(Binges.table, starting(binges(sp)))
