@@ -166,9 +166,7 @@ def member_recap(
     period = Period.parse(str(year))
     # Binges are the year's when they start in it, with every episode (one begun on New Year's
     # Eve keeps its episodes after midnight): computed on the member's whole history.
-    year_binges = period.filter(
-        binges(period.session_plays(sessionize(p, settings.session_gap_minutes)))
-    )
+    year_binges = period.filter(binges(sessionize(p, settings.session_gap_minutes)))
     p = ibis.memtable(period.filter(p).to_pyarrow())
     facts_rows = member_facts(p, binges_table=year_binges).to_pyarrow().to_pylist()
     if not facts_rows:
