@@ -985,6 +985,19 @@ def _has_surrogate(text: str) -> bool:
 # The generic readers
 
 
+class _CsvScan(NamedTuple):
+    """What :meth:`TabularReader._csv_scan` gives: a CSV's shape and how to read it."""
+
+    delim: str
+    columns: list[str]
+    header: bool
+    dialect: TextDialect
+    rejects: str  #: temporary table of DuckDB's parse rejects
+    scan: str  #: temporary table of DuckDB's scans (for the rejects)
+    select: str  #: SELECT * of the reader
+    raw: str  #: SQL of a row's raw text (its fields joined by the delimiter)
+
+
 class TabularReader:
     """Base of the generic readers: a :class:`Layout` read from CSV, Parquet or JSON Lines."""
 
@@ -1145,6 +1158,26 @@ class TabularReader:
         self.layout.check_columns(path, columns)
         return delim, columns, header
 
+    @contextmanager
+    def _csv_scan(self, path: Path, head: bytes) -> Iterator[_CsvScan]:
+        """A CSV file's shape and a SELECT reading it (its parse and size rejects going to the
+        ``rejects`` and ``scan`` tables), with the SQL of each row's raw text; while the context
+        lasts the file is read with consistent line ends (:func:`consistent_line_ends`)."""
+        delim, columns, header = self._csv_shape(path, head)
+        rj, rs = temp_name("rejects"), temp_name("scan")
+        dialect = self.dialect(path)  # may read the file: once
+        # Raw row text reproduces the line as read (fields joined by the delimiter).
+        raw_sql = (
+            f"concat_ws({lit(delim)}, "
+            + ", ".join(f"coalesce({raw_ref(c)}, '')" for c in columns)
+            + ")"
+        )
+        with consistent_line_ends(path, dialect.quote) as readable:
+            reader = self._csv_reader(readable, delim, columns, header, rj, rs, dialect)
+            yield _CsvScan(
+                delim, columns, header, dialect, rj, rs, f"SELECT * FROM {reader}", raw_sql
+            )
+
     @staticmethod
     def _csv_reader(
         path: Path,
@@ -1194,21 +1227,12 @@ class TabularReader:
         label: str,
     ) -> tuple[str, list[str], int, pa.Table, str]:
         """Stage a CSV file: (table, temporary tables, rows read, rejects, ordinal SQL)."""
-        delim, columns, header = self._csv_shape(path, head)
-        rj, rs = temp_name("rejects"), temp_name("scan")
-        dialect = self.dialect(path)  # may read the file: once
-        # Raw row text reproduces the line as read (fields joined by the delimiter).
-        raw_sql = (
-            f"concat_ws({lit(delim)}, "
-            + ", ".join(f"coalesce({raw_ref(c)}, '')" for c in columns)
-            + ")"
-        )
         stage = temp_name("stage")
-        with consistent_line_ends(path, dialect.quote) as readable:
-            reader = self._csv_reader(readable, delim, columns, header, rj, rs, dialect)
+        with self._csv_scan(path, head) as scan:
+            delim, columns, header, dialect, rj, rs, select, raw_sql = scan
             sql = stage_sql(
                 self.layout,
-                f"SELECT * FROM {reader}",
+                select,
                 dict.fromkeys(columns, "VARCHAR"),
                 raw_sql,
                 options,
@@ -1377,19 +1401,11 @@ class TabularReader:
         options: ReadOptions,
         label: str,
     ) -> Loaded:
-        delim, columns, header = self._csv_shape(path, head)
-        rj, rs = temp_name("rejects"), temp_name("scan")
-        dialect = self.dialect(path)  # may read the file: once
-        raw_sql = (
-            f"concat_ws({lit(delim)}, "
-            + ", ".join(f"coalesce({raw_ref(c)}, '')" for c in columns)
-            + ")"
-        )
-        with consistent_line_ends(path, dialect.quote) as readable:
-            reader = self._csv_reader(readable, delim, columns, header, rj, rs, dialect)
+        with self._csv_scan(path, head) as scan:
+            delim, columns, header, dialect, rj, rs, select, raw_sql = scan
             sql = load_sql(
                 self.layout,
-                f"SELECT * FROM {reader}",
+                select,
                 dict.fromkeys(columns, "VARCHAR"),
                 raw_sql,
                 options,
