@@ -202,6 +202,9 @@ def test_reused_event_id_is_quarantined_never_silent(
         f"ORDER BY {Quarantine.source}, {Quarantine.line}"
     ).fetchall()
     assert [m for (m,) in members] == [2, 3, 4]
+    # a row rejected for a reused id describes no one: members 2 and 3 had only such rows
+    known = warehouse.duck.execute(f"SELECT {Members.member_id} FROM {Members.table}").fetchall()
+    assert sorted(m for (m,) in known) == [1, 4]
     stored = _stored(warehouse)
     assert {k: v[:4] for k, v in stored.items()} == {
         stable_id("e1"): (1, 10, dt.datetime(2024, 1, 1, 10), 60),

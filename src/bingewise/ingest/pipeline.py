@@ -854,6 +854,7 @@ def _store(
         if rel is not None
     ]
     rejects = staged.rejects
+    unsettled: set[int] = set()  # members named by a reused event_id's row
     for rel, table, schema in keyed:
         after, first, inserted = _append_staged(con, rel, table, schema)
         dropped = _erase_appended(con, table, after, registry)
@@ -869,6 +870,8 @@ def _store(
             rejects = _with_rejects(
                 rejects, _reused_rejects(con, reused, ids, _staged_ordinals(con, rel, first))
             )
+            named = {r.member_id for r in reused if r.member_id is not None}
+            unsettled |= named - _members_appended(con, table, after, named)
     if staged.catalog is not None:
         catalog_rows, catalog_stored = _upsert_catalog(con, staged.catalog, replace=not keyed)
         if not keyed:
@@ -878,12 +881,34 @@ def _store(
         kept, _ = drop_erased(con, staged.members, registry)
         if kept != staged.members:
             staged.temp.append(kept)
+        if unsettled:
+            # A row rejected for a reused event_id describes no one: no member from it alone.
+            only = temp_name("members")
+            con.execute(
+                f"CREATE TEMP TABLE {only} AS SELECT * FROM {kept} WHERE "
+                f"{q(Members.member_id)} NOT IN (SELECT unnest(?::BIGINT[]))",
+                [sorted(unsettled)],
+            )
+            kept = only
+            staged.temp.append(kept)
         with timed("members"):
             found = _store_members(con, kept, registry)
     rejects, gone = _drop_erased_rejects(rejects, registry)
     summary = _finish(con, name, sha, staged.format, staged.rows_read, rejects,
                       valid, stored, erased + gone, staged.note, closed=closed)  # fmt: skip
     return summary, found
+
+
+def _members_appended(
+    con: duckdb.DuckDBPyConnection, table: str, after: int, members: set[int]
+) -> set[int]:
+    """Which of ``members`` have a row appended to ``table`` (after rowid ``after``) still."""
+    rows = con.execute(
+        f"SELECT DISTINCT {q(Events.member_id)} FROM {q(table)} WHERE rowid > {int(after)} "
+        f"AND {q(Events.member_id)} IN (SELECT unnest(?::BIGINT[]))",
+        [sorted(members)],
+    ).fetchall()
+    return {int(m) for (m,) in rows}
 
 
 def _staged_ordinals(
@@ -936,6 +961,13 @@ def _store_loaded(
         erased = _erase_appended(con, table, after, registry)
     with timed("closed days"):
         marked = _mark_closed(con, table, after)
+    ids = loaded.ids
+    with timed("dedupe"):
+        dups, reused = _dedupe_appended(
+            con, table, after, loaded.inserted, ids.identity if ids else ()
+        )
+    # Members after the reused ids are gone (such a row describes no one), before the rows of
+    # closed days go (a file may give a zone or country for members retention summarised).
     found: list[MemberRecord] = []
     members_sql = reader.members_sql(_new_rows(table, after), options)
     if members_sql is not None:
@@ -946,11 +978,6 @@ def _store_loaded(
                 found = _store_members(con, view, registry)
         finally:
             con.execute(f"DROP VIEW {view}")
-    ids = loaded.ids
-    with timed("dedupe"):
-        dups, reused = _dedupe_appended(
-            con, table, after, loaded.inserted, ids.identity if ids else ()
-        )
     with timed("closed days"):
         closed = _drop_closed(con, table, marked)
     rejects = loaded.rejects
