@@ -11,7 +11,7 @@ import pytest
 from test_rows_world import AS_OF, DAY, World
 
 from bingewise.privacy.consent import Purpose, record_consent
-from bingewise.recommend.rows import Row, RowKind, RowOptions, home_rows, statistics_withheld
+from bingewise.recommend.rows import Row, RowKind, RowOptions, home_rows, viewing_withheld
 from bingewise.recommend.train import TrainedModel, load_trained, train
 from bingewise.registry import Registry
 from bingewise.warehouse import Warehouse
@@ -81,12 +81,16 @@ def test_popular_picks_need_min_viewers(store: Warehouse, registry: Registry) ->
         assert got == expected, minimum
 
 
-def test_members_without_statistics_are_not_counted(store: Warehouse, registry: Registry) -> None:
-    """Trained before one of film 12's ten viewers withdrew: the page does not count them, so
-    film 12 has nine counted viewers and leaves the picks; retrained, it is not learnt at all."""
+@pytest.mark.parametrize("purpose", [Purpose.STATISTICS, Purpose.PERSONALIZATION])
+def test_members_without_consent_are_not_counted(
+    store: Warehouse, registry: Registry, purpose: Purpose
+) -> None:
+    """Trained before one of film 12's ten viewers withdrew statistics or personalization (the
+    training purposes): the page does not count them, so film 12 has nine counted viewers and
+    leaves the picks; retrained, it is not learnt at all."""
     popular = train(store, "popular", as_of=AS_OF, registry=registry)
-    record_consent(registry, EDGE_VIEWERS[0], Purpose.STATISTICS, False, source="web")
-    uncounted = statistics_withheld(registry)
+    record_consent(registry, EDGE_VIEWERS[0], purpose, False, source="web")
+    uncounted = viewing_withheld(registry)
     rows = _page(store, popular, uncounted=uncounted)
     assert _non_personalized_picks(rows) == set(HITS)
     retrained = train(store, "popular", as_of=AS_OF, registry=registry)

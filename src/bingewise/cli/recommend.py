@@ -201,7 +201,7 @@ def _rows_command(app: typer.Typer) -> None:
             home_rows,
             personalization_allowed,
             print_rows,
-            statistics_withheld,
+            viewing_withheld,
         )
         from bingewise.recommend.train import load_trained
         from bingewise.registry import Registry
@@ -215,7 +215,7 @@ def _rows_command(app: typer.Typer) -> None:
                 console.print(f"[red]error:[/red] member {member} was erased: nothing is held")
                 raise typer.Exit(2)
             allowed = personalize and personalization_allowed(registry, member)
-            uncounted = statistics_withheld(registry)
+            uncounted = viewing_withheld(registry)
         finally:
             registry.close()
         if country is not None:

@@ -396,14 +396,14 @@ def _viewing(wh: Warehouse, member_id: int, kind: str) -> list[Record]:
 
 
 def _recommendations(wh: Warehouse, registry: Registry, member_id: int) -> list[Record]:
-    from bingewise.recommend.rows import home_rows, statistics_withheld
+    from bingewise.recommend.rows import home_rows, viewing_withheld
 
     personalized = current_consents(registry, member_id)[Purpose.PERSONALIZATION]
     rows = home_rows(
         member_id,
         warehouse=wh,
         personalized=personalized,
-        uncounted=statistics_withheld(registry),
+        uncounted=viewing_withheld(registry),
     )
     out: list[Record] = []
     for r_pos, row in enumerate(rows, start=1):

@@ -107,7 +107,7 @@ __all__ = [
     "maturity_limit",
     "personalization_allowed",
     "print_rows",
-    "statistics_withheld",
+    "viewing_withheld",
 ]
 
 log = logging.getLogger(__name__)
@@ -398,7 +398,7 @@ def home_rows(
     """The home page of ``member_id`` as of ``as_of`` (UTC; default: the latest event).
 
     ``uncounted``: members whose viewing the country rankings must not count (no consent to
-    statistics; :func:`statistics_withheld` reads them from the registry).
+    statistics; :func:`viewing_withheld` reads them from the registry).
 
     ``trained`` defaults to the last model in the store (:func:`load_trained`); without one, the
     model rows (Because you watched, Top picks) are left out and genre rows fall back to
@@ -901,14 +901,19 @@ def personalization_allowed(registry: Registry | None, member_id: int) -> bool:
     return has_consent(registry, member_id, Purpose.PERSONALIZATION)
 
 
-def statistics_withheld(registry: Registry | None) -> set[int]:
-    """Members who withdrew their consent to "statistics": the country rankings of every home
-    page leave their viewing out. Without a registry, none (the default is granted)."""
+def viewing_withheld(registry: Registry | None) -> set[int]:
+    """Members who withdrew their consent to "statistics" or to "personalization" (the
+    :data:`~bingewise.privacy.consent.TRAINING_PURPOSES`): the country rankings and a
+    non-personalized model's picks on every home page leave their viewing out at once, as
+    training does at the next fit. Without a registry, none (the defaults are granted)."""
     if registry is None:
         return set()
-    from bingewise.privacy.consent import Purpose, members_without
+    from bingewise.privacy.consent import TRAINING_PURPOSES, members_without
 
-    return members_without(registry, Purpose.STATISTICS)
+    out: set[int] = set()
+    for purpose in TRAINING_PURPOSES:
+        out |= members_without(registry, purpose)
+    return out
 
 
 #: Whether a member is personalized when no registry is at hand to read their consent (the
@@ -945,7 +950,7 @@ def demo_step(
         warehouse=warehouse,
         trained=trained,
         personalized=personalization_allowed(registry, member),
-        uncounted=statistics_withheld(registry),
+        uncounted=viewing_withheld(registry),
     )
     if show:
         out.print(f"[bold]Home page of member {member}[/bold]")
