@@ -220,3 +220,25 @@ def test_the_ledger_command_shows_budget_changes_and_publish_refuses_lowering(
     assert every.exit_code == 0 and "raised after spending" in every.output
     empty = runner.invoke(app, ["--quiet", "ledger", "--period", "2016"])
     assert empty.exit_code == 0 and "no budget or release recorded" in empty.output
+
+
+def test_the_ledger_of_a_period_shows_what_periods_sharing_its_days_spent(
+    registry: Registry,
+) -> None:
+    """`ledger --period 2017-03` after releases of 2017 only: 2017's spend is March's too (a
+    March release is refused on it), so the ledger shows it and lists the releases behind it."""
+    from typer.testing import CliRunner
+
+    from bingewise.cli import app
+
+    runner = CliRunner(env={"COLUMNS": "240"})
+    ledger = PrivacyLedger(registry)
+    ledger.charge("2017", [_charge("a", 1.5, 1e-7)], release_id="r-year")
+    ledger.charge("2018", [_charge("b", 0.5, 1e-7)], release_id="r-other-year")
+    assert [e.release_id for e in ledger.entries("2017-03", sharing=True)] == ["r-year"]
+    assert ledger.entries("2017-03") == []
+    shown = runner.invoke(app, ["--quiet", "ledger", "--period", "2017-03"])
+    assert shown.exit_code == 0, shown.output
+    assert "no budget or release" not in shown.output
+    assert "r-year" in shown.output and "r-other-year" not in shown.output
+    assert "1.5" in shown.output

@@ -131,7 +131,7 @@ def register_ledger(app: typer.Typer) -> None:
             periods = [label] if label is not None else book.periods()
             state = {p: (book.budget(p), book.spent(p)) for p in periods}
             changes = book.budget_changes(label)
-            entries = book.entries(label)
+            entries = book.entries(label, sharing=True)
         finally:
             registry.close()
         if not periods or (label is not None and not changes and not entries):
@@ -163,7 +163,9 @@ def register_ledger(app: typer.Typer) -> None:
         for entry in entries:
             releases[entry.release_id].append(entry)
         if releases:
-            table = Table(title="Releases")
+            table = Table(
+                title="Releases" if label is None else f"Releases spending {label}'s budget"
+            )
             for column in ("released (UTC)", "period", "release", "ε", "δ", "mechanisms"):
                 table.add_column(column)
             for rid, rows in releases.items():

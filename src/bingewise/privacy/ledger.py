@@ -321,13 +321,15 @@ class PrivacyLedger:
             )
         return rid
 
-    def entries(self, period: str | None = None) -> list[LedgerEntry]:
-        """Recorded charges, oldest first (of one period, or all)."""
+    def entries(self, period: str | None = None, *, sharing: bool = False) -> list[LedgerEntry]:
+        """Recorded charges, oldest first (of one period, or all). With ``sharing``, also those
+        of every period sharing a day with it: what :meth:`spent` adds up."""
         t = privacy_ledger
         query = sa.select(t).order_by(t.c.id)
-        if period is not None:
-            query = query.where(t.c.period == period)
         with self.engine.connect() as conn:
+            if period is not None:
+                names = [period, *self._sharing(conn, period)] if sharing else [period]
+                query = query.where(t.c.period.in_(names))
             rows = conn.execute(query).all()
         return [
             LedgerEntry(
