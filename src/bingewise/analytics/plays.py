@@ -30,12 +30,12 @@ import ibis.expr.types as ir
 from bingewise.analytics.zones import (
     WEEK_SECONDS,
     ZoneOffsets,
-    is_valid_zone,
     offsets_table,
     week_base,
     zone_codes,
     zone_of_country,
 )
+from bingewise.geo import is_time_zone
 from bingewise.schema import Catalog, Events, Members, Plays, Sessions
 
 __all__ = ["DEFAULT_RESUME_GAP_MINUTES", "SESSION_PLAY_COLUMNS", "plays", "session_plays"]
@@ -280,7 +280,7 @@ def _build(
     if resume_gap_minutes < 0:
         raise ValueError(f"resume_gap_minutes must be ≥ 0, got {resume_gap_minutes}")
     for name, zone in (("default_tz", default_tz), ("override_tz", override_tz)):
-        if zone is not None and not is_valid_zone(zone):
+        if zone is not None and not is_time_zone(zone):
             raise ValueError(f"{name}: unknown IANA time zone {zone!r}")
 
     session_gap_s = None if session_gap_minutes is None else round(session_gap_minutes * 60)
@@ -301,7 +301,7 @@ def _build(
     lo, hi = _year_range(events)
     if override_tz is None:
         zones = _member_zones(members)
-        valid = sorted(z for z in zones if is_valid_zone(z))
+        valid = sorted(z for z in zones if is_time_zone(z))
         for bad in sorted(set(zones) - set(valid)):
             log.warning("unknown time zone %r in members table; using country or default", bad)
         countries = zone_of_country()

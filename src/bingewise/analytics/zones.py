@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import ibis
 import pyarrow as pa
@@ -29,7 +29,6 @@ from bingewise.geo import country_zones
 __all__ = [
     "WEEK_SECONDS",
     "ZoneOffsets",
-    "is_valid_zone",
     "offset_rows",
     "offsets_table",
     "week_base",
@@ -70,15 +69,6 @@ WEEK_SECONDS = 7 * 86400
 
 
 @lru_cache(maxsize=512)
-def is_valid_zone(name: str) -> bool:
-    """Whether ``name`` is an IANA zone known to tzdata."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
 def _offset(zone: ZoneInfo, utc: dt.datetime) -> int:
     """Offset of ``zone`` at the naive UTC instant ``utc``, in whole seconds."""
     local = utc.replace(tzinfo=dt.UTC).astimezone(zone)
