@@ -873,7 +873,8 @@ def _store(
             named = {r.member_id for r in reused if r.member_id is not None}
             unsettled |= named - _members_appended(con, table, after, named)
     if staged.catalog is not None:
-        catalog_rows, catalog_stored = _upsert_catalog(con, staged.catalog, replace=not keyed)
+        catalog = _titles_kept(con, staged, registry)
+        catalog_rows, catalog_stored = _upsert_catalog(con, catalog, replace=not keyed)
         if not keyed:
             valid, stored = catalog_rows, catalog_stored
     found: list[MemberRecord] = []
@@ -897,6 +898,29 @@ def _store(
     summary = _finish(con, name, sha, staged.format, staged.rows_read, rejects,
                       valid, stored, erased + gone, staged.note, closed=closed)  # fmt: skip
     return summary, found
+
+
+def _titles_kept(con: duckdb.DuckDBPyConnection, staged: Staged, registry: Registry | None) -> str:
+    """The staged catalog less the titles that only erased members' events brought with them.
+
+    A Netflix export has no catalog of its own: its titles come from its viewing rows, so a
+    title only an erased member watched would tell what they watched (erasure removes such
+    titles; re-ingesting the export must not bring them back). A catalog file is kept whole.
+    """
+    assert staged.catalog is not None
+    if staged.events is None:
+        return staged.catalog
+    kept, dropped = drop_erased(con, staged.events, registry)
+    if not dropped:
+        return staged.catalog
+    titles = temp_name("titles")
+    tid = q(Catalog.title_id)
+    con.execute(
+        f"CREATE TEMP TABLE {titles} AS SELECT * FROM {staged.catalog} "
+        f"WHERE {tid} IN (SELECT {q(Events.title_id)} FROM {kept})"
+    )
+    staged.temp.extend([kept, titles])
+    return titles
 
 
 def _members_appended(
