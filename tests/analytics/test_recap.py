@@ -467,3 +467,34 @@ def test_cli_recap_names_the_local_years_with_viewing(home: Path, tmp_path: Path
     done = runner.invoke(app, ["-q", "recap", "--member", "77", "--year", "2023"])
     assert done.exit_code == 1
     assert "(viewing in 2024, local years)" in " ".join(done.output.split())
+
+
+def test_cli_recap_of_an_export_says_a_profile_has_only_trailers(tmp_path: Path) -> None:
+    """A profile that only ever played trailers and previews (a guest browsing) gets no recap,
+    and is told why; no year was asked for, so none is blamed (was: "no viewing in that year",
+    and for an export of such profiles only, "no profile has viewing in None")."""
+    header = "Profile Name,Start Time,Duration,Title,Supplemental Video Type,Country\n"
+    trailer = "Gast,2023-03-04 20:00:00,00:00:30,Season 1 Trailer: Dark,TRAILER,DE (Germany)\n"
+    hook = "Gast,2023-03-04 20:01:00,00:00:05,Dark_hook_02_16x9,HOOK,DE (Germany)\n"
+    episode = "Ana,2023-03-04 21:00:00,00:50:00,Dark: Staffel 1: Lügen (Folge 2),,DE (Germany)\n"
+    runner = CliRunner()
+    both = tmp_path / "both" / "ViewingActivity.csv"
+    both.parent.mkdir()
+    both.write_text(header + trailer + hook + episode)
+    done = runner.invoke(app, ["recap", str(both), "--out-dir", str(tmp_path / "out")])
+    text = " ".join(done.output.split())
+    assert done.exit_code == 0, text
+    assert "Gast has only trailers, previews and other supplemental videos (2)" in text
+    assert "that year" not in text
+    assert [p.name for p in sorted((tmp_path / "out").iterdir())] == [
+        "recap-ana-2023.html",
+        "recap-ana-2023.png",
+    ]
+    alone = tmp_path / "alone" / "ViewingActivity.csv"
+    alone.parent.mkdir()
+    alone.write_text(header + trailer + hook)
+    done = runner.invoke(app, ["-q", "recap", str(alone), "--out-dir", str(tmp_path / "out2")])
+    text = " ".join(done.output.split())
+    assert done.exit_code == 1
+    assert "None" not in text
+    assert "no profile has viewing a recap counts" in text

@@ -433,9 +433,14 @@ def _print_facts(r: _Report, as_json: bool) -> None:
     )
 
 
-def _no_recap(wh: Warehouse, member: int, year: int | None, tz: str | None = None) -> str:
+def _no_recap(
+    wh: Warehouse, member: int, year: int | None, tz: str | None = None, who: str | None = None
+) -> str:
     """Why there is no recap: no viewing that year (naming the local years there is, in the
-    zone the recap used), or none at all (and whether the member has ratings, not viewing)."""
+    zone the recap used), only supplemental videos (trailers, previews), which a recap leaves
+    out, or none at all (and whether the member has ratings, not viewing). ``who`` names the
+    member in the sentence (default: "member ID")."""
+    who = who or f"member {member}"
     from bingewise.analytics import plays
     from bingewise.analytics.runtimes import with_estimated_runtimes
 
@@ -452,12 +457,22 @@ def _no_recap(wh: Warehouse, member: int, year: int | None, tz: str | None = Non
     if years:
         span = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
         which = f"in {year}" if year is not None else "in the year of their latest viewing"
-        return f"member {member} has no viewing {which} (viewing in {span}, local years)"
+        return f"{who} has no viewing {which} (viewing in {span}, local years)"
+    row = wh.duck.execute(
+        f'SELECT count(*) FROM "{Events.table}" WHERE "{Events.member_id}" = ? '
+        f'AND "{Events.supplemental}" IS NOT NULL',
+        [member],
+    ).fetchone()
+    if row and row[0]:
+        return (
+            f"{who} has only trailers, previews and other supplemental videos ({row[0]:,}), "
+            "which a recap leaves out"
+        )
     row = wh.duck.execute(
         f'SELECT count(*) FROM "{Ratings.table}" WHERE "{Ratings.member_id}" = ?', [member]
     ).fetchone()
     rated = f"; {row[0]:,} ratings, which are not viewing" if row and row[0] else ""
-    return f"member {member} has no viewing in the warehouse{rated}"
+    return f"{who} has no viewing in the warehouse{rated}"
 
 
 def _has_viewing(wh: Warehouse) -> bool:
@@ -627,7 +642,8 @@ def recap(
         for row, slug in zip(rows, slugs, strict=True):
             r = member_recap(wh, row[Members.member_id], year, override_tz=tz)
             if r is None:
-                say(f"{row[Members.profile] or row[Members.member_id]}: no viewing in that year")
+                who = row[Members.profile] or "Your viewing"
+                say(_no_recap(wh, row[Members.member_id], year, tz, who=who))
                 continue
             written += 1
             if out_file is None:
@@ -640,7 +656,8 @@ def recap(
             for target in targets:
                 _write(r, target)
         if not written:
-            console.print(f"[red]{source}: no profile has viewing in {year}[/red]")
+            which = f"in {year}" if year is not None else "a recap counts"
+            console.print(f"[red]{source}: no profile has viewing {which}[/red]")
             raise typer.Exit(1)
 
 
