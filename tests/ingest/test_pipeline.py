@@ -460,6 +460,34 @@ def test_cli_json_and_errors(tmp_path: Path) -> None:
     assert "already" in again.stdout
 
 
+def test_cli_names_where_the_first_rejected_row_is(tmp_path: Path) -> None:
+    """`ingest` says which line and field of a file it rejected first and why (the row itself
+    is not printed): a count alone left a person with "rejected 1" and nowhere to look. The
+    line is of this reading of the file, not of an earlier one under the same name."""
+    header = "Profile Name,Start Time,Duration,Title,Country\n"
+    good = "Ana,2023-03-04 20:00:00,00:40:00,Zorvex Film,DE (Germany)\n"
+    path = tmp_path / "ViewingActivity.csv"
+    path.write_text(header + "Ana,2023-03-05 20:00:00,40 min,Quillara Film,DE (Germany)\n" + good)
+    runner = CliRunner()
+    done = runner.invoke(app, ["ingest", str(path)])
+    text = " ".join(done.output.split())
+    assert done.exit_code == 0, text
+    assert (
+        "1 of 2 rows rejected (first: line 2, field 'Duration': not a duration (expected H:MM:SS))"
+        in text
+    )
+    assert "Quillara" not in text
+    path.write_text(header + good + "Ana,2023-13-05 20:00:00,00:40:00,Quillara Film,DE (Germany)\n")
+    done = runner.invoke(app, ["ingest", str(path)])
+    text = " ".join(done.output.split())
+    assert "1 of 2 rows rejected (first: line 3, field 'Start Time':" in text, text
+    assert "line 2" not in text
+    path.write_text(header + good + good.replace("2023-03-04", "2023-03-06") + "Ana,bad\n")
+    done = runner.invoke(app, ["-q", "ingest", "--json", str(path)])
+    [summary] = json.loads(done.stdout)["files"]
+    assert summary["first_rejection"].startswith("first: line 4: 2 fields where the header has 5")
+
+
 def test_cli_refuses_bad_options(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "e.csv", [g.row() for g in good_events(2)])
     runner = CliRunner()

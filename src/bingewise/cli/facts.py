@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from rich.table import Table
 
-from bingewise.cli.ingest import DATE_ORDER_OPTION, ENCODING_OPTION, read_options
+from bingewise.cli.ingest import DATE_ORDER_OPTION, ENCODING_OPTION, first_rejection, read_options
 from bingewise.console import console, out, say
 from bingewise.schema import (
     BingeRacers,
@@ -38,7 +38,6 @@ from bingewise.schema import (
     MemberFacts,
     Members,
     Plays,
-    Quarantine,
     Ratings,
     Streaks,
     TopTitles,
@@ -516,19 +515,8 @@ def _tell_reading(wh: Warehouse, summaries: list[IngestSummary]) -> None:
             console.print(f"[yellow]{s.file}: {s.message}[/yellow]")
         if not s.rejected:
             continue
-        t = wh.table(Quarantine.table)
-        first = (
-            t.filter(t[Quarantine.source] == s.file)
-            .order_by(Quarantine.line)
-            .select(Quarantine.line, Quarantine.field, Quarantine.reason)
-            .limit(1)
-            .to_pyarrow()
-            .to_pylist()
-        )
-        where = ""
-        if first:
-            line, fld, why = first[0].values()
-            where = f" (first: line {line}{f', field {fld!r}' if fld else ''}: {why})"
+        first = first_rejection(wh, s.file)
+        where = f" ({first})" if first else ""
         console.print(
             f"[yellow]{s.file}: {s.rejected:,} of {s.rows_read:,} rows could not be read"
             f"{where}; the recap leaves them out[/yellow]"
