@@ -498,3 +498,34 @@ def test_cli_recap_of_an_export_says_a_profile_has_only_trailers(tmp_path: Path)
     assert done.exit_code == 1
     assert "None" not in text
     assert "no profile has viewing a recap counts" in text
+
+
+def test_a_detailed_export_with_only_zero_second_plays_in_a_year_is_not_dates_only(
+    tmp_path: Path,
+) -> None:
+    """A ViewingActivity.csv has times and durations: a year (or a profile) whose plays all
+    lasted 00:00:00 watched 0 hours, at known hours of the day; it is no dates-only history
+    (was: hours unknown, no weekday × hour chart, "This history has dates only")."""
+    path = tmp_path / "ViewingActivity.csv"
+    path.write_text(
+        "Profile Name,Start Time,Duration,Title,Country\n"
+        "Ana,2022-06-01 20:00:00,00:40:00,Dark: Staffel 1: Lügen (Folge 2),DE (Germany)\n"
+        "Ana,2023-03-04 20:00:00,00:00:00,Dark: Staffel 1: Geheimnisse (Folge 1),DE (Germany)\n"
+        "Null,2023-03-04 20:00:00,00:00:00,Roma,ES (Spain)\n"
+    )
+    with Warehouse.open(":memory:") as wh:
+        ingest_paths([path], warehouse=wh)
+        ids = dict(
+            zip(
+                wh.table("members").profile.to_pyarrow().to_pylist(),
+                wh.table("members").member_id.to_pyarrow().to_pylist(),
+                strict=True,
+            )
+        )
+        recaps = [member_recap(wh, ids["Ana"], 2023), member_recap(wh, ids["Null"], 2023)]
+    for r in recaps:
+        assert r is not None
+        assert r.has_durations
+        assert r.hours == 0.0 and r.plays == 1
+        assert r.heatmap == [{"weekday": 5, "hour": 21, "hours": 0.0}]
+        assert "dates only" not in render_html(r)
