@@ -255,33 +255,37 @@ def _only_theirs(con: duckdb.DuckDBPyConnection, member_id: int) -> tuple[list[i
     mid, src, tid = _q(Events.member_id), _q(Events.source), _q(Events.title_id)
     files, sha = _q(IngestedFiles.table), _q(IngestedFiles.sha256)
     fmt = _q(IngestedFiles.format)
-    exports = [NetflixViewingActivity.name, NetflixViewingHistory.name]
-    rows = (
-        f"(SELECT {mid}, {src} FROM {ev} UNION ALL "
-        f"SELECT {_q(Ratings.member_id)}, {_q(Ratings.source)} FROM {rt})"
-    )
-    shas = con.execute(
+    # One pass over the rows, grouped by source file (few groups); only then the files, whose
+    # name is matched by prefix (a join that is no equality, so kept to the grouped sources).
+    sources = con.execute(
         f"""
-        SELECT f.{sha} FROM {files} f
-        WHERE EXISTS (SELECT 1 FROM {rows} r WHERE r.{mid} = ? AND starts_with(f.{sha}, r.{src}))
-        AND NOT EXISTS (
-            SELECT 1 FROM {rows} r
-            WHERE r.{mid} IS DISTINCT FROM ? AND starts_with(f.{sha}, r.{src})
+        WITH r AS (
+            SELECT {mid} AS m, {src} AS s FROM {ev} UNION ALL
+            SELECT {_q(Ratings.member_id)}, {_q(Ratings.source)} FROM {rt}
+        ),
+        g AS (
+            SELECT s, bool_or(m = ?) AS mine, bool_or(m IS DISTINCT FROM ?) AS others
+            FROM r WHERE s IS NOT NULL GROUP BY s
         )
+        SELECT f.{sha}, g.s, bool_or(g.others) OVER (PARTITION BY f.{sha}), f.{fmt}
+        FROM g JOIN {files} f ON starts_with(f.{sha}, g.s) WHERE g.mine
         """,
         [member_id, member_id],
     ).fetchall()
+    shas = sorted({str(r[0]) for r in sources if not r[2]})
+    exports = {NetflixViewingActivity.name, NetflixViewingHistory.name}
+    from_exports = sorted({str(r[1]) for r in sources if r[3] in exports})
     titles = con.execute(
         f"""
-        SELECT DISTINCT e.{tid} FROM {ev} e JOIN {files} f ON starts_with(f.{sha}, e.{src})
-        WHERE e.{mid} = ? AND f.{fmt} IN (SELECT unnest(?::VARCHAR[]))
-        AND e.{tid} NOT IN (SELECT {tid} FROM {ev} WHERE {mid} IS DISTINCT FROM ?)
-        AND e.{tid} NOT IN (SELECT {_q(Ratings.title_id)} FROM {rt}
-                            WHERE {_q(Ratings.member_id)} IS DISTINCT FROM ?)
+        SELECT DISTINCT {tid} FROM {ev}
+        WHERE {mid} = ? AND {src} IN (SELECT unnest(?::VARCHAR[]))
+        EXCEPT SELECT {tid} FROM {ev} WHERE {mid} IS DISTINCT FROM ?
+        EXCEPT SELECT {_q(Ratings.title_id)} FROM {rt}
+        WHERE {_q(Ratings.member_id)} IS DISTINCT FROM ?
         """,
-        [member_id, exports, member_id, member_id],
+        [member_id, from_exports, member_id, member_id],
     ).fetchall()
-    return [int(r[0]) for r in titles], [str(r[0]) for r in shas]
+    return [int(r[0]) for r in titles], shas
 
 
 def _erase_warehouse(
