@@ -139,6 +139,49 @@ def test_reingest_same_file_is_skipped_with_counts(tmp_path: Path, warehouse: Wa
     assert warehouse.count(Quarantine.table) == 1  # not quarantined twice
 
 
+def _patched_zip(path: Path, *, flags: int = 0, method: int | None = None) -> Path:
+    """A one-file export ZIP whose member is marked encrypted (``flags`` bit 0) or compressed
+    by a method Python cannot read (``method``, e.g. 99: WinZip AES), as a password-protected
+    or 7-Zip re-zip of an export is (zipfile writes neither, so the headers are patched)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr(
+            "CONTENT_INTERACTION/ViewingActivity.csv",
+            "Profile Name,Start Time,Duration,Title\nAna,2023-03-04 20:00:00,00:40:00,Roma\n",
+        )
+    data = bytearray(path.read_bytes())
+    for signature, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        i = data.index(signature)
+        data[i + at] |= flags
+        if method is not None:
+            data[i + at + 2 : i + at + 4] = method.to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("patch", "said"),
+    [
+        ({"flags": 1}, "password-protected"),
+        ({"method": 99}, "compressed in a way this program cannot read"),
+    ],
+)
+def test_a_zip_that_cannot_be_extracted_is_one_line_not_a_traceback(
+    tmp_path: Path, patch: dict[str, int], said: str
+) -> None:
+    """A person who re-zipped their export with a password, or with 7-Zip's or WinZip's own
+    compression, gets one line naming the archive and what to do (was: a RuntimeError or
+    NotImplementedError traceback from ingest and recap alike)."""
+    path = _patched_zip(tmp_path / "netflix-report.zip", **patch)
+    runner = CliRunner()
+    for args in (["ingest", str(path)], ["recap", str(path), "--out-dir", str(tmp_path)]):
+        done = runner.invoke(app, ["-q", *args])
+        text = " ".join(done.output.split())
+        assert done.exit_code == 1, text
+        assert done.exception is None or isinstance(done.exception, SystemExit), done.exception
+        assert f"{path}/CONTENT_INTERACTION/ViewingActivity.csv" in text and said in text, text
+        assert "extract it" in text
+
+
 def test_zip_and_folder_dispatch_by_content(tmp_path: Path, warehouse: Warehouse) -> None:
     folder = tmp_path / "export"
     (folder / "deep").mkdir(parents=True)

@@ -239,6 +239,16 @@ def _require_some(path: Path, items: list[_Item]) -> list[_Item]:
     return items
 
 
+def _unreadable_member(exc: Exception) -> str:
+    """Why an archive member cannot be read, and what to do (for an :class:`IngestError`)."""
+    what = (  # NotImplementedError is a RuntimeError: asked first
+        "compressed in a way this program cannot read"
+        if isinstance(exc, NotImplementedError)
+        else "password-protected"
+    )
+    return f"{what}: extract it with the program that made the archive and ingest the folder"
+
+
 def _extract(archive: Path, into: Path) -> list[tuple[str, Path]]:
     """Extract every file of a ZIP archive safely (no path escapes); CRCs are checked."""
     out: list[tuple[str, Path]] = []
@@ -252,7 +262,15 @@ def _extract(archive: Path, into: Path) -> list[tuple[str, Path]]:
                     continue
                 target = into.joinpath(*parts)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(info) as src, target.open("wb") as dst:
+                try:
+                    src = zf.open(info)
+                except (RuntimeError, NotImplementedError) as exc:
+                    # zipfile: RuntimeError for an encrypted member, NotImplementedError for a
+                    # compression it lacks (WinZip AES, Deflate64, PPMd...).
+                    raise IngestError(
+                        f"{archive}/{info.filename}", _unreadable_member(exc)
+                    ) from None
+                with src, target.open("wb") as dst:
                     shutil.copyfileobj(src, dst, 1 << 20)
                 out.append(("/".join(parts), target))
     except (zipfile.BadZipFile, EOFError, OSError, zipfile.LargeZipFile) as exc:
