@@ -529,3 +529,33 @@ def test_a_detailed_export_with_only_zero_second_plays_in_a_year_is_not_dates_on
         assert r.hours == 0.0 and r.plays == 1
         assert r.heatmap == [{"weekday": 5, "hour": 21, "hours": 0.0}]
         assert "dates only" not in render_html(r)
+
+
+def test_cli_recap_of_an_export_says_whose_local_days_it_counts(tmp_path: Path) -> None:
+    """A recap's days are local days in the zone of the export's country (its most populous
+    zone), or UTC when the export names no country: the command says which, and how to change
+    it, since a Vancouver viewer's evening is the next day in Toronto (was: said nowhere but a
+    small line on the page, and UTC days for an export without a Country column)."""
+    runner = CliRunner()
+    plain = tmp_path / "plain" / "ViewingActivity.csv"
+    plain.parent.mkdir()
+    plain.write_text(
+        "Profile Name,Start Time,Duration,Title\nAna,2023-03-05 02:00:00,0:45:00,Roma\n"
+    )
+    done = runner.invoke(app, ["recap", str(plain), "--out-dir", str(tmp_path / "o1")])
+    text = " ".join(done.output.split())
+    assert done.exit_code == 0, text
+    assert "Ana: local days in UTC (the export names no country); pass --tz ZONE" in text
+    canada = tmp_path / "canada" / "ViewingActivity.csv"
+    canada.parent.mkdir()
+    canada.write_text(
+        "Profile Name,Start Time,Duration,Title,Country\n"
+        "Ana,2023-03-05 02:00:00,0:45:00,Roma,CA (Canada)\n"
+    )
+    done = runner.invoke(app, ["recap", str(canada), "--out-dir", str(tmp_path / "o2")])
+    text = " ".join(done.output.split())
+    assert "Ana: local days in America/Toronto (the most populous zone of CA)" in text, text
+    done = runner.invoke(
+        app, ["recap", str(canada), "--tz", "America/Vancouver", "--out-dir", str(tmp_path)]
+    )
+    assert "local days in" not in " ".join(done.output.split())

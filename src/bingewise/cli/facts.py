@@ -523,6 +523,12 @@ def _tell_reading(wh: Warehouse, summaries: list[IngestSummary]) -> None:
         )
 
 
+def _whose_days(zone: str, country: str | None) -> str:
+    """Which zone an export's recap counts local days in, why, and how to change it."""
+    why = f"the most populous zone of {country}" if country else "the export names no country"
+    return f"{zone} ({why}); pass --tz ZONE if you watch elsewhere"
+
+
 def _slug(text: str) -> str:
     """A file-name part from a profile name: letters and digits of any script, dashes between."""
     return re.sub(r"[\W_]+", "-", text).strip("-").casefold() or "profile"
@@ -614,7 +620,9 @@ def recap(
             raise typer.Exit(1) from None
         _tell_reading(wh, summaries)
         m = wh.table(Members.table)
-        rows = m.select(Members.member_id, Members.profile).to_pyarrow().to_pylist()
+        rows = (
+            m.select(Members.member_id, Members.profile, Members.country).to_pyarrow().to_pylist()
+        )
         if member is not None and rows:
             rows = [r for r in rows if r[Members.member_id] == member]
             if not rows:
@@ -634,6 +642,9 @@ def recap(
                 say(_no_recap(wh, row[Members.member_id], year, tz, who=who))
                 continue
             written += 1
+            if tz is None and r.has_durations:
+                said = _whose_days(r.time_zone, row[Members.country])
+                say(f"{row[Members.profile] or 'Your viewing'}: local days in {said}")
             if out_file is None:
                 stem = f"recap-{slug}-{r.year}"
                 targets = [folder / f"{stem}.html", folder / f"{stem}.png"]
