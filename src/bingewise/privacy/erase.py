@@ -84,6 +84,7 @@ __all__ = [
     "erase_member",
     "mark_retrained",
     "member_quarantine_rowids",
+    "only_theirs",
     "pending_retrains",
 ]
 
@@ -240,14 +241,14 @@ def member_quarantine_rowids(
     return rowids
 
 
-def _only_theirs(con: duckdb.DuckDBPyConnection, member_id: int) -> tuple[list[int], list[str]]:
+def only_theirs(con: duckdb.DuckDBPyConnection, member_id: int) -> tuple[list[int], list[str]]:
     """Catalog titles and ingested-file records that are the member's alone.
 
     A Netflix export has no catalog of its own: its titles come from its viewing rows, so a
     title of the member's export that no other member watched or rated tells what they watched.
     A file whose stored events and ratings are all the member's (a personal export) is their
-    record too: its name, SHA-256 and row counts. Returns (title ids, file SHA-256s). Call
-    before deleting the member's rows.
+    record too: its name, SHA-256 and row counts (a member's export lists these files). Returns
+    (title ids, file SHA-256s). Call before deleting the member's rows.
     """
     from bingewise.ingest.netflix import NetflixViewingActivity, NetflixViewingHistory
 
@@ -306,7 +307,7 @@ def _erase_warehouse(
                     [sorted(quarantine)],
                 )
             report.warehouse_rows[Quarantine.table] = len(quarantine)
-            titles, shas = _only_theirs(con, member_id)
+            titles, shas = only_theirs(con, member_id)
             for table, column, values, kind in (
                 (Catalog.table, Catalog.title_id, titles, "BIGINT"),
                 (IngestedFiles.table, IngestedFiles.sha256, shas, "VARCHAR"),
