@@ -498,6 +498,11 @@ def test_cli_recap_of_an_export_says_a_profile_has_only_trailers(tmp_path: Path)
     assert done.exit_code == 1
     assert "None" not in text
     assert "no profile has viewing a recap counts" in text
+    history = tmp_path / "NetflixViewingHistory.csv"
+    history.write_text('Title,Date\n"Roma","7/28/22"\n')
+    done = runner.invoke(app, ["recap", str(history), "--year", "2019", "--out-dir", str(tmp_path)])
+    text = " ".join(done.output.split())
+    assert "This history has no viewing in 2019 (viewing in 2022, local years)" in text, text
 
 
 def test_a_detailed_export_with_only_zero_second_plays_in_a_year_is_not_dates_only(

@@ -638,7 +638,7 @@ def recap(
         for row, slug in zip(rows, slugs, strict=True):
             r = member_recap(wh, row[Members.member_id], year, override_tz=tz)
             if r is None:
-                who = row[Members.profile] or "Your viewing"
+                who = row[Members.profile] or "This history"  # a Title,Date list names none
                 say(_no_recap(wh, row[Members.member_id], year, tz, who=who))
                 continue
             written += 1
