@@ -602,6 +602,7 @@ class MemberExport:
     name = "name"  #: display name of a recommended item
     reason = "reason"  #: why an item is recommended (JSON)
     field = "field"  #: quarantine: the column at fault
+    file = "file"  #: files: the file's name as given to ingest
     sent_utc = "sent_utc"  #: messages: when sent
     channel = "channel"
     subject = "subject"

@@ -467,3 +467,100 @@ def test_cli_recap_names_the_local_years_with_viewing(home: Path, tmp_path: Path
     done = runner.invoke(app, ["-q", "recap", "--member", "77", "--year", "2023"])
     assert done.exit_code == 1
     assert "(viewing in 2024, local years)" in " ".join(done.output.split())
+
+
+def test_cli_recap_of_an_export_says_a_profile_has_only_trailers(tmp_path: Path) -> None:
+    """A profile that only ever played trailers and previews (a guest browsing) gets no recap,
+    and is told why; no year was asked for, so none is blamed (was: "no viewing in that year",
+    and for an export of such profiles only, "no profile has viewing in None")."""
+    header = "Profile Name,Start Time,Duration,Title,Supplemental Video Type,Country\n"
+    trailer = "Gast,2023-03-04 20:00:00,00:00:30,Season 1 Trailer: Dark,TRAILER,DE (Germany)\n"
+    hook = "Gast,2023-03-04 20:01:00,00:00:05,Dark_hook_02_16x9,HOOK,DE (Germany)\n"
+    episode = "Ana,2023-03-04 21:00:00,00:50:00,Dark: Staffel 1: Lügen (Folge 2),,DE (Germany)\n"
+    runner = CliRunner()
+    both = tmp_path / "both" / "ViewingActivity.csv"
+    both.parent.mkdir()
+    both.write_text(header + trailer + hook + episode)
+    done = runner.invoke(app, ["recap", str(both), "--out-dir", str(tmp_path / "out")])
+    text = " ".join(done.output.split())
+    assert done.exit_code == 0, text
+    assert "Gast has only trailers, previews and other supplemental videos (2)" in text
+    assert "that year" not in text
+    assert [p.name for p in sorted((tmp_path / "out").iterdir())] == [
+        "recap-ana-2023.html",
+        "recap-ana-2023.png",
+    ]
+    alone = tmp_path / "alone" / "ViewingActivity.csv"
+    alone.parent.mkdir()
+    alone.write_text(header + trailer + hook)
+    done = runner.invoke(app, ["-q", "recap", str(alone), "--out-dir", str(tmp_path / "out2")])
+    text = " ".join(done.output.split())
+    assert done.exit_code == 1
+    assert "None" not in text
+    assert "no profile has viewing a recap counts" in text
+    history = tmp_path / "NetflixViewingHistory.csv"
+    history.write_text('Title,Date\n"Roma","7/28/22"\n')
+    done = runner.invoke(app, ["recap", str(history), "--year", "2019", "--out-dir", str(tmp_path)])
+    text = " ".join(done.output.split())
+    assert "This history has no viewing in 2019 (viewing in 2022, local years)" in text, text
+
+
+def test_a_detailed_export_with_only_zero_second_plays_in_a_year_is_not_dates_only(
+    tmp_path: Path,
+) -> None:
+    """A ViewingActivity.csv has times and durations: a year (or a profile) whose plays all
+    lasted 00:00:00 watched 0 hours, at known hours of the day; it is no dates-only history
+    (was: hours unknown, no weekday × hour chart, "This history has dates only")."""
+    path = tmp_path / "ViewingActivity.csv"
+    path.write_text(
+        "Profile Name,Start Time,Duration,Title,Country\n"
+        "Ana,2022-06-01 20:00:00,00:40:00,Dark: Staffel 1: Lügen (Folge 2),DE (Germany)\n"
+        "Ana,2023-03-04 20:00:00,00:00:00,Dark: Staffel 1: Geheimnisse (Folge 1),DE (Germany)\n"
+        "Null,2023-03-04 20:00:00,00:00:00,Roma,ES (Spain)\n"
+    )
+    with Warehouse.open(":memory:") as wh:
+        ingest_paths([path], warehouse=wh)
+        ids = dict(
+            zip(
+                wh.table("members").profile.to_pyarrow().to_pylist(),
+                wh.table("members").member_id.to_pyarrow().to_pylist(),
+                strict=True,
+            )
+        )
+        recaps = [member_recap(wh, ids["Ana"], 2023), member_recap(wh, ids["Null"], 2023)]
+    for r in recaps:
+        assert r is not None
+        assert r.has_durations
+        assert r.hours == 0.0 and r.plays == 1
+        assert r.heatmap == [{"weekday": 5, "hour": 21, "hours": 0.0}]
+        assert "dates only" not in render_html(r)
+
+
+def test_cli_recap_of_an_export_says_whose_local_days_it_counts(tmp_path: Path) -> None:
+    """A recap's days are local days in the zone of the export's country (its most populous
+    zone), or UTC when the export names no country: the command says which, and how to change
+    it, since a Vancouver viewer's evening is the next day in Toronto (was: said nowhere but a
+    small line on the page, and UTC days for an export without a Country column)."""
+    runner = CliRunner()
+    plain = tmp_path / "plain" / "ViewingActivity.csv"
+    plain.parent.mkdir()
+    plain.write_text(
+        "Profile Name,Start Time,Duration,Title\nAna,2023-03-05 02:00:00,0:45:00,Roma\n"
+    )
+    done = runner.invoke(app, ["recap", str(plain), "--out-dir", str(tmp_path / "o1")])
+    text = " ".join(done.output.split())
+    assert done.exit_code == 0, text
+    assert "Ana: local days in UTC (the export names no country); pass --tz ZONE" in text
+    canada = tmp_path / "canada" / "ViewingActivity.csv"
+    canada.parent.mkdir()
+    canada.write_text(
+        "Profile Name,Start Time,Duration,Title,Country\n"
+        "Ana,2023-03-05 02:00:00,0:45:00,Roma,CA (Canada)\n"
+    )
+    done = runner.invoke(app, ["recap", str(canada), "--out-dir", str(tmp_path / "o2")])
+    text = " ".join(done.output.split())
+    assert "Ana: local days in America/Toronto (the most populous zone of CA)" in text, text
+    done = runner.invoke(
+        app, ["recap", str(canada), "--tz", "America/Vancouver", "--out-dir", str(tmp_path)]
+    )
+    assert "local days in" not in " ".join(done.output.split())

@@ -651,6 +651,41 @@ def test_sniffing(tmp_path: Path) -> None:
 # --- through the pipeline ---------------------------------------------------------------------
 
 
+def test_a_stray_quote_rejects_its_own_line_not_the_rest_of_the_file(tmp_path: Path) -> None:
+    """A hand-edited export with one unbalanced quote (a title typed as ``"Roma``): CSV reads
+    everything up to the next quote as one field, so the rows after it vanished inside one
+    rejected (or, by chance, accepted) row, and the summary counted 1 row where there were many.
+    Now that line alone is rejected, naming it, and every later row is read on its own; a title
+    that really spans lines (quoted, closed) is still one row."""
+    rows = [row(start=f"2022-07-{d:02d} 20:00:00") for d in range(1, 8)]
+    rows[1] = row(start="2022-07-02 20:00:00", title='Multi\nline "quoted" title')  # lines 3-4
+    path = write_csv(tmp_path / "ViewingActivity.csv", rows)
+    lines = path.read_text().splitlines(keepends=True)
+    assert lines[5].startswith("Ana,2022-07-04") and ",Dark: Staffel" in lines[5]
+    for broken in (
+        lines[5].replace(",Dark: Staffel", ',"Dark: Staffel'),  # 11 fields swallowed
+        lines[5].replace(",Dark: Staffel", ',"Dark, Staffel'),  # by chance 10 fields
+    ):
+        path.write_text("".join([*lines[:5], broken, *lines[6:]]))
+        parsed = ACTIVITY.read(path, ReadOptions())
+        rejects = parsed.rejects.to_pylist()
+        assert [(r["line"], r["field"]) for r in rejects] == [(6, "")], rejects
+        assert "quote" in rejects[0]["reason"] and rejects[0]["raw"] == broken.rstrip("\n")
+        assert parsed.rows_read == 7
+        assert parsed.events.num_rows == 6
+        titles = {c[Catalog.title] for c in parsed.catalog.to_pylist()}
+        assert 'Multi line "quoted" title' in titles
+    # Two columns: the end of a title quoted over two lines is no row of its own.
+    history = tmp_path / "NetflixViewingHistory.csv"
+    history.write_text('Title,Date\n"Roma: ""Part\none""",7/28/22\n"Dark, Staffel 1",7/29/22\n')
+    parsed = HISTORY.read(history, ReadOptions())
+    assert (parsed.rows_read, parsed.rejects.num_rows) == (2, 0)
+    assert sorted(c[Catalog.title] for c in parsed.catalog.to_pylist()) == [
+        "Dark, Staffel 1",
+        'Roma: "Part one"',
+    ]
+
+
 def test_pipeline_ingests_the_export_zip(tmp_path: Path, warehouse: Warehouse) -> None:
     archive = zip_folder(export_folder(tmp_path / "export"), tmp_path / "export.zip")
     summaries = ingest_paths([archive], warehouse=warehouse)

@@ -139,6 +139,49 @@ def test_reingest_same_file_is_skipped_with_counts(tmp_path: Path, warehouse: Wa
     assert warehouse.count(Quarantine.table) == 1  # not quarantined twice
 
 
+def _patched_zip(path: Path, *, flags: int = 0, method: int | None = None) -> Path:
+    """A one-file export ZIP whose member is marked encrypted (``flags`` bit 0) or compressed
+    by a method Python cannot read (``method``, e.g. 99: WinZip AES), as a password-protected
+    or 7-Zip re-zip of an export is (zipfile writes neither, so the headers are patched)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr(
+            "CONTENT_INTERACTION/ViewingActivity.csv",
+            "Profile Name,Start Time,Duration,Title\nAna,2023-03-04 20:00:00,00:40:00,Roma\n",
+        )
+    data = bytearray(path.read_bytes())
+    for signature, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        i = data.index(signature)
+        data[i + at] |= flags
+        if method is not None:
+            data[i + at + 2 : i + at + 4] = method.to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("patch", "said"),
+    [
+        ({"flags": 1}, "password-protected"),
+        ({"method": 99}, "compressed in a way this program cannot read"),
+    ],
+)
+def test_a_zip_that_cannot_be_extracted_is_one_line_not_a_traceback(
+    tmp_path: Path, patch: dict[str, int], said: str
+) -> None:
+    """A person who re-zipped their export with a password, or with 7-Zip's or WinZip's own
+    compression, gets one line naming the archive and what to do (was: a RuntimeError or
+    NotImplementedError traceback from ingest and recap alike)."""
+    path = _patched_zip(tmp_path / "netflix-report.zip", **patch)
+    runner = CliRunner()
+    for args in (["ingest", str(path)], ["recap", str(path), "--out-dir", str(tmp_path)]):
+        done = runner.invoke(app, ["-q", *args])
+        text = " ".join(done.output.split())
+        assert done.exit_code == 1, text
+        assert done.exception is None or isinstance(done.exception, SystemExit), done.exception
+        assert f"{path}/CONTENT_INTERACTION/ViewingActivity.csv" in text and said in text, text
+        assert "extract it" in text
+
+
 def test_zip_and_folder_dispatch_by_content(tmp_path: Path, warehouse: Warehouse) -> None:
     folder = tmp_path / "export"
     (folder / "deep").mkdir(parents=True)
@@ -458,6 +501,34 @@ def test_cli_json_and_errors(tmp_path: Path) -> None:
     again = runner.invoke(app, ["-q", "ingest", "--format", "events-csv", str(path)])
     assert again.exit_code == 0
     assert "already" in again.stdout
+
+
+def test_cli_names_where_the_first_rejected_row_is(tmp_path: Path) -> None:
+    """`ingest` says which line and field of a file it rejected first and why (the row itself
+    is not printed): a count alone left a person with "rejected 1" and nowhere to look. The
+    line is of this reading of the file, not of an earlier one under the same name."""
+    header = "Profile Name,Start Time,Duration,Title,Country\n"
+    good = "Ana,2023-03-04 20:00:00,00:40:00,Zorvex Film,DE (Germany)\n"
+    path = tmp_path / "ViewingActivity.csv"
+    path.write_text(header + "Ana,2023-03-05 20:00:00,40 min,Quillara Film,DE (Germany)\n" + good)
+    runner = CliRunner()
+    done = runner.invoke(app, ["ingest", str(path)])
+    text = " ".join(done.output.split())
+    assert done.exit_code == 0, text
+    assert (
+        "1 of 2 rows rejected (first: line 2, field 'Duration': not a duration (expected H:MM:SS))"
+        in text
+    )
+    assert "Quillara" not in text
+    path.write_text(header + good + "Ana,2023-13-05 20:00:00,00:40:00,Quillara Film,DE (Germany)\n")
+    done = runner.invoke(app, ["ingest", str(path)])
+    text = " ".join(done.output.split())
+    assert "1 of 2 rows rejected (first: line 3, field 'Start Time':" in text, text
+    assert "line 2" not in text
+    path.write_text(header + good + good.replace("2023-03-04", "2023-03-06") + "Ana,bad\n")
+    done = runner.invoke(app, ["-q", "ingest", "--json", str(path)])
+    [summary] = json.loads(done.stdout)["files"]
+    assert summary["first_rejection"].startswith("first: line 4: 2 fields where the header has 5")
 
 
 def test_cli_refuses_bad_options(tmp_path: Path) -> None:

@@ -247,3 +247,74 @@ def test_erasure_is_idempotent_and_retention_aggregates_go_too(
     assert scan(world, registry, TARGET) == []
     second = erase_member(registry, TARGET.member_id, actor="os:dpo", reason="again")
     assert second.total_rows == 0
+
+
+_ACTIVITY_HEADER = (
+    "Profile Name,Start Time,Duration,Attributes,Title,Supplemental Video Type,Device Type,"
+    "Bookmark,Latest Bookmark,Country\n"
+)
+
+
+def _export_zip(path: Path, rows: list[str]) -> Path:
+    """A Netflix export ZIP laid out as Netflix ships it (CONTENT_INTERACTION/...)."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("CONTENT_INTERACTION/ViewingActivity.csv", _ACTIVITY_HEADER + "\n".join(rows))
+    return path
+
+
+def test_erasure_forgets_the_titles_and_the_file_of_a_personal_netflix_export(
+    home: Path, registry: Registry, tmp_path: Path
+) -> None:
+    """A personal export's titles came into the catalog from the member's own viewing: after
+    the erasure no title only they watched, and no record of their file, is left; titles others
+    watched and the other household's file stay; re-ingesting the file brings nothing back."""
+    from bingewise.ingest import ingest_paths
+    from bingewise.schema import Catalog, IngestedFiles
+
+    mine = _export_zip(
+        tmp_path / "netflix-report.zip",
+        [
+            "Zephyrine,2023-03-04 20:00:00,00:45:00,,Quorvath Hollow: Season 1: Ashes "
+            "(Episode 1),,TV,00:45:00,00:45:00,MX (Mexico)",
+            "Zephyrine,2023-03-04 19:58:00,00:00:30,,Season 1 Trailer: Quorvath Hollow,"
+            "TRAILER,TV,00:00:30,00:00:30,MX (Mexico)",
+            "Zephyrine,2023-03-05 20:00:00,01:45:00,,Shared Film,,TV,01:45:00,01:45:00,MX (Mexico)",
+        ],
+    )
+    theirs = _export_zip(
+        tmp_path / "other-report.zip",
+        ["Quillon,2023-03-06 20:00:00,01:45:00,,Shared Film,,TV,01:45:00,01:45:00,FR (France)"],
+    )
+    db = home / "warehouse.duckdb"
+    with Warehouse.open(db) as wh:
+        ingest_paths([mine, theirs], warehouse=wh, registry=registry)
+
+    def held() -> tuple[list[str], list[str]]:
+        with duckdb.connect(str(db), read_only=True) as con:
+            titles = con.execute(f"SELECT {Catalog.title} FROM {Catalog.table}").fetchall()
+            files = con.execute(
+                f"SELECT {IngestedFiles.name} FROM {IngestedFiles.table}"
+            ).fetchall()
+        return sorted(r[0] for r in titles), sorted(r[0] for r in files)
+
+    titles, files = held()
+    assert len(titles) == 3 and len(files) == 2
+    with duckdb.connect(str(db), read_only=True) as con:
+        row = con.execute(
+            f"SELECT DISTINCT {Events.member_id} FROM {Events.table} "
+            f"WHERE {Events.profile} = 'Zephyrine'"
+        ).fetchone()
+    assert row is not None
+    member = int(row[0])
+    erase_member(registry, member, actor="os:dpo", reason="erasure request")
+    titles, files = held()
+    assert titles == ["Shared Film"]
+    assert files == [f"{theirs}/CONTENT_INTERACTION/ViewingActivity.csv"]
+    assert b"Quorvath" not in db.read_bytes()
+
+    with Warehouse.open(db) as wh:
+        (summary,) = ingest_paths([mine], warehouse=wh, registry=registry)
+    assert summary.stored == 0 and summary.rejected == 3  # dropped as the erased member's
+    assert held()[0] == ["Shared Film"]

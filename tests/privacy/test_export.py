@@ -141,3 +141,52 @@ def test_export_is_an_audited_read(home: Path, registry: Registry, tmp_path: Pat
     erase_member(registry, OTHER.member_id, actor="os:x", reason="erase")
     with pytest.raises(LookupError, match="erased"):
         export_member(registry, OTHER.member_id, tmp_path / "e.zip", actor="os:x", reason="why")
+
+
+def test_the_files_only_the_member_sent_are_listed(
+    home: Path, registry: Registry, tmp_path: Path
+) -> None:
+    """A personal export's file record (name, fingerprint, what became of its rows) is the
+    member's, as erasure treats it: their export lists it; a file shared with another profile,
+    whose counts are partly someone else's, is not listed (was: no file record at all)."""
+    from bingewise.ingest import ReadOptions, ingest_paths
+    from bingewise.schema import IngestedFiles
+
+    header = "Profile Name,Start Time,Duration,Title\n"
+    mine = tmp_path / "mine" / "ViewingActivity.csv"
+    mine.parent.mkdir()
+    mine.write_text(header + "Zephyrine,2023-03-04 20:00:00,0:45:00,Roma\n")
+    shared = tmp_path / "shared" / "ViewingActivity.csv"
+    shared.parent.mkdir()
+    shared.write_text(
+        header
+        + "Zephyrine,2023-03-05 20:00:00,0:45:00,Dark\n"
+        + "Olbert,2023-03-05 21:00:00,0:45:00,Dark\n"
+    )
+    db = home / "warehouse.duckdb"
+    with Warehouse.open(db) as wh:
+        ingest_paths([mine], warehouse=wh, registry=registry)
+        ingest_paths([shared], warehouse=wh, registry=registry, options=ReadOptions(household="h"))
+        ids = wh.duck.execute(
+            "SELECT member_id FROM members WHERE profile = 'Zephyrine' ORDER BY household_id"
+        ).fetchall()
+        out = tmp_path / "export.zip"
+        for (member,) in ids:
+            export_member(registry, member, out, actor="os:dpo", reason="access", warehouse=wh)
+            with zipfile.ZipFile(out) as zf:
+                files = json.loads(zf.read("files.json"))
+                readme = zf.read("README.md").decode()
+            personal = wh.duck.execute(
+                f"SELECT count(*) FROM events WHERE member_id = ? AND source IN "
+                f"(SELECT left({IngestedFiles.sha256}, 16) FROM {IngestedFiles.table} "
+                f"WHERE {IngestedFiles.name} = ?)",
+                [member, str(mine)],
+            ).fetchone()
+            if personal and personal[0]:
+                assert [(f[MemberExport.file], f[IngestedFiles.rows_read]) for f in files] == [
+                    (str(mine), 1)
+                ]
+                assert len(files[0][IngestedFiles.sha256]) == 64
+            else:
+                assert files == []
+            assert "## files.json / files.csv" in readme

@@ -120,9 +120,11 @@ def default_year(days: Iterable[dt.date]) -> int | None:
 
 
 def _dates_only(events: ir.Table) -> bool:
-    """Whether events with a duration are missing (a history of dates, or nothing at all)."""
-    timed = events.filter(events[Events.seconds] > 0).count().to_pyarrow().as_py()
-    return not timed
+    """Whether the member's events are a history of dates (or nothing at all): none has a
+    duration, and none names a profile (a Netflix ViewingActivity.csv row always does, with its
+    time of day and duration, even when it lasted 00:00:00; NetflixViewingHistory.csv never)."""
+    timed = events.filter((events[Events.seconds] > 0) | events[Events.profile].notnull()).count()
+    return not timed.to_pyarrow().as_py()
 
 
 def member_recap(
@@ -145,7 +147,8 @@ def member_recap(
     settings = get_settings()
     events = warehouse.table(Events.table)
     events = events.filter(events[Events.member_id] == member_id)
-    if override_tz is not None and _dates_only(events):
+    dates_only = _dates_only(events)
+    if override_tz is not None and dates_only:
         override_tz = None
     members = warehouse.table(Members.table)
     members = members.filter(members[Members.member_id] == member_id)
@@ -187,7 +190,7 @@ def member_recap(
         .to_pyarrow()
         .to_pylist()
     )
-    has_durations = float(f["hours"]) > 0
+    has_durations = not dates_only
     if has_durations:
         tops.sort(key=lambda r: (-r[MemberTop.seconds], -r[MemberTop.plays], r[Plays.show_id]))
     else:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from rich.table import Table
 
-from bingewise.cli.ingest import DATE_ORDER_OPTION, ENCODING_OPTION, read_options
+from bingewise.cli.ingest import DATE_ORDER_OPTION, ENCODING_OPTION, first_rejection, read_options
 from bingewise.console import console, out, say
 from bingewise.schema import (
     BingeRacers,
@@ -38,7 +38,6 @@ from bingewise.schema import (
     MemberFacts,
     Members,
     Plays,
-    Quarantine,
     Ratings,
     Streaks,
     TopTitles,
@@ -433,9 +432,14 @@ def _print_facts(r: _Report, as_json: bool) -> None:
     )
 
 
-def _no_recap(wh: Warehouse, member: int, year: int | None, tz: str | None = None) -> str:
+def _no_recap(
+    wh: Warehouse, member: int, year: int | None, tz: str | None = None, who: str | None = None
+) -> str:
     """Why there is no recap: no viewing that year (naming the local years there is, in the
-    zone the recap used), or none at all (and whether the member has ratings, not viewing)."""
+    zone the recap used), only supplemental videos (trailers, previews), which a recap leaves
+    out, or none at all (and whether the member has ratings, not viewing). ``who`` names the
+    member in the sentence (default: "member ID")."""
+    who = who or f"member {member}"
     from bingewise.analytics import plays
     from bingewise.analytics.runtimes import with_estimated_runtimes
 
@@ -452,12 +456,22 @@ def _no_recap(wh: Warehouse, member: int, year: int | None, tz: str | None = Non
     if years:
         span = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
         which = f"in {year}" if year is not None else "in the year of their latest viewing"
-        return f"member {member} has no viewing {which} (viewing in {span}, local years)"
+        return f"{who} has no viewing {which} (viewing in {span}, local years)"
+    row = wh.duck.execute(
+        f'SELECT count(*) FROM "{Events.table}" WHERE "{Events.member_id}" = ? '
+        f'AND "{Events.supplemental}" IS NOT NULL',
+        [member],
+    ).fetchone()
+    if row and row[0]:
+        return (
+            f"{who} has only trailers, previews and other supplemental videos ({row[0]:,}), "
+            "which a recap leaves out"
+        )
     row = wh.duck.execute(
         f'SELECT count(*) FROM "{Ratings.table}" WHERE "{Ratings.member_id}" = ?', [member]
     ).fetchone()
     rated = f"; {row[0]:,} ratings, which are not viewing" if row and row[0] else ""
-    return f"member {member} has no viewing in the warehouse{rated}"
+    return f"{who} has no viewing in the warehouse{rated}"
 
 
 def _has_viewing(wh: Warehouse) -> bool:
@@ -501,23 +515,18 @@ def _tell_reading(wh: Warehouse, summaries: list[IngestSummary]) -> None:
             console.print(f"[yellow]{s.file}: {s.message}[/yellow]")
         if not s.rejected:
             continue
-        t = wh.table(Quarantine.table)
-        first = (
-            t.filter(t[Quarantine.source] == s.file)
-            .order_by(Quarantine.line)
-            .select(Quarantine.line, Quarantine.field, Quarantine.reason)
-            .limit(1)
-            .to_pyarrow()
-            .to_pylist()
-        )
-        where = ""
-        if first:
-            line, fld, why = first[0].values()
-            where = f" (first: line {line}{f', field {fld!r}' if fld else ''}: {why})"
+        first = first_rejection(wh, s.file)
+        where = f" ({first})" if first else ""
         console.print(
             f"[yellow]{s.file}: {s.rejected:,} of {s.rows_read:,} rows could not be read"
             f"{where}; the recap leaves them out[/yellow]"
         )
+
+
+def _whose_days(zone: str, country: str | None) -> str:
+    """Which zone an export's recap counts local days in, why, and how to change it."""
+    why = f"the most populous zone of {country}" if country else "the export names no country"
+    return f"{zone} ({why}); pass --tz ZONE if you watch elsewhere"
 
 
 def _slug(text: str) -> str:
@@ -611,7 +620,9 @@ def recap(
             raise typer.Exit(1) from None
         _tell_reading(wh, summaries)
         m = wh.table(Members.table)
-        rows = m.select(Members.member_id, Members.profile).to_pyarrow().to_pylist()
+        rows = (
+            m.select(Members.member_id, Members.profile, Members.country).to_pyarrow().to_pylist()
+        )
         if member is not None and rows:
             rows = [r for r in rows if r[Members.member_id] == member]
             if not rows:
@@ -627,9 +638,13 @@ def recap(
         for row, slug in zip(rows, slugs, strict=True):
             r = member_recap(wh, row[Members.member_id], year, override_tz=tz)
             if r is None:
-                say(f"{row[Members.profile] or row[Members.member_id]}: no viewing in that year")
+                who = row[Members.profile] or "This history"  # a Title,Date list names none
+                say(_no_recap(wh, row[Members.member_id], year, tz, who=who))
                 continue
             written += 1
+            if tz is None and r.has_durations:
+                said = _whose_days(r.time_zone, row[Members.country])
+                say(f"{row[Members.profile] or 'Your viewing'}: local days in {said}")
             if out_file is None:
                 stem = f"recap-{slug}-{r.year}"
                 targets = [folder / f"{stem}.html", folder / f"{stem}.png"]
@@ -640,7 +655,8 @@ def recap(
             for target in targets:
                 _write(r, target)
         if not written:
-            console.print(f"[red]{source}: no profile has viewing in {year}[/red]")
+            which = f"in {year}" if year is not None else "a recap counts"
+            console.print(f"[red]{source}: no profile has viewing {which}[/red]")
             raise typer.Exit(1)
 
 

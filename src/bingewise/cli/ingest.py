@@ -20,6 +20,7 @@ from bingewise.console import console, out
 
 if TYPE_CHECKING:  # the command imports them when it runs: `bingewise --help` stays quick
     from bingewise.ingest import IngestError, IngestSummary, ReadOptions
+    from bingewise.warehouse import Warehouse
 
 DATE_ORDERS = ("MDY", "DMY", "YMD")
 DATE_ORDER_OPTION = typer.Option(
@@ -87,20 +88,28 @@ def ingest(
                 except IngestError as exc:
                     failures.append(exc)
                     console.print(f"[red]error[/red] {exc}", highlight=False)
+            firsts = {
+                s.file: where
+                for s in summaries
+                if s.rejected and not s.skipped and (where := first_rejection(warehouse, s.file))
+            }
     finally:
         registry.close()
     if as_json:
         out.print_json(
             json.dumps(
                 {
-                    "files": [s.to_dict() for s in summaries],
+                    "files": [
+                        {**s.to_dict(), "first_rejection": firsts.get(s.file, "")}
+                        for s in summaries
+                    ],
                     "errors": [{"file": e.path, "reason": str(e)} for e in failures],
                 }
             )
         )
     else:
         # Piped output gets a wide console so the table's columns are never truncated.
-        (out if out.is_terminal else Console(width=160)).print(_table(summaries))
+        (out if out.is_terminal else Console(width=160)).print(_table(summaries, firsts))
     if failures:
         raise typer.Exit(1)
 
@@ -175,10 +184,30 @@ def _shared_folder(files: list[str]) -> str:
     return "" if base is None or base == Path(".") else str(base)
 
 
-def _table(summaries: list[IngestSummary]) -> Group:
+def first_rejection(warehouse: Warehouse, file: str) -> str:
+    """Where the latest reading of ``file`` rejected its first row, and why: ``"first: line 3,
+    field 'Duration': not a duration (expected H:MM:SS)"`` ("" when it quarantined none). Never
+    the row itself, which may hold member data."""
+    from bingewise.schema import Quarantine
+
+    src, at = f'"{Quarantine.source}"', f'"{Quarantine.ingested_utc}"'
+    row = warehouse.duck.execute(
+        f'SELECT "{Quarantine.line}", "{Quarantine.field}", "{Quarantine.reason}" '
+        f'FROM "{Quarantine.table}" WHERE {src} = ? AND {at} = '
+        f'(SELECT max({at}) FROM "{Quarantine.table}" WHERE {src} = ?) '
+        f'ORDER BY "{Quarantine.line}" LIMIT 1',
+        [file, file],
+    ).fetchone()
+    if row is None:
+        return ""
+    line, fld, why = row
+    return f"first: line {line}{f', field {fld!r}' if fld else ''}: {why}"
+
+
+def _table(summaries: list[IngestSummary], firsts: dict[str, str] | None = None) -> Group:
     """One row per file, named relative to the folder they share (named once, in the title),
-    and each file's note on its own line under the table, so an 80-column terminal shows every
-    name and note whole."""
+    and each file's notes on their own lines under the table (how it was read, where its first
+    rejected row is), so an 80-column terminal shows every name and note whole."""
     base = _shared_folder([s.file for s in summaries])
     table = Table(title=f"ingested from {base}" if base else "ingested")
     for col in ("file", "format", "read", "stored", "duplicates", "rejected"):
@@ -199,6 +228,10 @@ def _table(summaries: list[IngestSummary]) -> Group:
         )
         if s.message:
             notes.append(f"{name}: {s.message}")
+        if firsts and s.file in firsts:
+            notes.append(
+                f"{name}: {s.rejected:,} of {s.rows_read:,} rows rejected ({firsts[s.file]})"
+            )
     return Group(table, Text("\n".join(notes), style="dim"))
 
 

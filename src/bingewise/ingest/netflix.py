@@ -25,7 +25,10 @@ Reading, for both
   Date) is an :class:`IngestError` naming line 1 and the column.
 - Rows whose every field is empty (spreadsheet filler) are not data rows and are not counted.
   Every other row is either used or rejected with its *physical* line (header = line 1; a quoted
-  field spanning lines counts all its lines), the field at fault and the reason.
+  field spanning lines counts all its lines), the field at fault and the reason. A quote that
+  opens a field and does not close on its line (a hand edit) would swallow the rows after it
+  into one field: when the next line is a whole, well-formed row by itself, that line alone is
+  rejected ("unbalanced quote") and reading goes on from the next.
 - Times: ``Start Time`` is UTC; a start (or a history date) after tomorrow is a reject (an
   export holds only past viewing). Accepted shapes: ``YYYY-MM-DD HH:MM:SS`` (also ``T``, fractions
   and a trailing ``Z``), and spreadsheet shapes ``7/28/2022 4:22``, ``7/28/2022 4:22:10``,
@@ -462,11 +465,11 @@ class _Table:
 
 
 def _records(
-    lines: list[str], source: str, delimiter: str = ","
+    lines: list[str], source: str, delimiter: str = ",", after: int = 0
 ) -> Iterator[tuple[int, int, list[str]]]:
-    """``(first line, last line, fields)`` of every CSV record."""
-    reader = csv.reader(lines, delimiter=delimiter)
-    end = 0
+    """``(first line, last line, fields)`` of every CSV record after line ``after``."""
+    reader = csv.reader(lines[after:], delimiter=delimiter)
+    end = after
     while True:
         try:
             values = next(reader)
@@ -474,7 +477,7 @@ def _records(
             return
         except csv.Error as exc:
             raise IngestError(source, f"unreadable CSV ({exc})", line=end + 1) from None
-        start, end = end + 1, reader.line_num
+        start, end = end + 1, after + reader.line_num
         yield start, end, values
 
 
@@ -499,7 +502,8 @@ def _read_csv(
     text, note = _decode(src, encoding)
     lines = io.StringIO(text, newline="").readlines()
     first = next((line for line in lines if line.strip()), "")
-    records = _records(lines, src.name, _delimiter(first, known))
+    delimiter = _delimiter(first, known)
+    records = _records(lines, src.name, delimiter)
     header: list[str] | None = None
     for _, _, values in records:
         if any(v.strip() for v in values):
@@ -518,18 +522,45 @@ def _read_csv(
             raise IngestError(src.name, "required column missing", line=1, field=col)
     width = len(header)
     table = _Table([], [], 0, note)
-    for start, end, values in records:
-        if not any(v.strip() for v in values):
-            continue
-        table.rows_read += 1
-        raw = "".join(lines[start - 1 : end]).rstrip("\r\n")
-        extra = values[width:]
-        if len(values) < width or any(v.strip() for v in extra):
-            reason = f"{len(values)} fields where the header has {width}"
-            table.rejects.append(Reject(start, "", reason, raw))
-            continue
-        table.rows.append(_Row(start, {k: values[i].strip() for k, i in index.items()}, raw))
-    return table
+    while True:
+        stray = 0  # the line of a stray quote: read on after it
+        for start, end, values in records:
+            if not any(v.strip() for v in values):
+                continue
+            table.rows_read += 1
+            if end > start and _whole_row(lines[start], width, delimiter):
+                # A quote that opens a field and never closes on its line swallows the rows
+                # after it into one field. When the next line is a whole row by itself, the
+                # quote was stray: this line alone is rejected, the next ones are read.
+                reason = 'unbalanced quote: a field opened with " does not close on its line'
+                table.rejects.append(Reject(start, "", reason, lines[start - 1].rstrip("\r\n")))
+                stray = start
+                break
+            raw = "".join(lines[start - 1 : end]).rstrip("\r\n")
+            extra = values[width:]
+            if len(values) < width or any(v.strip() for v in extra):
+                reason = f"{len(values)} fields where the header has {width}"
+                table.rejects.append(Reject(start, "", reason, raw))
+                continue
+            table.rows.append(_Row(start, {k: values[i].strip() for k, i in index.items()}, raw))
+        if not stray:
+            return table
+        records = _records(lines, src.name, delimiter, after=stray)
+
+
+def _whole_row(line: str, width: int, delimiter: str) -> bool:
+    """Whether one physical line, read alone, is a complete, well-formed row of ``width``
+    fields: not the end of a field quoted on an earlier line (``title",7/28/22``), whose quote
+    lands in a field that was not quoted (a value holding ``"`` is quoted in a well-formed row,
+    its quotes doubled)."""
+    try:
+        values = next(csv.reader([line], delimiter=delimiter, strict=True), [])
+    except csv.Error:
+        return False
+    if len(values) != width or not any(v.strip() for v in values):
+        return False
+    spare = line.count('"') - sum(2 + 2 * v.count('"') for v in values if '"' in v)
+    return spare >= 0 and spare % 2 == 0
 
 
 def _time_zone(source: str, tz: str | None) -> str | None:

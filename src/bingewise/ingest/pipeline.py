@@ -239,6 +239,16 @@ def _require_some(path: Path, items: list[_Item]) -> list[_Item]:
     return items
 
 
+def _unreadable_member(exc: Exception) -> str:
+    """Why an archive member cannot be read, and what to do (for an :class:`IngestError`)."""
+    what = (  # NotImplementedError is a RuntimeError: asked first
+        "compressed in a way this program cannot read"
+        if isinstance(exc, NotImplementedError)
+        else "password-protected"
+    )
+    return f"{what}: extract it with the program that made the archive and ingest the folder"
+
+
 def _extract(archive: Path, into: Path) -> list[tuple[str, Path]]:
     """Extract every file of a ZIP archive safely (no path escapes); CRCs are checked."""
     out: list[tuple[str, Path]] = []
@@ -252,7 +262,15 @@ def _extract(archive: Path, into: Path) -> list[tuple[str, Path]]:
                     continue
                 target = into.joinpath(*parts)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(info) as src, target.open("wb") as dst:
+                try:
+                    src = zf.open(info)
+                except (RuntimeError, NotImplementedError) as exc:
+                    # zipfile: RuntimeError for an encrypted member, NotImplementedError for a
+                    # compression it lacks (WinZip AES, Deflate64, PPMd...).
+                    raise IngestError(
+                        f"{archive}/{info.filename}", _unreadable_member(exc)
+                    ) from None
+                with src, target.open("wb") as dst:
                     shutil.copyfileobj(src, dst, 1 << 20)
                 out.append(("/".join(parts), target))
     except (zipfile.BadZipFile, EOFError, OSError, zipfile.LargeZipFile) as exc:
@@ -873,7 +891,8 @@ def _store(
             named = {r.member_id for r in reused if r.member_id is not None}
             unsettled |= named - _members_appended(con, table, after, named)
     if staged.catalog is not None:
-        catalog_rows, catalog_stored = _upsert_catalog(con, staged.catalog, replace=not keyed)
+        catalog = _titles_kept(con, staged, registry)
+        catalog_rows, catalog_stored = _upsert_catalog(con, catalog, replace=not keyed)
         if not keyed:
             valid, stored = catalog_rows, catalog_stored
     found: list[MemberRecord] = []
@@ -897,6 +916,29 @@ def _store(
     summary = _finish(con, name, sha, staged.format, staged.rows_read, rejects,
                       valid, stored, erased + gone, staged.note, closed=closed)  # fmt: skip
     return summary, found
+
+
+def _titles_kept(con: duckdb.DuckDBPyConnection, staged: Staged, registry: Registry | None) -> str:
+    """The staged catalog less the titles that only erased members' events brought with them.
+
+    A Netflix export has no catalog of its own: its titles come from its viewing rows, so a
+    title only an erased member watched would tell what they watched (erasure removes such
+    titles; re-ingesting the export must not bring them back). A catalog file is kept whole.
+    """
+    assert staged.catalog is not None
+    if staged.events is None:
+        return staged.catalog
+    kept, dropped = drop_erased(con, staged.events, registry)
+    if not dropped:
+        return staged.catalog
+    titles = temp_name("titles")
+    tid = q(Catalog.title_id)
+    con.execute(
+        f"CREATE TEMP TABLE {titles} AS SELECT * FROM {staged.catalog} "
+        f"WHERE {tid} IN (SELECT {q(Events.title_id)} FROM {kept})"
+    )
+    staged.temp.extend([kept, titles])
+    return titles
 
 
 def _members_appended(

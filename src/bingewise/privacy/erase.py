@@ -6,7 +6,10 @@
    daily aggregates and any derived table analytics has materialised: plays, sessions...), the
    quarantine rows that carry the member's data (rows attributed to them when rejected, rows
    mentioning their id or email, every row of a file only they contributed to, rows of a shared
-   file that name their profile), and any remaining mention of their id or email in a text
+   file that name their profile), the catalog titles their Netflix export brought that no one
+   else watched or rated (an export has no catalog of its own: its titles are what they
+   watched), the record of every file only they contributed to (``ingested_files``: name,
+   SHA-256, row counts), and any remaining mention of their id or email in a text
    column (replaced by ``[erased]``). The file is then compacted (copied into a fresh file)
    because DuckDB keeps deleted values in free blocks.
 2. **Registry** (SQL): every table with a ``member_id`` column (members, consent events, and the
@@ -64,10 +67,12 @@ from bingewise.privacy.tombstone import add_tombstone, tombstone_hash
 from bingewise.registry import Registry
 from bingewise.registry.tables import audit_log, metadata, retrain_requests, tombstones
 from bingewise.schema import (
+    Catalog,
     Events,
     IngestedFiles,
     Members,
     Quarantine,
+    Ratings,
     RetrainRequests,
 )
 from bingewise.warehouse import add_missing_columns
@@ -79,6 +84,7 @@ __all__ = [
     "erase_member",
     "mark_retrained",
     "member_quarantine_rowids",
+    "only_theirs",
     "pending_retrains",
 ]
 
@@ -235,6 +241,54 @@ def member_quarantine_rowids(
     return rowids
 
 
+def only_theirs(con: duckdb.DuckDBPyConnection, member_id: int) -> tuple[list[int], list[str]]:
+    """Catalog titles and ingested-file records that are the member's alone.
+
+    A Netflix export has no catalog of its own: its titles come from its viewing rows, so a
+    title of the member's export that no other member watched or rated tells what they watched.
+    A file whose stored events and ratings are all the member's (a personal export) is their
+    record too: its name, SHA-256 and row counts (a member's export lists these files). Returns
+    (title ids, file SHA-256s). Call before deleting the member's rows.
+    """
+    from bingewise.ingest.netflix import NetflixViewingActivity, NetflixViewingHistory
+
+    ev, rt = _q(Events.table), _q(Ratings.table)
+    mid, src, tid = _q(Events.member_id), _q(Events.source), _q(Events.title_id)
+    files, sha = _q(IngestedFiles.table), _q(IngestedFiles.sha256)
+    fmt = _q(IngestedFiles.format)
+    # One pass over the rows, grouped by source file (few groups); only then the files, whose
+    # name is matched by prefix (a join that is no equality, so kept to the grouped sources).
+    sources = con.execute(
+        f"""
+        WITH r AS (
+            SELECT {mid} AS m, {src} AS s FROM {ev} UNION ALL
+            SELECT {_q(Ratings.member_id)}, {_q(Ratings.source)} FROM {rt}
+        ),
+        g AS (
+            SELECT s, bool_or(m = ?) AS mine, bool_or(m IS DISTINCT FROM ?) AS others
+            FROM r WHERE s IS NOT NULL GROUP BY s
+        )
+        SELECT f.{sha}, g.s, bool_or(g.others) OVER (PARTITION BY f.{sha}), f.{fmt}
+        FROM g JOIN {files} f ON starts_with(f.{sha}, g.s) WHERE g.mine
+        """,
+        [member_id, member_id],
+    ).fetchall()
+    shas = sorted({str(r[0]) for r in sources if not r[2]})
+    exports = {NetflixViewingActivity.name, NetflixViewingHistory.name}
+    from_exports = sorted({str(r[1]) for r in sources if r[3] in exports})
+    titles = con.execute(
+        f"""
+        SELECT DISTINCT {tid} FROM {ev}
+        WHERE {mid} = ? AND {src} IN (SELECT unnest(?::VARCHAR[]))
+        EXCEPT SELECT {tid} FROM {ev} WHERE {mid} IS DISTINCT FROM ?
+        EXCEPT SELECT {_q(Ratings.title_id)} FROM {rt}
+        WHERE {_q(Ratings.member_id)} IS DISTINCT FROM ?
+        """,
+        [member_id, from_exports, member_id, member_id],
+    ).fetchall()
+    return [int(r[0]) for r in titles], shas
+
+
 def _erase_warehouse(
     path: Path, member_id: int, mentions: list[str], report: ErasureReport
 ) -> None:
@@ -253,6 +307,17 @@ def _erase_warehouse(
                     [sorted(quarantine)],
                 )
             report.warehouse_rows[Quarantine.table] = len(quarantine)
+            titles, shas = only_theirs(con, member_id)
+            for table, column, values, kind in (
+                (Catalog.table, Catalog.title_id, titles, "BIGINT"),
+                (IngestedFiles.table, IngestedFiles.sha256, shas, "VARCHAR"),
+            ):
+                deleted = con.execute(
+                    f"DELETE FROM {_q(table)} WHERE {_q(column)} IN "
+                    f"(SELECT unnest(?::{kind}[])) RETURNING 1",
+                    [values],
+                ).fetchall()
+                report.warehouse_rows[table] = len(deleted)
             for table in _member_tables(con):
                 if table == Quarantine.table:
                     continue  # done above, with the rows found otherwise

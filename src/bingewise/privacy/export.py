@@ -43,6 +43,7 @@ from bingewise.schema import (
     ConsentEvents,
     DailyViewing,
     Events,
+    IngestedFiles,
     MemberExport,
     Members,
     Plays,
@@ -96,6 +97,16 @@ PROFILE_COLUMNS = (
     Members.created_utc,
 )
 EVENT_COLUMNS = (*_cols(Events.arrow), TITLE)
+FILE_COLUMNS = (
+    MemberExport.file,
+    IngestedFiles.format,
+    IngestedFiles.sha256,
+    IngestedFiles.rows_read,
+    IngestedFiles.stored,
+    IngestedFiles.duplicates,
+    IngestedFiles.rejected,
+    IngestedFiles.ingested_utc,
+)
 
 DATASETS: tuple[Dataset, ...] = (
     Dataset(
@@ -215,6 +226,14 @@ DATASETS: tuple[Dataset, ...] = (
         (AuditLog.at_utc, AuditLog.actor, AuditLog.action, AuditLog.resource, AuditLog.reason),
     ),
     Dataset(
+        "files",
+        "Files of yours we received",
+        "Files we received that held your data and no one else's (a personal export, say): "
+        "their name, their fingerprint and what became of their rows. A file shared with others "
+        "(a household's export) is not listed: its counts are partly theirs.",
+        FILE_COLUMNS,
+    ),
+    Dataset(
         "quarantine",
         "Rows we could not use",
         "Rows of files we received that mention you but could not be read, kept aside with the "
@@ -291,6 +310,15 @@ COLUMN_DOCS: dict[str, str] = {
     AuditLog.action: "What was done (for example member.export).",
     AuditLog.resource: "Which of your data was read.",
     AuditLog.reason: "Why it was read.",
+    MemberExport.file: "The file's name as it was given to us.",
+    IngestedFiles.format: "The file's format (for example netflix-activity: a Netflix export's "
+    "ViewingActivity.csv).",
+    IngestedFiles.sha256: "The file's fingerprint (SHA-256 of its bytes): the same file again is "
+    "recognised and not stored twice.",
+    IngestedFiles.rows_read: "Rows the file held.",
+    IngestedFiles.stored: "Rows stored (the others were already held, or could not be used).",
+    IngestedFiles.duplicates: "Rows already held (received before).",
+    IngestedFiles.rejected: "Rows that could not be used.",
     Quarantine.line: "Line of the file the row was on.",
     FIELD: "The column that could not be read.",
     Quarantine.raw: "The row as received.",
@@ -554,6 +582,7 @@ def _export(
         ("sessions", lambda: _viewing(wh, member_id, "sessions")),
         ("binges", lambda: _viewing(wh, member_id, "binges")),
         ("recommendations", lambda: _recommendations(wh, registry, member_id)),
+        ("files", lambda: _files(con, member_id)),
         ("quarantine", lambda: _quarantine(con, member_id, record)),
     ]
     with progress() as bar:
@@ -595,6 +624,22 @@ def _export(
     tmp.replace(out)
     log.info("export written: %d files", 2 * len(DATASETS) + 1)
     return summary
+
+
+def _files(con: duckdb.DuckDBPyConnection, member_id: int) -> list[Record]:
+    """The records of the files only the member contributed to (those erasure removes)."""
+    from bingewise.privacy.erase import only_theirs
+
+    _, shas = only_theirs(con, member_id)
+    cols = [c for c in FILE_COLUMNS if c != MemberExport.file]
+    return _rows(
+        con,
+        f"SELECT {_q(IngestedFiles.name)} AS {_q(MemberExport.file)}, "
+        f"{', '.join(_q(c) for c in cols)} FROM {_q(IngestedFiles.table)} "
+        f"WHERE {_q(IngestedFiles.sha256)} IN (SELECT unnest(?::VARCHAR[])) "
+        f"ORDER BY {_q(IngestedFiles.ingested_utc)}, {_q(IngestedFiles.name)}",
+        [shas],
+    )
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, member_id: int, record: Any) -> list[Record]:
