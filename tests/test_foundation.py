@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
+
 import duckdb
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bingewise.config import PLACEHOLDER_SECRET, Settings
+from bingewise.files import write_private
 from bingewise.ids import SQL_STABLE_ID, stable_id
 from bingewise.schema import WAREHOUSE_TABLES
 from bingewise.warehouse import Warehouse
@@ -44,3 +49,42 @@ def test_transaction_rolls_back(warehouse: Warehouse) -> None:
         con.execute("INSERT INTO catalog (title_id, title, kind) VALUES (1, 'x', 'film')")
         raise RuntimeError("boom")
     assert warehouse.count("catalog") == 0
+
+
+def test_data_folder_is_created_for_its_owner_only(tmp_path: Path) -> None:
+    """Warehouse, registry and models hold member data: a folder Bingewise creates is 0700."""
+    old = os.umask(0o022)
+    try:
+        home = Settings(home=tmp_path / "new" / "data").ensure_home()
+        opened = tmp_path / "opened"
+        Warehouse.open(opened / "warehouse.duckdb").close()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert stat.S_IMODE(opened.stat().st_mode) == 0o700
+
+
+def test_an_existing_data_folder_keeps_its_mode(tmp_path: Path) -> None:
+    """A folder the operator made (and chose the mode of) is used as it is."""
+    made = tmp_path / "data"
+    made.mkdir(mode=0o750)
+    made.chmod(0o750)
+    Settings(home=made).ensure_home()
+    assert stat.S_IMODE(made.stat().st_mode) == 0o750
+
+
+def test_private_files_are_the_owners_only(tmp_path: Path) -> None:
+    """A member-level file is written 0600, also over an older file readable by others."""
+    old = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.json"
+        write_private(fresh, b"{}")
+        older = tmp_path / "older.json"
+        older.write_bytes(b"old")
+        older.chmod(0o644)
+        write_private(older, b"new")
+    finally:
+        os.umask(old)
+    assert fresh.read_bytes() == b"{}" and older.read_bytes() == b"new"
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+    assert stat.S_IMODE(older.stat().st_mode) == 0o600

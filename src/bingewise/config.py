@@ -75,8 +75,14 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.registry_path.resolve()}"
 
     def ensure_home(self) -> Path:
-        """Create the data folder (and its sub-folders) if missing; return it."""
-        for path in (self.home, self.models_dir, self.releases_dir):
+        """Create the data folder (and its sub-folders) if missing; return it.
+
+        A data folder created here is its owner's only (0700): it holds member data.
+        """
+        from bingewise.files import make_private_dir
+
+        make_private_dir(self.home)
+        for path in (self.models_dir, self.releases_dir):
             path.mkdir(parents=True, exist_ok=True)
         return self.home
 

@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from bingewise.config import get_settings
+from bingewise.files import make_private_dir
 from bingewise.schema import WAREHOUSE_TABLES, Events
 
 __all__ = [
@@ -146,7 +147,7 @@ class Warehouse:
             path = settings.warehouse_path
         path_s = str(path)
         if path_s != ":memory:":
-            Path(path_s).parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(Path(path_s).parent)
         backend = ibis.duckdb.connect(path_s, read_only=read_only)
         wh = cls(backend, path_s)
         if not read_only:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import stat
 from pathlib import Path
 
 import pytest
@@ -122,8 +124,13 @@ def test_cli_recap_facts_and_demo_step(home: Path) -> None:
         _load(wh)
     runner = CliRunner()
     target = home / "out" / "recap.json"
-    done = runner.invoke(app, ["-q", "recap", "--member", "1", "--out", str(target)])
+    umask = os.umask(0o022)
+    try:
+        done = runner.invoke(app, ["-q", "recap", "--member", "1", "--out", str(target)])
+    finally:
+        os.umask(umask)
     assert done.exit_code == 0, done.output
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # one member's viewing: owner only
     assert json.loads(target.read_text())["longest_streak"]["days"] == 5
     done = runner.invoke(app, ["-q", "facts", "--period", "2021-01", "--json"])
     assert done.exit_code == 0, done.output

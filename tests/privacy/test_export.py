@@ -6,6 +6,8 @@ import csv
 import datetime as dt
 import io
 import json
+import os
+import stat
 import zipfile
 from pathlib import Path
 
@@ -46,15 +48,20 @@ def exported(home: Path, registry: Registry, tmp_path: Path) -> dict[str, list[d
         record_consent(registry, TARGET.member_id, Purpose.STATISTICS, False, source="cli")
         audited(registry, "os:support", "consent.show", TARGET.member_id, "consents", "call")
         out = tmp_path / "export" / "target.zip"
-        summary = export_member(
-            registry,
-            TARGET.member_id,
-            out,
-            actor="os:dpo",
-            reason="subject access request",
-            warehouse=wh,
-        )
+        umask = os.umask(0o022)
+        try:
+            summary = export_member(
+                registry,
+                TARGET.member_id,
+                out,
+                actor="os:dpo",
+                reason="subject access request",
+                warehouse=wh,
+            )
+        finally:
+            os.umask(umask)
     assert summary.path == out
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # the member's data: its owner's only
     files: dict[str, list[dict]] = {}
     with zipfile.ZipFile(out) as zf:
         names = set(zf.namelist())

@@ -36,6 +36,7 @@ from bingewise.analytics.plays import plays
 from bingewise.analytics.runtimes import with_estimated_runtimes
 from bingewise.analytics.sessions import binges, sessionize
 from bingewise.config import get_settings
+from bingewise.files import write_private
 from bingewise.schema import Catalog, Events, Members, MemberTop, Plays
 from bingewise.warehouse import Warehouse
 
@@ -375,12 +376,13 @@ def write_recap(recap: Recap, out: str | Path) -> Path:
     path = Path(out)
     suffix = path.suffix.lower()
     path.parent.mkdir(parents=True, exist_ok=True)
+    # One member's viewing: readable by whoever wrote it only (0600).
     if suffix == ".html":
-        path.write_text(render_html(recap), encoding="utf-8")
+        write_private(path, render_html(recap).encode("utf-8"))
     elif suffix == ".png":
-        path.write_bytes(render_png(recap))
+        write_private(path, render_png(recap))
     elif suffix == ".json":
-        path.write_text(recap.to_json(), encoding="utf-8")
+        write_private(path, recap.to_json().encode("utf-8"))
     else:
         raise ValueError(f"{path}: recap format must be .html, .png or .json, not {suffix!r}")
     return path

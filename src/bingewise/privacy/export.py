@@ -21,6 +21,7 @@ import datetime as dt
 import io
 import json
 import logging
+import os
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ import duckdb
 import pyarrow as pa
 
 from bingewise.console import progress
+from bingewise.files import private_fd
 from bingewise.privacy.audit import AuditEntry, audit_entries, audited, member_mentions
 from bingewise.privacy.consent import Purpose, consent_history, current_consents
 from bingewise.privacy.erase import member_quarantine_rowids
@@ -611,7 +613,11 @@ def _export(
     made = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    # The member's data: readable by the one who asked for it only (0600).
+    with (
+        os.fdopen(private_fd(tmp), "wb") as fh,
+        zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf,
+    ):
         zf.writestr("README.md", _readme(summary, columns, made))
         for ds in DATASETS:
             cols = columns[ds.name]
