@@ -604,3 +604,33 @@ def test_next_episode_of_a_limited_series_reads_without_a_season() -> None:
     assert describe(reason) == "next: episode 3"
     assert describe({**reason, "season": 2}) == "next: season 2, episode 3"
     assert describe({**reason, "episode": None}) == "next episode"
+
+
+def test_time_aware_models_train_and_score_with_the_times(warehouse: Warehouse, home: Path) -> None:
+    """``train`` gives a model that reads times (time-popular) the times of the interactions,
+    and the page scores the member with the times of their own history: a member active a year
+    ago gets what was taken around then, not the platform's all-time popularity (which the
+    model falls back to without times, for everyone alike, whatever their history)."""
+    w = World()
+    old_films, new_films = [11, 12], [21, 22]
+    for t in [10, *old_films, *new_films]:
+        w.film(t, f"Film {t}", runtime=6000)
+    # Three members took films 11 and 12 a year ago; six took films 21 and 22 last week.
+    for m in (1, 2, 3):
+        w.member(m)
+        for t in old_films:
+            w.watch(m, t, AS_OF - 365 * DAY + m * HOUR, 6000)
+    for m in (4, 5, 6, 7, 8, 9):
+        w.member(m)
+        for t in new_films:
+            w.watch(m, t, AS_OF - 7 * DAY + m * HOUR, 6000)
+    w.member(30)  # the page's member: film 10 only, a year ago
+    w.watch(30, 10, AS_OF - 365 * DAY, 6000)
+    w.write(warehouse)
+    model = train(warehouse, "time-popular", as_of=AS_OF, models_dir=home / "m")
+    only_picks = dataclasses.replace(OPTS, because_rows=0, genre_rows=0, row_length=4)
+    rows = home_rows(30, warehouse=warehouse, trained=model, as_of=AS_OF, options=only_picks)
+    picks = [it.item_id for r in rows if r.kind == RowKind.TOP_PICKS for it in r.items]
+    # Brute force (sigma = 100 days): films 11 and 12 weigh 3 near the member's day; films 21 and
+    # 22 weigh 6 * exp(-358 / 100) = 0.17 there.
+    assert picks[:2] in ([11, 12], [12, 11]) and set(picks[2:]) <= set(new_films)

@@ -403,6 +403,10 @@ class ViewingInteractions:
     as_of: dt.datetime  #: UTC (naive); plays at or after it were ignored
     #: members of ``excluded_members`` who had viewing or ratings before ``as_of`` (left out)
     withheld_members: int = 0
+    #: when each interaction was last taken (its latest play start or rating), UTC seconds
+    #: since the epoch, with the sparsity of ``interactions.matrix``: the ``times`` of the
+    #: models that read them (``uses_times``), in training and on the member's page alike
+    times: sp.csr_matrix | None = None
 
     @property
     def item_ids(self) -> np.ndarray:
@@ -779,12 +783,14 @@ def _matrix(
     r = _positions(rows_ids, members)
     c = _positions(cols, items)
     keep = (r >= 0) & (c >= 0)
+    shape = (len(rows_ids), len(cols))
     matrix = sp.csr_matrix(
-        (conf[keep].astype(np.float32), (r[keep], c[keep])),
-        shape=(len(rows_ids), len(cols)),
-        dtype=np.float32,
+        (conf[keep].astype(np.float32), (r[keep], c[keep])), shape=shape, dtype=np.float32
     )
-    return ViewingInteractions(Interactions(matrix, rows_ids, cols), is_series, as_of)
+    times = sp.csr_matrix(
+        (per_item.last[keep] / 1e6, (r[keep], c[keep])), shape=shape, dtype=np.float64
+    )
+    return ViewingInteractions(Interactions(matrix, rows_ids, cols), is_series, as_of, times=times)
 
 
 def _positions(ids: np.ndarray, values: np.ndarray) -> np.ndarray:

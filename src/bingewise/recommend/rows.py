@@ -67,6 +67,7 @@ from typing import Any
 import ibis
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from bingewise.geo import country_name
 from bingewise.recommend.interactions import (
@@ -465,16 +466,17 @@ def _home_rows(
     scores: np.ndarray | None = None
     if model is not None:
         _because_rows(page, model, history, seen, opts)
-        user = interactions_from_plays(
+        mine = interactions_from_plays(
             history,
             as_of=as_of,
             member_ids=[member_id],
             item_ids=model.item_ids,
             params=_member_params(opts.params, model),
-        ).interactions.matrix
+        )
+        user = mine.interactions.matrix
         _top10_rows(page, opts.top_windows[:1], opts)
         ranked = _rankable(wh, model, opts, uncounted)
-        scores = _top_picks(page, model, user, opts, ranked)
+        scores = _top_picks(page, model, user, opts, ranked, mine.times)
         _top10_rows(page, opts.top_windows[1:], opts)
         _model_genre_rows(page, model, user, scores, seen, opts, ranked)
     else:
@@ -728,12 +730,18 @@ def _top_picks(
     user: Any,
     opts: RowOptions,
     ranked: np.ndarray | None,
+    times: sp.csr_matrix | None = None,
 ) -> np.ndarray:
     """Adds "Top picks for you"; returns the member's model scores (one per model item).
 
     ``ranked``: the items a non-personalized model may show (:func:`_rankable`), None for all.
+    ``times``: when the member took each item of ``user`` (UTC seconds), read by the models
+    that score from the times of a history (``uses_times``), as they were trained.
     """
-    scores = np.asarray(model.model.score(user), dtype=np.float64)[0]
+    if times is None:
+        scores = np.asarray(model.model.score(user), dtype=np.float64)[0]
+    else:
+        scores = np.asarray(model.model.score_at(user, times), dtype=np.float64)[0]
     allowed = np.array(
         [
             j
@@ -743,7 +751,7 @@ def _top_picks(
         dtype=np.int64,
     )
     if len(allowed):
-        ids, top = model.model.recommend(user, n=opts.row_length, allowed=allowed)
+        ids, top = model.model.recommend(user, n=opts.row_length, allowed=allowed, times=times)
         chosen = [
             page.item(
                 int(model.item_ids[j]),

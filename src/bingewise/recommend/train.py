@@ -150,7 +150,12 @@ def train(
                 f"{data.as_of:%Y-%m-%d %H:%M} UTC (ingest some with `bingewise ingest`)"
             )
         bar.advance(task)
-        recommender.fit(data.interactions.matrix)
+        if getattr(type(recommender), "uses_times", False):
+            # the times of the interactions: without them a time-aware model is another one
+            # (time-popular mere popularity, session-ease plain EASE)
+            recommender.fit(data.interactions.matrix, times=data.times)  # type: ignore[call-arg]
+        else:
+            recommender.fit(data.interactions.matrix)
         bar.advance(task)
         names_by_id = item_table(warehouse)[Recs.name]
         names = np.array([str(names_by_id.get(int(i), "")) for i in data.item_ids], dtype=np.str_)
