@@ -634,3 +634,23 @@ def test_time_aware_models_train_and_score_with_the_times(warehouse: Warehouse, 
     # Brute force (sigma = 100 days): films 11 and 12 weigh 3 near the member's day; films 21 and
     # 22 weigh 6 * exp(-358 / 100) = 0.17 there.
     assert picks[:2] in ([11, 12], [12, 11]) and set(picks[2:]) <= set(new_films)
+
+
+def test_a_clip_played_last_is_neither_resumed_nor_hides_the_next_episode(
+    warehouse: Warehouse,
+) -> None:
+    """A clip catalogued as an unnumbered episode (not in the series' running order) and played
+    without a supplemental flag, after the member finished episode 2: Continue watching does
+    not offer the clip, and Next episode is still season 2's first episode."""
+    w = World()
+    ep1, ep2, clip, s2e1 = BIG + 1001, BIG + 1002, BIG + 1009, BIG + 1021
+    w.series(DARK, "Dark", [(ep1, 1, 1), (ep2, 1, 2), (clip, 1, None), (s2e1, 2, 1)])  # type: ignore[list-item]
+    w.member(7)
+    w.watch(7, ep1, AS_OF - 5 * DAY, 3000)
+    w.watch(7, ep2, AS_OF - 4 * DAY, 3000)
+    w.watch(7, clip, AS_OF - 4 * DAY + HOUR, 600)  # 20 % of the runtime
+    w.write(warehouse)
+    rows = home_rows(7, warehouse=warehouse, trained=None, as_of=AS_OF, country="MX")
+    by_kind = {r.kind: [it.title_id for it in r.items] for r in rows}
+    assert RowKind.CONTINUE_WATCHING not in by_kind
+    assert by_kind[RowKind.NEXT_EPISODE] == [s2e1]

@@ -4,7 +4,9 @@
 
 1. **Continue watching** — items whose latest play stopped before the end (films never finished,
    series whose latest episode played is unfinished) and past ``min_resume_share`` of it (5 %: a
-   few seconds started by mistake are nothing to continue), most recent first.
+   few seconds started by mistake are nothing to continue), most recent first. A series stands
+   where its latest episode left it: a clip catalogued as an unnumbered episode
+   (:func:`~bingewise.recommend.interactions.in_running_order`) is neither resumed nor followed.
 2. **Next episode** — series whose latest play finished an episode: the first episode after it
    (catalog order: season, episode) that the member has not finished.
 3. **Because you watched X** — for the member's most recently watched items (a play past
@@ -506,7 +508,16 @@ def _finished_items(history: pd.DataFrame, items: dict[int, _Item]) -> set[int]:
 
 
 def _continue_and_next(page: _Page, wh: Warehouse, history: pd.DataFrame, opts: RowOptions) -> None:
-    ordered = history.sort_values([Plays.start_utc, Plays.title_id], ascending=False, kind="stable")
+    series_ids = sorted({int(i) for i in history.loc[history[Recs.is_series], Recs.item_id]})
+    episodes = _episodes(wh, series_ids)
+    # A clip catalogued as an unnumbered episode (:func:`in_running_order`) is no place to
+    # resume a series and no episode to follow: only the series' episodes say where it stands.
+    running = ~history[Recs.is_series].to_numpy(dtype=bool) | history[Plays.title_id].isin(
+        [int(t) for t in episodes[Catalog.title_id]]
+    ).to_numpy(dtype=bool)
+    ordered = history[running].sort_values(
+        [Plays.start_utc, Plays.title_id], ascending=False, kind="stable"
+    )
     latest = ordered.drop_duplicates(Recs.item_id, keep="first")
     finished_titles = set(int(t) for t in history.loc[history[Recs.finished], Plays.title_id])
     continuing: list[RowItem] = []
@@ -547,7 +558,6 @@ def _continue_and_next(page: _Page, wh: Warehouse, history: pd.DataFrame, opts: 
 
     nexts: list[RowItem] = []
     if in_progress:
-        episodes = _episodes(wh, [s for s, _ in in_progress])
         for series_id, last_title in in_progress:
             eps = episodes[episodes[Catalog.series_id] == series_id]
             ids = [int(t) for t in eps[Catalog.title_id]]
