@@ -654,3 +654,25 @@ def test_a_clip_played_last_is_neither_resumed_nor_hides_the_next_episode(
     by_kind = {r.kind: [it.title_id for it in r.items] for r in rows}
     assert RowKind.CONTINUE_WATCHING not in by_kind
     assert by_kind[RowKind.NEXT_EPISODE] == [s2e1]
+
+
+def test_an_event_dated_in_the_future_does_not_move_now(warehouse: Warehouse) -> None:
+    """The page's default "now" is the latest event, but never later than the clock: one event
+    a device dated 2099 must not empty every country's Top 10 (their windows would end in 2099)
+    nor enter anyone's history."""
+    w = World()
+    w.film(ROMA, "Roma")
+    w.film(COCO, "Coco")
+    for m in (11, 12, 13):
+        w.member(m)
+        w.watch(m, ROMA, AS_OF - 2 * HOUR, 6000)
+    w.member(NEWCOMER)
+    w.watch(11, COCO, dt.datetime(2099, 1, 1), 3000)  # a wrong device clock
+    w.write(warehouse)
+    rows = home_rows(NEWCOMER, warehouse=warehouse, trained=None, options=OPTS)
+    today = [
+        r for r in rows if r.kind == RowKind.TOP10_COUNTRY and r.items[0].reason["window"] == "24h"
+    ]
+    assert [it.item_id for r in today for it in r.items] == [ROMA]
+    mine = home_rows(11, warehouse=warehouse, trained=None, options=OPTS)
+    assert RowKind.CONTINUE_WATCHING not in {r.kind for r in mine}  # Coco's play is not history

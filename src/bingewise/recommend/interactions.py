@@ -161,20 +161,26 @@ def confidence(
 
 
 def default_as_of(warehouse: Warehouse) -> dt.datetime:
-    """Just after the latest event start or rating in the warehouse (UTC, naive), or now when it
-    is empty.
+    """Just after the latest event start or rating in the warehouse (UTC, naive), but never
+    later than now (the clock, UTC); now when the warehouse is empty.
 
     Historical data (a synthetic year, an old export) is scored "as of" its own end; a live
-    service passes the current time explicitly.
+    service passes the current time explicitly. An event dated in the future (a device's wrong
+    clock) does not move "now": it would end every country's Top 10 window in that future,
+    and age all of the real viewing; it is left out as any play after ``as_of`` is.
     """
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     row = warehouse.duck.execute(
-        f'SELECT greatest((SELECT max("{Events.start_utc}") FROM "{Events.table}"), '
-        f'(SELECT max("{Ratings.rated_utc}") FROM "{Ratings.table}"))'
+        f'SELECT greatest((SELECT max("{Events.start_utc}") FROM "{Events.table}" '
+        f'WHERE "{Events.start_utc}" < ?), '
+        f'(SELECT max("{Ratings.rated_utc}") FROM "{Ratings.table}" '
+        f'WHERE "{Ratings.rated_utc}" < ?))',
+        [now, now],
     ).fetchone()
     latest = row[0] if row else None
     if latest is None:
-        return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    return latest + dt.timedelta(microseconds=1)  # type: ignore[no-any-return]
+        return now
+    return min(latest + dt.timedelta(microseconds=1), now)  # type: ignore[no-any-return]
 
 
 def plays(
