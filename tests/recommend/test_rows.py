@@ -33,11 +33,13 @@ from test_rows_world import (
 from bingewise.recommend.interactions import build_interactions, item_table, maturity_level
 from bingewise.recommend.rows import (
     Row,
+    RowItem,
     RowKind,
     RowOptions,
     country_rankings,
     describe,
     home_rows,
+    print_rows,
 )
 from bingewise.recommend.train import TrainedModel, train
 from bingewise.schema import Catalog, Events, Recs
@@ -676,3 +678,23 @@ def test_an_event_dated_in_the_future_does_not_move_now(warehouse: Warehouse) ->
     assert [it.item_id for r in today for it in r.items] == [ROMA]
     mine = home_rows(11, warehouse=warehouse, trained=None, options=OPTS)
     assert RowKind.CONTINUE_WATCHING not in {r.kind for r in mine}  # Coco's play is not history
+
+
+def test_titles_print_as_they_are_named(capsys: pytest.CaptureFixture[str]) -> None:
+    """A catalog title holding square brackets is text, not terminal markup: "[/x]" made the
+    terminal page fail, and "[b]...[/b]" lost its brackets."""
+    reason = {"kind": RowKind.TOP_PICKS, "model": "ease", "score": 0.5}
+    rows = [
+        Row(
+            RowKind.TOP_PICKS,
+            "Because you watched [b]Heat[/b]",
+            [
+                RowItem(1, None, "Foo [/x] bar", reason),
+                RowItem(2, None, "[red]Alert[/red]", reason),
+            ],
+        )
+    ]
+    print_rows(rows)
+    printed = capsys.readouterr().out
+    for text in ("Because you watched [b]Heat[/b]", "Foo [/x] bar", "[red]Alert[/red]"):
+        assert text in printed

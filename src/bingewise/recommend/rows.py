@@ -882,6 +882,8 @@ def describe(reason: dict[str, Any]) -> str:
 
 def print_rows(rows: list[Row]) -> None:
     """Print a home page to standard output, one block per row."""
+    from rich.markup import escape
+
     from bingewise.console import out
 
     if not rows:
@@ -889,10 +891,11 @@ def print_rows(rows: list[Row]) -> None:
             "(no rows: no title passes the page's rules: nothing watched by enough members in "
             "this country lately, nothing recommended, or nothing within the maturity limit)"
         )
-    for row in rows:
-        out.print(f"[bold]{row.title}[/bold]")
+    for row in rows:  # titles are catalog text: brackets in them are no markup
+        out.print(f"[bold]{escape(row.title)}[/bold]")
         for item in row.items:
-            out.print(f"  {item.name}  [dim]{describe(item.reason)}[/dim]", highlight=False)
+            line = f"  {escape(item.name)}  [dim]{escape(describe(item.reason))}[/dim]"
+            out.print(line, highlight=False)
 
 
 def pick_demo_member(warehouse: Warehouse) -> int | None:
