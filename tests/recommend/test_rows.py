@@ -698,3 +698,20 @@ def test_titles_print_as_they_are_named(capsys: pytest.CaptureFixture[str]) -> N
     printed = capsys.readouterr().out
     for text in ("Because you watched [b]Heat[/b]", "Foo [/x] bar", "[red]Alert[/red]"):
         assert text in printed
+
+
+def test_a_finished_clip_does_not_finish_its_series(warehouse: Warehouse) -> None:
+    """A series is finished when every episode in its running order is: a clip catalogued as an
+    unnumbered episode, watched to the end, is no episode, and must not stand in for the one
+    the member has yet to watch (the series was hidden, its Next episode with it)."""
+    w = World()
+    ep1, ep2, clip, ep3 = BIG + 1001, BIG + 1002, BIG + 1009, BIG + 1003
+    w.series(DARK, "Dark", [(ep1, 1, 1), (ep2, 1, 2), (clip, 1, None), (ep3, 1, 3)])  # type: ignore[list-item]
+    w.member(7)
+    w.watch(7, ep1, AS_OF - 5 * DAY, 3000)
+    w.watch(7, clip, AS_OF - 5 * DAY + 2 * HOUR, 3000)
+    w.watch(7, ep2, AS_OF - 4 * DAY, 3000)
+    w.write(warehouse)
+    rows = home_rows(7, warehouse=warehouse, trained=None, as_of=AS_OF, country="MX")
+    nxt = [it.title_id for r in rows if r.kind == RowKind.NEXT_EPISODE for it in r.items]
+    assert nxt == [ep3]

@@ -461,8 +461,11 @@ def _home_rows(
         _popular_genre_rows(page, opts)
         return page.rows
 
-    page = _Page(items, max_level, _finished_items(history, items), country, rankings)
-    _continue_and_next(page, wh, history, opts)
+    series_ids = sorted({int(i) for i in history.loc[history[Recs.is_series], Recs.item_id]})
+    episodes = _episodes(wh, series_ids)  # in running order: clips catalogued as episodes out
+    finished = _finished_items(history, items, episodes)
+    page = _Page(items, max_level, finished, country, rankings)
+    _continue_and_next(page, wh, history, episodes, opts)
     model = trained if trained is not None else _load_or_none()
     seen = set(int(i) for i in history[Recs.item_id].unique())
     scores: np.ndarray | None = None
@@ -495,21 +498,28 @@ def _load_or_none() -> TrainedModel | None:
         return None
 
 
-def _finished_items(history: pd.DataFrame, items: dict[int, _Item]) -> set[int]:
-    """Finished films and series whose every catalog episode the member finished."""
+def _finished_items(
+    history: pd.DataFrame, items: dict[int, _Item], episodes: pd.DataFrame
+) -> set[int]:
+    """Finished films and series whose every catalog episode the member finished (``episodes``:
+    the series' episodes in running order, :func:`_episodes`; a clip finishes nothing)."""
     done = history[history[Recs.finished]]
     blocked = set(int(i) for i in done.loc[~done[Recs.is_series], Recs.item_id])
-    episodes = done[done[Recs.is_series]].groupby(Recs.item_id)[Plays.title_id].nunique()
-    for series_id, n_done in zip(episodes.index, episodes.to_numpy(), strict=True):
+    done = done[done[Recs.is_series]]
+    done = done[done[Plays.title_id].isin([int(t) for t in episodes[Catalog.title_id]])]
+    per_series = done.groupby(Recs.item_id)[Plays.title_id].nunique()
+    for series_id, n_done in zip(per_series.index, per_series.to_numpy(), strict=True):
         found = items.get(int(series_id))
         if found is not None and int(n_done) >= found.n_episodes:
             blocked.add(int(series_id))
     return blocked
 
 
-def _continue_and_next(page: _Page, wh: Warehouse, history: pd.DataFrame, opts: RowOptions) -> None:
-    series_ids = sorted({int(i) for i in history.loc[history[Recs.is_series], Recs.item_id]})
-    episodes = _episodes(wh, series_ids)
+def _continue_and_next(
+    page: _Page, wh: Warehouse, history: pd.DataFrame, episodes: pd.DataFrame, opts: RowOptions
+) -> None:
+    """Continue watching and Next episode (``episodes``: the history's series' episodes in
+    running order, :func:`_episodes`)."""
     # A clip catalogued as an unnumbered episode (:func:`in_running_order`) is no place to
     # resume a series and no episode to follow: only the series' episodes say where it stands.
     running = ~history[Recs.is_series].to_numpy(dtype=bool) | history[Plays.title_id].isin(
