@@ -282,7 +282,10 @@ def load_trained(
         raise LookupError(f"{model_path}: model {name!r} is not registered")
     with np.load(ids_path, allow_pickle=False) as ids:
         if str(ids["model_sha256"]) != sha256_file(model_path):
-            raise ValueError(f"{ids_path}: id maps belong to another training run of {name!r}")
+            raise ValueError(
+                f"{ids_path}: id maps belong to another training run of {name!r} (a training "
+                f"stopped while saving?); run `bingewise train --model {name}` again"
+            )
         member_ids = ids["member_ids"].astype(np.int64)
         item_ids = ids["item_ids"].astype(np.int64)
         is_series = ids["is_series"].astype(bool)
