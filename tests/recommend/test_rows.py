@@ -33,11 +33,13 @@ from test_rows_world import (
 from bingewise.recommend.interactions import build_interactions, item_table, maturity_level
 from bingewise.recommend.rows import (
     Row,
+    RowItem,
     RowKind,
     RowOptions,
     country_rankings,
     describe,
     home_rows,
+    print_rows,
 )
 from bingewise.recommend.train import TrainedModel, train
 from bingewise.schema import Catalog, Events, Recs
@@ -604,3 +606,112 @@ def test_next_episode_of_a_limited_series_reads_without_a_season() -> None:
     assert describe(reason) == "next: episode 3"
     assert describe({**reason, "season": 2}) == "next: season 2, episode 3"
     assert describe({**reason, "episode": None}) == "next episode"
+
+
+def test_time_aware_models_train_and_score_with_the_times(warehouse: Warehouse, home: Path) -> None:
+    """``train`` gives a model that reads times (time-popular) the times of the interactions,
+    and the page scores the member with the times of their own history: a member active a year
+    ago gets what was taken around then, not the platform's all-time popularity (which the
+    model falls back to without times, for everyone alike, whatever their history)."""
+    w = World()
+    old_films, new_films = [11, 12], [21, 22]
+    for t in [10, *old_films, *new_films]:
+        w.film(t, f"Film {t}", runtime=6000)
+    # Three members took films 11 and 12 a year ago; six took films 21 and 22 last week.
+    for m in (1, 2, 3):
+        w.member(m)
+        for t in old_films:
+            w.watch(m, t, AS_OF - 365 * DAY + m * HOUR, 6000)
+    for m in (4, 5, 6, 7, 8, 9):
+        w.member(m)
+        for t in new_films:
+            w.watch(m, t, AS_OF - 7 * DAY + m * HOUR, 6000)
+    w.member(30)  # the page's member: film 10 only, a year ago
+    w.watch(30, 10, AS_OF - 365 * DAY, 6000)
+    w.write(warehouse)
+    model = train(warehouse, "time-popular", as_of=AS_OF, models_dir=home / "m")
+    only_picks = dataclasses.replace(OPTS, because_rows=0, genre_rows=0, row_length=4)
+    rows = home_rows(30, warehouse=warehouse, trained=model, as_of=AS_OF, options=only_picks)
+    picks = [it.item_id for r in rows if r.kind == RowKind.TOP_PICKS for it in r.items]
+    # Brute force (sigma = 100 days): films 11 and 12 weigh 3 near the member's day; films 21 and
+    # 22 weigh 6 * exp(-358 / 100) = 0.17 there.
+    assert picks[:2] in ([11, 12], [12, 11]) and set(picks[2:]) <= set(new_films)
+
+
+def test_a_clip_played_last_is_neither_resumed_nor_hides_the_next_episode(
+    warehouse: Warehouse,
+) -> None:
+    """A clip catalogued as an unnumbered episode (not in the series' running order) and played
+    without a supplemental flag, after the member finished episode 2: Continue watching does
+    not offer the clip, and Next episode is still season 2's first episode."""
+    w = World()
+    ep1, ep2, clip, s2e1 = BIG + 1001, BIG + 1002, BIG + 1009, BIG + 1021
+    w.series(DARK, "Dark", [(ep1, 1, 1), (ep2, 1, 2), (clip, 1, None), (s2e1, 2, 1)])  # type: ignore[list-item]
+    w.member(7)
+    w.watch(7, ep1, AS_OF - 5 * DAY, 3000)
+    w.watch(7, ep2, AS_OF - 4 * DAY, 3000)
+    w.watch(7, clip, AS_OF - 4 * DAY + HOUR, 600)  # 20 % of the runtime
+    w.write(warehouse)
+    rows = home_rows(7, warehouse=warehouse, trained=None, as_of=AS_OF, country="MX")
+    by_kind = {r.kind: [it.title_id for it in r.items] for r in rows}
+    assert RowKind.CONTINUE_WATCHING not in by_kind
+    assert by_kind[RowKind.NEXT_EPISODE] == [s2e1]
+
+
+def test_an_event_dated_in_the_future_does_not_move_now(warehouse: Warehouse) -> None:
+    """The page's default "now" is the latest event, but never later than the clock: one event
+    a device dated 2099 must not empty every country's Top 10 (their windows would end in 2099)
+    nor enter anyone's history."""
+    w = World()
+    w.film(ROMA, "Roma")
+    w.film(COCO, "Coco")
+    for m in (11, 12, 13):
+        w.member(m)
+        w.watch(m, ROMA, AS_OF - 2 * HOUR, 6000)
+    w.member(NEWCOMER)
+    w.watch(11, COCO, dt.datetime(2099, 1, 1), 3000)  # a wrong device clock
+    w.write(warehouse)
+    rows = home_rows(NEWCOMER, warehouse=warehouse, trained=None, options=OPTS)
+    today = [
+        r for r in rows if r.kind == RowKind.TOP10_COUNTRY and r.items[0].reason["window"] == "24h"
+    ]
+    assert [it.item_id for r in today for it in r.items] == [ROMA]
+    mine = home_rows(11, warehouse=warehouse, trained=None, options=OPTS)
+    assert RowKind.CONTINUE_WATCHING not in {r.kind for r in mine}  # Coco's play is not history
+
+
+def test_titles_print_as_they_are_named(capsys: pytest.CaptureFixture[str]) -> None:
+    """A catalog title holding square brackets is text, not terminal markup: "[/x]" made the
+    terminal page fail, and "[b]...[/b]" lost its brackets."""
+    reason = {"kind": RowKind.TOP_PICKS, "model": "ease", "score": 0.5}
+    rows = [
+        Row(
+            RowKind.TOP_PICKS,
+            "Because you watched [b]Heat[/b]",
+            [
+                RowItem(1, None, "Foo [/x] bar", reason),
+                RowItem(2, None, "[red]Alert[/red]", reason),
+            ],
+        )
+    ]
+    print_rows(rows)
+    printed = capsys.readouterr().out
+    for text in ("Because you watched [b]Heat[/b]", "Foo [/x] bar", "[red]Alert[/red]"):
+        assert text in printed
+
+
+def test_a_finished_clip_does_not_finish_its_series(warehouse: Warehouse) -> None:
+    """A series is finished when every episode in its running order is: a clip catalogued as an
+    unnumbered episode, watched to the end, is no episode, and must not stand in for the one
+    the member has yet to watch (the series was hidden, its Next episode with it)."""
+    w = World()
+    ep1, ep2, clip, ep3 = BIG + 1001, BIG + 1002, BIG + 1009, BIG + 1003
+    w.series(DARK, "Dark", [(ep1, 1, 1), (ep2, 1, 2), (clip, 1, None), (ep3, 1, 3)])  # type: ignore[list-item]
+    w.member(7)
+    w.watch(7, ep1, AS_OF - 5 * DAY, 3000)
+    w.watch(7, clip, AS_OF - 5 * DAY + 2 * HOUR, 3000)
+    w.watch(7, ep2, AS_OF - 4 * DAY, 3000)
+    w.write(warehouse)
+    rows = home_rows(7, warehouse=warehouse, trained=None, as_of=AS_OF, country="MX")
+    nxt = [it.title_id for r in rows if r.kind == RowKind.NEXT_EPISODE for it in r.items]
+    assert nxt == [ep3]

@@ -57,8 +57,10 @@ def test_refuses_maps_of_another_run(world: Warehouse, tmp_path: Path) -> None:
     shutil.copy(tmp_path / "tinycos.ids.npz", tmp_path / "old.ids")
     train(world, "tinycos", as_of=AS_OF - 3 * DAY, models_dir=tmp_path, models=MODELS)
     shutil.copy(tmp_path / "old.ids", tmp_path / "tinycos.ids.npz")
-    with pytest.raises(ValueError, match="another training run"):
+    with pytest.raises(ValueError, match="another training run") as caught:
         load_trained("tinycos", models_dir=tmp_path, models=MODELS)
+    # a training stopped between its two renames leaves such a pair: the error says what to do
+    assert "run `bingewise train --model tinycos` again" in str(caught.value)
 
 
 def test_missing_model_says_how_to_train(tmp_path: Path) -> None:

@@ -182,7 +182,10 @@ def _rows_command(app: typer.Typer) -> None:
         ),
         country: str | None = typer.Option(None, help="Country (default: the member's)."),
         as_of: str | None = typer.Option(
-            None, "--as-of", help="Page as of this UTC time (default: latest event)."
+            None,
+            "--as-of",
+            help="Page as of this UTC time (default: the latest event or rating, never later "
+            "than now).",
         ),
         model: str | None = typer.Option(None, "--model", help="Trained model (default: last)."),
         personalize: bool = typer.Option(

@@ -161,20 +161,26 @@ def confidence(
 
 
 def default_as_of(warehouse: Warehouse) -> dt.datetime:
-    """Just after the latest event start or rating in the warehouse (UTC, naive), or now when it
-    is empty.
+    """Just after the latest event start or rating in the warehouse (UTC, naive), but never
+    later than now (the clock, UTC); now when the warehouse is empty.
 
     Historical data (a synthetic year, an old export) is scored "as of" its own end; a live
-    service passes the current time explicitly.
+    service passes the current time explicitly. An event dated in the future (a device's wrong
+    clock) does not move "now": it would end every country's Top 10 window in that future,
+    and age all of the real viewing; it is left out as any play after ``as_of`` is.
     """
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     row = warehouse.duck.execute(
-        f'SELECT greatest((SELECT max("{Events.start_utc}") FROM "{Events.table}"), '
-        f'(SELECT max("{Ratings.rated_utc}") FROM "{Ratings.table}"))'
+        f'SELECT greatest((SELECT max("{Events.start_utc}") FROM "{Events.table}" '
+        f'WHERE "{Events.start_utc}" < ?), '
+        f'(SELECT max("{Ratings.rated_utc}") FROM "{Ratings.table}" '
+        f'WHERE "{Ratings.rated_utc}" < ?))',
+        [now, now],
     ).fetchone()
     latest = row[0] if row else None
     if latest is None:
-        return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    return latest + dt.timedelta(microseconds=1)  # type: ignore[no-any-return]
+        return now
+    return min(latest + dt.timedelta(microseconds=1), now)  # type: ignore[no-any-return]
 
 
 def plays(
@@ -403,6 +409,10 @@ class ViewingInteractions:
     as_of: dt.datetime  #: UTC (naive); plays at or after it were ignored
     #: members of ``excluded_members`` who had viewing or ratings before ``as_of`` (left out)
     withheld_members: int = 0
+    #: when each interaction was last taken (its latest play start or rating), UTC seconds
+    #: since the epoch, with the sparsity of ``interactions.matrix``: the ``times`` of the
+    #: models that read them (``uses_times``), in training and on the member's page alike
+    times: sp.csr_matrix | None = None
 
     @property
     def item_ids(self) -> np.ndarray:
@@ -779,12 +789,14 @@ def _matrix(
     r = _positions(rows_ids, members)
     c = _positions(cols, items)
     keep = (r >= 0) & (c >= 0)
+    shape = (len(rows_ids), len(cols))
     matrix = sp.csr_matrix(
-        (conf[keep].astype(np.float32), (r[keep], c[keep])),
-        shape=(len(rows_ids), len(cols)),
-        dtype=np.float32,
+        (conf[keep].astype(np.float32), (r[keep], c[keep])), shape=shape, dtype=np.float32
     )
-    return ViewingInteractions(Interactions(matrix, rows_ids, cols), is_series, as_of)
+    times = sp.csr_matrix(
+        (per_item.last[keep] / 1e6, (r[keep], c[keep])), shape=shape, dtype=np.float64
+    )
+    return ViewingInteractions(Interactions(matrix, rows_ids, cols), is_series, as_of, times=times)
 
 
 def _positions(ids: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -4,7 +4,9 @@
 
 1. **Continue watching** — items whose latest play stopped before the end (films never finished,
    series whose latest episode played is unfinished) and past ``min_resume_share`` of it (5 %: a
-   few seconds started by mistake are nothing to continue), most recent first.
+   few seconds started by mistake are nothing to continue), most recent first. A series stands
+   where its latest episode left it: a clip catalogued as an unnumbered episode
+   (:func:`~bingewise.recommend.interactions.in_running_order`) is neither resumed nor followed.
 2. **Next episode** — series whose latest play finished an episode: the first episode after it
    (catalog order: season, episode) that the member has not finished.
 3. **Because you watched X** — for the member's most recently watched items (a play past
@@ -67,6 +69,7 @@ from typing import Any
 import ibis
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from bingewise.geo import country_name
 from bingewise.recommend.interactions import (
@@ -458,23 +461,27 @@ def _home_rows(
         _popular_genre_rows(page, opts)
         return page.rows
 
-    page = _Page(items, max_level, _finished_items(history, items), country, rankings)
-    _continue_and_next(page, wh, history, opts)
+    series_ids = sorted({int(i) for i in history.loc[history[Recs.is_series], Recs.item_id]})
+    episodes = _episodes(wh, series_ids)  # in running order: clips catalogued as episodes out
+    finished = _finished_items(history, items, episodes)
+    page = _Page(items, max_level, finished, country, rankings)
+    _continue_and_next(page, wh, history, episodes, opts)
     model = trained if trained is not None else _load_or_none()
     seen = set(int(i) for i in history[Recs.item_id].unique())
     scores: np.ndarray | None = None
     if model is not None:
         _because_rows(page, model, history, seen, opts)
-        user = interactions_from_plays(
+        mine = interactions_from_plays(
             history,
             as_of=as_of,
             member_ids=[member_id],
             item_ids=model.item_ids,
             params=_member_params(opts.params, model),
-        ).interactions.matrix
+        )
+        user = mine.interactions.matrix
         _top10_rows(page, opts.top_windows[:1], opts)
         ranked = _rankable(wh, model, opts, uncounted)
-        scores = _top_picks(page, model, user, opts, ranked)
+        scores = _top_picks(page, model, user, opts, ranked, mine.times)
         _top10_rows(page, opts.top_windows[1:], opts)
         _model_genre_rows(page, model, user, scores, seen, opts, ranked)
     else:
@@ -491,20 +498,36 @@ def _load_or_none() -> TrainedModel | None:
         return None
 
 
-def _finished_items(history: pd.DataFrame, items: dict[int, _Item]) -> set[int]:
-    """Finished films and series whose every catalog episode the member finished."""
+def _finished_items(
+    history: pd.DataFrame, items: dict[int, _Item], episodes: pd.DataFrame
+) -> set[int]:
+    """Finished films and series whose every catalog episode the member finished (``episodes``:
+    the series' episodes in running order, :func:`_episodes`; a clip finishes nothing)."""
     done = history[history[Recs.finished]]
     blocked = set(int(i) for i in done.loc[~done[Recs.is_series], Recs.item_id])
-    episodes = done[done[Recs.is_series]].groupby(Recs.item_id)[Plays.title_id].nunique()
-    for series_id, n_done in zip(episodes.index, episodes.to_numpy(), strict=True):
+    done = done[done[Recs.is_series]]
+    done = done[done[Plays.title_id].isin([int(t) for t in episodes[Catalog.title_id]])]
+    per_series = done.groupby(Recs.item_id)[Plays.title_id].nunique()
+    for series_id, n_done in zip(per_series.index, per_series.to_numpy(), strict=True):
         found = items.get(int(series_id))
         if found is not None and int(n_done) >= found.n_episodes:
             blocked.add(int(series_id))
     return blocked
 
 
-def _continue_and_next(page: _Page, wh: Warehouse, history: pd.DataFrame, opts: RowOptions) -> None:
-    ordered = history.sort_values([Plays.start_utc, Plays.title_id], ascending=False, kind="stable")
+def _continue_and_next(
+    page: _Page, wh: Warehouse, history: pd.DataFrame, episodes: pd.DataFrame, opts: RowOptions
+) -> None:
+    """Continue watching and Next episode (``episodes``: the history's series' episodes in
+    running order, :func:`_episodes`)."""
+    # A clip catalogued as an unnumbered episode (:func:`in_running_order`) is no place to
+    # resume a series and no episode to follow: only the series' episodes say where it stands.
+    running = ~history[Recs.is_series].to_numpy(dtype=bool) | history[Plays.title_id].isin(
+        [int(t) for t in episodes[Catalog.title_id]]
+    ).to_numpy(dtype=bool)
+    ordered = history[running].sort_values(
+        [Plays.start_utc, Plays.title_id], ascending=False, kind="stable"
+    )
     latest = ordered.drop_duplicates(Recs.item_id, keep="first")
     finished_titles = set(int(t) for t in history.loc[history[Recs.finished], Plays.title_id])
     continuing: list[RowItem] = []
@@ -545,7 +568,6 @@ def _continue_and_next(page: _Page, wh: Warehouse, history: pd.DataFrame, opts: 
 
     nexts: list[RowItem] = []
     if in_progress:
-        episodes = _episodes(wh, [s for s, _ in in_progress])
         for series_id, last_title in in_progress:
             eps = episodes[episodes[Catalog.series_id] == series_id]
             ids = [int(t) for t in eps[Catalog.title_id]]
@@ -728,12 +750,18 @@ def _top_picks(
     user: Any,
     opts: RowOptions,
     ranked: np.ndarray | None,
+    times: sp.csr_matrix | None = None,
 ) -> np.ndarray:
     """Adds "Top picks for you"; returns the member's model scores (one per model item).
 
     ``ranked``: the items a non-personalized model may show (:func:`_rankable`), None for all.
+    ``times``: when the member took each item of ``user`` (UTC seconds), read by the models
+    that score from the times of a history (``uses_times``), as they were trained.
     """
-    scores = np.asarray(model.model.score(user), dtype=np.float64)[0]
+    if times is None:
+        scores = np.asarray(model.model.score(user), dtype=np.float64)[0]
+    else:
+        scores = np.asarray(model.model.score_at(user, times), dtype=np.float64)[0]
     allowed = np.array(
         [
             j
@@ -743,7 +771,7 @@ def _top_picks(
         dtype=np.int64,
     )
     if len(allowed):
-        ids, top = model.model.recommend(user, n=opts.row_length, allowed=allowed)
+        ids, top = model.model.recommend(user, n=opts.row_length, allowed=allowed, times=times)
         chosen = [
             page.item(
                 int(model.item_ids[j]),
@@ -864,6 +892,8 @@ def describe(reason: dict[str, Any]) -> str:
 
 def print_rows(rows: list[Row]) -> None:
     """Print a home page to standard output, one block per row."""
+    from rich.markup import escape
+
     from bingewise.console import out
 
     if not rows:
@@ -871,10 +901,11 @@ def print_rows(rows: list[Row]) -> None:
             "(no rows: no title passes the page's rules: nothing watched by enough members in "
             "this country lately, nothing recommended, or nothing within the maturity limit)"
         )
-    for row in rows:
-        out.print(f"[bold]{row.title}[/bold]")
+    for row in rows:  # titles are catalog text: brackets in them are no markup
+        out.print(f"[bold]{escape(row.title)}[/bold]")
         for item in row.items:
-            out.print(f"  {item.name}  [dim]{describe(item.reason)}[/dim]", highlight=False)
+            line = f"  {escape(item.name)}  [dim]{escape(describe(item.reason))}[/dim]"
+            out.print(line, highlight=False)
 
 
 def pick_demo_member(warehouse: Warehouse) -> int | None:

@@ -150,7 +150,12 @@ def train(
                 f"{data.as_of:%Y-%m-%d %H:%M} UTC (ingest some with `bingewise ingest`)"
             )
         bar.advance(task)
-        recommender.fit(data.interactions.matrix)
+        if getattr(type(recommender), "uses_times", False):
+            # the times of the interactions: without them a time-aware model is another one
+            # (time-popular mere popularity, session-ease plain EASE)
+            recommender.fit(data.interactions.matrix, times=data.times)  # type: ignore[call-arg]
+        else:
+            recommender.fit(data.interactions.matrix)
         bar.advance(task)
         names_by_id = item_table(warehouse)[Recs.name]
         names = np.array([str(names_by_id.get(int(i), "")) for i in data.item_ids], dtype=np.str_)
@@ -277,7 +282,10 @@ def load_trained(
         raise LookupError(f"{model_path}: model {name!r} is not registered")
     with np.load(ids_path, allow_pickle=False) as ids:
         if str(ids["model_sha256"]) != sha256_file(model_path):
-            raise ValueError(f"{ids_path}: id maps belong to another training run of {name!r}")
+            raise ValueError(
+                f"{ids_path}: id maps belong to another training run of {name!r} (a training "
+                f"stopped while saving?); run `bingewise train --model {name}` again"
+            )
         member_ids = ids["member_ids"].astype(np.int64)
         item_ids = ids["item_ids"].astype(np.int64)
         is_series = ids["is_series"].astype(bool)
