@@ -581,3 +581,30 @@ def test_facts_json_orders_every_list_with_its_ties(home: object) -> None:
         facts = json.loads(done.output)
         assert [r["series_id"] for r in facts["binge_racers"]] == [65, 62, 63]
         assert [c["country"] for c in facts["countries"]] == sorted(countries.values())
+
+
+def test_a_member_of_dates_only_has_unknown_hours_not_zero(warehouse: Warehouse) -> None:
+    """A history of dates (Netflix's Title,Date list: every play 0 s at midnight) knows no hours:
+    the member's hours are NULL, not 0, and a country's hours per member leave them out, as a
+    member on the roster who did not watch (0 hours, known) is not."""
+    day = dt.datetime(2021, 1, 4)
+    segs = [
+        Seg(1, 300, day + dt.timedelta(hours=20), 5400),  # watched 1.5 h
+        Seg(2, 101, day, 0),  # dates only: two episodes on the 4th, the film on the 5th
+        Seg(2, 102, day, 0),
+        Seg(2, 300, day + dt.timedelta(days=1), 0),
+    ]
+    # 2's dates sit at midnight UTC, the zone the history was read in; 3 never watched
+    members = [(1, "US", None), (2, "US", "UTC"), (3, "US", None)]
+    load(warehouse, segs, TITLES, members)
+    fs = FactSet.compute(warehouse, "2021-01-04:2021-01-05")
+    mf = {r["member_id"]: r for r in fs.to_arrow("member_facts").to_pylist()}
+    cf = fs.to_arrow("country_facts").to_pylist()
+    fs.drop(warehouse)
+    assert (mf[1]["hours"], mf[1]["hours_per_active_day"]) == (1.5, 1.5)
+    assert (mf[2]["hours"], mf[2]["hours_per_active_day"]) == (None, None)
+    assert (mf[2]["plays"], mf[2]["active_days"]) == (3, 2)  # what is known stays
+    # 1.5 h over the members whose hours are known (1 and 3) and the period's 2 days.
+    (us,) = cf
+    assert (us["members"], us["members_watching"]) == (3, 2)
+    assert us["hours_per_member_day"] == pytest.approx(1.5 / 2 / 2)

@@ -187,7 +187,7 @@ def member_recap(
         .to_pyarrow()
         .to_pylist()
     )
-    has_durations = float(f["hours"]) > 0
+    has_durations = f["hours"] is not None  # NULL: no play with a duration (dates only)
     if has_durations:
         tops.sort(key=lambda r: (-r[MemberTop.seconds], -r[MemberTop.plays], r[Plays.show_id]))
     else:

@@ -55,7 +55,10 @@ if TYPE_CHECKING:  # the analytics (Ibis, Altair) load only when a command runs
 
 def _summary(fs: FactSet) -> dict[str, Any]:
     mf = fs.to_arrow(MemberFacts.table).to_pylist()
-    hours = [r[MemberFacts.hours] for r in mf]
+    # A member whose plays have no duration (a history of dates only) has unknown hours (NULL):
+    # the hours are those of the members with durations, never a 0 for the others.
+    hours = [r[MemberFacts.hours] for r in mf if r[MemberFacts.hours] is not None]
+    without = len(mf) - len(hours)
     return {
         "period": str(fs.period),
         "members_watching": len(mf),
@@ -64,8 +67,9 @@ def _summary(fs: FactSet) -> dict[str, Any]:
         "binges": int(fs["binges"].count().execute()),
         "season_binges": int(fs["season_binges"].count().execute()),
         "binge_races": int(fs["binge_races"].count().execute()),
-        "hours": round(sum(hours), 2),
+        "hours": round(sum(hours), 2) if hours or not without else None,
         "median_hours_per_member": round(statistics.median(hours), 2) if hours else None,
+        "members_without_durations": without,
         "longest_streak_days": max(
             (r[MemberFacts.longest_streak_days] or 0 for r in mf), default=0
         ),
@@ -78,8 +82,8 @@ def _summary_table(summary: dict[str, Any]) -> Table:
     table.add_column("fact")
     table.add_column("value", justify="right")
     for name, value in summary.items():
-        if value is None:
-            text = ""
+        if value is None:  # hours of members with dates only are unknown; no members, no median
+            text = "unknown" if summary.get("members_without_durations") else ""
         elif isinstance(value, int):
             text = f"{value:,}"
         elif isinstance(value, float):

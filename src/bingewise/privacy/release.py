@@ -16,7 +16,8 @@ countries          20%    —      1 to their country's members, ≤ days of the
                                  viewing days (10% + 10%); countries are public keys
 longest_streaks    10%    1/4    1 to the bucket of their longest daily streak; thresholded
 title_streaks      15%    1/4    1 to (show, days) of their single longest streak on a show
-hours_per_day      10%    —      1 to the bucket of their hours per active day (public keys)
+hours_per_day      10%    —      1 to the bucket of their hours per active day (public keys;
+                                 none when their hours are unknown: dates only)
 =================  =====  =====  ==========================================================
 
 Titles, seasons and streak lengths are keys that are not public, so they go through OpenDP's
@@ -323,9 +324,15 @@ def hour_bucket(hours: float) -> str:
 
 
 def hours_counts(activity: pd.DataFrame) -> dict[str, int]:
-    """Members per bucket of hours per active day (members with at least one viewing day)."""
+    """Members per bucket of hours per active day (members with at least one viewing day).
+
+    A member whose hours are unknown (NULL: a history of dates only, no durations) is in no
+    bucket: counted as 0 h they would inflate "< 30 min". They still count where only days are
+    read (countries, streaks); each member is still in at most one bucket.
+    """
     active = activity[activity[MemberFacts.active_days].fillna(0) >= 1]
-    return _counts(hour_bucket(h) for h in active[MemberFacts.hours_per_active_day].fillna(0.0))
+    hours = active[MemberFacts.hours_per_active_day].dropna()
+    return _counts(hour_bucket(h) for h in hours)
 
 
 def aggregate(tables: MemberTables) -> dict[str, dict[str, int]]:
