@@ -114,6 +114,21 @@ def test_top_titles_matches_brute_force(rows: list[tuple[int, int, int]], k: int
     assert sum(expected.values()) <= k * frame[Plays.member_id].nunique()
 
 
+def test_top_titles_of_a_history_of_dates_rank_by_plays(warehouse: Warehouse) -> None:
+    """A history of dates has no seconds (all 0): the member's three shows counted are those
+    they played most, not the three smallest show ids."""
+    day = dt.datetime(2017, 3, 4)
+    shows = [1, 2, 3, 9, 9, 9, 8, 8, 7, 7]  # 9 three times, 8 and 7 twice, 1–3 once
+    load(
+        warehouse,
+        [Seg(1, show, day + dt.timedelta(days=i), 0) for i, show in enumerate(shows)],
+        [Title(s) for s in sorted(set(shows))],
+        [(1, "US", "UTC")],
+    )
+    tables = load_member_tables(warehouse, YEAR)
+    assert aggregate(tables)["top_titles"] == {"9": 1, "8": 1, "7": 1}
+
+
 def test_each_member_counts_once_in_title_streaks() -> None:
     frame = pd.DataFrame(
         {
