@@ -608,3 +608,27 @@ def test_a_member_of_dates_only_has_unknown_hours_not_zero(warehouse: Warehouse)
     (us,) = cf
     assert (us["members"], us["members_watching"]) == (3, 2)
     assert us["hours_per_member_day"] == pytest.approx(1.5 / 2 / 2)
+
+
+def test_a_history_of_dates_has_no_sessions_or_binges(warehouse: Warehouse) -> None:
+    """Sittings need times and durations: the plays of a history of dates (0 s, all at midnight)
+    are no sessions and no binges of the fact set, where they made one "session" a day and a
+    "binge" of each day's episodes; their plays, days and streaks still count."""
+    day = dt.datetime(2021, 1, 4)
+    segs = [
+        Seg(1, 101, day + dt.timedelta(hours=20), 1800),  # a binge of series 100
+        Seg(1, 102, day + dt.timedelta(hours=20, minutes=31), 1800),
+        Seg(2, 201, day, 0),  # dates only: both episodes of series 200 on the 4th
+        Seg(2, 202, day, 0),
+        Seg(2, 300, day + dt.timedelta(days=1), 0),
+    ]
+    load(warehouse, segs, TITLES, [(1, "US", "UTC"), (2, "US", "UTC")])
+    fs = FactSet.compute(warehouse, "2021-01-04:2021-01-05")
+    got = {n: fs.to_arrow(n).to_pylist() for n in ("sessions", "binges", "member_facts")}
+    fs.drop(warehouse)
+    assert [(s["member_id"], s["plays"]) for s in got["sessions"]] == [(1, 2)]
+    assert [(b["member_id"], b["series_id"], b["episodes"]) for b in got["binges"]] == [(1, 100, 2)]
+    mf = {r["member_id"]: r for r in got["member_facts"]}
+    assert mf[1]["longest_binge_episodes"] == 2
+    assert mf[2]["longest_binge_episodes"] is None
+    assert (mf[2]["plays"], mf[2]["active_days"], mf[2]["longest_streak_days"]) == (3, 2, 2)

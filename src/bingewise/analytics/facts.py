@@ -645,6 +645,13 @@ def platform_facts(
     )
 
 
+def _sittings(t: ir.Table) -> ir.Table:
+    """Sessions or binges with some duration: plays of 0 s (a history of dates only, every
+    play at midnight of its day) tell no sitting, so they make no session or binge of the fact
+    set (a recap calls such a day's episodes "most in one day" instead)."""
+    return t.filter(t[Sessions.seconds] > 0)
+
+
 def _facts_from_plays(
     p: ir.Table,
     catalog: ir.Table,
@@ -670,9 +677,9 @@ def _facts_from_plays(
         sp, starting = p, (lambda t: t)
     else:
         sp, starting = history, period.filter
-    keep(Sessions.table, starting(sessions(sp)))
+    keep(Sessions.table, starting(_sittings(sessions(sp))))
     step("sessions")
-    b = keep(Binges.table, starting(binges(sp)))
+    b = keep(Binges.table, starting(_sittings(binges(sp))))
     step("binges")
     fs = keep(
         "finished_seasons",
