@@ -249,6 +249,7 @@ def test_factset_on_planted_platform(warehouse: Warehouse) -> None:
         ("2017", dt.date(2017, 1, 1), dt.date(2017, 12, 31)),
         ("2016-02", dt.date(2016, 2, 1), dt.date(2016, 2, 29)),
         ("2017-12", dt.date(2017, 12, 1), dt.date(2017, 12, 31)),
+        ("9999-12", dt.date(9999, 12, 1), dt.date(9999, 12, 31)),  # no year 10000 needed
         ("2017-01-01:2017-06-30", dt.date(2017, 1, 1), dt.date(2017, 6, 30)),
     ],
 )

@@ -6,6 +6,7 @@ figures go through the privacy gate (``bingewise.privacy``), which reads these t
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import logging
 import re
@@ -105,8 +106,8 @@ class Period:
                 return cls(dt.date(y, 1, 1), dt.date(y, 12, 31))
             if re.fullmatch(r"\d{4}-\d{1,2}", text):
                 y, m = (int(x) for x in text.split("-"))
-                nxt = dt.date(y + (m == 12), m % 12 + 1, 1)
-                return cls(dt.date(y, m, 1), nxt - dt.timedelta(days=1))
+                first = dt.date(y, m, 1)
+                return cls(first, first.replace(day=calendar.monthrange(y, m)[1]))
             if ":" in text:
                 a, b = text.split(":", 1)
                 return cls(dt.date.fromisoformat(a.strip()), dt.date.fromisoformat(b.strip()))
