@@ -73,6 +73,7 @@ def compute(events: pd.DataFrame, catalog: pd.DataFrame, members: pd.DataFrame) 
         episodes=("is_episode", "sum"),
         seconds=("seconds", "sum"),
     )
+    sessions = sessions[sessions["seconds"] > 0]  # plays of 0 s (dates only) tell no sitting
     eps = plays[plays["is_episode"]]
     binges = eps.groupby(["member_id", "session", "series_id"]).agg(
         episodes=("title_id", "nunique"),
@@ -80,7 +81,7 @@ def compute(events: pd.DataFrame, catalog: pd.DataFrame, members: pd.DataFrame) 
         start=("start_utc", "min"),
         local_date=("local_date", "min"),
     )
-    binges = binges[binges["episodes"] >= 2].reset_index()
+    binges = binges[(binges["episodes"] >= 2) & (binges["seconds"] > 0)].reset_index()
 
     # finished seasons, season binges, races
     cat_eps = catalog[catalog["kind"] == "episode"]
@@ -167,13 +168,15 @@ def compute(events: pd.DataFrame, catalog: pd.DataFrame, members: pd.DataFrame) 
     roster = members[["member_id", "country"]].merge(act, on="member_id", how="outer")
     roster["every"] = roster["days"].fillna(0) >= n_days
     roster["watching"] = roster["days"].fillna(0) > 0
+    roster["known"] = ~(roster["watching"] & (roster["sec"].fillna(0) == 0))  # hours known
     countries = roster.groupby("country", dropna=False).agg(
         members=("member_id", "size"),
         watching=("watching", "sum"),
         every=("every", "sum"),
         sec=("sec", "sum"),
+        known=("known", "sum"),
     )
-    countries["hours_per_member_day"] = countries["sec"] / 3600 / countries["members"] / n_days
+    countries["hours_per_member_day"] = countries["sec"] / 3600 / countries["known"] / n_days
 
     # platform
     def top_by(period: pd.Series) -> pd.DataFrame:

@@ -11,18 +11,26 @@ Environment variables (all optional):
   ``postgresql+psycopg://user@127.0.0.1:5432/db`` for PostgreSQL).
 - ``BINGEWISE_SECRET_KEY``: key for keyed hashes (tombstones) and tokens.
 - ``BINGEWISE_SMTP_URL``: ``smtp://host:port`` of the mail relay.
+- ``BINGEWISE_SESSION_GAP_MINUTES`` (≥ 0, default 30) and ``BINGEWISE_FINISHED_SHARE`` (a share
+  of the runtime in (0, 1], default 0.85): the analytics' session gap and finished share.
+
+A value that cannot be used is a :class:`SettingsError` naming the variable, its value and why.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "bingewise-local-demo-secret-change-me"
+
+
+class SettingsError(ValueError):
+    """A setting from the environment that cannot be used: one line naming the variable."""
 
 
 class Settings(BaseSettings):
@@ -35,8 +43,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     secret_key: str = PLACEHOLDER_SECRET
     smtp_url: str = "smtp://127.0.0.1:8025"
-    session_gap_minutes: float = 30.0
-    finished_share: float = 0.85
+    session_gap_minutes: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 30.0
+    finished_share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.85
     retention_days: int = 730
 
     @model_validator(mode="after")
@@ -89,8 +97,25 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read from the environment on first use."""
-    return Settings()
+    """The process-wide settings, read from the environment on first use.
+
+    Raises :class:`SettingsError` (``BINGEWISE_FINISHED_SHARE='85': Input should be less than
+    or equal to 1``) for a value that cannot be used.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(_said(exc)) from None
+
+
+def _said(exc: ValidationError) -> str:
+    """The first error of ``exc`` in one line, naming the environment variable and its value."""
+    err = exc.errors()[0]
+    loc = err.get("loc") or ()
+    if loc and isinstance(loc[0], str):
+        name = f"BINGEWISE_{loc[0].upper()}"
+        return f"{name}={err.get('input')!r}: {err['msg']}"
+    return str(err["msg"]).removeprefix("Value error, ")
 
 
 def reset_settings() -> None:

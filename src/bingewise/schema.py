@@ -470,9 +470,9 @@ class MemberFacts:
     plays = "plays"
     films = "films"  #: BIGINT, plays of films
     episodes = "episodes"  #: BIGINT, plays of episodes
-    hours = "hours"  #: DOUBLE, hours watched
+    hours = "hours"  #: DOUBLE, hours watched (NULL: no play with a duration, dates only)
     active_days = "active_days"  #: BIGINT, local days with at least one play
-    hours_per_active_day = "hours_per_active_day"  #: DOUBLE
+    hours_per_active_day = "hours_per_active_day"  #: DOUBLE (NULL when hours are)
     completion_rate = "completion_rate"  #: DOUBLE, finished / plays with known runtime (NULL)
     busiest_week_start = "busiest_week_start"  #: DATE, first day of the busiest 7-day window
     busiest_week_episodes = "busiest_week_episodes"  #: BIGINT, episode plays in that window
@@ -541,7 +541,7 @@ class CountryFacts:
     members_every_day = "members_every_day"  #: BIGINT, watched on every local day of the period
     share_every_day = "share_every_day"  #: DOUBLE, members_every_day / members
     days = "days"  #: BIGINT, days in the period
-    hours_per_member_day = "hours_per_member_day"  #: DOUBLE, hours / members / days
+    hours_per_member_day = "hours_per_member_day"  #: DOUBLE, hours / members (hours known) / days
 
 
 class TopTitles:

@@ -249,6 +249,7 @@ def test_factset_on_planted_platform(warehouse: Warehouse) -> None:
         ("2017", dt.date(2017, 1, 1), dt.date(2017, 12, 31)),
         ("2016-02", dt.date(2016, 2, 1), dt.date(2016, 2, 29)),
         ("2017-12", dt.date(2017, 12, 1), dt.date(2017, 12, 31)),
+        ("9999-12", dt.date(9999, 12, 1), dt.date(9999, 12, 31)),  # no year 10000 needed
         ("2017-01-01:2017-06-30", dt.date(2017, 1, 1), dt.date(2017, 6, 30)),
     ],
 )
@@ -581,3 +582,54 @@ def test_facts_json_orders_every_list_with_its_ties(home: object) -> None:
         facts = json.loads(done.output)
         assert [r["series_id"] for r in facts["binge_racers"]] == [65, 62, 63]
         assert [c["country"] for c in facts["countries"]] == sorted(countries.values())
+
+
+def test_a_member_of_dates_only_has_unknown_hours_not_zero(warehouse: Warehouse) -> None:
+    """A history of dates (Netflix's Title,Date list: every play 0 s at midnight) knows no hours:
+    the member's hours are NULL, not 0, and a country's hours per member leave them out, as a
+    member on the roster who did not watch (0 hours, known) is not."""
+    day = dt.datetime(2021, 1, 4)
+    segs = [
+        Seg(1, 300, day + dt.timedelta(hours=20), 5400),  # watched 1.5 h
+        Seg(2, 101, day, 0),  # dates only: two episodes on the 4th, the film on the 5th
+        Seg(2, 102, day, 0),
+        Seg(2, 300, day + dt.timedelta(days=1), 0),
+    ]
+    # 2's dates sit at midnight UTC, the zone the history was read in; 3 never watched
+    members = [(1, "US", None), (2, "US", "UTC"), (3, "US", None)]
+    load(warehouse, segs, TITLES, members)
+    fs = FactSet.compute(warehouse, "2021-01-04:2021-01-05")
+    mf = {r["member_id"]: r for r in fs.to_arrow("member_facts").to_pylist()}
+    cf = fs.to_arrow("country_facts").to_pylist()
+    fs.drop(warehouse)
+    assert (mf[1]["hours"], mf[1]["hours_per_active_day"]) == (1.5, 1.5)
+    assert (mf[2]["hours"], mf[2]["hours_per_active_day"]) == (None, None)
+    assert (mf[2]["plays"], mf[2]["active_days"]) == (3, 2)  # what is known stays
+    # 1.5 h over the members whose hours are known (1 and 3) and the period's 2 days.
+    (us,) = cf
+    assert (us["members"], us["members_watching"]) == (3, 2)
+    assert us["hours_per_member_day"] == pytest.approx(1.5 / 2 / 2)
+
+
+def test_a_history_of_dates_has_no_sessions_or_binges(warehouse: Warehouse) -> None:
+    """Sittings need times and durations: the plays of a history of dates (0 s, all at midnight)
+    are no sessions and no binges of the fact set, where they made one "session" a day and a
+    "binge" of each day's episodes; their plays, days and streaks still count."""
+    day = dt.datetime(2021, 1, 4)
+    segs = [
+        Seg(1, 101, day + dt.timedelta(hours=20), 1800),  # a binge of series 100
+        Seg(1, 102, day + dt.timedelta(hours=20, minutes=31), 1800),
+        Seg(2, 201, day, 0),  # dates only: both episodes of series 200 on the 4th
+        Seg(2, 202, day, 0),
+        Seg(2, 300, day + dt.timedelta(days=1), 0),
+    ]
+    load(warehouse, segs, TITLES, [(1, "US", "UTC"), (2, "US", "UTC")])
+    fs = FactSet.compute(warehouse, "2021-01-04:2021-01-05")
+    got = {n: fs.to_arrow(n).to_pylist() for n in ("sessions", "binges", "member_facts")}
+    fs.drop(warehouse)
+    assert [(s["member_id"], s["plays"]) for s in got["sessions"]] == [(1, 2)]
+    assert [(b["member_id"], b["series_id"], b["episodes"]) for b in got["binges"]] == [(1, 100, 2)]
+    mf = {r["member_id"]: r for r in got["member_facts"]}
+    assert mf[1]["longest_binge_episodes"] == 2
+    assert mf[2]["longest_binge_episodes"] is None
+    assert (mf[2]["plays"], mf[2]["active_days"], mf[2]["longest_streak_days"]) == (3, 2, 2)

@@ -213,6 +213,43 @@ def test_cli_facts_says_why_a_netflix_history_has_no_binge_racers(
     assert "None" not in done.output and "Top shows" in done.output
 
 
+def test_cli_facts_leave_a_history_of_dates_out_of_the_hours(home: Path, tmp_path: Path) -> None:
+    """A dates-only history next to timed viewing: its member's hours are unknown, so the
+    summary's hours and median are of the members with durations, and it says how many have
+    none; with the history alone, hours are unknown (null), not 0."""
+    path = tmp_path / "NetflixViewingHistory.csv"
+    path.write_text('Title,Date\n"Roma","1/5/21"\n')
+    runner = CliRunner()
+    done = runner.invoke(app, ["-q", "ingest", str(path), "--date-order", "MDY"])
+    assert done.exit_code == 0, done.output
+
+    def summary() -> dict:  # type: ignore[type-arg]
+        done = runner.invoke(app, ["-q", "facts", "--period", "2021-01", "--json"])
+        assert done.exit_code == 0, done.output
+        return json.loads(done.output)["summary"]  # type: ignore[no-any-return]
+
+    s = summary()
+    assert (s["members_watching"], s["members_without_durations"]) == (1, 1)
+    assert (s["hours"], s["median_hours_per_member"]) == (None, None)
+    done = runner.invoke(app, ["-q", "facts", "--period", "2021-01"])
+    assert done.exit_code == 0, done.output
+    assert re.search(r"│ members without durations +│ +1 │", done.output)
+    assert re.search(r"│ hours +│ +unknown │", done.output)
+    with Warehouse.open() as wh:  # two members with durations: 6 h and 2 h
+        events = wh.table("events").to_pyarrow()
+        load(
+            wh,
+            [Seg(1, 300, chicago(5, 20), 6 * 3600), Seg(2, 300, chicago(6, 20), 2 * 3600)],
+            TITLES,
+            MEMBERS,
+        )
+        wh.duck.register("_old", events)
+        wh.duck.execute("INSERT INTO events SELECT * FROM _old")
+    s = summary()
+    assert (s["members_watching"], s["members_without_durations"]) == (3, 1)
+    assert (s["hours"], s["median_hours_per_member"]) == (8.0, 4.0)
+
+
 def test_cli_facts_of_ratings_only_says_there_is_no_viewing(home: Path, tmp_path: Path) -> None:
     """MovieLens ingested: ratings, no viewing. One line says why there are no facts, instead of
     empty tables over a period of today."""

@@ -318,3 +318,26 @@ def test_erasure_forgets_the_titles_and_the_file_of_a_personal_netflix_export(
         (summary,) = ingest_paths([mine], warehouse=wh, registry=registry)
     assert summary.stored == 0 and summary.rejected == 3  # dropped as the erased member's
     assert held()[0] == ["Shared Film"]
+
+
+def test_erasure_removes_the_parquet_copy_a_killed_spark_run_left(
+    world: Path, registry: Registry
+) -> None:
+    """`facts --engine spark` exports every member's events to Parquet under the data folder and
+    removes the copy at the end; a run killed (SIGKILL, out of memory, a SIGTERM) leaves it, and
+    the erased member's events were still in it. Erasure removes such leftovers; the copy of a
+    run still going is its own (the next run, or erasure after it, removes it)."""
+    from bingewise.files import SPARK_SCRATCH, scratch_folder
+
+    home = get_settings().home
+    left = home / f"{SPARK_SCRATCH}dead01" / "tables"
+    left.mkdir(parents=True)
+    with duckdb.connect() as con:  # the member's events, as the export wrote them
+        con.execute(f"COPY (SELECT {TARGET.member_id} AS member_id) TO '{left / 'events.parquet'}'")
+    assert any(scan(world, registry, TARGET))
+    with scratch_folder(home, SPARK_SCRATCH) as live:
+        (live / "x").write_text("in use")
+        report = erase_member(registry, TARGET.member_id, actor="os:dpo", reason="erasure")
+        assert live.exists()
+    assert not left.parent.exists() and not live.exists()
+    assert report.outbox_and_caches == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 from pathlib import Path
@@ -12,13 +13,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from analytics.helpers import Seg, Title, load
 from bingewise.privacy.consent import Purpose, record_consent
-from bingewise.privacy.inputs import parse_period, synthetic_tables
+from bingewise.privacy.inputs import load_member_tables, parse_period, synthetic_tables
 from bingewise.privacy.ledger import BudgetExceeded, PrivacyLedger
 from bingewise.privacy.release import (
     FACTS,
     MemberTables,
     aggregate,
+    hour_bucket,
     plan_release,
     publish,
     run_release,
@@ -28,6 +31,7 @@ from bingewise.privacy.release import (
 )
 from bingewise.registry import Registry
 from bingewise.schema import MemberFacts, Members, Plays, SeasonBinges, Streaks
+from bingewise.warehouse import Warehouse
 
 YEAR = parse_period("2017")
 FILM = 900_001  #: a show id no synthetic member watches
@@ -110,6 +114,21 @@ def test_top_titles_matches_brute_force(rows: list[tuple[int, int, int]], k: int
     assert sum(expected.values()) <= k * frame[Plays.member_id].nunique()
 
 
+def test_top_titles_of_a_history_of_dates_rank_by_plays(warehouse: Warehouse) -> None:
+    """A history of dates has no seconds (all 0): the member's three shows counted are those
+    they played most, not the three smallest show ids."""
+    day = dt.datetime(2017, 3, 4)
+    shows = [1, 2, 3, 9, 9, 9, 8, 8, 7, 7]  # 9 three times, 8 and 7 twice, 1–3 once
+    load(
+        warehouse,
+        [Seg(1, show, day + dt.timedelta(days=i), 0) for i, show in enumerate(shows)],
+        [Title(s) for s in sorted(set(shows))],
+        [(1, "US", "UTC")],
+    )
+    tables = load_member_tables(warehouse, YEAR)
+    assert aggregate(tables)["top_titles"] == {"9": 1, "8": 1, "7": 1}
+
+
 def test_each_member_counts_once_in_title_streaks() -> None:
     frame = pd.DataFrame(
         {
@@ -128,6 +147,28 @@ def test_bad_activity_values_are_clamped_to_the_period() -> None:
     counts = aggregate(t)
     assert counts["countries.viewing_days"] == {"US": 3 * YEAR.days}
     assert counts["longest_streaks"] == {streak_bucket(YEAR.days): 3}
+
+
+def test_members_without_hours_are_in_no_hours_bucket(warehouse: Warehouse) -> None:
+    """A history of dates knows no hours: its member counts in no bucket of hours per viewing
+    day (not as "< 30 min"), and still counts where days are known (countries, streaks)."""
+    day = dt.datetime(2017, 3, 4)
+    load(
+        warehouse,
+        [
+            Seg(1, 10, day + dt.timedelta(hours=20), 2 * 3600),  # 2 h on one day
+            Seg(2, 10, day, 0),  # dates only, two days
+            Seg(2, 10, day + dt.timedelta(days=1), 0),
+        ],
+        [Title(10, runtime=7200)],
+        [(1, "US", None), (2, "US", None)],
+    )
+    tables = load_member_tables(warehouse, YEAR)
+    counts = aggregate(tables)
+    assert counts["hours_per_day"] == {hour_bucket(2.0): 1}
+    assert counts["countries.members"] == {"US": 2}
+    assert counts["countries.viewing_days"] == {"US": 3}
+    assert counts["longest_streaks"] == {streak_bucket(1): 1, streak_bucket(2): 1}
 
 
 def test_53_members_18_days_in_a_row_come_out_within_error_or_not_at_all() -> None:

@@ -413,3 +413,23 @@ def test_retention_keeps_catalogue_rejects_and_counts_what_it_deletes(tmp_path: 
         assert (gone.events_deleted, gone.quarantine_deleted) == (1, 1)
         (source,) = wh.duck.execute("SELECT source FROM quarantine").fetchone() or ("",)
         assert source == str(catalog)
+
+
+def test_a_run_removes_the_copy_a_killed_spark_run_left() -> None:
+    """A killed `facts --engine spark` left a Parquet copy of every event under the data folder:
+    retention, which deletes old events, removes it too (not in a dry run; not a run's own)."""
+    from bingewise.config import get_settings
+    from bingewise.files import SPARK_SCRATCH, scratch_folder
+
+    home = get_settings().ensure_home()
+    left = home / f"{SPARK_SCRATCH}dead01" / "tables"
+    left.mkdir(parents=True)
+    (left / "events.parquet").write_bytes(b"PAR1")
+    with Warehouse.open(":memory:") as wh:
+        _load(wh, [(3, NOW - dt.timedelta(days=800), 100, None)])
+        run_retention(wh, now=NOW, dry_run=True)
+        assert left.exists()
+        with scratch_folder(home, SPARK_SCRATCH) as live:
+            run_retention(wh, now=NOW)
+            assert live.exists()
+    assert not left.parent.exists()

@@ -6,6 +6,7 @@ figures go through the privacy gate (``bingewise.privacy``), which reads these t
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import logging
 import re
@@ -105,8 +106,8 @@ class Period:
                 return cls(dt.date(y, 1, 1), dt.date(y, 12, 31))
             if re.fullmatch(r"\d{4}-\d{1,2}", text):
                 y, m = (int(x) for x in text.split("-"))
-                nxt = dt.date(y + (m == 12), m % 12 + 1, 1)
-                return cls(dt.date(y, m, 1), nxt - dt.timedelta(days=1))
+                first = dt.date(y, m, 1)
+                return cls(first, first.replace(day=calendar.monthrange(y, m)[1]))
             if ":" in text:
                 a, b = text.split(":", 1)
                 return cls(dt.date.fromisoformat(a.strip()), dt.date.fromisoformat(b.strip()))
@@ -380,8 +381,9 @@ def member_facts(
     plays, starting on a day the member watched (earliest on ties). The longest binge has the
     most episodes (then most seconds, then earliest, then the smaller series id and session
     number); the longest streak is of watching anything
-    (earliest on ties). Pass precomputed ``binges``/``streaks``/``member_daily`` tables to reuse
-    them.
+    (earliest on ties). ``hours`` and ``hours_per_active_day`` are NULL (unknown, not 0) for a
+    member none of whose plays has a duration (a history of dates only, as Netflix's Title,Date
+    list). Pass precomputed ``binges``/``streaks``/``member_daily`` tables to reuse them.
     """
     p = plays
     daily = member_daily(p) if daily_table is None else daily_table
@@ -391,7 +393,12 @@ def member_facts(
             MemberFacts.plays: p[Plays.title_id].count(),
             MemberFacts.films: (p[Plays.kind] == Catalog.FILM).fill_null(False).cast("int64").sum(),
             MemberFacts.episodes: _is_episode(p).cast("int64").sum(),
-            MemberFacts.hours: p[Plays.seconds].sum().cast("float64") / 3600.0,
+            # Unknown (NULL), not 0, when no play has a duration: a history of dates only.
+            MemberFacts.hours: ibis.ifelse(
+                p[Plays.seconds].max() > 0,
+                p[Plays.seconds].sum().cast("float64") / 3600.0,
+                ibis.null("float64"),
+            ),
             "_bw_fin": p[Plays.finished].cast("int64").sum(),
             "_bw_known": p[Plays.finished].count(),
         }
@@ -488,7 +495,9 @@ def country_facts(
 
     Members are those of the members table, watching or not, plus anyone with plays who is
     missing from it (country NULL): shares and hours are per member of the country, not per
-    viewer. ``hours_per_member_day`` = hours watched / members / days of the period.
+    viewer. ``hours_per_member_day`` = hours watched / members / days of the period, over the
+    members whose hours are known: one who watched with no duration at all (a history of dates
+    only) is left out of it (NULL when that leaves no one), one who did not watch counts as 0.
     Rolled up from ``daily_table`` (:func:`member_daily` of the plays) when given.
     """
     d = member_daily(plays) if daily_table is None else daily_table
@@ -497,7 +506,9 @@ def country_facts(
         & (d[MemberDaily.local_date] <= ibis.literal(period.end))
     )
     act = d.group_by(_a_id=d[MemberDaily.member_id]).aggregate(
-        _a_days=d[MemberDaily.local_date].count(), _a_sec=d[MemberDaily.seconds].sum()
+        _a_days=d[MemberDaily.local_date].count(),
+        _a_sec=d[MemberDaily.seconds].sum(),
+        _a_timed=d[MemberDaily.seconds].max() > 0,
     )
     roster = members.select(_r_id=members[Members.member_id], _r_country=members[Members.country])
     j = act.outer_join(roster, act["_a_id"] == roster["_r_id"])
@@ -506,12 +517,15 @@ def country_facts(
         _j_every=(j["_a_days"].fill_null(0) >= period.days).cast("int64"),
         _j_watch=(j["_a_days"].fill_null(0) > 0).cast("int64"),
         _j_sec=j["_a_sec"].fill_null(0),
+        # hours known: watched with a duration, or did not watch (0)
+        _j_known=j["_a_timed"].fill_null(True).cast("int64"),
     )
     g = j.group_by(_j_country=j["_j_country"]).aggregate(
         _n=j["_j_every"].count(),
         _watch=j["_j_watch"].sum(),
         _every=j["_j_every"].sum(),
         _sec=j["_j_sec"].sum(),
+        _known=j["_j_known"].sum(),
     )
     days = ibis.literal(period.days).cast("int64")
     return g.select(
@@ -522,10 +536,14 @@ def country_facts(
             CountryFacts.members_every_day: g["_every"],
             CountryFacts.share_every_day: g["_every"].cast("float64") / g["_n"].cast("float64"),
             CountryFacts.days: days,
-            CountryFacts.hours_per_member_day: g["_sec"].cast("float64")
-            / 3600.0
-            / g["_n"].cast("float64")
-            / days.cast("float64"),
+            CountryFacts.hours_per_member_day: ibis.ifelse(
+                g["_known"] > 0,
+                g["_sec"].cast("float64")
+                / 3600.0
+                / g["_known"].cast("float64")
+                / days.cast("float64"),
+                ibis.null("float64"),
+            ),
         }
     )
 
@@ -628,6 +646,13 @@ def platform_facts(
     )
 
 
+def _sittings(t: ir.Table) -> ir.Table:
+    """Sessions or binges with some duration: plays of 0 s (a history of dates only, every
+    play at midnight of its day) tell no sitting, so they make no session or binge of the fact
+    set (a recap calls such a day's episodes "most in one day" instead)."""
+    return t.filter(t[Sessions.seconds] > 0)
+
+
 def _facts_from_plays(
     p: ir.Table,
     catalog: ir.Table,
@@ -653,9 +678,9 @@ def _facts_from_plays(
         sp, starting = p, (lambda t: t)
     else:
         sp, starting = history, period.filter
-    keep(Sessions.table, starting(sessions(sp)))
+    keep(Sessions.table, starting(_sittings(sessions(sp))))
     step("sessions")
-    b = keep(Binges.table, starting(binges(sp)))
+    b = keep(Binges.table, starting(_sittings(binges(sp))))
     step("binges")
     fs = keep(
         "finished_seasons",

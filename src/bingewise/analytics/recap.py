@@ -191,6 +191,8 @@ def member_recap(
         .to_pyarrow()
         .to_pylist()
     )
+    # A history of dates only has no durations; a detailed export whose plays all lasted 0 s
+    # has, and they add up to 0 (the fact set's hours are NULL for both: no play with seconds).
     has_durations = not dates_only
     if has_durations:
         tops.sort(key=lambda r: (-r[MemberTop.seconds], -r[MemberTop.plays], r[Plays.show_id]))
@@ -246,7 +248,7 @@ def member_recap(
         name=str(profile[0]) if profile and profile[0] else "Your viewing",
         year=year,
         time_zone=zone,
-        hours=float(f["hours"]) if has_durations else None,
+        hours=float(f["hours"] or 0.0) if has_durations else None,
         plays=int(f["plays"]),
         episodes=int(f["episodes"]),
         films=int(f["films"]),

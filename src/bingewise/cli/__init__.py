@@ -12,6 +12,7 @@ import sys
 import typer
 
 from bingewise.cli import demo, facts, ingest, privacy, recommend, synth
+from bingewise.config import SettingsError
 from bingewise.console import console, set_quiet
 from bingewise.registry import RegistryUnavailable
 
@@ -44,11 +45,12 @@ def run() -> None:
 
     Any command may need the registry; when its database cannot be reached (a server down, a
     database not created, a wrong URL) the operator gets which one and why (password hidden),
-    exit status 1, not a traceback.
+    exit status 1, not a traceback. So does a setting that cannot be used (the variable, its
+    value and why).
     """
     try:
         app()
-    except RegistryUnavailable as exc:
+    except (RegistryUnavailable, SettingsError) as exc:
         console.print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(1)
 

@@ -17,9 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import shutil
 import statistics
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +28,7 @@ from rich.table import Table
 
 from bingewise.cli.ingest import DATE_ORDER_OPTION, ENCODING_OPTION, first_rejection, read_options
 from bingewise.console import console, out, say
+from bingewise.files import SPARK_SCRATCH, scratch_folder, sweep_scratch
 from bingewise.schema import (
     BingeRacers,
     Catalog,
@@ -54,7 +53,10 @@ if TYPE_CHECKING:  # the analytics (Ibis, Altair) load only when a command runs
 
 def _summary(fs: FactSet) -> dict[str, Any]:
     mf = fs.to_arrow(MemberFacts.table).to_pylist()
-    hours = [r[MemberFacts.hours] for r in mf]
+    # A member whose plays have no duration (a history of dates only) has unknown hours (NULL):
+    # the hours are those of the members with durations, never a 0 for the others.
+    hours = [r[MemberFacts.hours] for r in mf if r[MemberFacts.hours] is not None]
+    without = len(mf) - len(hours)
     return {
         "period": str(fs.period),
         "members_watching": len(mf),
@@ -63,8 +65,9 @@ def _summary(fs: FactSet) -> dict[str, Any]:
         "binges": int(fs["binges"].count().execute()),
         "season_binges": int(fs["season_binges"].count().execute()),
         "binge_races": int(fs["binge_races"].count().execute()),
-        "hours": round(sum(hours), 2),
+        "hours": round(sum(hours), 2) if hours or not without else None,
         "median_hours_per_member": round(statistics.median(hours), 2) if hours else None,
+        "members_without_durations": without,
         "longest_streak_days": max(
             (r[MemberFacts.longest_streak_days] or 0 for r in mf), default=0
         ),
@@ -77,8 +80,8 @@ def _summary_table(summary: dict[str, Any]) -> Table:
     table.add_column("fact")
     table.add_column("value", justify="right")
     for name, value in summary.items():
-        if value is None:
-            text = ""
+        if value is None:  # hours of members with dates only are unknown; no members, no median
+            text = "unknown" if summary.get("members_without_durations") else ""
         elif isinstance(value, int):
             text = f"{value:,}"
         elif isinstance(value, float):
@@ -287,17 +290,8 @@ def _facts_on_spark(
     """The facts on Spark in local mode, from ``folder``'s Parquet tables, or else from the
     warehouse's, exported to Parquet in a temporary folder under the data folder (removed at the
     end). None when there is no viewing (said on the terminal)."""
-    from bingewise.analytics import FactSet
     from bingewise.config import get_settings
-    from bingewise.spark import (
-        FACT_INPUTS,
-        SparkUnavailable,
-        TableError,
-        read_tables,
-        require_spark,
-        spark_session,
-        table_path,
-    )
+    from bingewise.spark import FACT_INPUTS, SparkUnavailable, TableError, require_spark, table_path
 
     names = [cls.table for cls in FACT_INPUTS]  # type: ignore[attr-defined]
     try:
@@ -313,44 +307,67 @@ def _facts_on_spark(
         except TableError as exc:
             _fail(str(exc))
     home = get_settings().ensure_home()
-    scratch = Path(tempfile.mkdtemp(prefix="spark-", dir=home))
-    try:
-        if folder is None:
-            with Warehouse.open() as wh:
-                if not as_json and not _has_viewing(wh):
-                    out.print(_no_viewing(wh))
-                    return None
-                say("exporting the warehouse's events, catalog and members to Parquet for Spark")
-                folder = scratch / "tables"
-                wh.export_parquet(folder, names)
-        say(f"starting Spark (local[{cores}], loopback only; this takes 10–20 s)")
-        with warnings.catch_warnings():
-            # PySpark 4 warns about pandas 3 when Ibis loads its backend; the facts are read
-            # with Spark's own Arrow, not through pandas.
-            warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
-            try:
-                with spark_session(cores, work=scratch / "spark") as session:
-                    inputs = read_tables(session, folder)
-                    events, catalog, members = (inputs[n] for n in names)
-                    if not as_json and not events.limit(1).count().execute():
-                        out.print(
-                            f"No viewing in {table_path(folder, names[0])}: binge facts "
-                            "are computed from viewing events."
-                        )
-                        return None
-                    fs = FactSet.compute_tables(
-                        events, catalog, members, period, default_tz=tz, top_n=top
+    # A run killed before its end left its copy of every member's events: remove it now.
+    sweep_scratch(home, SPARK_SCRATCH)
+    with scratch_folder(home, SPARK_SCRATCH) as scratch:
+        return _facts_in_scratch(scratch, period, tz, top, as_json, cores, folder)
+
+
+def _facts_in_scratch(
+    scratch: Path,
+    period: Period | None,
+    tz: str,
+    top: int,
+    as_json: bool,
+    cores: int,
+    folder: Path | None,
+) -> _Report | None:
+    """:func:`_facts_on_spark` in its ``scratch`` folder (removed by the caller)."""
+    from bingewise.analytics import FactSet
+    from bingewise.spark import (
+        FACT_INPUTS,
+        SparkUnavailable,
+        TableError,
+        read_tables,
+        spark_session,
+        table_path,
+    )
+
+    names = [cls.table for cls in FACT_INPUTS]  # type: ignore[attr-defined]
+    if folder is None:
+        with Warehouse.open() as wh:
+            if not as_json and not _has_viewing(wh):
+                out.print(_no_viewing(wh))
+                return None
+            say("exporting the warehouse's events, catalog and members to Parquet for Spark")
+            folder = scratch / "tables"
+            wh.export_parquet(folder, names)
+    say(f"starting Spark (local[{cores}], loopback only; this takes 10–20 s)")
+    with warnings.catch_warnings():
+        # PySpark 4 warns about pandas 3 when Ibis loads its backend; the facts are read
+        # with Spark's own Arrow, not through pandas.
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+        try:
+            with spark_session(cores, work=scratch / "spark") as session:
+                inputs = read_tables(session, folder)
+                events, catalog, members = (inputs[n] for n in names)
+                if not as_json and not events.limit(1).count().execute():
+                    out.print(
+                        f"No viewing in {table_path(folder, names[0])}: binge facts "
+                        "are computed from viewing events."
                     )
-                    try:
-                        return _report(fs, catalog, top, as_json)
-                    finally:
-                        fs.release()
-                        for name in names:
-                            session.catalog.dropTempView(f"_bw_in_{name}")
-            except (SparkUnavailable, TableError) as exc:
-                _fail(str(exc))
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+                    return None
+                fs = FactSet.compute_tables(
+                    events, catalog, members, period, default_tz=tz, top_n=top
+                )
+                try:
+                    return _report(fs, catalog, top, as_json)
+                finally:
+                    fs.release()
+                    for name in names:
+                        session.catalog.dropTempView(f"_bw_in_{name}")
+        except (SparkUnavailable, TableError) as exc:
+            _fail(str(exc))
 
 
 def _print_facts(r: _Report, as_json: bool) -> None:

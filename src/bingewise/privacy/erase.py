@@ -20,7 +20,8 @@
 3. **Models** (``settings.models_dir``, ``.npz``): member-side rows (factors, interaction rows)
    are removed now; item-side models that learned from the member are recorded in
    ``retrain_requests`` to be retrained at the next training (see :func:`erase_from_model`).
-4. **Outbox and caches**: none exist yet; :func:`_erase_outbox_and_caches` is the place.
+4. **Outbox and caches**: the Parquet copies a killed ``facts --engine spark`` run left under
+   the data folder (:func:`_erase_outbox_and_caches` is the place for any other).
 5. **Tombstone**: ``HMAC-SHA256(secret_key, member_id)`` and the date, so that re-ingesting an
    old file does not bring the member back (:mod:`bingewise.privacy.tombstone`).
 
@@ -54,7 +55,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from bingewise.config import get_settings
-from bingewise.files import sha256_file
+from bingewise.files import SPARK_SCRATCH, sha256_file, sweep_scratch
 from bingewise.privacy.audit import (
     ERASED,
     anonymize_entries,
@@ -641,11 +642,14 @@ def _erase_models(
 
 
 def _erase_outbox_and_caches(member_id: int) -> int:
-    """Outbox and caches: none exist yet. Messaging's outbox and message log live in registry
-    tables with a ``member_id`` column and are swept by the registry step; a file cache under
-    ``BINGEWISE_HOME`` must add its removal here. Returns items removed."""
+    """Outbox and caches. Messaging's outbox and message log live in registry tables with a
+    ``member_id`` column and are swept by the registry step; a file cache under
+    ``BINGEWISE_HOME`` must add its removal here. The one there is: the Parquet copy of the
+    warehouse's tables (every member's events) that ``facts --engine spark`` exports to a
+    ``spark-*`` folder and removes when it ends; a run that was killed leaves it, and those
+    leftovers are removed (a run still going removes its own). Returns items removed."""
     del member_id
-    return 0
+    return sweep_scratch(get_settings().home, SPARK_SCRATCH)
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,7 +22,15 @@ from bingewise.analytics import FactSet
 from bingewise.analytics import Period as DayRange
 from bingewise.geo import COUNTRIES
 from bingewise.privacy.release import MemberTables, Period
-from bingewise.schema import Catalog, MemberFacts, Members, Plays, SeasonBinges, Streaks
+from bingewise.schema import (
+    Catalog,
+    MemberFacts,
+    Members,
+    MemberTop,
+    Plays,
+    SeasonBinges,
+    Streaks,
+)
 from bingewise.warehouse import Warehouse
 
 __all__ = ["load_member_tables", "parse_period", "synthetic_tables"]
@@ -42,7 +50,12 @@ def load_member_tables(warehouse: Warehouse, period: Period) -> MemberTables:
         titles = (
             p.filter(p[Plays.show_id].notnull())
             .group_by([Plays.member_id, Plays.show_id])
-            .aggregate(**{Plays.seconds: p[Plays.seconds].sum()})
+            .aggregate(
+                **{
+                    Plays.seconds: p[Plays.seconds].sum(),
+                    MemberTop.plays: p[Plays.title_id].count(),
+                }
+            )
             .to_pandas()
         )
         r = facts["binge_races"]

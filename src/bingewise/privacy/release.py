@@ -16,7 +16,8 @@ countries          20%    —      1 to their country's members, ≤ days of the
                                  viewing days (10% + 10%); countries are public keys
 longest_streaks    10%    1/4    1 to the bucket of their longest daily streak; thresholded
 title_streaks      15%    1/4    1 to (show, days) of their single longest streak on a show
-hours_per_day      10%    —      1 to the bucket of their hours per active day (public keys)
+hours_per_day      10%    —      1 to the bucket of their hours per active day (public keys;
+                                 none when their hours are unknown: dates only)
 =================  =====  =====  ==========================================================
 
 Titles, seasons and streak lengths are keys that are not public, so they go through OpenDP's
@@ -48,7 +49,15 @@ from bingewise.geo import COUNTRIES
 from bingewise.privacy.dp import ALPHA, Bound, CountMechanism, laplace_counts, threshold_counts
 from bingewise.privacy.ledger import Charge, PrivacyLedger
 from bingewise.registry import Registry
-from bingewise.schema import Events, MemberFacts, Members, Plays, SeasonBinges, Streaks
+from bingewise.schema import (
+    Events,
+    MemberFacts,
+    Members,
+    MemberTop,
+    Plays,
+    SeasonBinges,
+    Streaks,
+)
 from bingewise.warehouse import Warehouse
 
 __all__ = [
@@ -151,7 +160,8 @@ class MemberTables:
     """Per-member inputs of a release, one row per member (and show, season...).
 
     - ``titles``: ``Plays.member_id``, ``Plays.show_id``, ``Plays.seconds`` (seconds watched in
-      the period, per member and show);
+      the period, per member and show) and, optionally, ``MemberTop.plays`` (their plays, which
+      rank a member's shows on equal seconds: a history of dates only has 0 s everywhere);
     - ``races``: ``SeasonBinges.member_id``, ``series_id``, ``season``, ``hours_after_release``;
     - ``activity``: ``MemberFacts.member_id``, ``Members.country``, ``active_days``,
       ``hours_per_active_day``, ``longest_streak_days`` (members who watched in the period);
@@ -223,14 +233,19 @@ def _counts(keys: Iterable[str]) -> dict[str, int]:
 def top_titles_counts(titles: pd.DataFrame, per_member: int) -> dict[str, int]:
     """Members per show, each member counted for at most ``per_member`` shows.
 
-    A member's shows are ranked by seconds watched (then show id, so the cut is deterministic)
-    and only the first ``per_member`` count.
+    A member's shows are ranked by seconds watched, then plays when given (a history of dates
+    only has no seconds: its most played shows count), then show id, so the cut is
+    deterministic, and only the first ``per_member`` count.
     """
     if titles.empty:
         return {}
-    ranked = titles.sort_values(
-        [Plays.member_id, Plays.seconds, Plays.show_id], ascending=[True, False, True]
-    ).drop_duplicates([Plays.member_id, Plays.show_id])
+    keys = [Plays.member_id, Plays.seconds, MemberTop.plays, Plays.show_id]
+    order = [True, False, False, True]
+    if MemberTop.plays not in titles.columns:
+        keys, order = keys[:2] + keys[3:], order[:2] + order[3:]
+    ranked = titles.sort_values(keys, ascending=order).drop_duplicates(
+        [Plays.member_id, Plays.show_id]
+    )
     kept = ranked.groupby(Plays.member_id, sort=False).head(per_member)
     return _counts(kept[Plays.show_id].astype("int64").astype(str))
 
@@ -323,9 +338,15 @@ def hour_bucket(hours: float) -> str:
 
 
 def hours_counts(activity: pd.DataFrame) -> dict[str, int]:
-    """Members per bucket of hours per active day (members with at least one viewing day)."""
+    """Members per bucket of hours per active day (members with at least one viewing day).
+
+    A member whose hours are unknown (NULL: a history of dates only, no durations) is in no
+    bucket: counted as 0 h they would inflate "< 30 min". They still count where only days are
+    read (countries, streaks); each member is still in at most one bucket.
+    """
     active = activity[activity[MemberFacts.active_days].fillna(0) >= 1]
-    return _counts(hour_bucket(h) for h in active[MemberFacts.hours_per_active_day].fillna(0.0))
+    hours = active[MemberFacts.hours_per_active_day].dropna()
+    return _counts(hour_bucket(h) for h in hours)
 
 
 def aggregate(tables: MemberTables) -> dict[str, dict[str, int]]:

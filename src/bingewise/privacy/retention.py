@@ -10,7 +10,9 @@ aggregated by the next run.
 
 The cutoff is an instant in UTC: events whose ``start_utc`` is strictly before
 ``now - retention_days`` are old. Every run but a dry run is recorded in
-``retention_runs`` (when, its cutoff, how many rows; nothing of any member).
+``retention_runs`` (when, its cutoff, how many rows; nothing of any member). Such a run also
+removes the Parquet copy of the warehouse a killed ``facts --engine spark`` left under the data
+folder (:func:`bingewise.files.sweep_scratch`): it holds old events too.
 
 **A summarised member-day is closed.** Once a (member, local day) has a ``daily_viewing`` row,
 ingest does not store an event of that member-day starting before the latest recorded cutoff
@@ -34,6 +36,7 @@ import duckdb
 
 from bingewise.config import get_settings
 from bingewise.console import progress
+from bingewise.files import SPARK_SCRATCH, sweep_scratch
 from bingewise.schema import (
     DailyViewing,
     Events,
@@ -262,6 +265,8 @@ def run_retention(
             tx.execute("DROP TABLE bw_retention_new")
             tx.execute("DROP TABLE bw_retention_merged")
             bar.advance(task)
+    # The Parquet copy of every event a killed `facts --engine spark` left holds old events too.
+    sweep_scratch(get_settings().home, SPARK_SCRATCH)
     log.info(
         "retention: %d events and %d quarantined rows older than %s removed, %d day rows kept",
         old_events,
