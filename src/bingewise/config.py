@@ -13,6 +13,10 @@ Environment variables (all optional):
 - ``BINGEWISE_SMTP_URL``: ``smtp://host:port`` of the mail relay.
 - ``BINGEWISE_SESSION_GAP_MINUTES`` (≥ 0, default 30) and ``BINGEWISE_FINISHED_SHARE`` (a share
   of the runtime in (0, 1], default 0.85): the analytics' session gap and finished share.
+- ``BINGEWISE_MIN_VIEWERS`` (≥ 1, default 10): how many distinct members must have watched a
+  title before a home page shows it to anyone who has not (country rankings, every model's
+  picks, genre and "Because you watched" rows); fewer would tell a member what one or two
+  others watched. A very small service (a household) lowers it knowingly.
 
 A value that cannot be used is a :class:`SettingsError` naming the variable, its value and why.
 """
@@ -46,6 +50,7 @@ class Settings(BaseSettings):
     session_gap_minutes: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 30.0
     finished_share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.85
     retention_days: int = 730
+    min_viewers: Annotated[int, Field(ge=1)] = 10
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:

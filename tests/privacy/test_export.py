@@ -23,7 +23,7 @@ from _rights_world import (
     install_models,
 )
 
-from bingewise.config import get_settings
+from bingewise.config import get_settings, reset_settings
 from bingewise.privacy.audit import audit_entries, audited
 from bingewise.privacy.consent import Purpose, record_consent
 from bingewise.privacy.erase import erase_member
@@ -35,8 +35,13 @@ from bingewise.warehouse import Warehouse
 
 
 @pytest.fixture
-def exported(home: Path, registry: Registry, tmp_path: Path) -> dict[str, list[dict]]:
-    """The export of TARGET from a world where they have every kind of record."""
+def exported(
+    home: Path, registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, list[dict]]:
+    """The export of TARGET from a world where they have every kind of record (a world of a
+    few members: the viewer minimum is lowered so that TARGET's home page has picks)."""
+    monkeypatch.setenv("BINGEWISE_MIN_VIEWERS", "1")
+    reset_settings()
     install_models(get_settings().models_dir, ("ials",))
     with Warehouse.open(home / "warehouse.duckdb") as wh:
         build(wh, registry)

@@ -498,7 +498,7 @@ def test_because_you_watched_shows_only_titles_like_the_source(
 ) -> None:
     """Long rows run out of neighbours: a title with no similarity to the source (zero, or a
     negative weight in EASE or ALS) is not "like" it, so the row ends there."""
-    opts = RowOptions(row_length=40, because_rows=2, genre_rows=0)
+    opts = RowOptions(row_length=40, because_rows=2, genre_rows=0, min_viewers=1)
     rows = home_rows(FOCAL, warehouse=store, trained=trained, as_of=AS_OF, options=opts)
     sim = trained.model.sim  # type: ignore[attr-defined]
     pos = {int(i): j for j, i in enumerate(trained.item_ids)}

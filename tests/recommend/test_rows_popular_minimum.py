@@ -1,6 +1,8 @@
-"""A popularity model's picks are a platform ranking: they need as many counted viewers as the
-country rankings (``RowOptions.min_viewers``), and members who withdrew their consent to
-statistics are not counted, even when the model was trained before they withdrew."""
+"""A model's picks need as many counted viewers as the country rankings
+(``RowOptions.min_viewers``): a popularity model's are a platform ranking, and a personalized
+model's would otherwise tell a member what one or two others watched. Members who withdrew
+their consent to statistics are not counted, even when the model was trained before they
+withdrew."""
 
 from __future__ import annotations
 
@@ -100,12 +102,48 @@ def test_members_without_consent_are_not_counted(
     assert _non_personalized_picks(_page(store, retrained, uncounted=uncounted)) == set(HITS)
 
 
-def test_personalized_models_are_not_thresholded(store: Warehouse, registry: Registry) -> None:
-    """The minimum is for rankings shown alike to everyone; a personalized model's picks are
-    the member's own (and this member's history links to no other title: no picks at all)."""
-    ease = train(store, "ease", as_of=AS_OF, registry=registry)
-    assert type(ease.model).personalized
-    assert RowKind.TOP_PICKS not in {r.kind for r in _page(store, ease)}
+def personal_world() -> World:
+    """The focal member watched film 20. Twelve others watched 20 and film 31; one other
+    watched 20 and film 30 (and nobody else did): a personalized model links both to 20."""
+    w = World()
+    for film in (20, 30, 31):
+        w.film(film, f"Film {film}", genres="Drama")
+    w.member(FOCAL)
+    w.watch(FOCAL, 20, AS_OF - 60 * DAY, 6000)
+    for m in range(200, 212):
+        w.member(m)
+        w.watch(m, 20, AS_OF - 61 * DAY, 6000)
+        w.watch(m, 31, AS_OF - 60 * DAY, 6000)
+    w.member(250)
+    w.watch(250, 20, AS_OF - 61 * DAY, 6000)
+    w.watch(250, 30, AS_OF - 60 * DAY, 6000)
+    return w
+
+
+def _shown(rows: list[Row]) -> set[int]:
+    return {it.item_id for r in rows for it in r.items}
+
+
+@pytest.mark.parametrize("kind", ["itemknn", "ease"])
+def test_personalized_models_show_no_title_too_few_members_took(
+    home: Path, registry: Registry, kind: str
+) -> None:
+    """A title one other member watched, offered as "Because you watched 20" or as a pick,
+    tells the focal member what that one person watched: every model's rows need
+    ``min_viewers`` counted viewers per title, as the country rankings do."""
+    wh = Warehouse.open(home / "warehouse.duckdb")
+    personal_world().write(wh)
+    model = train(wh, kind, as_of=AS_OF, registry=registry)
+    assert type(model.model).personalized
+    loose = _page(wh, model, options=RowOptions(min_viewers=1))
+    assert {30, 31} <= _shown(loose)  # the model does link both to film 20
+    assert _shown(_page(wh, model)) & {30, 31} == {31}
+    # One of film 31's twelve viewers withdraws: eleven counted, still shown; at twelve, not.
+    record_consent(registry, 200, Purpose.STATISTICS, False, source="web")
+    withheld = viewing_withheld(registry)
+    assert 31 in _shown(_page(wh, model, uncounted=withheld))
+    strict = RowOptions(min_viewers=12)
+    assert 31 not in _shown(_page(wh, model, options=strict, uncounted=withheld))
 
 
 def test_a_model_file_without_viewer_counts_shows_no_popular_picks(

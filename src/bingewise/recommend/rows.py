@@ -22,10 +22,12 @@
    what one or two people watched.
 5. **Top picks for you** — the trained model's top items for the member, those with a positive
    score (zero is no evidence for an item, below zero evidence against it; the same holds in
-   the model's genre rows). A model that is not personalized (popularity) ranks the platform
-   alike for everyone, so its picks and genre rows follow the rule of 4.: only items at least
-   ``min_viewers`` distinct members were learnt from (the model's ``item_viewers``), members
-   who withdrew their consent to ``statistics`` since the training not counted.
+   the model's genre rows). Every model's picks, genre rows and "Because you watched" rows
+   follow the rule of 4.: only items at least ``min_viewers`` distinct members were learnt from
+   (the model's ``item_viewers``), members who withdrew their consent to ``statistics`` since
+   the training not counted. A popularity model ranks the platform alike for everyone; a
+   personalized model's neighbours come from other members' viewing, and a title only one or
+   two of them took would tell the member what those people watched.
 6. **Top 10 in your country (last 7 days)** — as 4. over seven days.
 7. **Genre rows** — the member's favourite genres (summed confidence), items ordered by model
    score; without personalization, the country's most watched genres over the last 28 days,
@@ -71,6 +73,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from bingewise.config import get_settings
 from bingewise.geo import country_name
 from bingewise.recommend.interactions import (
     ADULT_LEVEL,
@@ -182,9 +185,11 @@ class RowOptions:
     #: a play below this completion is no place to resume (a few seconds started by mistake, a
     #: preview): Jellyfin's and Emby's minimum resume share
     min_resume_share: float = 0.05
-    #: an item enters a country's rankings (Top 10, popular genres) only when this many members
-    #: watched it in the window: fewer would show the others what one or two people watched
-    min_viewers: int = 10
+    #: an item is shown to a member who has not taken it (country rankings, every model's
+    #: rows) only when this many members watched it (in the window, or that the model learnt it
+    #: from): fewer would show the others what one or two people watched
+    #: (``BINGEWISE_MIN_VIEWERS``, default 10)
+    min_viewers: int = field(default_factory=lambda: get_settings().min_viewers)
     params: ConfidenceParams = field(default_factory=ConfidenceParams)
 
     @property
@@ -470,7 +475,8 @@ def _home_rows(
     seen = set(int(i) for i in history[Recs.item_id].unique())
     scores: np.ndarray | None = None
     if model is not None:
-        _because_rows(page, model, history, seen, opts)
+        ranked = _rankable(wh, model, opts, uncounted)
+        _because_rows(page, model, history, seen, opts, ranked)
         mine = interactions_from_plays(
             history,
             as_of=as_of,
@@ -480,7 +486,6 @@ def _home_rows(
         )
         user = mine.interactions.matrix
         _top10_rows(page, opts.top_windows[:1], opts)
-        ranked = _rankable(wh, model, opts, uncounted)
         scores = _top_picks(page, model, user, opts, ranked, mine.times)
         _top10_rows(page, opts.top_windows[1:], opts)
         _model_genre_rows(page, model, user, scores, seen, opts, ranked)
@@ -637,7 +642,10 @@ def _because_rows(
     history: pd.DataFrame,
     seen: set[int],
     opts: RowOptions,
+    ranked: np.ndarray,
 ) -> None:
+    """Adds "Because you watched X" rows (``ranked``: the items that may be shown,
+    :func:`_rankable`)."""
     if not type(model.model).personalized:
         return  # its "similar" items are the popular ones, whatever the source: no reason
     # A source is a title the member took: a play past the resume share (a few seconds started
@@ -668,7 +676,7 @@ def _because_rows(
             if j < 0 or not np.isfinite(s) or s <= 0:
                 continue  # a weight of zero or below says "not like" the source: no reason
             item_id = int(model.item_ids[j])
-            if item_id in seen or not page.allowed(item_id):
+            if item_id in seen or not ranked[j] or not page.allowed(item_id):
                 continue
             reason = {
                 "kind": RowKind.BECAUSE_YOU_WATCHED,
@@ -714,17 +722,18 @@ def _top10_rows(page: _Page, windows: Iterable[tuple[str, float]], opts: RowOpti
 
 def _rankable(
     wh: Warehouse, model: TrainedModel, opts: RowOptions, uncounted: Collection[int]
-) -> np.ndarray | None:
-    """Which of a non-personalized model's items may be shown (bool per column); None for a
-    personalized model (its picks are the member's own, not a platform ranking).
+) -> np.ndarray:
+    """Which of the model's items may be shown to a member who has not taken them (bool per
+    column).
 
     An item needs ``opts.min_viewers`` counted viewers: the distinct members the model learnt
     it from, less those of them in ``uncounted`` (who withdrew their consent to statistics
-    after the training; training itself leaves out those who had withdrawn before). A model
-    file without viewer counts shows none of its items.
+    after the training; training itself leaves out those who had withdrawn before). This holds
+    for every model: a popularity model's picks are a platform ranking, and a personalized
+    model's neighbours and picks come from other members' viewing, so a title one or two
+    others took would tell the member what they watched. A model file without viewer counts
+    shows none of its items.
     """
-    if type(model.model).personalized:
-        return None
     if model.item_viewers is None:
         log.warning(
             "model %s keeps no viewer counts: its picks are left out; retrain it", model.name
@@ -754,7 +763,7 @@ def _top_picks(
 ) -> np.ndarray:
     """Adds "Top picks for you"; returns the member's model scores (one per model item).
 
-    ``ranked``: the items a non-personalized model may show (:func:`_rankable`), None for all.
+    ``ranked``: the items the model may show (:func:`_rankable`), None for all.
     ``times``: when the member took each item of ``user`` (UTC seconds), read by the models
     that score from the times of a history (``uses_times``), as they were trained.
     """
@@ -793,8 +802,8 @@ def _model_genre_rows(
     opts: RowOptions,
     ranked: np.ndarray | None,
 ) -> None:
-    """Genre rows from the member's favourite genres, items ordered by model score (a
-    non-personalized model's items only where ``ranked``, as in :func:`_top_picks`)."""
+    """Genre rows from the member's favourite genres, items ordered by model score (items only
+    where ``ranked``, as in :func:`_top_picks`)."""
     weights: dict[str, float] = {}
     row = user.tocsr()
     for j, w in zip(row.indices, row.data, strict=True):
@@ -813,7 +822,7 @@ def _model_genre_rows(
             if not scores[j] > 0 or item_id in seen or not page.allowed(item_id):
                 continue  # (not finite, or no evidence for the item: no reason to show it)
             if ranked is not None and not ranked[j]:
-                continue  # a platform ranking: too few counted viewers to show it
+                continue  # too few counted viewers to show it
             if genre not in page.genres(item_id):
                 continue
             reason = {
