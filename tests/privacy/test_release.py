@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bingewise.ingest import ingest_paths
 from bingewise.privacy.consent import Purpose, record_consent
-from bingewise.privacy.inputs import parse_period, synthetic_tables
+from bingewise.privacy.inputs import load_member_tables, parse_period, synthetic_tables
 from bingewise.privacy.ledger import BudgetExceeded, PrivacyLedger
 from bingewise.privacy.release import (
     FACTS,
@@ -28,6 +29,7 @@ from bingewise.privacy.release import (
 )
 from bingewise.registry import Registry
 from bingewise.schema import MemberFacts, Members, Plays, SeasonBinges, Streaks
+from bingewise.warehouse import Warehouse
 
 YEAR = parse_period("2017")
 FILM = 900_001  #: a show id no synthetic member watches
@@ -128,6 +130,22 @@ def test_bad_activity_values_are_clamped_to_the_period() -> None:
     counts = aggregate(t)
     assert counts["countries.viewing_days"] == {"US": 3 * YEAR.days}
     assert counts["longest_streaks"] == {streak_bucket(YEAR.days): 3}
+
+
+def test_a_dates_only_history_is_in_no_hours_bucket(tmp_path: Path) -> None:
+    """NetflixViewingHistory.csv gives dates, no durations: the member's hours per viewing day
+    are unknown, not under 30 minutes. They count where days suffice (countries, streaks)."""
+    path = tmp_path / "NetflixViewingHistory.csv"
+    rows = [f'"Dark: Season 1: Episode {n}","3/{n}/18"' for n in (1, 2, 3)]
+    path.write_text("Title,Date\n" + "\n".join([*rows, '"Roma","3/25/18"']) + "\n")
+    with Warehouse.open(":memory:") as wh:
+        ingest_paths([path], warehouse=wh)
+        tables = load_member_tables(wh, parse_period("2018"))
+    counts = aggregate(tables)
+    assert counts["hours_per_day"] == {}
+    assert counts["countries.members"] == {"ZZ": 1}
+    assert counts["countries.viewing_days"] == {"ZZ": 4}
+    assert counts["longest_streaks"] == {streak_bucket(3): 1}
 
 
 def test_53_members_18_days_in_a_row_come_out_within_error_or_not_at_all() -> None:

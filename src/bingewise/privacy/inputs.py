@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -59,7 +60,12 @@ def load_member_tables(warehouse: Warehouse, period: Period) -> MemberTables:
             joined[MemberFacts.member_id],
             joined[Members.country],
             joined[MemberFacts.active_days],
-            joined[MemberFacts.hours_per_active_day],
+            # No second of viewing known (a history of dates only): hours unknown, not zero.
+            ibis.ifelse(
+                joined[MemberFacts.hours] > 0,
+                joined[MemberFacts.hours_per_active_day],
+                ibis.null("float64"),
+            ).name(MemberFacts.hours_per_active_day),
             joined[MemberFacts.longest_streak_days],
         ).to_pandas()
         s = facts["streaks_title"]

@@ -16,7 +16,8 @@ countries          20%    —      1 to their country's members, ≤ days of the
                                  viewing days (10% + 10%); countries are public keys
 longest_streaks    10%    1/4    1 to the bucket of their longest daily streak; thresholded
 title_streaks      15%    1/4    1 to (show, days) of their single longest streak on a show
-hours_per_day      10%    —      1 to the bucket of their hours per active day (public keys)
+hours_per_day      10%    —      1 to the bucket of their hours per active day (public keys;
+                                 none when their hours are unknown: a history of dates only)
 =================  =====  =====  ==========================================================
 
 Titles, seasons and streak lengths are keys that are not public, so they go through OpenDP's
@@ -154,7 +155,8 @@ class MemberTables:
       the period, per member and show);
     - ``races``: ``SeasonBinges.member_id``, ``series_id``, ``season``, ``hours_after_release``;
     - ``activity``: ``MemberFacts.member_id``, ``Members.country``, ``active_days``,
-      ``hours_per_active_day``, ``longest_streak_days`` (members who watched in the period);
+      ``hours_per_active_day`` (NULL when unknown: a history of dates only),
+      ``longest_streak_days`` (members who watched in the period);
     - ``streaks``: ``Streaks.member_id``, ``show_id``, ``days`` (streaks on a show);
     - ``show_names`` / ``season_names``: public catalog names for the published keys.
     """
@@ -323,9 +325,12 @@ def hour_bucket(hours: float) -> str:
 
 
 def hours_counts(activity: pd.DataFrame) -> dict[str, int]:
-    """Members per bucket of hours per active day (members with at least one viewing day)."""
+    """Members per bucket of hours per active day (members with at least one viewing day).
+
+    Members whose hours are unknown (NULL: a history of dates only) are in no bucket.
+    """
     active = activity[activity[MemberFacts.active_days].fillna(0) >= 1]
-    return _counts(hour_bucket(h) for h in active[MemberFacts.hours_per_active_day].fillna(0.0))
+    return _counts(hour_bucket(h) for h in active[MemberFacts.hours_per_active_day].dropna())
 
 
 def aggregate(tables: MemberTables) -> dict[str, dict[str, int]]:
