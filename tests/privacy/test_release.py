@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -146,6 +147,32 @@ def test_a_dates_only_history_is_in_no_hours_bucket(tmp_path: Path) -> None:
     assert counts["countries.members"] == {"ZZ": 1}
     assert counts["countries.viewing_days"] == {"ZZ": 4}
     assert counts["longest_streaks"] == {streak_bucket(3): 1}
+
+
+def test_a_member_with_two_activity_rows_counts_once() -> None:
+    """The bound (one country, one streak bucket, one hours bucket) is enforced on the rows
+    given, whatever made them: a second row of the same member adds nothing."""
+    one = _planted(1, 1, show=FILM, streak_days=3)
+    twice = one.plus(
+        replace(
+            one,
+            activity=one.activity.assign(
+                **{
+                    Members.country: "DE",
+                    MemberFacts.longest_streak_days: 40,
+                    MemberFacts.hours_per_active_day: 5.0,
+                }
+            ),
+        )
+    )
+    assert len(twice.activity) == 2
+    counts = aggregate(twice)
+    for fact in ("countries.members", "longest_streaks", "hours_per_day"):
+        assert sum(counts[fact].values()) == 1, fact
+    assert sum(counts["countries.viewing_days"].values()) == 3
+    assert counts == aggregate(
+        replace(twice, activity=twice.activity.iloc[::-1].reset_index(drop=True))
+    )
 
 
 def test_53_members_18_days_in_a_row_come_out_within_error_or_not_at_all() -> None:

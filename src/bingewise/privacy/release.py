@@ -333,18 +333,36 @@ def hours_counts(activity: pd.DataFrame) -> dict[str, int]:
     return _counts(hour_bucket(h) for h in active[MemberFacts.hours_per_active_day].dropna())
 
 
+def one_row_per_member(activity: pd.DataFrame) -> pd.DataFrame:
+    """``activity`` with a single row per member, whatever the input held (the bound of the
+    activity facts is one country and one bucket per member). Deterministic: the row with the
+    most viewing days, then the longest streak, the most hours, the first country."""
+    columns = [
+        MemberFacts.member_id,
+        MemberFacts.active_days,
+        MemberFacts.longest_streak_days,
+        MemberFacts.hours_per_active_day,
+        Members.country,
+    ]
+    ordered = activity.sort_values(
+        columns, ascending=[True, False, False, False, True], na_position="last", kind="stable"
+    )
+    return ordered.drop_duplicates(MemberFacts.member_id).reset_index(drop=True)
+
+
 def aggregate(tables: MemberTables) -> dict[str, dict[str, int]]:
     """Every fact's bounded counts, keyed by :data:`FACTS` name (no noise yet)."""
     days = tables.period.days
-    members, viewing = country_counts(tables.activity, days)
+    activity = one_row_per_member(tables.activity)
+    members, viewing = country_counts(activity, days)
     return {
         "top_titles": top_titles_counts(tables.titles, TOP_TITLES_PER_MEMBER),
         "binge_racers": racer_counts(tables.races, RACES_PER_MEMBER),
         "countries.members": members,
         "countries.viewing_days": viewing,
-        "longest_streaks": longest_streak_counts(tables.activity, days),
+        "longest_streaks": longest_streak_counts(activity, days),
         "title_streaks": title_streak_counts(tables.streaks, days),
-        "hours_per_day": hours_counts(tables.activity),
+        "hours_per_day": hours_counts(activity),
     }
 
 
