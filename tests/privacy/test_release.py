@@ -19,6 +19,8 @@ from bingewise.privacy.inputs import load_member_tables, parse_period, synthetic
 from bingewise.privacy.ledger import BudgetExceeded, PrivacyLedger
 from bingewise.privacy.release import (
     FACTS,
+    PLAYS,
+    TOP_TITLES_PER_MEMBER,
     MemberTables,
     aggregate,
     plan_release,
@@ -147,6 +149,31 @@ def test_a_dates_only_history_is_in_no_hours_bucket(tmp_path: Path) -> None:
     assert counts["countries.members"] == {"ZZ": 1}
     assert counts["countries.viewing_days"] == {"ZZ": 4}
     assert counts["longest_streaks"] == {streak_bucket(3): 1}
+
+
+def test_a_dates_only_member_counts_their_most_played_titles(tmp_path: Path) -> None:
+    """Without durations every title has 0 seconds: the most-played ones count (here Dark, three
+    days), not the three lowest show ids (three films played once)."""
+    path = tmp_path / "NetflixViewingHistory.csv"
+    rows = [f'"Dark: Season 1: Episode {n}","3/{n}/18"' for n in (1, 2, 3)]
+    films = [f'"{f}","3/2{i}/18"' for i, f in enumerate(("Mudbound", "Klaus", "Calibre"))]
+    path.write_text("Title,Date\n" + "\n".join([*rows, *films]) + "\n")
+    with Warehouse.open(":memory:") as wh:
+        ingest_paths([path], warehouse=wh)
+        tables = load_member_tables(wh, parse_period("2018"))
+    (dark,) = [str(s) for s, name in tables.show_names.items() if name == "Dark"]
+    counts = top_titles_counts(tables.titles, TOP_TITLES_PER_MEMBER)
+    assert sum(counts.values()) == TOP_TITLES_PER_MEMBER and counts.get(dark) == 1
+    # The same cut on a planted frame: show 4 was played most, every show for 0 seconds.
+    frame = pd.DataFrame(
+        {
+            Plays.member_id: [1, 1, 1, 1],
+            Plays.show_id: [1, 2, 3, 4],
+            Plays.seconds: [0, 0, 0, 0],
+            PLAYS: [1, 1, 2, 5],
+        }
+    )
+    assert top_titles_counts(frame, 2) == {"4": 1, "3": 1}
 
 
 def test_a_member_with_two_activity_rows_counts_once() -> None:

@@ -1,9 +1,9 @@
 """Per-member inputs of a DP release, composed from the analytics (or made up, for tests).
 
 :func:`load_member_tables` runs :class:`bingewise.analytics.FactSet` for the period and keeps only
-what the release needs, one row per member (and show or season): seconds per show, binge races,
-per-member facts with the member's country, and each member's longest streak per show. The
-aggregation into counts, with each member's contribution bounded, happens in
+what the release needs, one row per member (and show or season): seconds and plays per show,
+binge races, per-member facts with the member's country, and each member's longest streak per
+show. The aggregation into counts, with each member's contribution bounded, happens in
 :mod:`bingewise.privacy.release`.
 
 :func:`synthetic_tables` builds the same tables from a seeded random platform (Zipf-popular shows,
@@ -22,7 +22,7 @@ import pandas as pd
 from bingewise.analytics import FactSet
 from bingewise.analytics import Period as DayRange
 from bingewise.geo import COUNTRIES
-from bingewise.privacy.release import MemberTables, Period
+from bingewise.privacy.release import PLAYS, MemberTables, Period
 from bingewise.schema import Catalog, MemberFacts, Members, Plays, SeasonBinges, Streaks
 from bingewise.warehouse import Warehouse
 
@@ -43,7 +43,7 @@ def load_member_tables(warehouse: Warehouse, period: Period) -> MemberTables:
         titles = (
             p.filter(p[Plays.show_id].notnull())
             .group_by([Plays.member_id, Plays.show_id])
-            .aggregate(**{Plays.seconds: p[Plays.seconds].sum()})
+            .aggregate(**{Plays.seconds: p[Plays.seconds].sum(), PLAYS: p[Plays.show_id].count()})
             .to_pandas()
         )
         r = facts["binge_races"]

@@ -55,6 +55,7 @@ from bingewise.warehouse import Warehouse
 __all__ = [
     "DEFAULT_DELTA",
     "FACTS",
+    "PLAYS",
     "MemberTables",
     "Period",
     "Plan",
@@ -79,6 +80,9 @@ COUNTRY_KEYS: tuple[str, ...] = (*(c.code for c in COUNTRIES), OTHER_COUNTRY)
 _COUNTRY_NAMES = {c.code: c.name for c in COUNTRIES} | {OTHER_COUNTRY: "Other"}
 
 TOP_TITLES_PER_MEMBER = 3
+#: Optional column of ``MemberTables.titles``: the member's plays of the show in the period. It
+#: ranks shows whose seconds tie (all 0 in a history of dates only, which has no durations).
+PLAYS = "plays"
 RACES_PER_MEMBER = 2
 RACE_HOURS = 24.0  #: a binge race finishes a season within this many hours of its release
 MIN_TITLE_STREAK = 2  #: days; a one-day "streak" on a show is not a streak
@@ -152,7 +156,7 @@ class MemberTables:
     """Per-member inputs of a release, one row per member (and show, season...).
 
     - ``titles``: ``Plays.member_id``, ``Plays.show_id``, ``Plays.seconds`` (seconds watched in
-      the period, per member and show);
+      the period, per member and show) and optionally :data:`PLAYS`;
     - ``races``: ``SeasonBinges.member_id``, ``series_id``, ``season``, ``hours_after_release``;
     - ``activity``: ``MemberFacts.member_id``, ``Members.country``, ``active_days``,
       ``hours_per_active_day`` (NULL when unknown: a history of dates only),
@@ -225,13 +229,15 @@ def _counts(keys: Iterable[str]) -> dict[str, int]:
 def top_titles_counts(titles: pd.DataFrame, per_member: int) -> dict[str, int]:
     """Members per show, each member counted for at most ``per_member`` shows.
 
-    A member's shows are ranked by seconds watched (then show id, so the cut is deterministic)
-    and only the first ``per_member`` count.
+    A member's shows are ranked by seconds watched, then plays (:data:`PLAYS`, when given: a
+    history of dates only has 0 seconds for every show), then show id, so the cut is
+    deterministic; only the first ``per_member`` count.
     """
     if titles.empty:
         return {}
+    order = [Plays.member_id, Plays.seconds, *([PLAYS] if PLAYS in titles else []), Plays.show_id]
     ranked = titles.sort_values(
-        [Plays.member_id, Plays.seconds, Plays.show_id], ascending=[True, False, True]
+        order, ascending=[True, *[False] * (len(order) - 2), True]
     ).drop_duplicates([Plays.member_id, Plays.show_id])
     kept = ranked.groupby(Plays.member_id, sort=False).head(per_member)
     return _counts(kept[Plays.show_id].astype("int64").astype(str))
