@@ -202,6 +202,16 @@ def test_a_member_with_two_activity_rows_counts_once() -> None:
     )
 
 
+def test_the_country_shares_name_their_denominator() -> None:
+    """The shares are of members who watched in the period (the only ones the release counts),
+    not of every member of the country; the page must say so."""
+    tables = synthetic_tables(3000, seed=6)
+    release = run_release(tables, plan_release(4.0, 1e-7, YEAR.days), release_id="t")
+    fact = release.fact("countries")
+    assert "who watched in the period" in fact.description
+    assert fact.items and all("who watched" in i.detail for i in fact.items)
+
+
 def test_53_members_18_days_in_a_row_come_out_within_error_or_not_at_all() -> None:
     base = synthetic_tables(3000, seed=3)
     tables = base.plus(_planted(10_000_000, 53, show=SERIES, streak_days=18))

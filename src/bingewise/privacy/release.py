@@ -603,7 +603,8 @@ def _countries(
     members: dict[str, int],
     viewing: dict[str, int],
 ) -> PublishedFact:
-    """Share of a country's members who watch on an average day, with a 95% interval.
+    """Of a country's members who watched in the period, the share who watch on an average day,
+    with a 95% interval (members who did not watch in the period are not counted).
 
     Members and viewing days are each released with 97.5% intervals, so the ratio's interval
     (from their extremes) holds with probability at least 95%. Countries whose noisy member
@@ -629,7 +630,8 @@ def _countries(
                 100 * share,
                 100 * low,
                 100 * min(max(high, share), 1.0),
-                f"≈{n:,.0f} ± {acc_n:,.0f} members; ≈{avg:,.1f} watch on an average day",
+                f"≈{n:,.0f} ± {acc_n:,.0f} members who watched in the period; "
+                f"≈{avg:,.1f} watch on an average day",
             )
         )
     rows.sort(key=lambda r: (-r.value, r.key))
@@ -637,7 +639,8 @@ def _countries(
         "countries",
         "Countries by share of daily viewers",
         "% of members",
-        "Share of each country's members who watch on an average day of the period.",
+        "Of each country's members who watched in the period, the share who watch on an "
+        "average day of it.",
         [_mechanism_doc(members_mech), _mechanism_doc(days_mech)],
         rows[:SHOWN],
     )
