@@ -212,6 +212,24 @@ def test_the_country_shares_name_their_denominator() -> None:
     assert fact.items and all("who watched" in i.detail for i in fact.items)
 
 
+def test_the_accuracy_statement_warns_of_groups_shown_near_their_threshold() -> None:
+    """A group is shown when its noisy count clears the threshold, so one shown near it is more
+    often above its true count: 20 under the threshold of title streaks, it is shown in ~3% of
+    releases and its interval then misses ~87% of the time. The public statement says so."""
+    plan = plan_release(1.0, 1e-7, YEAR.days)
+    mech = plan.mechanisms["title_streaks"]
+    assert mech.threshold is not None
+    true = mech.threshold - 20
+    missed = [
+        abs(out["k"] - true) > mech.accuracy_95
+        for out in (mech.release({"k": true}) for _ in range(4000))
+        if "k" in out
+    ]
+    assert missed and sum(missed) > len(missed) / 2
+    doc = run_release(synthetic_tables(300, seed=8), plan, release_id="t").to_json()
+    assert "threshold" in doc["privacy"]["accuracy"]
+
+
 def test_53_members_18_days_in_a_row_come_out_within_error_or_not_at_all() -> None:
     base = synthetic_tables(3000, seed=3)
     tables = base.plus(_planted(10_000_000, 53, show=SERIES, streak_days=18))

@@ -492,7 +492,12 @@ class Release:
                 "delta": self.delta,
                 "composition": "sequential: the facts' ε and δ add up to the release's",
                 "library": f"OpenDP {_opendp_version()}",
-                "accuracy": "each interval holds the true value with probability 95%",
+                "accuracy": (
+                    "each interval holds the true value with probability 95%, over releases; a "
+                    "group is shown only when its noisy count clears the threshold, so one shown "
+                    "close to its threshold (or last in a top list) is more often above its true "
+                    "value, and its interval misses more often"
+                ),
             },
             "facts": [asdict(f) for f in self.facts],
         }
