@@ -28,7 +28,7 @@ it would misstate what the period's members were exposed to.
 
 >>> from bingewise.registry import Registry
 >>> ledger = PrivacyLedger(Registry.open("sqlite://"))
->>> ledger.set_budget("2017", epsilon=1.0, delta=1e-6)
+>>> _ = ledger.set_budget("2017", epsilon=1.0, delta=1e-6)
 >>> _ = ledger.charge("2017", [Charge("top_titles", "laplace", 0.6, 0.0, 3, 9.4)])
 >>> round(ledger.remaining("2017").epsilon, 6)
 0.4
