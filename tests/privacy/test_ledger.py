@@ -121,6 +121,23 @@ def test_periods_that_share_days_share_their_budget(registry: Registry) -> None:
     assert ledger.spent("2016").epsilon == 0 and ledger.spent("p").epsilon == 0
 
 
+def test_disjoint_parts_of_a_year_share_the_year_budget(registry: Registry) -> None:
+    """Both halves of 2017 read the same members' 2017 viewing: with nothing recorded for 2017
+    itself, each half once got a fresh ε 2 and 2017 ended with ε 4 spent against its 2. Every
+    release is charged to the calendar years it touches, recorded or not."""
+    ledger = PrivacyLedger(registry)
+    ledger.charge("2017-01-01:2017-06-30", [_charge("a", 1.5)])
+    with pytest.raises(BudgetExceeded) as info:
+        ledger.charge("2017-07-01:2017-12-31", [_charge("b", 1.5)])
+    assert "'2017'" in str(info.value)
+    ledger.charge("2017-12", [_charge("c", 0.5)])  # fits: 1.5 + 0.5 ≤ 2
+    assert ledger.spent("2017").epsilon == pytest.approx(2.0)
+    assert ledger.spent("2017").fits(ledger.budget("2017"))
+    with pytest.raises(BudgetExceeded):  # a range over New Year is charged to 2017 too
+        ledger.charge("2017-12-31:2018-01-01", [_charge("d", 0.1)])
+    ledger.charge("2018-02", [_charge("e", 1.5)])  # another year has its own budget
+
+
 def test_budget_changes_are_kept_with_what_was_spent(registry: Registry) -> None:
     """Raising a period's budget after spending it is on record: when, old and new, the spend
     at that moment and who; a budget set to what it already is records nothing."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +15,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from analytics.helpers import Seg, Title, load
+from bingewise.ingest import ingest_paths
 from bingewise.privacy.consent import Purpose, record_consent
 from bingewise.privacy.inputs import load_member_tables, parse_period, synthetic_tables
 from bingewise.privacy.ledger import BudgetExceeded, PrivacyLedger
 from bingewise.privacy.release import (
     FACTS,
+    PLAYS,
+    TOP_TITLES_PER_MEMBER,
     MemberTables,
     aggregate,
     hour_bucket,
@@ -169,6 +173,99 @@ def test_members_without_hours_are_in_no_hours_bucket(warehouse: Warehouse) -> N
     assert counts["countries.members"] == {"US": 2}
     assert counts["countries.viewing_days"] == {"US": 3}
     assert counts["longest_streaks"] == {streak_bucket(1): 1, streak_bucket(2): 1}
+def test_a_dates_only_history_is_in_no_hours_bucket(tmp_path: Path) -> None:
+    """NetflixViewingHistory.csv gives dates, no durations: the member's hours per viewing day
+    are unknown, not under 30 minutes. They count where days suffice (countries, streaks)."""
+    path = tmp_path / "NetflixViewingHistory.csv"
+    rows = [f'"Dark: Season 1: Episode {n}","3/{n}/18"' for n in (1, 2, 3)]
+    path.write_text("Title,Date\n" + "\n".join([*rows, '"Roma","3/25/18"']) + "\n")
+    with Warehouse.open(":memory:") as wh:
+        ingest_paths([path], warehouse=wh)
+        tables = load_member_tables(wh, parse_period("2018"))
+    counts = aggregate(tables)
+    assert counts["hours_per_day"] == {}
+    assert counts["countries.members"] == {"ZZ": 1}
+    assert counts["countries.viewing_days"] == {"ZZ": 4}
+    assert counts["longest_streaks"] == {streak_bucket(3): 1}
+
+
+def test_a_dates_only_member_counts_their_most_played_titles(tmp_path: Path) -> None:
+    """Without durations every title has 0 seconds: the most-played ones count (here Dark, three
+    days), not the three lowest show ids (three films played once)."""
+    path = tmp_path / "NetflixViewingHistory.csv"
+    rows = [f'"Dark: Season 1: Episode {n}","3/{n}/18"' for n in (1, 2, 3)]
+    films = [f'"{f}","3/2{i}/18"' for i, f in enumerate(("Mudbound", "Klaus", "Calibre"))]
+    path.write_text("Title,Date\n" + "\n".join([*rows, *films]) + "\n")
+    with Warehouse.open(":memory:") as wh:
+        ingest_paths([path], warehouse=wh)
+        tables = load_member_tables(wh, parse_period("2018"))
+    (dark,) = [str(s) for s, name in tables.show_names.items() if name == "Dark"]
+    counts = top_titles_counts(tables.titles, TOP_TITLES_PER_MEMBER)
+    assert sum(counts.values()) == TOP_TITLES_PER_MEMBER and counts.get(dark) == 1
+    # The same cut on a planted frame: show 4 was played most, every show for 0 seconds.
+    frame = pd.DataFrame(
+        {
+            Plays.member_id: [1, 1, 1, 1],
+            Plays.show_id: [1, 2, 3, 4],
+            Plays.seconds: [0, 0, 0, 0],
+            PLAYS: [1, 1, 2, 5],
+        }
+    )
+    assert top_titles_counts(frame, 2) == {"4": 1, "3": 1}
+
+
+def test_a_member_with_two_activity_rows_counts_once() -> None:
+    """The bound (one country, one streak bucket, one hours bucket) is enforced on the rows
+    given, whatever made them: a second row of the same member adds nothing."""
+    one = _planted(1, 1, show=FILM, streak_days=3)
+    twice = one.plus(
+        replace(
+            one,
+            activity=one.activity.assign(
+                **{
+                    Members.country: "DE",
+                    MemberFacts.longest_streak_days: 40,
+                    MemberFacts.hours_per_active_day: 5.0,
+                }
+            ),
+        )
+    )
+    assert len(twice.activity) == 2
+    counts = aggregate(twice)
+    for fact in ("countries.members", "longest_streaks", "hours_per_day"):
+        assert sum(counts[fact].values()) == 1, fact
+    assert sum(counts["countries.viewing_days"].values()) == 3
+    assert counts == aggregate(
+        replace(twice, activity=twice.activity.iloc[::-1].reset_index(drop=True))
+    )
+
+
+def test_the_country_shares_name_their_denominator() -> None:
+    """The shares are of members who watched in the period (the only ones the release counts),
+    not of every member of the country; the page must say so."""
+    tables = synthetic_tables(3000, seed=6)
+    release = run_release(tables, plan_release(4.0, 1e-7, YEAR.days), release_id="t")
+    fact = release.fact("countries")
+    assert "who watched in the period" in fact.description
+    assert fact.items and all("who watched" in i.detail for i in fact.items)
+
+
+def test_the_accuracy_statement_warns_of_groups_shown_near_their_threshold() -> None:
+    """A group is shown when its noisy count clears the threshold, so one shown near it is more
+    often above its true count: 20 under the threshold of title streaks, it is shown in ~3% of
+    releases and its interval then misses ~87% of the time. The public statement says so."""
+    plan = plan_release(1.0, 1e-7, YEAR.days)
+    mech = plan.mechanisms["title_streaks"]
+    assert mech.threshold is not None
+    true = mech.threshold - 20
+    missed = [
+        abs(out["k"] - true) > mech.accuracy_95
+        for out in (mech.release({"k": true}) for _ in range(4000))
+        if "k" in out
+    ]
+    assert missed and sum(missed) > len(missed) / 2
+    doc = run_release(synthetic_tables(300, seed=8), plan, release_id="t").to_json()
+    assert "threshold" in doc["privacy"]["accuracy"]
 
 
 def test_53_members_18_days_in_a_row_come_out_within_error_or_not_at_all() -> None:

@@ -1,9 +1,9 @@
 """Per-member inputs of a DP release, composed from the analytics (or made up, for tests).
 
 :func:`load_member_tables` runs :class:`bingewise.analytics.FactSet` for the period and keeps only
-what the release needs, one row per member (and show or season): seconds per show, binge races,
-per-member facts with the member's country, and each member's longest streak per show. The
-aggregation into counts, with each member's contribution bounded, happens in
+what the release needs, one row per member (and show or season): seconds and plays per show,
+binge races, per-member facts with the member's country, and each member's longest streak per
+show. The aggregation into counts, with each member's contribution bounded, happens in
 :mod:`bingewise.privacy.release`.
 
 :func:`synthetic_tables` builds the same tables from a seeded random platform (Zipf-popular shows,
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -72,7 +73,12 @@ def load_member_tables(warehouse: Warehouse, period: Period) -> MemberTables:
             joined[MemberFacts.member_id],
             joined[Members.country],
             joined[MemberFacts.active_days],
-            joined[MemberFacts.hours_per_active_day],
+            # No second of viewing known (a history of dates only): hours unknown, not zero.
+            ibis.ifelse(
+                joined[MemberFacts.hours] > 0,
+                joined[MemberFacts.hours_per_active_day],
+                ibis.null("float64"),
+            ).name(MemberFacts.hours_per_active_day),
             joined[MemberFacts.longest_streak_days],
         ).to_pandas()
         s = facts["streaks_title"]

@@ -8,8 +8,11 @@ contribution bound and the accuracy at 95%. Releases compose sequentially (ε an
 Periods are compared by their days, not their names: what a period has spent is the sum of the
 rows of every period sharing a day with it (``2017``, ``2017-01-01:2017-12-31``, ``2017-03`` and
 ``2016-12-31:2017-01-01`` all read members' viewing of 2017, so each release on one is charged to
-the others). A release must fit the budget of its own period and of every recorded period it
-shares a day with. A name that is no period (``"p"``) is its own and shares with no other.
+the others). A release must fit the budget of its own period, of every recorded period it
+shares a day with, and of every calendar year it touches, recorded or not (the two halves of
+2017 must fit 2017's budget together, whichever is released first; a year's row is pinned at
+:data:`DEFAULT_BUDGET` unless set). A name that is no period (``"p"``) is its own and shares
+with no other.
 
 :meth:`PrivacyLedger.charge` checks and records a whole release in one transaction *before* any
 noise is drawn: a release that would exceed the period's budget raises :class:`BudgetExceeded`
@@ -25,7 +28,7 @@ it would misstate what the period's members were exposed to.
 
 >>> from bingewise.registry import Registry
 >>> ledger = PrivacyLedger(Registry.open("sqlite://"))
->>> ledger.set_budget("2017", epsilon=1.0, delta=1e-6)
+>>> _ = ledger.set_budget("2017", epsilon=1.0, delta=1e-6)
 >>> _ = ledger.charge("2017", [Charge("top_titles", "laplace", 0.6, 0.0, 3, 9.4)])
 >>> round(ledger.remaining("2017").epsilon, 6)
 0.4
@@ -296,8 +299,12 @@ class PrivacyLedger:
         t = privacy_ledger
         with self.engine.begin() as conn:
             # Its own budget first (locked, so concurrent releases queue on it), then every
-            # recorded period that shares a day with it: the release is charged to them all.
-            for other in [period, *self._sharing(conn, period)]:
+            # recorded period that shares a day with it, and the calendar years it touches even
+            # if unrecorded (else disjoint parts of a year each got a fresh budget and the year
+            # was overspent): the release is charged to them all.
+            others = self._sharing(conn, period)
+            years = [y for y in _years(period) if y != period and y not in others]
+            for other in [period, *others, *years]:
                 budget = self._budget(conn, other, lock=True)
                 spent = self._spent(conn, other)
                 if not (spent + asked).fits(budget):
@@ -397,6 +404,15 @@ class PrivacyLedger:
             ).where(t.c.period.in_(names))
         ).one()
         return Budget(float(row[0]), float(row[1]))
+
+
+def _years(period: str) -> list[str]:
+    """The calendar years (``"2017"``...) a period name shares a day with; none for a name that
+    is no period."""
+    days = _days(period)
+    if days is None:
+        return []
+    return [str(year) for year in range(days[0].year, days[1].year + 1)]
 
 
 def _days(period: str) -> tuple[dt.date, dt.date] | None:

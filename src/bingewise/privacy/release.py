@@ -63,6 +63,7 @@ from bingewise.warehouse import Warehouse
 __all__ = [
     "DEFAULT_DELTA",
     "FACTS",
+    "PLAYS",
     "MemberTables",
     "Period",
     "Plan",
@@ -87,6 +88,9 @@ COUNTRY_KEYS: tuple[str, ...] = (*(c.code for c in COUNTRIES), OTHER_COUNTRY)
 _COUNTRY_NAMES = {c.code: c.name for c in COUNTRIES} | {OTHER_COUNTRY: "Other"}
 
 TOP_TITLES_PER_MEMBER = 3
+#: Optional column of ``MemberTables.titles``: the member's plays of the show in the period. It
+#: ranks shows whose seconds tie (all 0 in a history of dates only, which has no durations).
+PLAYS = MemberTop.plays
 RACES_PER_MEMBER = 2
 RACE_HOURS = 24.0  #: a binge race finishes a season within this many hours of its release
 MIN_TITLE_STREAK = 2  #: days; a one-day "streak" on a show is not a streak
@@ -164,7 +168,8 @@ class MemberTables:
       rank a member's shows on equal seconds: a history of dates only has 0 s everywhere);
     - ``races``: ``SeasonBinges.member_id``, ``series_id``, ``season``, ``hours_after_release``;
     - ``activity``: ``MemberFacts.member_id``, ``Members.country``, ``active_days``,
-      ``hours_per_active_day``, ``longest_streak_days`` (members who watched in the period);
+      ``hours_per_active_day`` (NULL when unknown: a history of dates only),
+      ``longest_streak_days`` (members who watched in the period);
     - ``streaks``: ``Streaks.member_id``, ``show_id``, ``days`` (streaks on a show);
     - ``show_names`` / ``season_names``: public catalog names for the published keys.
     """
@@ -349,18 +354,36 @@ def hours_counts(activity: pd.DataFrame) -> dict[str, int]:
     return _counts(hour_bucket(h) for h in hours)
 
 
+def one_row_per_member(activity: pd.DataFrame) -> pd.DataFrame:
+    """``activity`` with a single row per member, whatever the input held (the bound of the
+    activity facts is one country and one bucket per member). Deterministic: the row with the
+    most viewing days, then the longest streak, the most hours, the first country."""
+    columns = [
+        MemberFacts.member_id,
+        MemberFacts.active_days,
+        MemberFacts.longest_streak_days,
+        MemberFacts.hours_per_active_day,
+        Members.country,
+    ]
+    ordered = activity.sort_values(
+        columns, ascending=[True, False, False, False, True], na_position="last", kind="stable"
+    )
+    return ordered.drop_duplicates(MemberFacts.member_id).reset_index(drop=True)
+
+
 def aggregate(tables: MemberTables) -> dict[str, dict[str, int]]:
     """Every fact's bounded counts, keyed by :data:`FACTS` name (no noise yet)."""
     days = tables.period.days
-    members, viewing = country_counts(tables.activity, days)
+    activity = one_row_per_member(tables.activity)
+    members, viewing = country_counts(activity, days)
     return {
         "top_titles": top_titles_counts(tables.titles, TOP_TITLES_PER_MEMBER),
         "binge_racers": racer_counts(tables.races, RACES_PER_MEMBER),
         "countries.members": members,
         "countries.viewing_days": viewing,
-        "longest_streaks": longest_streak_counts(tables.activity, days),
+        "longest_streaks": longest_streak_counts(activity, days),
         "title_streaks": title_streak_counts(tables.streaks, days),
-        "hours_per_day": hours_counts(tables.activity),
+        "hours_per_day": hours_counts(activity),
     }
 
 
@@ -484,7 +507,12 @@ class Release:
                 "delta": self.delta,
                 "composition": "sequential: the facts' ε and δ add up to the release's",
                 "library": f"OpenDP {_opendp_version()}",
-                "accuracy": "each interval holds the true value with probability 95%",
+                "accuracy": (
+                    "each interval holds the true value with probability 95%, over releases; a "
+                    "group is shown only when its noisy count clears the threshold, so one shown "
+                    "close to its threshold (or last in a top list) is more often above its true "
+                    "value, and its interval misses more often"
+                ),
             },
             "facts": [asdict(f) for f in self.facts],
         }
@@ -595,7 +623,8 @@ def _countries(
     members: dict[str, int],
     viewing: dict[str, int],
 ) -> PublishedFact:
-    """Share of a country's members who watch on an average day, with a 95% interval.
+    """Of a country's members who watched in the period, the share who watch on an average day,
+    with a 95% interval (members who did not watch in the period are not counted).
 
     Members and viewing days are each released with 97.5% intervals, so the ratio's interval
     (from their extremes) holds with probability at least 95%. Countries whose noisy member
@@ -621,7 +650,8 @@ def _countries(
                 100 * share,
                 100 * low,
                 100 * min(max(high, share), 1.0),
-                f"≈{n:,.0f} ± {acc_n:,.0f} members; ≈{avg:,.1f} watch on an average day",
+                f"≈{n:,.0f} ± {acc_n:,.0f} members who watched in the period; "
+                f"≈{avg:,.1f} watch on an average day",
             )
         )
     rows.sort(key=lambda r: (-r.value, r.key))
@@ -629,7 +659,8 @@ def _countries(
         "countries",
         "Countries by share of daily viewers",
         "% of members",
-        "Share of each country's members who watch on an average day of the period.",
+        "Of each country's members who watched in the period, the share who watch on an "
+        "average day of it.",
         [_mechanism_doc(members_mech), _mechanism_doc(days_mech)],
         rows[:SHOWN],
     )
