@@ -27,14 +27,16 @@ from hypothesis import strategies as st
 from bingewise.ids import stable_id
 from bingewise.ingest import IngestError, IngestSummary, event_key, ingest_paths
 from bingewise.ingest.base import ReadOptions
+from bingewise.ingest.catalog import CatalogCsv
 from bingewise.ingest.generic import (
     EventsCsv,
     EventsJsonl,
     EventsParquet,
     _write_lf,
     event_key_sql,
+    unbalanced_quote,
 )
-from bingewise.schema import Events, IngestedFiles, Members, Quarantine
+from bingewise.schema import Catalog, Events, IngestedFiles, Members, Quarantine
 from bingewise.warehouse import Warehouse
 
 
@@ -932,3 +934,134 @@ def test_whole_numbers_written_as_floats_read_alike_in_every_format(
     assert stored == [(1, 200), (2, 300)]
     (reject,) = _quarantine(warehouse)
     assert reject[1] == Events.seconds
+
+
+#: A service's own events with two stray quotes (hand edits) and a value really quoted over two
+#: lines; the stray quotes swallowed every row after them into one rejected row.
+STRAY_QUOTES = (
+    "event_id,member_id,title_id,start_utc,seconds,device,country\n"  # 1
+    "e1,1,1,2021-01-01T10:00:00Z,600,tv,US\n"  # 2 ok
+    'e2,1,1,2021-01-01T10:20:00Z,600,"tv,US\n'  # 3 stray quote in device
+    "e3,1,2,2021-01-01T11:00:00Z,600,tv,US\n"  # 4 ok
+    'e4,2,2,2021-01-02T11:00:00Z,600,"Web\nTV",US\n'  # 5-6 ok, quoted over two lines
+    'e5,2,3,2021-01-02T12:00:00Z,600,"t, v",US\n'  # 7 ok, quoted
+    'e6,3,3,2021-01-03T12:00:00Z,600,tv,"US\n'  # 8 stray quote in country
+    "e7,3,4,2021-01-03T13:00:00Z,600,tv,US\n"  # 9 ok
+)
+_STRAY_REJECTS = [(3, Events.device), (8, Events.country)]
+_STRAY_STORED = {("e1", "tv"), ("e3", "tv"), ("e4", "Web\nTV"), ("e5", "t, v"), ("e7", "tv")}
+
+
+@pytest.mark.parametrize("path_taken", ["load", "stage"])
+def test_a_stray_quote_rejects_its_own_line_not_the_rest_of_the_file(
+    path_taken: str, tmp_path: Path, warehouse: Warehouse
+) -> None:
+    """One unbalanced quote read everything after it as one field: the rows after it were lost
+    inside one rejected row. Now the line with the stray quote alone is rejected (its line, the
+    field where the quote opens), every later row is read on its own, and a value really quoted
+    over two lines is still one row. Counts add up; the same rows again store nothing new."""
+    path = tmp_path / "events.csv"
+    path.write_text(STRAY_QUOTES)
+    lines = STRAY_QUOTES.splitlines()
+    if path_taken == "stage":
+        parsed = EventsCsv().read(path, ReadOptions())
+        assert parsed.events is not None
+        assert (parsed.rows_read, parsed.events.num_rows, parsed.rejects.num_rows) == (7, 5, 2)
+        got = parsed.events.select([Events.event_key, Events.device]).to_pylist()
+        assert {tuple(r.values()) for r in got} == {(stable_id(e), d) for e, d in _STRAY_STORED}
+        rejects = parsed.rejects.to_pylist()
+        assert [(r["line"], r["field"]) for r in rejects] == _STRAY_REJECTS
+        assert all("quote" in r["reason"] for r in rejects), rejects
+        assert [r["raw"] for r in rejects] == [lines[2], lines[7]]
+        return
+    [s] = ingest_paths([path], warehouse=warehouse)
+    assert (s.rows_read, s.stored, s.duplicates, s.rejected) == (7, 5, 0, 2)
+    assert [(line, fld) for line, fld, _ in _quarantine(warehouse)] == _STRAY_REJECTS
+    assert all("quote" in reason for _, _, reason in _quarantine(warehouse))
+    stored = _stored(warehouse)
+    assert {v[4] for v in stored.values()} == {d for _, d in _STRAY_STORED}
+    assert set(stored) == {stable_id(e) for e, _ in _STRAY_STORED}
+    # the same bytes again: nothing new; the quotes mended: only the two rows they held are new
+    [again] = ingest_paths([path], warehouse=warehouse)
+    assert (again.stored, again.skipped) == (0, True)
+    mended = tmp_path / "mended.csv"
+    mended.write_text(STRAY_QUOTES.replace('"tv,US', "tv,US").replace(',"US\n', ",US\n"))
+    [fixed] = ingest_paths([mended], warehouse=warehouse)
+    assert (fixed.rows_read, fixed.stored, fixed.duplicates, fixed.rejected) == (7, 2, 5, 0)
+    assert warehouse.count() == 7
+
+
+@pytest.mark.parametrize("path_taken", ["pipeline", "read"])
+def test_a_stray_quote_in_a_catalog_rejects_its_own_line(
+    path_taken: str, tmp_path: Path, warehouse: Warehouse
+) -> None:
+    """The same for a catalog CSV (staged, never loaded): a title typed with an opening quote
+    only is that line's reject; the titles after it are read, a title quoted over two lines
+    is one title."""
+    path = tmp_path / "catalog.csv"
+    path.write_text(
+        f"{Catalog.title_id},{Catalog.title},{Catalog.runtime_seconds}\n"  # 1
+        '1,"Two\nLines",5400\n'  # 2-3 ok
+        '2,"Roma,7200\n'  # 4 stray quote in title
+        "3,Film Three,3600\n"  # 5 ok
+        '4,"Film, Four",6000\n'  # 6 ok
+    )
+    titles = {1: "Two\nLines", 3: "Film Three", 4: "Film, Four"}
+    if path_taken == "read":
+        parsed = CatalogCsv().read(path, ReadOptions())
+        assert parsed.catalog is not None and parsed.rows_read == 4
+        got = parsed.catalog.select([Catalog.title_id, Catalog.title]).to_pylist()
+        assert {r[Catalog.title_id]: r[Catalog.title] for r in got} == titles
+        rejects = parsed.rejects.to_pylist()
+        assert [(r["line"], r["field"], r["raw"]) for r in rejects] == [
+            (4, Catalog.title, '2,"Roma,7200')
+        ]
+        assert "quote" in rejects[0]["reason"]
+        return
+    [s] = ingest_paths([path], warehouse=warehouse)
+    assert s.format == "catalog-csv"
+    assert (s.rows_read, s.stored, s.duplicates, s.rejected) == (4, 3, 0, 1)
+    assert [(line, fld) for line, fld, _ in _quarantine(warehouse)] == [(4, Catalog.title)]
+    rows = warehouse.duck.execute(f"SELECT {Catalog.title_id}, {Catalog.title} FROM catalog")
+    assert dict(rows.fetchall()) == titles
+
+
+def test_an_unclosed_quote_before_no_whole_row_stays_one_reject(tmp_path: Path) -> None:
+    """A quote left open where the next line is no row by itself (the end of a value that
+    really spans lines, cut short) is not split: one reject, as DuckDB reads it."""
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "member_id,title_id,start_utc,seconds,device\n"  # 1
+        "1,2,2024-01-02T03:04:05Z,60,TV\n"  # 2 ok
+        '1,3,2024-01-02T04:04:05Z,60,"Web\n'  # 3 opens a value ...
+        "TV\n"  # 4 ... never closed
+    )
+    parsed = EventsCsv().read(path, ReadOptions())
+    assert parsed.events is not None
+    assert (parsed.rows_read, parsed.events.num_rows, parsed.rejects.num_rows) == (2, 1, 1)
+    assert parsed.rejects.to_pylist()[0]["line"] == 3
+
+
+@pytest.mark.parametrize("next_line", ["whole row", "no row"])
+def test_a_quote_swallowing_more_than_csvs_field_limit(
+    next_line: str, tmp_path: Path, warehouse: Warehouse
+) -> None:
+    """An open quote followed by more text than Python's ``csv`` holds in one field (128 KiB):
+    the line walk crashed (``field larger than field limit``). A stray quote is still its own
+    line's reject and the rows after it are stored; a quote before a line that is no row stays
+    one malformed record, and the counts add up."""
+    header = "event_id,member_id,title_id,start_utc,seconds,device\n"
+    rows = [f"e{i},{i % 50},{i % 70},2021-01-01T10:00:00Z,60,tv\n" for i in range(4000)]
+    rows[1] = 'e1,1,1,2021-01-01T10:00:00Z,60,"tv\n'  # line 3
+    if next_line == "no row":
+        rows[2] = "TV\n"  # line 4: no row by itself
+    path = tmp_path / "big.csv"
+    path.write_text(header + "".join(rows))
+    [s] = ingest_paths([path], warehouse=warehouse)
+    assert s.rows_read == s.stored + s.duplicates + s.rejected
+    if next_line == "whole row":
+        assert (s.rows_read, s.stored, s.rejected) == (4000, 3999, 1)
+        assert _quarantine(warehouse) == [(3, Events.device, unbalanced_quote())]
+    else:
+        assert (s.rejected, _quarantine(warehouse)[0][0]) == (1, 3)
+        assert s.stored == 1

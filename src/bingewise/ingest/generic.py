@@ -40,11 +40,11 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, NamedTuple, Protocol
+from typing import BinaryIO, ClassVar, NamedTuple, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -922,25 +922,35 @@ class TextDialect(NamedTuple):
 
 
 def _scan_records(
-    path: Path, delim: str, header: bool, width: int, dialect: TextDialect | None = None
+    path: Path,
+    delim: str,
+    header: bool,
+    width: int,
+    dialect: TextDialect | None = None,
+    skip: Collection[int] = (),
 ) -> Iterator[tuple[int, bool]]:
     """(start line, well formed) of every non-blank record of a delimited file, in order.
 
     The slow, exact path used only when a file has blank lines or quoted line breaks: Python's
-    ``csv`` tracks physical lines. *Well formed* means ``width`` fields and valid text.
+    ``csv`` tracks physical lines. *Well formed* means ``width`` fields and valid text. Lines in
+    ``skip`` (stray quotes, see :func:`_stray_quotes`) read as blank.
     """
-    for start, row in _records(path, delim, header, dialect):
+    for start, row in _records(path, delim, header, dialect, skip):
         yield start, len(row) == width and not any(_has_surrogate(v) for v in row)
 
 
 def _records(
-    path: Path, delim: str, header: bool, dialect: TextDialect | None = None
+    path: Path,
+    delim: str,
+    header: bool,
+    dialect: TextDialect | None = None,
+    skip: Collection[int] = (),
 ) -> Iterator[tuple[int, list[str]]]:
     """(start line, fields) of every non-blank record of a delimited file after its header.
 
     Python's ``csv`` tracks physical lines (LF, CRLF or a mix). A file without quoting
     (MovieLens' ``::`` files) is one record per line, split on the delimiter. Invalid text
-    reads as lone surrogates.
+    reads as lone surrogates. Lines in ``skip`` (stray quotes) read as blank lines.
     """
     quote, encoding = dialect or TextDialect()
     text = "utf-8-sig" if encoding == "utf-8" else encoding
@@ -958,11 +968,24 @@ def _records(
                 yield n, line.split(delim)
         return
     with path.open("r", encoding=text, errors="surrogateescape", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delim, quotechar=quote, doublequote=True, strict=False)
+        lines: Iterable[str] = fh
+        if skip:
+            lines = (_blank(line) if n in skip else line for n, line in enumerate(fh, start=1))
+        reader = csv.reader(lines, delimiter=delim, quotechar=quote, doublequote=True, strict=False)
         prev = 0
         first = True
-        for row in reader:
+        while True:
             start = prev + 1
+            try:
+                row = next(reader, None)
+            except csv.Error:
+                # A field longer than csv's limit: a quote left open swallowed the rest of the
+                # file (DuckDB rejected it as one record); it is one malformed record here too.
+                if not (first and header):
+                    yield start, []
+                return
+            if row is None:
+                return
             prev = reader.line_num
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
@@ -979,6 +1002,168 @@ def _has_surrogate(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+def _blank(line: str) -> str:
+    """A line made blank, its line end kept (physical lines stay where they were)."""
+    return line[len(line.rstrip("\r\n")) :]
+
+
+# ---------------------------------------------------------------------------------------------
+# Stray quotes
+
+
+def unbalanced_quote(quote: str = '"') -> str:
+    """The reason of a line rejected for a stray quote (see :func:`whole_row`)."""
+    return f"unbalanced quote: a field opened with {quote} does not close on its line"
+
+
+def whole_row(line: str, width: int, delimiter: str, quote: str = '"') -> bool:
+    """Whether one physical line, read alone, is a complete, well-formed row of ``width``
+    fields: not the end of a field quoted on an earlier line (``title",7/28/22``), whose quote
+    lands in a field that was not quoted (a value holding a quote is quoted in a well-formed
+    row, its quotes doubled).
+
+    The rule for a stray quote, shared by every CSV reader: a quote that opens a field and does
+    not close on its line swallows the rows after it into one field (CSV reads on to the next
+    quote); when the line after it is a whole row by itself, the quote was stray, and its line
+    alone is rejected (:func:`unbalanced_quote`). A value really quoted over several lines is
+    followed by the rest of its value, which is no whole row, and stays one record.
+    """
+    try:
+        values = next(csv.reader([line], delimiter=delimiter, quotechar=quote, strict=True), [])
+    except csv.Error:
+        return False
+    if len(values) != width or not any(v.strip() for v in values):
+        return False
+    spare = line.count(quote) - sum(2 + 2 * v.count(quote) for v in values if quote in v)
+    return spare >= 0 and spare % 2 == 0
+
+
+def _quoting_rejected(parse_rows: list[tuple[object, ...]]) -> bool:
+    """Whether DuckDB rejected a row for its quoting or as a record of several lines: the only
+    case a stray quote can be behind (and the only one that pays for :func:`_stray_quotes`)."""
+    return any(
+        _parse_reason(None if r[2] is None else str(r[2])) == "malformed quoting"
+        or "\n" in str(r[3] or "")
+        or "\r" in str(r[3] or "")
+        for r in parse_rows
+    )
+
+
+#: One physical line of bytes as universal newlines split them (LF, CRLF or a lone CR ends it).
+_PHYSICAL_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _physical_lines(fh: BinaryIO) -> Iterator[bytes]:
+    """The physical lines of a binary file from where it stands, as :func:`_records` counts
+    them (a text file opened with ``newline=""``), each with its line end."""
+    for raw in fh:
+        if raw.count(b"\r") != raw.endswith(b"\r\n"):  # a lone carriage return inside
+            yield from _PHYSICAL_LINE.findall(raw)
+        else:
+            yield raw
+
+
+def _stray_quotes(
+    path: Path, delim: str, width: int, header: bool, dialect: TextDialect
+) -> dict[int, str]:
+    """Lines of a delimited file holding a stray quote, by :func:`whole_row`: line -> its text.
+
+    Walks the records as :func:`_records` does (physical lines, first non-blank record the
+    header); when a record spans lines and its second line is a whole row by itself, its first
+    line is a stray quote's, and reading goes on from the second. One pass over the file, on
+    the slow path only (after DuckDB rejected a row for its quoting); the file is read as bytes,
+    so that going back to a record's second line is a seek to an offset counted on the way.
+    """
+    quote, encoding = dialect
+    strays: dict[int, str] = {}
+    if not quote:
+        return strays
+    with path.open("rb") as fh:
+        read = 0  # physical lines read
+        offset = 0  # bytes before the next line
+        taken: list[tuple[int, str]] = []  # (offset, text) of the record's first two lines
+
+        def lines() -> Iterator[str]:
+            nonlocal read, offset
+            for raw in _physical_lines(fh):
+                text = raw.decode(encoding, "surrogateescape")
+                if offset == 0 and encoding == "utf-8":
+                    text = text.removeprefix("\ufeff")
+                read += 1
+                if len(taken) < 2:
+                    taken.append((offset, text))
+                offset += len(raw)
+                yield text
+
+        def records() -> Iterator[list[str]]:
+            return csv.reader(
+                lines(), delimiter=delim, quotechar=quote, doublequote=True, strict=False
+            )
+
+        reader, in_header = records(), header
+        while True:
+            start = read + 1
+            taken.clear()
+            try:
+                row, broken = next(reader, None), False
+            except csv.Error:  # a field longer than csv's limit: a quote swallowing many lines
+                row, broken = [], True
+            if row is None or (broken and in_header):
+                return strays
+            if not broken and (not row or (len(row) == 1 and not row[0].strip())):
+                continue
+            if in_header:
+                in_header = False
+                continue
+            if read > start and len(taken) > 1 and whole_row(taken[1][1], width, delim, quote):
+                strays[start] = taken[0][1].rstrip("\r\n")
+                offset, read = taken[1][0], start
+                fh.seek(offset)
+                reader = records()
+            elif broken:  # no reading on past a field csv cannot hold
+                return strays
+
+
+def _stray_rejects(
+    strays: dict[int, str],
+    delim: str,
+    quote: str,
+    columns: Sequence[str],
+    member_of: Callable[[str], int | None],
+) -> list[_RejectRow]:
+    """Rejects of stray quote lines: the field named is the one the quote opens (the last the
+    line splits into, since it swallows the rest of the line)."""
+    out: list[_RejectRow] = []
+    for line, text in sorted(strays.items()):
+        fields = next(csv.reader([text], delimiter=delim, quotechar=quote, strict=False), [])
+        at = len(fields) - 1
+        name = columns[at] if 0 <= at < len(columns) else ""
+        out.append((line, name, unbalanced_quote(quote), text, member_of(text)))
+    return out
+
+
+@contextmanager
+def _without_lines(path: Path, skip: Collection[int], dialect: TextDialect) -> Iterator[Path]:
+    """``path`` itself when ``skip`` is empty, else (while the context lasts) a copy with those
+    lines blank, every other byte and every line where it was (blank lines are no rows)."""
+    if not skip:
+        yield path
+        return
+    text = "utf-8-sig" if dialect.encoding == "utf-8" else dialect.encoding
+    folder = Path(tempfile.mkdtemp(prefix="bingewise-quotes-"))
+    try:
+        copy = folder / path.name
+        with (
+            path.open("r", encoding=text, errors="surrogateescape", newline="") as src,
+            copy.open("w", encoding=dialect.encoding, errors="surrogateescape", newline="") as dst,
+        ):
+            for n, line in enumerate(src, start=1):
+                dst.write(_blank(line) if n in skip else line)
+        yield copy
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1159,10 +1344,11 @@ class TabularReader:
         return delim, columns, header
 
     @contextmanager
-    def _csv_scan(self, path: Path, head: bytes) -> Iterator[_CsvScan]:
+    def _csv_scan(self, path: Path, head: bytes, skip: Collection[int] = ()) -> Iterator[_CsvScan]:
         """A CSV file's shape and a SELECT reading it (its parse and size rejects going to the
         ``rejects`` and ``scan`` tables), with the SQL of each row's raw text; while the context
-        lasts the file is read with consistent line ends (:func:`consistent_line_ends`)."""
+        lasts the file is read with consistent line ends (:func:`consistent_line_ends`) and the
+        lines in ``skip`` (stray quotes, :meth:`_strays`) blank."""
         delim, columns, header = self._csv_shape(path, head)
         rj, rs = temp_name("rejects"), temp_name("scan")
         dialect = self.dialect(path)  # may read the file: once
@@ -1172,7 +1358,10 @@ class TabularReader:
             + ", ".join(f"coalesce({raw_ref(c)}, '')" for c in columns)
             + ")"
         )
-        with consistent_line_ends(path, dialect.quote) as readable:
+        with (
+            _without_lines(path, skip, dialect) as kept,
+            consistent_line_ends(kept, dialect.quote) as readable,
+        ):
             reader = self._csv_reader(readable, delim, columns, header, rj, rs, dialect)
             yield _CsvScan(
                 delim, columns, header, dialect, rj, rs, f"SELECT * FROM {reader}", raw_sql
@@ -1207,6 +1396,16 @@ class TabularReader:
             f" any_value(csv_line) FROM {rj} GROUP BY line ORDER BY line"
         ).fetchall()
 
+    @staticmethod
+    def _strays(path: Path, scan: _CsvScan, parse_rows: list[tuple[object, ...]]) -> dict[int, str]:
+        """Stray quote lines of a CSV file DuckDB read with ``parse_rows`` rejected (see
+        :func:`whole_row`); nothing is looked for unless DuckDB rejected a row for its quoting,
+        so a file without such rejects costs nothing more."""
+        if not scan.dialect.quote or not _quoting_rejected(parse_rows):
+            return {}
+        with timed("stray quotes"):
+            return _stray_quotes(path, scan.delim, len(scan.columns), scan.header, scan.dialect)
+
     def _stage_csv(
         self,
         con: duckdb.DuckDBPyConnection,
@@ -1226,35 +1425,48 @@ class TabularReader:
         options: ReadOptions,
         label: str,
     ) -> tuple[str, list[str], int, pa.Table, str]:
-        """Stage a CSV file: (table, temporary tables, rows read, rejects, ordinal SQL)."""
-        stage = temp_name("stage")
-        with self._csv_scan(path, head) as scan:
-            delim, columns, header, dialect, rj, rs, select, raw_sql = scan
-            sql = stage_sql(
-                self.layout,
-                select,
-                dict.fromkeys(columns, "VARCHAR"),
-                raw_sql,
-                options,
-                label,
-                ordinal=False,
-            )
-            try:
-                with timed("stage csv"):
-                    con.execute(f"CREATE TEMP TABLE {stage} AS {sql}")
-            except duckdb.Error as exc:
-                _drop_quietly(con, stage)
-                raise IngestError(path, f"unreadable as {self.name}: {_short(exc)}") from None
-        temp = [stage, rj, rs]
+        """Stage a CSV file: (table, temporary tables, rows read, rejects, ordinal SQL).
+
+        A file whose stray quotes (:func:`whole_row`) swallowed rows is staged again, those
+        lines blank, each of them one reject.
+        """
+        strays: dict[int, str] = {}
+        while True:
+            stage = temp_name("stage")
+            with self._csv_scan(path, head, strays) as scan:
+                delim, columns, header, dialect, rj, rs, select, raw_sql = scan
+                sql = stage_sql(
+                    self.layout,
+                    select,
+                    dict.fromkeys(columns, "VARCHAR"),
+                    raw_sql,
+                    options,
+                    label,
+                    ordinal=False,
+                )
+                try:
+                    with timed("stage csv"):
+                        con.execute(f"CREATE TEMP TABLE {stage} AS {sql}")
+                except duckdb.Error as exc:
+                    _drop_quietly(con, stage)
+                    raise IngestError(path, f"unreadable as {self.name}: {_short(exc)}") from None
+            temp = [stage, rj, rs]
+            parse_rows = self._parse_rows(con, rj)
+            if strays:  # read again, the stray quotes' lines blank
+                break
+            strays = self._strays(path, scan, parse_rows)
+            if not strays:
+                break
+            for name in temp:
+                _drop_quietly(con, name)
         survivors = _count(con, stage)
         ordinal = rowid_ordinal(con, stage)
-        parse_rows = self._parse_rows(con, rj)
-        rows_read = survivors + len(parse_rows)
+        rows_read = survivors + len(parse_rows) + len(strays)
         n_code = con.execute(f"SELECT count(*) FROM {stage} WHERE {CODE} IS NOT NULL").fetchone()
-        if not parse_rows and not (n_code and n_code[0]):
+        if not parse_rows and not strays and not (n_code and n_code[0]):
             return stage, temp, rows_read, REJECTS_SCHEMA.empty_table(), ordinal
         line_of, parse_rejects = _csv_lines(
-            path, delim, columns, header, parse_rows, survivors, dialect, self.layout
+            path, delim, columns, header, parse_rows, survivors, dialect, self.layout, strays
         )
         rejects = parse_rejects + self._code_rejects(con, stage, line_of, ordinal)
         rejects.sort(key=lambda r: r[0])
@@ -1401,28 +1613,39 @@ class TabularReader:
         options: ReadOptions,
         label: str,
     ) -> Loaded:
-        with self._csv_scan(path, head) as scan:
-            delim, columns, header, dialect, rj, rs, select, raw_sql = scan
-            sql = load_sql(
-                self.layout,
-                select,
-                dict.fromkeys(columns, "VARCHAR"),
-                raw_sql,
-                options,
-                label,
-            )
-            try:
-                after, first, appended = self._append(con, path, sql, f"unreadable as {self.name}")
-                parse_rows = self._parse_rows(con, rj)
-            finally:
-                for name in (rj, rs):
-                    _drop_quietly(con, name)
+        strays: dict[int, str] = {}
+        while True:
+            with self._csv_scan(path, head, strays) as scan:
+                delim, columns, header, dialect, rj, rs, select, raw_sql = scan
+                sql = load_sql(
+                    self.layout,
+                    select,
+                    dict.fromkeys(columns, "VARCHAR"),
+                    raw_sql,
+                    options,
+                    label,
+                )
+                try:
+                    after, first, appended = self._append(
+                        con, path, sql, f"unreadable as {self.name}"
+                    )
+                    parse_rows = self._parse_rows(con, rj)
+                finally:
+                    for name in (rj, rs):
+                        _drop_quietly(con, name)
+            if strays:  # read again, the stray quotes' lines blank
+                break
+            strays = self._strays(path, scan, parse_rows)
+            if not strays:
+                break
+            # Rows a stray quote swallowed were never appended: append the file again.
+            con.execute(f"DELETE FROM {q(self.layout.table)} WHERE rowid > {int(after)}")
         code_rows = take_rejects(con, self.layout.table, after, first)
-        rows_read = appended + len(parse_rows)
+        rows_read = appended + len(parse_rows) + len(strays)
         rejects: list[_RejectRow] = []
-        if parse_rows or code_rows:
+        if parse_rows or code_rows or strays:
             line_of, rejects = _csv_lines(
-                path, delim, columns, header, parse_rows, appended, dialect, self.layout
+                path, delim, columns, header, parse_rows, appended, dialect, self.layout, strays
             )
             lines = line_of([ordinal for ordinal, _, _, _ in code_rows])
             rejects += [
@@ -1431,7 +1654,7 @@ class TabularReader:
             ]
             rejects.sort(key=lambda r: r[0])
         inserted = appended - len(code_rows)
-        locate = _csv_locate(path, delim, columns, header, parse_rows, appended, dialect)
+        locate = _csv_locate(path, delim, columns, header, parse_rows, appended, dialect, strays)
         return Loaded(
             self.name,
             rows_read,
@@ -1566,15 +1789,19 @@ def _csv_locate(
     parse_rows: list[tuple[object, ...]],
     survivors: int,
     dialect: TextDialect,
+    strays: Collection[int] = (),
 ) -> Locate:
     """:data:`Locate` of a CSV file read by DuckDB: an ordinal numbers the ``survivors`` rows
-    DuckDB returned; the text is the record's fields joined by the delimiter."""
+    DuckDB returned; the text is the record's fields joined by the delimiter. The ``strays``
+    lines (stray quotes) were read as blank."""
 
     def locate(con: duckdb.DuckDBPyConnection, ordinals: list[int]) -> list[tuple[int, str]]:
-        line_of, _ = _csv_lines(path, delim, columns, header, parse_rows, survivors, dialect)
+        line_of, _ = _csv_lines(
+            path, delim, columns, header, parse_rows, survivors, dialect, strays=strays
+        )
         lines = line_of(ordinals)
         wanted, found = set(lines), {}
-        for start, fields in _records(path, delim, header, dialect):
+        for start, fields in _records(path, delim, header, dialect, strays):
             if start in wanted:
                 found[start] = delim.join(fields)
                 if len(found) == len(wanted):
@@ -1601,6 +1828,7 @@ def _csv_lines(
     survivors: int,
     dialect: TextDialect | None = None,
     layout: Layout | None = None,
+    strays: Collection[int] | dict[int, str] = (),
 ) -> tuple[Callable[[list[int]], list[int]], list[_RejectRow]]:
     """Line numbers of a CSV file's rows: (ordinals of returned rows -> lines, parse rejects).
 
@@ -1608,7 +1836,8 @@ def _csv_lines(
     not be split. When every record is one physical line, lines follow from the counts; otherwise
     (blank lines, quoted line breaks) Python's ``csv`` module walks the file. A parse reject
     names a member only when its text splits into the file's columns (see
-    :func:`_member_of_text`) and ``layout`` has a member field.
+    :func:`_member_of_text`) and ``layout`` has a member field. The ``strays`` lines (stray
+    quotes, DuckDB read them as blank) are rejects too, with their text when it is given.
     """
     member_field = layout.member if layout is not None else None
     quote = (dialect or TextDialect()).quote
@@ -1619,19 +1848,21 @@ def _csv_lines(
         return _member_of_text(text, delim, quote, columns, member_field.source)
 
     header_lines = 1 if header else 0
+    texts = strays if isinstance(strays, dict) else dict.fromkeys(strays, "")
+    stray_rejects = _stray_rejects(texts, delim, quote, columns, member_of)
     lines, lone_cr = _line_stats(path)
-    if not lone_cr and lines == survivors + len(parse_rows) + header_lines:
+    if not lone_cr and lines == survivors + len(parse_rows) + len(strays) + header_lines:
         # One record per physical line: DuckDB's reject lines are physical lines, and a
         # surviving row's line is its ordinal plus the header plus the rejected lines before.
-        bad_lines = [int(str(r[0])) for r in parse_rows]
+        bad_lines = sorted([int(str(r[0])) for r in parse_rows] + list(strays))
 
         def by_count(ords: list[int]) -> list[int]:
             return [_nth_good_line(o, header_lines, bad_lines) for o in ords]
 
-        return by_count, _parse_rejects(parse_rows, member_of)
+        return by_count, _parse_rejects(parse_rows, member_of) + stray_rejects
     starts_ok: list[int] = []
     starts_bad: list[int] = []
-    for start, ok in _scan_records(path, delim, header, len(columns), dialect):
+    for start, ok in _scan_records(path, delim, header, len(columns), dialect, strays):
         (starts_ok if ok else starts_bad).append(start)
     if len(starts_ok) != survivors or len(starts_bad) != len(parse_rows):
         # Should not happen; keep DuckDB's record numbers rather than lose the rows.
@@ -1641,7 +1872,7 @@ def _csv_lines(
     def by_scan(ords: list[int]) -> list[int]:
         return [starts_ok[o - 1] for o in ords]
 
-    return by_scan, _parse_rejects(parse_rows, member_of, starts_bad)
+    return by_scan, _parse_rejects(parse_rows, member_of, starts_bad) + stray_rejects
 
 
 def _nth_good_line(n: int, header_lines: int, bad_lines: list[int]) -> int:

@@ -116,7 +116,7 @@ from bingewise.console import progress
 from bingewise.geo import country_code, default_time_zone, is_time_zone
 from bingewise.ids import stable_id
 from bingewise.ingest.base import IngestError, Parsed, ReadOptions, Reject, rejects_table
-from bingewise.ingest.generic import event_key
+from bingewise.ingest.generic import event_key, unbalanced_quote, whole_row
 from bingewise.ingest.titles import parse_title, series_id, split_segments, title_id, title_key
 from bingewise.registry.members import MAX_CHARS
 from bingewise.schema import Catalog, Events, Members, NetflixFiles
@@ -528,12 +528,12 @@ def _read_csv(
             if not any(v.strip() for v in values):
                 continue
             table.rows_read += 1
-            if end > start and _whole_row(lines[start], width, delimiter):
+            if end > start and whole_row(lines[start], width, delimiter):
                 # A quote that opens a field and never closes on its line swallows the rows
                 # after it into one field. When the next line is a whole row by itself, the
                 # quote was stray: this line alone is rejected, the next ones are read.
-                reason = 'unbalanced quote: a field opened with " does not close on its line'
-                table.rejects.append(Reject(start, "", reason, lines[start - 1].rstrip("\r\n")))
+                raw_line = lines[start - 1].rstrip("\r\n")
+                table.rejects.append(Reject(start, "", unbalanced_quote(), raw_line))
                 stray = start
                 break
             raw = "".join(lines[start - 1 : end]).rstrip("\r\n")
@@ -546,21 +546,6 @@ def _read_csv(
         if not stray:
             return table
         records = _records(lines, src.name, delimiter, after=stray)
-
-
-def _whole_row(line: str, width: int, delimiter: str) -> bool:
-    """Whether one physical line, read alone, is a complete, well-formed row of ``width``
-    fields: not the end of a field quoted on an earlier line (``title",7/28/22``), whose quote
-    lands in a field that was not quoted (a value holding ``"`` is quoted in a well-formed row,
-    its quotes doubled)."""
-    try:
-        values = next(csv.reader([line], delimiter=delimiter, strict=True), [])
-    except csv.Error:
-        return False
-    if len(values) != width or not any(v.strip() for v in values):
-        return False
-    spare = line.count('"') - sum(2 + 2 * v.count('"') for v in values if '"' in v)
-    return spare >= 0 and spare % 2 == 0
 
 
 def _time_zone(source: str, tz: str | None) -> str | None:
