@@ -193,6 +193,8 @@ def test_an_item_item_model_keeps_its_shape_when_members_are_as_many_as_items(
     import scipy.sparse as sp
 
     from bingewise.recommend import MODELS
+    from bingewise.recommend._common import csr_state
+    from bingewise.recommend.train import pair_viewers
 
     x = sp.csr_matrix(np.array([[1, 1, 0, 0, 1, 0], [0, 1, 1, 0, 0, 1], [1, 0, 1, 1, 0, 0],
                                 [0, 0, 1, 1, 1, 0], [1, 0, 0, 1, 1, 1], [0, 1, 0, 0, 1, 1]],
@@ -200,11 +202,15 @@ def test_an_item_item_model_keeps_its_shape_when_members_are_as_many_as_items(
     model = MODELS[model_name]().fit(x)
     path, ids = tmp_path / f"{model_name}.npz", tmp_path / f"{model_name}.ids.npz"
     model.save(path)
-    np.savez(ids, member_ids=np.arange(1, 7), item_ids=np.arange(101, 107))
+    pairs = csr_state("pair_viewers", pair_viewers(model, x, 3))  # as training keeps them
+    assert 3 in pairs["pair_viewers_indices"]  # item position 3, no member
+    np.savez(ids, member_ids=np.arange(1, 7), item_ids=np.arange(101, 107), **pairs)
     before = model.similar_items(np.arange(6), n=3)
     assert erase_from_model([path, ids], 3) == "rewritten"
     with np.load(ids) as kept:
         assert kept["member_ids"].tolist() == [1, 2, 4, 5, 6]
+        for key, value in pairs.items():  # aggregates over items: kept until the retraining
+            np.testing.assert_array_equal(kept[key], value)
     again = type(model).load(path)
     np.testing.assert_array_equal(again.similar_items(np.arange(6), n=3)[0], before[0])
 

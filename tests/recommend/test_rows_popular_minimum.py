@@ -159,3 +159,83 @@ def test_a_model_file_without_viewer_counts_shows_no_popular_picks(
     old = load_trained("popular")
     assert old.item_viewers is None
     assert _non_personalized_picks(_page(store, old)) == set()
+
+
+X, PAIRED, LONE = 20, 31, 40  #: the source, a title taken with it by many, by one
+PAIR_TAKERS = list(range(400, 410))  #: took X and PAIRED: exactly ten
+PAIRED_ONLY = list(range(420, 425))  #: took PAIRED alone
+LONE_TAKER = 450  #: the one member who took X and LONE
+LONE_ONLY = list(range(460, 471))  #: took LONE alone: LONE has twelve viewers
+
+
+def pair_world() -> World:
+    """Film 40 has twelve viewers (enough for the item minimum) but only member 450 took both
+    film 20 and film 40; film 31 has fifteen viewers, ten of whom also took film 20."""
+    w = World()
+    for film in (X, PAIRED, LONE):
+        w.film(film, f"Film {film}", genres="Drama")
+    w.member(FOCAL)
+    w.watch(FOCAL, X, AS_OF - 60 * DAY, 6000)
+    for m in PAIR_TAKERS:
+        w.member(m)
+        w.watch(m, X, AS_OF - 61 * DAY, 6000)
+        w.watch(m, PAIRED, AS_OF - 60 * DAY, 6000)
+    w.member(LONE_TAKER)
+    w.watch(LONE_TAKER, X, AS_OF - 61 * DAY, 6000)
+    w.watch(LONE_TAKER, LONE, AS_OF - 60 * DAY, 6000)
+    for m in [*PAIRED_ONLY, *LONE_ONLY]:
+        w.member(m)
+        w.watch(m, PAIRED if m in PAIRED_ONLY else LONE, AS_OF - 60 * DAY, 6000)
+    return w
+
+
+def _because(rows: list[Row]) -> set[int]:
+    return {it.item_id for r in rows if r.kind == RowKind.BECAUSE_YOU_WATCHED for it in r.items}
+
+
+@pytest.mark.parametrize("kind", ["itemknn", "ease"])
+def test_because_you_watched_needs_min_viewers_who_took_both(
+    home: Path, registry: Registry, kind: str
+) -> None:
+    """A row "Because you watched 20: 40" tells the reader that somebody who watched 20 watched 40;
+    with one such member, it tells what that member watched, however many watched 40 alone.
+    A pair is shown only when ``min_viewers`` counted members took both; a member who withdrew
+    their consent after the training is not counted."""
+    wh = Warehouse.open(home / "warehouse.duckdb")
+    pair_world().write(wh)
+    model = train(wh, kind, as_of=AS_OF, registry=registry)
+    assert model.item_viewers is not None
+    viewers = dict(zip(model.item_ids.tolist(), model.item_viewers.tolist(), strict=True))
+    assert viewers[LONE] == 12 and viewers[PAIRED] == 15  # both pass the item minimum
+    assert _because(_page(wh, model, options=RowOptions(min_viewers=1))) == {PAIRED, LONE}
+    assert _because(_page(wh, model)) == {PAIRED}
+    assert _because(_page(wh, load_trained(kind))) == {PAIRED}  # kept in the model store
+    # A co-taker of 20 and 31 withdraws: nine counted pairs, though 31 keeps fourteen viewers.
+    record_consent(registry, PAIR_TAKERS[0], Purpose.STATISTICS, False, source="web")
+    withheld = viewing_withheld(registry)
+    assert _because(_page(wh, model, uncounted=withheld)) == set()
+    assert _because(_page(wh, model, options=RowOptions(min_viewers=9), uncounted=withheld)) == {
+        PAIRED
+    }
+
+
+def test_a_model_file_without_pair_counts_shows_no_because_rows(
+    home: Path, registry: Registry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A personalized model saved before pair counts were kept cannot show that a neighbour
+    was taken with its source by enough members: no "Because you watched" rows until it is
+    retrained (its other rows stay)."""
+    wh = Warehouse.open(home / "warehouse.duckdb")
+    pair_world().write(wh)
+    train(wh, "ease", as_of=AS_OF, registry=registry)
+    ids_path = home / "models" / "ease.ids.npz"
+    with np.load(ids_path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files if not k.startswith("pair_viewers")}
+    assert len(arrays) < len(np.load(ids_path).files)
+    np.savez(ids_path, **arrays)  # type: ignore[arg-type]
+    old = load_trained("ease")
+    assert old.pair_viewers is None
+    rows = _page(wh, old, options=RowOptions(min_viewers=1))
+    assert _because(rows) == set()
+    assert RowKind.TOP_PICKS in {r.kind for r in rows}
+    assert "keeps no pair counts" in caplog.text

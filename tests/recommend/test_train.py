@@ -12,7 +12,7 @@ import pytest
 from test_rows_world import AS_OF, DAY, MODELS, TinyCosine, platform
 
 from bingewise.recommend.interactions import build_interactions, item_table
-from bingewise.recommend.train import CURRENT_FILE, load_trained, train
+from bingewise.recommend.train import CURRENT_FILE, load_trained, pair_viewers, train
 from bingewise.schema import Recs
 from bingewise.warehouse import Warehouse
 
@@ -45,6 +45,9 @@ def test_round_trip_without_pickle(world: Warehouse, tmp_path: Path) -> None:
     for field in ("member_ids", "item_ids", "is_series", "names"):
         np.testing.assert_array_equal(getattr(loaded, field), getattr(trained, field))
     assert loaded.as_of == trained.as_of
+    assert trained.pair_viewers is not None and loaded.pair_viewers is not None
+    assert trained.pair_viewers.nnz > 0
+    assert (loaded.pair_viewers != trained.pair_viewers).nnz == 0
     for path in tmp_path.glob("*.npz"):
         with np.load(path, allow_pickle=False) as data:
             for key in data.files:
@@ -169,3 +172,32 @@ def test_train_max_titles_keeps_the_most_watched_for_dense_models(
     assert kept is not None and len(kept) == 2
     done = runner.invoke(app, ["-q", "train", "--model", "ials", "--max-titles", "2"])
     assert done.exit_code == 2 and "--max-titles is for dense models" in done.output
+
+
+@pytest.mark.parametrize("kind", ["ease", "itemknn", "ials"])
+@pytest.mark.parametrize("block_entries", [1, 40, 1 << 22])
+def test_pair_viewers_counts_the_members_who_took_both(kind: str, block_entries: int) -> None:
+    """Brute force: for each item i and each of its n nearest items j with a positive
+    similarity, the members with a positive entry on both; nothing else. Blocks of one item,
+    of a few, and all at once give the same."""
+    import scipy.sparse as sp
+
+    from bingewise.recommend import MODELS
+
+    rng = np.random.default_rng(7)
+    dense = (rng.random((60, 13)) < 0.3) * rng.integers(1, 5, size=(60, 13)).astype(np.float64)
+    dense[:, 12] = 0.0  # an item nobody took
+    x = sp.csr_matrix(dense)
+    x.data[::7] = 0.0  # explicit zeros are no interaction
+    model = MODELS[kind]().fit(x)
+    n = 4
+    got = pair_viewers(model, x, n, block_entries=block_entries).toarray()
+    ids, sims = model.similar_items(np.arange(13), n=n)
+    took = x.toarray() > 0
+    expected = np.zeros((13, 13))
+    for i in range(13):
+        for j, s in zip(ids[i], sims[i], strict=True):
+            if j >= 0 and np.isfinite(s) and s > 0:
+                expected[i, j] = sum(1 for u in range(60) if took[u, i] and took[u, j])
+    np.testing.assert_array_equal(got, expected)
+    assert expected.sum() > 0

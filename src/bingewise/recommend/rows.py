@@ -14,7 +14,11 @@
    nothing), X's nearest neighbours by the trained model's ``similar_items`` (items the member
    has not watched; only items with a positive similarity or weight: zero or below is no reason
    to show a title). A model that is not personalized (popularity) has no such rows: its
-   "neighbours" are the popular titles, whatever X is.
+   "neighbours" are the popular titles, whatever X is. A neighbour Y is shown only when at
+   least ``min_viewers`` members took both X and Y (the model's ``pair_viewers``, counted at
+   training; members who withdrew their consent to ``statistics`` since not counted): the row
+   says "members who watched X also watched Y", and one or two such members would be named by
+   it, however many watched Y alone.
 4. **Top 10 in your country (last 24 hours)** — items ranked by distinct members who watched them
    in the member's country in ``[as_of - 24 h, as_of)``; ties by item id. Only items watched by
    at least ``min_viewers`` members (10) are ranked, and members who withdrew their consent to
@@ -90,6 +94,7 @@ from bingewise.recommend.interactions import (
 )
 from bingewise.recommend.train import (
     DEFAULT_MODEL,
+    NEIGHBOURS,
     TrainedModel,
     load_trained,
     train,
@@ -181,7 +186,10 @@ class RowOptions:
     genre_rows: int = 3  #: genre rows at most
     top_windows: tuple[tuple[str, float], ...] = (("24h", 24.0), ("7d", 168.0))  #: label, hours
     popular_days: float = 28.0  #: window of the non-personalized genre rows, days
-    neighbours: int = 200  #: neighbours fetched per "Because you watched" source
+    #: neighbours fetched per "Because you watched" source; training keeps the pair counts of
+    #: this many (:data:`~bingewise.recommend.train.NEIGHBOURS`): a neighbour beyond them has no
+    #: count and is not shown
+    neighbours: int = NEIGHBOURS
     #: a play below this completion is no place to resume (a few seconds started by mistake, a
     #: preview): Jellyfin's and Emby's minimum resume share
     min_resume_share: float = 0.05
@@ -475,8 +483,9 @@ def _home_rows(
     seen = set(int(i) for i in history[Recs.item_id].unique())
     scores: np.ndarray | None = None
     if model is not None:
-        ranked = _rankable(wh, model, opts, uncounted)
-        _because_rows(page, model, history, seen, opts, ranked)
+        theirs = _uncounted_interactions(wh, model, opts, uncounted)
+        ranked = _rankable(model, opts, theirs)
+        _because_rows(page, model, history, seen, opts, ranked, theirs)
         mine = interactions_from_plays(
             history,
             as_of=as_of,
@@ -643,11 +652,24 @@ def _because_rows(
     seen: set[int],
     opts: RowOptions,
     ranked: np.ndarray,
+    theirs: sp.csr_matrix | None,
 ) -> None:
     """Adds "Because you watched X" rows (``ranked``: the items that may be shown,
-    :func:`_rankable`)."""
+    :func:`_rankable`; ``theirs``: what the uncounted members took,
+    :func:`_uncounted_interactions`).
+
+    A neighbour Y of X is shown only when ``opts.min_viewers`` counted members took both: the
+    model's pair count less the uncounted members who took both."""
     if not type(model.model).personalized:
         return  # its "similar" items are the popular ones, whatever the source: no reason
+    if model.pair_viewers is None:
+        log.warning(
+            "model %s keeps no pair counts: its 'Because you watched' rows are left out; "
+            "retrain it",
+            model.name,
+        )
+        return
+    pairs = sp.csr_matrix(model.pair_viewers)
     # A source is a title the member took: a play past the resume share (a few seconds started
     # by mistake is not "watched"), or a rating (taken whole).
     taken = history[Recs.completion].astype("float64").fillna(1.0) >= opts.min_resume_share
@@ -671,6 +693,10 @@ def _because_rows(
         if page.items[source].level > page.max_level:
             continue  # never name a title above the profile's limit
         ids, sims = model.model.similar_items(np.array([pos]), n=min(opts.neighbours, n_items - 1))
+        both = pairs.getrow(pos).toarray().ravel()  # members who took the source and each item
+        if theirs is not None:
+            took_source = theirs[:, [pos]].toarray().ravel() > 0
+            both -= np.asarray(theirs[took_source].sum(axis=0), dtype=np.float64).ravel()
         chosen: list[RowItem] = []
         for j, s in zip(ids[0], sims[0], strict=True):
             if j < 0 or not np.isfinite(s) or s <= 0:
@@ -678,6 +704,8 @@ def _because_rows(
             item_id = int(model.item_ids[j])
             if item_id in seen or not ranked[j] or not page.allowed(item_id):
                 continue
+            if both[j] < opts.min_viewers:
+                continue  # too few members took both: it would tell what they watched
             reason = {
                 "kind": RowKind.BECAUSE_YOU_WATCHED,
                 "source_title_id": None if bool(model.is_series[pos]) else source,
@@ -720,19 +748,36 @@ def _top10_rows(page: _Page, windows: Iterable[tuple[str, float]], opts: RowOpti
         )
 
 
-def _rankable(
+def _uncounted_interactions(
     wh: Warehouse, model: TrainedModel, opts: RowOptions, uncounted: Collection[int]
-) -> np.ndarray:
+) -> sp.csr_matrix | None:
+    """What the members in ``uncounted`` the model learnt from took (binary, their rows x the
+    model's items), None when the model learnt from none of them: they withdrew their consent
+    to statistics after the training (training itself leaves out those who had withdrawn
+    before), so the page subtracts them from the model's counts."""
+    learnt_from = set(int(m) for m in uncounted) & set(model.member_ids.tolist())
+    if not learnt_from:
+        return None
+    matrix = build_interactions(
+        wh,
+        as_of=model.as_of,
+        member_ids=sorted(learnt_from),
+        item_ids=model.item_ids,
+        params=_member_params(opts.params, model),
+    ).interactions.matrix
+    return (sp.csr_matrix(matrix) > 0).astype(np.float64)
+
+
+def _rankable(model: TrainedModel, opts: RowOptions, theirs: sp.csr_matrix | None) -> np.ndarray:
     """Which of the model's items may be shown to a member who has not taken them (bool per
     column).
 
     An item needs ``opts.min_viewers`` counted viewers: the distinct members the model learnt
-    it from, less those of them in ``uncounted`` (who withdrew their consent to statistics
-    after the training; training itself leaves out those who had withdrawn before). This holds
-    for every model: a popularity model's picks are a platform ranking, and a personalized
-    model's neighbours and picks come from other members' viewing, so a title one or two
-    others took would tell the member what they watched. A model file without viewer counts
-    shows none of its items.
+    it from, less the uncounted ones of them (``theirs``, :func:`_uncounted_interactions`).
+    This holds for every model: a popularity model's picks are a platform ranking, and a
+    personalized model's neighbours and picks come from other members' viewing, so a title one
+    or two others took would tell the member what they watched. A model file without viewer
+    counts shows none of its items.
     """
     if model.item_viewers is None:
         log.warning(
@@ -740,15 +785,7 @@ def _rankable(
         )
         return np.zeros(len(model.item_ids), dtype=bool)
     viewers = np.asarray(model.item_viewers, dtype=np.float64).copy()
-    learnt_from = set(int(m) for m in uncounted) & set(model.member_ids.tolist())
-    if learnt_from:
-        theirs = build_interactions(
-            wh,
-            as_of=model.as_of,
-            member_ids=sorted(learnt_from),
-            item_ids=model.item_ids,
-            params=_member_params(opts.params, model),
-        ).interactions.matrix
+    if theirs is not None:
         viewers -= viewers_per_item(theirs)
     return viewers >= opts.min_viewers
 

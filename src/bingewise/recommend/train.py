@@ -6,9 +6,12 @@ The store is ``settings.models_dir``. Training model ``NAME`` writes three files
 - ``NAME.ids.npz``: the id maps: ``member_ids`` (row i of the training matrix), ``item_ids``
   (column j: a film's title_id or a series' series_id), ``is_series``, display ``names``,
   ``item_viewers`` (distinct members each item was learnt from: a non-personalized model's picks
-  are a platform ranking and need enough of them), the ``as_of`` time (UTC microseconds since
-  the epoch) and the SHA-256 of ``NAME.npz`` (so a model and the maps of another training run
-  are never paired);
+  are a platform ranking and need enough of them), for a personalized model ``pair_viewers_*``
+  (a sparse items x items matrix in four arrays: row i holds, for each of i's
+  :data:`NEIGHBOURS` nearest items j by ``similar_items``, the distinct members who took both:
+  "Because you watched i: j" needs enough of them, :func:`pair_viewers`), the ``as_of`` time
+  (UTC microseconds since the epoch) and the SHA-256 of ``NAME.npz`` (so a model and the maps
+  of another training run are never paired);
 - ``current.json``: ``{"model": NAME}``, the model :func:`load_trained` picks by default.
 
 Every file is written to a temporary name and renamed, so a reader never sees half a model.
@@ -37,6 +40,7 @@ import scipy.sparse as sp
 from bingewise.config import get_settings
 from bingewise.console import progress
 from bingewise.files import sha256_file
+from bingewise.recommend._common import csr_from_state, csr_state
 from bingewise.recommend.base import Recommender
 from bingewise.recommend.interactions import (
     ConfidenceParams,
@@ -50,9 +54,11 @@ from bingewise.warehouse import Warehouse
 
 __all__ = [
     "DEFAULT_MODEL",
+    "NEIGHBOURS",
     "TrainedModel",
     "available_models",
     "load_trained",
+    "pair_viewers",
     "save_trained",
     "train",
     "viewers_per_item",
@@ -63,7 +69,15 @@ log = logging.getLogger(__name__)
 
 #: The model ``bingewise train`` fits when none is named.
 DEFAULT_MODEL = "ease"
+#: Neighbours a "Because you watched" row fetches per source title
+#: (:attr:`bingewise.recommend.rows.RowOptions.neighbours`); training keeps their pair counts.
+NEIGHBOURS = 200
 CURRENT_FILE = "current.json"
+#: Array prefix of the pair counts in ``NAME.ids.npz`` (item-side: no member in it)
+PAIRS_KEY = "pair_viewers"
+#: Entries of the dense block of co-taker counts :func:`pair_viewers` holds at once (8 bytes
+#: each: 32 MiB)
+_PAIR_BLOCK_ENTRIES = 1 << 22
 _EPOCH = dt.datetime(1970, 1, 1)
 
 
@@ -97,6 +111,10 @@ class TrainedModel:
     #: per column, the distinct training members with a positive interaction (float64 counts).
     #: None: a model file written before they were kept
     item_viewers: np.ndarray | None = None
+    #: items x items, float64: row i, column j (one of i's nearest items by ``similar_items``)
+    #: holds the distinct training members who took both (:func:`pair_viewers`); pairs not kept
+    #: count as none. None: a model that is not personalized, or a file written before
+    pair_viewers: sp.csr_matrix | None = None
 
     @property
     def name(self) -> str:
@@ -172,6 +190,11 @@ def train(
             faded_share=float(np.mean(values < 1 / 64)) if len(values) else 0.0,
             withheld_members=data.withheld_members,
             item_viewers=viewers_per_item(data.interactions.matrix),
+            pair_viewers=(
+                pair_viewers(recommender, data.interactions.matrix)
+                if type(recommender).personalized
+                else None
+            ),
         )
         save_trained(trained, models_dir)
         bar.advance(task)
@@ -195,6 +218,56 @@ def viewers_per_item(matrix: sp.spmatrix) -> np.ndarray:
     """
     positive = sp.csr_matrix(matrix) > 0
     return np.asarray(positive.sum(axis=0), dtype=np.float64).ravel()
+
+
+def pair_viewers(
+    model: Recommender,
+    matrix: sp.spmatrix,
+    n: int = NEIGHBOURS,
+    *,
+    block_entries: int = _PAIR_BLOCK_ENTRIES,
+) -> sp.csr_matrix:
+    """For each item and each of its ``n`` nearest items (``model.similar_items``, positive
+    similarity), the distinct members (rows of ``matrix``) with a positive entry on both.
+
+    Returns an items x items CSR matrix of float64 counts (floats for the reason given in
+    :func:`viewers_per_item`); pairs with no such member, and items outside the ``n`` nearest,
+    are left out (they count as none). Counts come from the binary pattern of ``matrix``, a
+    block of items at a time (``block_entries`` dense counts at most, 32 MiB): the work is that
+    of the item-item co-occurrence product, the memory two binary copies of ``matrix``.
+
+    >>> # pair_viewers(model, x)[i, j]: members who took both item i and item j
+    """
+    taken = sp.csr_matrix(matrix) > 0
+    n_items = taken.shape[1]
+    k = min(n, n_items - 1)
+    if k < 1 or taken.nnz == 0:
+        return sp.csr_matrix((n_items, n_items), dtype=np.float64)
+    by_member = taken.astype(np.float32)  # members x items; float32 counts exact to 2**24
+    by_item = sp.csr_matrix(by_member.T)  # items x members
+    step = max(1, min(n_items, block_entries // n_items))
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    for start in range(0, n_items, step):
+        block = np.arange(start, min(start + step, n_items), dtype=np.int64)
+        ids, sims = model.similar_items(block, n=k)
+        ids = np.asarray(ids, dtype=np.int64)
+        sims = np.asarray(sims, dtype=np.float64)
+        both = (by_item[block] @ by_member).toarray()  # block x items: members who took both
+        kept = (ids >= 0) & np.isfinite(sims) & (sims > 0)
+        counts = np.take_along_axis(both, np.maximum(ids, 0), axis=1)
+        kept &= counts > 0
+        at = np.nonzero(kept)
+        rows.append(block[at[0]])
+        cols.append(ids[at])
+        vals.append(counts[at].astype(np.float64))
+    out = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(n_items, n_items),
+    )
+    out.sum_duplicates()
+    return out
 
 
 def withheld_from_training(registry: Registry | None = None) -> set[int]:
@@ -242,6 +315,9 @@ def save_trained(trained: TrainedModel, models_dir: Path | None = None) -> Path:
     }
     if trained.item_viewers is not None:
         arrays["item_viewers"] = np.asarray(trained.item_viewers, dtype=np.float64)
+    if trained.pair_viewers is not None:
+        pairs = sp.csr_matrix(trained.pair_viewers, dtype=np.float64)
+        arrays.update(csr_state(PAIRS_KEY, pairs))
     np.savez(tmp_ids, **arrays)  # type: ignore[arg-type]
     os.replace(tmp_model, model_path)
     os.replace(tmp_ids, folder / f"{name}.ids.npz")
@@ -293,8 +369,21 @@ def load_trained(
         as_of = _EPOCH + dt.timedelta(microseconds=int(ids["as_of_us"]))
         kept = float(ids["half_life_days"]) if "half_life_days" in ids.files else float("nan")
         viewers = ids["item_viewers"].astype(np.float64) if "item_viewers" in ids.files else None
+        pairs = (
+            csr_from_state(PAIRS_KEY, {k: ids[k] for k in ids.files if k.startswith(PAIRS_KEY)})
+            if f"{PAIRS_KEY}_indptr" in ids.files
+            else None
+        )
     model = registry[name].load(model_path)
     half_life = None if np.isnan(kept) else kept
     return TrainedModel(
-        model, member_ids, item_ids, is_series, names, as_of, half_life, item_viewers=viewers
+        model,
+        member_ids,
+        item_ids,
+        is_series,
+        names,
+        as_of,
+        half_life,
+        item_viewers=viewers,
+        pair_viewers=pairs,
     )
