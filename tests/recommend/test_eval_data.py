@@ -440,3 +440,79 @@ def test_events_under_a_services_own_column_names(tmp_path: Path) -> None:
     assert [(r.line, r.field) for r in log.rejects] == [(4, "ts")]
     with pytest.raises(ValueError, match="--columns is for events"):
         read_log(path, "movielens", pairs)
+
+
+@pytest.mark.parametrize("shape", ["csv", "csv with a bad row", "parquet"])
+def test_episodes_roll_up_to_their_series_with_a_catalog(tmp_path: Path, shape: str) -> None:
+    """With the catalog, the episodes a member watched are one interaction with their series,
+    as training and the home page count them (a held-out episode of a series the member is
+    watching is no title to find); films and titles the catalog lacks stay themselves."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    series = 9_000_000_000_000_000_001  # beyond 2^53: read as an integer, never a float
+    events = [
+        ("7", "11", "2024-01-02 10:00:00"),  # episode 1
+        ("7", "12", "2024-01-03 10:00:00"),  # episode 2
+        ("7", "11", "2024-01-01 10:00:00"),  # episode 1 again, earlier
+        ("7", "500", "2024-01-04 10:00:00"),  # a film
+        ("8", "12", "2024-01-05 10:00:00"),
+        ("8", "777", "2024-01-05 11:00:00"),  # not in the catalog
+    ]
+    if shape == "csv with a bad row":
+        events.append(("x", "12", "2024-01-05 12:00:00"))
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "member_id,title_id,start_utc\n" + "\n".join(",".join(r) for r in events) + "\n"
+    )
+    rows = [("11", "episode", str(series)), ("12", "episode", str(series)), ("500", "film", "")]
+    if shape == "parquet":
+        catalog = tmp_path / "catalog.parquet"
+        pq.write_table(
+            pa.table(
+                {
+                    "title_id": pa.array([int(r[0]) for r in rows], pa.int64()),
+                    "kind": [r[1] for r in rows],
+                    "series_id": pa.array([int(r[2]) if r[2] else None for r in rows], pa.int64()),
+                }
+            ),
+            catalog,
+        )
+    else:
+        catalog = tmp_path / "catalog.csv"
+        catalog.write_text(
+            "title_id,title,kind,series_id\n"
+            + "\n".join(f"{t},Name {t},{k},{s}" for t, k, s in rows)
+            + "\n"
+        )
+    log = read_log(path, "events", catalog=catalog)
+    got = sorted(
+        zip(log.users.tolist(), log.items.tolist(), log.values.tolist(), log.times.tolist(),
+            strict=True)
+    )  # fmt: skip
+    day = 86_400
+    jan1 = int(np.datetime64("2024-01-01T10:00:00", "s").astype(np.int64))
+    assert got == [
+        (7, 500, 1.0, jan1 + 3 * day),
+        (7, series, 3.0, jan1),  # three events of two episodes: one interaction, first start
+        (8, 777, 1.0, jan1 + 4 * day + 3600),
+        (8, series, 1.0, jan1 + 4 * day),
+    ]
+    assert log.episodes == 4 and log.duplicates == 2
+    assert "4 rows of episodes counted as their series" in log.summary()
+    assert len(log.rejects) == (1 if "bad" in shape else 0)
+    _accounted(log)
+
+
+def test_a_bad_catalog_is_named_by_file_line_and_field(tmp_path: Path) -> None:
+    events = tmp_path / "events.csv"
+    events.write_text("member_id,title_id,start_utc\n7,11,2024-01-02 10:00:00\n")
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text("title_id,kind,series_id\n11,episode,5\n12,episode,S-1\n")
+    with pytest.raises(IngestError, match=r"catalog\.csv, line 3, field 'series_id'"):
+        read_log(events, "events", catalog=catalog)
+    catalog.write_text("title_id,kind\n11,film\n")
+    with pytest.raises(IngestError, match=r"catalog\.csv.*series_id"):
+        read_log(events, "events", catalog=catalog)
+    with pytest.raises(ValueError, match="--catalog is for events"):
+        read_log(events, "movielens", catalog=catalog)

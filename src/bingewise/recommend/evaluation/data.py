@@ -12,7 +12,10 @@ Viewing events are CSV or Parquet files (or a folder of Parquet parts) with at l
 or a time since the epoch read as ``bingewise ingest`` reads it); the events of one member and
 title become one interaction (first start time, value = number of events). Rows whose
 ``supplemental`` column (when the file has one) names a trailer, recap or hook are no
-interaction, as in training; they are counted in the summary, not silently dropped.
+interaction, as in training; they are counted in the summary, not silently dropped. With the
+service's catalog (``catalog``: CSV or Parquet with ``title_id`` and ``series_id``, as ``bingewise
+ingest`` reads it), the episodes of a series are one interaction with the series, as training
+and the home page count them; without it every episode is a title of its own.
 
 A well-formed file is parsed by Arrow's multithreaded CSV reader (25 million ratings in seconds,
 not minutes); a file with any bad row is read again line by line, so that every bad row is named.
@@ -45,7 +48,7 @@ import pyarrow.parquet as pq
 
 from bingewise.ingest.base import IngestError, Reject
 from bingewise.ingest.generic import EPOCH_UNITS
-from bingewise.schema import Events, MovieLensFiles
+from bingewise.schema import Catalog, Events, MovieLensFiles
 
 __all__ = ["InteractionLog", "read_events", "read_log", "read_movielens"]
 
@@ -68,6 +71,7 @@ class InteractionLog:
     min_title_count: int = 1  #: titles with fewer interactions were left out
     left_out: int = 0  #: interactions of those titles
     supplemental: int = 0  #: event rows of trailers, recaps and hooks (no interaction)
+    episodes: int = 0  #: event rows of episodes counted as their series (with a catalog)
 
     def __len__(self) -> int:
         return len(self.users)
@@ -82,6 +86,8 @@ class InteractionLog:
         )
         if self.supplemental:
             rare += f", {self.supplemental:,} rows of trailers and other supplemental videos"
+        if self.episodes:
+            rare += f", {self.episodes:,} rows of episodes counted as their series"
         return (
             f"{self.source}: {self.rows_read:,} rows read, {len(self):,} interactions "
             f"({len(np.unique(self.users)):,} members × {len(np.unique(self.items)):,} titles), "
@@ -108,18 +114,24 @@ class InteractionLog:
 
 
 def read_log(
-    path: str | Path, fmt: str = "movielens", columns: Sequence[tuple[str, str]] = ()
+    path: str | Path,
+    fmt: str = "movielens",
+    columns: Sequence[tuple[str, str]] = (),
+    catalog: str | Path | None = None,
 ) -> InteractionLog:
     """Read ``path`` in format ``"movielens"`` or ``"events"`` (whose columns a service may name
-    otherwise: ``columns`` pairs a file column with an events column, as ``ingest --columns``)."""
+    otherwise: ``columns`` pairs a file column with an events column, as ``ingest --columns``;
+    ``catalog`` rolls episodes up to their series)."""
     if fmt == "movielens":
         if columns:
             raise ValueError(
                 "column names are fixed in the MovieLens shapes: --columns is for events"
             )
+        if catalog is not None:
+            raise ValueError("MovieLens titles are films: --catalog is for events")
         return read_movielens(path)
     if fmt == "events":
-        return read_events(path, columns)
+        return read_events(path, columns, catalog)
     raise ValueError(f"unknown format {fmt!r}: use 'movielens' or 'events'")
 
 
@@ -403,8 +415,13 @@ def _dedupe(
 _EVENT_COLUMNS = (Events.member_id, Events.title_id, Events.start_utc)
 
 
-def read_events(path: str | Path, columns: Sequence[tuple[str, str]] = ()) -> InteractionLog:
-    """Read viewing events (CSV with a header, or Parquet) into one interaction per title.
+def read_events(
+    path: str | Path,
+    columns: Sequence[tuple[str, str]] = (),
+    catalog: str | Path | None = None,
+) -> InteractionLog:
+    """Read viewing events (CSV with a header, or Parquet) into one interaction per title, or
+    per series for the episodes the ``catalog`` names (see the module docstring).
 
     A well-formed file is read by Arrow (only the three columns needed, ids and times checked as
     the row reader checks them); a file with any bad or missing value is read row by row, so
@@ -417,16 +434,18 @@ def read_events(path: str | Path, columns: Sequence[tuple[str, str]] = ()) -> In
             raise IngestError(file, "a folder without Parquet parts: give one CSV or Parquet file")
     elif not file.is_file():
         raise IngestError(file, "no such file or folder")
+    series = _series_of_episodes(Path(catalog)) if catalog is not None else None
     names = _file_names(columns)
     supplemental = _supplemental_column(file, columns)
     fast = _events_well_formed(file, names, supplemental)
     if fast is None:
-        return _read_events_row_by_row(file, names, supplemental)
+        return _read_events_row_by_row(file, names, supplemental, series)
     users, items, seconds, main = fast
+    items, episodes = _roll_up(items[main], series)
     return replace(
         _dedupe(
             users=users[main],
-            items=items[main],
+            items=items,
             times=seconds[main],
             values=np.ones(int(main.sum())),
             source=str(file),
@@ -436,7 +455,64 @@ def read_events(path: str | Path, columns: Sequence[tuple[str, str]] = ()) -> In
             count_values=True,
         ),
         supplemental=int((~main).sum()),
+        episodes=episodes,
     )
+
+
+def _series_of_episodes(file: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(episode title ids, sorted; their series ids) from a catalog file, CSV or Parquet (a file
+    or a folder of parts): every row with a ``series_id`` is an episode of it. A bad id is an
+    error naming the file, line and field (the roll-up must not guess)."""
+    need = [Catalog.title_id, Catalog.series_id]
+    if file.is_dir() or (file.is_file() and _is_parquet(file)):
+        try:
+            table = pq.read_table(file)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise IngestError(file, f"not a readable Parquet catalog ({exc})") from exc
+        missing = [c for c in need if c not in table.column_names]
+        if missing:
+            raise IngestError(file, f"catalog columns missing: {', '.join(missing)}")
+        frame = pd.DataFrame(  # as text (an int64 column with nulls would go through floats)
+            {c: pc.fill_null(pc.cast(table.column(c), pa.string()), "").to_pylist() for c in need}
+        )
+        first_line = 1  # Parquet: row numbers
+    elif file.is_file():
+        frame = pd.read_csv(file, dtype=str, keep_default_na=False)
+        missing = [c for c in need if c not in frame.columns]
+        if missing:
+            raise IngestError(file, f"catalog header lacks {', '.join(missing)}", line=1)
+        first_line = 2
+    else:
+        raise IngestError(file, "no such catalog file or folder")
+    titles = frame[Catalog.title_id].astype(str).str.strip()
+    series = frame[Catalog.series_id].astype(str).str.strip()
+    for col, text, optional in (
+        (Catalog.title_id, titles, False),
+        (Catalog.series_id, series, True),
+    ):
+        bad = ~text.str.match(_INT).to_numpy(dtype=bool, na_value=False)
+        if optional:
+            bad &= (text != "").to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise IngestError(file, "not a non-negative integer", line=first_line + i, field=col)
+    episode = (series != "").to_numpy()
+    ids = titles[episode].astype(np.int64).to_numpy()  # via Python ints: exact beyond 2^53
+    of = series[episode].astype(np.int64).to_numpy()
+    ids, first = np.unique(ids, return_index=True)
+    return ids, of[first]
+
+
+def _roll_up(
+    items: np.ndarray, series: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[np.ndarray, int]:
+    """``items`` with each episode replaced by its series, and how many were."""
+    if series is None or not len(series[0]) or not len(items):
+        return items, 0
+    episodes, of = series
+    pos = np.minimum(np.searchsorted(episodes, items), len(episodes) - 1)
+    hit = episodes[pos] == items
+    return np.where(hit, of[pos], items), int(hit.sum())
 
 
 def _is_parquet(file: Path) -> bool:
@@ -588,7 +664,10 @@ def _events_well_formed(
 
 
 def _read_events_row_by_row(
-    file: Path, names: dict[str, str] | None = None, supplemental: str | None = None
+    file: Path,
+    names: dict[str, str] | None = None,
+    supplemental: str | None = None,
+    series: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> InteractionLog:
     """Every row on its own, naming each bad row's line and field (the file's own names)."""
     names = names or _file_names(())
@@ -663,10 +742,11 @@ def _read_events_row_by_row(
         )
         for i in sorted(reasons)
     ]
+    items, episodes = _roll_up(parsed[Events.title_id][kept], series)
     return replace(
         _dedupe(
             users=parsed[Events.member_id][kept],
-            items=parsed[Events.title_id][kept],
+            items=items,
             times=seconds[kept],
             values=np.ones(int(kept.sum())),
             source=str(file),
@@ -676,4 +756,5 @@ def _read_events_row_by_row(
             count_values=True,
         ),
         supplemental=int((ok & ~main).sum()),
+        episodes=episodes,
     )
