@@ -516,3 +516,35 @@ def test_a_bad_catalog_is_named_by_file_line_and_field(tmp_path: Path) -> None:
         read_log(events, "events", catalog=catalog)
     with pytest.raises(ValueError, match="--catalog is for events"):
         read_log(events, "movielens", catalog=catalog)
+
+
+def test_a_null_in_a_parquet_id_column_rejects_that_row_only(tmp_path: Path) -> None:
+    """One missing member id sends a Parquet file to the row reader, which read integer columns
+    with a null through floats: every row became '7.0' and was rejected, and 64-bit ids lost
+    their last digits. Only the row with the null is rejected now; the others keep exact ids."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    big = 9_000_000_000_000_000_001
+    path = tmp_path / "events.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "member_id": pa.array([7, 7, None, 8], pa.int64()),
+                "title_id": pa.array([big, 12, 13, None], pa.int64()),
+                "start_utc": pa.array(
+                    [1_709_323_200_000, None, 1_709_323_200_000, 1_709_323_200_000], pa.int64()
+                ),  # milliseconds
+            }
+        ),
+        path,
+    )
+    log = read_events(path)
+    assert list(zip(log.users.tolist(), log.items.tolist(), strict=True)) == [(7, big)]
+    assert log.times.tolist() == [1_709_323_200]
+    assert [(r.line, r.field) for r in log.rejects] == [
+        (2, "start_utc"),
+        (3, "member_id"),
+        (4, "title_id"),
+    ]
+    _accounted(log)

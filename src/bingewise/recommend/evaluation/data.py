@@ -679,7 +679,11 @@ def _read_events_row_by_row(
         if missing:
             raise IngestError(file, f"columns missing: {', '.join(missing)}")
         main = _main_content(table.column(supplemental) if supplemental else None, len(table))
-        frame = table.select(list(need)).to_pandas().astype(str)
+        # As text through Arrow: pandas would read an integer column with a null as floats
+        # ('7.0', every row rejected; 64-bit ids rounded). A null is an empty value.
+        frame = pd.DataFrame(
+            {c: pc.fill_null(pc.cast(table.column(c), pa.string()), "").to_pylist() for c in need}
+        )
         first_line = 1  # Parquet: row numbers
     else:
         frame = pd.read_csv(file, dtype=str, keep_default_na=False, usecols=None)
