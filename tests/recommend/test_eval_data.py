@@ -548,3 +548,37 @@ def test_a_null_in_a_parquet_id_column_rejects_that_row_only(tmp_path: Path) -> 
         (4, "title_id"),
     ]
     _accounted(log)
+
+
+def test_event_rows_of_the_wrong_width_or_with_a_stray_quote_are_rejected(
+    tmp_path: Path,
+) -> None:
+    """A row with a field too many, or too few, and a stray quote (a title id typed as "12)
+    are rejected alone, named by their line; before, the first of them ended the whole read
+    with pandas' tokenizing error, naming no file."""
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "member_id,title_id,start_utc\n"
+        "7,10,2024-01-01T00:00:00Z\n"
+        "7,11,2024-01-02T00:00:00Z,extra\n"  # line 3
+        '8,"12,2024-01-03T00:00:00Z\n'  # line 4
+        "8,13,2024-01-04T00:00:00Z\n"
+        '9,"14,5",2024-01-05T00:00:00Z\n'  # line 6: quoted, one field, a bad id
+        "9,15\n"  # line 7
+        "9,16,2024-01-06T00:00:00Z,\n"  # an empty field beyond the header's: kept
+    )
+    log = read_events(path)
+    assert list(zip(log.users.tolist(), log.items.tolist(), strict=True)) == [
+        (7, 10),
+        (8, 13),
+        (9, 16),
+    ]
+    assert [(r.line, r.field) for r in log.rejects] == [
+        (3, ""),
+        (4, ""),
+        (6, "title_id"),
+        (7, ""),
+    ]
+    assert "unbalanced quote" in log.rejects[1].reason
+    assert log.rows_read == 7
+    _accounted(log)

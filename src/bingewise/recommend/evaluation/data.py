@@ -47,7 +47,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from bingewise.ingest.base import IngestError, Reject
-from bingewise.ingest.generic import EPOCH_UNITS
+from bingewise.ingest.generic import EPOCH_UNITS, unbalanced_quote, whole_row
 from bingewise.schema import Catalog, Events, MovieLensFiles
 
 __all__ = ["InteractionLog", "read_events", "read_log", "read_movielens"]
@@ -663,6 +663,70 @@ def _events_well_formed(
     return users, items, seconds, main
 
 
+class _Lines:
+    """A file's physical lines, handed to ``csv.reader`` one at a time from ``pos`` (0-based),
+    which the caller may set to read on after a stray quote."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.pos = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        self.pos += 1
+        return self.lines[self.pos - 1]
+
+
+def _csv_records(file: Path) -> tuple[pd.DataFrame, np.ndarray, list[Reject]]:
+    """The records of an events CSV as text (columns named by its header), the line each
+    starts on, and the rejects of records that are no row: a field too many or too few, or a
+    stray quote (by the rule every CSV reader shares, :func:`~bingewise.ingest.generic.whole_row`:
+    its line alone is rejected and the file read on from the next line)."""
+    with file.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        lines = fh.readlines()
+    src = _Lines(lines)
+    reader = csv.reader(src)
+    header = next(reader, [])
+    if not any(h.strip() for h in header):
+        raise IngestError(file, "empty file: no header", line=1)
+    width = len(header)
+    records: list[list[str]] = []
+    starts: list[int] = []
+    malformed: list[Reject] = []
+    while True:
+        start = src.pos + 1  # 1-based line of the record's first line
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:  # a quote still open at the end of the file
+            values = [""] * (width + 1)
+        end = src.pos
+        if not any(v.strip() for v in values):
+            continue  # blank line
+        if end > start and start < len(lines) and whole_row(lines[start], width, ","):
+            text = lines[start - 1].rstrip("\r\n")
+            malformed.append(Reject(start, "", unbalanced_quote(), text))
+            src.pos = start  # read on from the next line
+            reader = csv.reader(src)
+            continue
+        if len(values) < width or any(v.strip() for v in values[width:]):
+            text = "".join(lines[start - 1 : end]).rstrip("\r\n")
+            reason = f"{len(values)} fields where the header has {width}"
+            malformed.append(Reject(start, "", reason, text))
+            continue
+        records.append(values[:width])
+        starts.append(start)
+    frame = pd.DataFrame(records, columns=header, dtype=str) if records else None
+    if frame is None:
+        frame = pd.DataFrame({h: pd.Series([], dtype=str) for h in header})
+    return frame, np.asarray(starts, dtype=np.int64), malformed
+
+
 def _read_events_row_by_row(
     file: Path,
     names: dict[str, str] | None = None,
@@ -684,9 +748,10 @@ def _read_events_row_by_row(
         frame = pd.DataFrame(
             {c: pc.fill_null(pc.cast(table.column(c), pa.string()), "").to_pylist() for c in need}
         )
-        first_line = 1  # Parquet: row numbers
+        lines = np.arange(len(frame)) + 1  # Parquet: row numbers
+        malformed: list[Reject] = []
     else:
-        frame = pd.read_csv(file, dtype=str, keep_default_na=False, usecols=None)
+        frame, lines, malformed = _csv_records(file)
         missing = [c for c in need if c not in frame.columns]
         if missing:
             raise IngestError(file, f"header lacks {', '.join(missing)}", line=1)
@@ -695,9 +760,7 @@ def _read_events_row_by_row(
             len(frame),
         )
         frame = frame[list(need)]
-        first_line = 2
     frame.columns = list(_EVENT_COLUMNS)  # our names from here on; rejects name the file's
-    lines = np.arange(len(frame)) + first_line
     ok = np.ones(len(frame), dtype=bool)
     reasons: dict[int, tuple[str, str]] = {}
     parsed: dict[str, np.ndarray] = {}
@@ -746,6 +809,7 @@ def _read_events_row_by_row(
         )
         for i in sorted(reasons)
     ]
+    rejects = sorted([*malformed, *rejects], key=lambda r: r.line)
     items, episodes = _roll_up(parsed[Events.title_id][kept], series)
     return replace(
         _dedupe(
@@ -754,7 +818,7 @@ def _read_events_row_by_row(
             times=seconds[kept],
             values=np.ones(int(kept.sum())),
             source=str(file),
-            rows_read=len(frame),
+            rows_read=len(frame) + len(malformed),
             rejects=rejects,
             keep="first",
             count_values=True,
