@@ -263,3 +263,20 @@ def test_events_with_the_catalog_evaluate_series_not_episodes(tmp_path: Path) ->
     assert "40 members × 44 titles" in by_episode["data"]
     bad = CliRunner().invoke(app, [*args[:-4], "--catalog", str(tmp_path / "none.csv")])
     assert bad.exit_code == 2 and "none.csv" in bad.output
+
+
+def test_every_json_key_is_documented(ratings: Path) -> None:
+    """`evaluate --json` is a documented interface: every key it prints, at every level, is
+    named in docs/recommend.md (a key added without its documentation fails here)."""
+    result = CliRunner().invoke(
+        app,
+        ["-q", "evaluate", "--data", str(ratings), "--json", "--no-tune",
+         "--models", "popular", "--models", "ease"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    keys = set(report) | set(report["rows"][0]) | set(report["rows"][0]["metrics"])
+    keys |= set(report["versus_best_peer"])
+    docs = (Path(__file__).parents[2] / "docs" / "recommend.md").read_text()
+    section = docs[docs.index("`evaluate --json`") :]
+    assert sorted(k for k in keys if f"`{k}`" not in section) == []
