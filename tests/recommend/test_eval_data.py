@@ -582,3 +582,28 @@ def test_event_rows_of_the_wrong_width_or_with_a_stray_quote_are_rejected(
     assert "unbalanced quote" in log.rejects[1].reason
     assert log.rows_read == 7
     _accounted(log)
+
+
+def test_the_catalog_rolls_up_as_ingest_and_training_read_it(tmp_path: Path) -> None:
+    """The catalog is read by ingest's rules: the last row of a title wins, and only an episode
+    (kind `episode`, or no kind and a series) counts as its series, as training counts it."""
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "member_id,title_id,start_utc\n"
+        "7,11,2024-01-02 10:00:00\n7,12,2024-01-02 11:00:00\n7,13,2024-01-02 12:00:00\n"
+    )
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text(
+        "title_id,kind,series_id\n"
+        "11,episode,900\n"
+        "11,episode,901\n"  # the last row of a title wins
+        "12,film,900\n"  # a film, whatever its series_id says
+        "13,,900\n"  # no kind, a series: an episode
+    )
+    log = read_log(events, "events", catalog=catalog)
+    assert sorted(log.items.tolist()) == [12, 900, 901]
+    assert log.episodes == 2
+    jsonl = tmp_path / "catalog.jsonl"
+    jsonl.write_text('{"title_id": 11, "series_id": 900}\n')
+    with pytest.raises(IngestError, match="CSV or Parquet"):
+        read_log(events, "events", catalog=jsonl)

@@ -461,9 +461,13 @@ def read_events(
 
 def _series_of_episodes(file: Path) -> tuple[np.ndarray, np.ndarray]:
     """(episode title ids, sorted; their series ids) from a catalog file, CSV or Parquet (a file
-    or a folder of parts): every row with a ``series_id`` is an episode of it. A bad id is an
-    error naming the file, line and field (the roll-up must not guess)."""
+    or a folder of parts), by ingest's rules: the last row of a title wins, and a row is an
+    episode of its ``series_id`` when its ``kind`` is ``episode``, or empty (training rolls up
+    episodes only). A bad id is an error naming the file, line and field (the roll-up must not
+    guess)."""
     need = [Catalog.title_id, Catalog.series_id]
+    if file.suffix.lower() in (".json", ".jsonl", ".ndjson"):
+        raise IngestError(file, "a JSON catalog: give the catalog as CSV or Parquet")
     if file.is_dir() or (file.is_file() and _is_parquet(file)):
         try:
             table = pq.read_table(file)
@@ -472,8 +476,9 @@ def _series_of_episodes(file: Path) -> tuple[np.ndarray, np.ndarray]:
         missing = [c for c in need if c not in table.column_names]
         if missing:
             raise IngestError(file, f"catalog columns missing: {', '.join(missing)}")
+        have = [c for c in (*need, Catalog.kind) if c in table.column_names]
         frame = pd.DataFrame(  # as text (an int64 column with nulls would go through floats)
-            {c: pc.fill_null(pc.cast(table.column(c), pa.string()), "").to_pylist() for c in need}
+            {c: pc.fill_null(pc.cast(table.column(c), pa.string()), "").to_pylist() for c in have}
         )
         first_line = 1  # Parquet: row numbers
     elif file.is_file():
@@ -496,11 +501,17 @@ def _series_of_episodes(file: Path) -> tuple[np.ndarray, np.ndarray]:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise IngestError(file, "not a non-negative integer", line=first_line + i, field=col)
-    episode = (series != "").to_numpy()
-    ids = titles[episode].astype(np.int64).to_numpy()  # via Python ints: exact beyond 2^53
-    of = series[episode].astype(np.int64).to_numpy()
-    ids, first = np.unique(ids, return_index=True)
-    return ids, of[first]
+    kind = (
+        frame[Catalog.kind].astype(str).str.strip().str.lower()
+        if Catalog.kind in frame.columns
+        else pd.Series("", index=frame.index)
+    )
+    episode = ((series != "") & kind.isin(["", Catalog.EPISODE])).to_numpy()
+    all_ids = titles.astype(np.int64).to_numpy()  # via Python ints: exact beyond 2^53
+    last = len(all_ids) - 1 - np.unique(all_ids[::-1], return_index=True)[1]
+    last = last[episode[last]]  # each title's last row, when that row is an episode
+    order = np.argsort(all_ids[last])
+    return all_ids[last][order], series.iloc[last[order]].astype(np.int64).to_numpy()
 
 
 def _roll_up(
