@@ -558,29 +558,31 @@ def test_event_rows_of_the_wrong_width_or_with_a_stray_quote_are_rejected(
     with pandas' tokenizing error, naming no file."""
     path = tmp_path / "events.csv"
     path.write_text(
-        "member_id,title_id,start_utc\n"
-        "7,10,2024-01-01T00:00:00Z\n"
-        "7,11,2024-01-02T00:00:00Z,extra\n"  # line 3
-        '8,"12,2024-01-03T00:00:00Z\n'  # line 4
-        "8,13,2024-01-04T00:00:00Z\n"
-        '9,"14,5",2024-01-05T00:00:00Z\n'  # line 6: quoted, one field, a bad id
-        "9,15\n"  # line 7
-        "9,16,2024-01-06T00:00:00Z,\n"  # an empty field beyond the header's: kept
+        "member_id,title_id,start_utc,supplemental\n"
+        "7,10,2024-01-01T00:00:00Z,\n"
+        "7,11,2024-01-02T00:00:00Z,,extra\n"  # line 3
+        '8,"12,2024-01-03T00:00:00Z,\n'  # line 4
+        "8,13,2024-01-04T00:00:00Z,\n"
+        '9,"14,5",2024-01-05T00:00:00Z,\n'  # line 6: quoted, one field, a bad id
+        "9,15\n"  # line 7: no time
+        "9,16,2024-01-06T00:00:00Z,,\n"  # an empty field beyond the header's: kept
+        "9,17,2024-01-07T00:00:00Z\n"  # a supplemental column left off: main content
     )
     log = read_events(path)
     assert list(zip(log.users.tolist(), log.items.tolist(), strict=True)) == [
         (7, 10),
         (8, 13),
         (9, 16),
+        (9, 17),
     ]
     assert [(r.line, r.field) for r in log.rejects] == [
         (3, ""),
         (4, ""),
         (6, "title_id"),
-        (7, ""),
+        (7, "start_utc"),
     ]
     assert "unbalanced quote" in log.rejects[1].reason
-    assert log.rows_read == 7
+    assert log.rows_read == 8
     _accounted(log)
 
 

@@ -694,9 +694,10 @@ class _Lines:
 
 def _csv_records(file: Path) -> tuple[pd.DataFrame, np.ndarray, list[Reject]]:
     """The records of an events CSV as text (columns named by its header), the line each
-    starts on, and the rejects of records that are no row: a field too many or too few, or a
+    starts on, and the rejects of records that are no row: a value beyond the header's, or a
     stray quote (by the rule every CSV reader shares, :func:`~bingewise.ingest.generic.whole_row`:
-    its line alone is rejected and the file read on from the next line)."""
+    its line alone is rejected and the file read on from the next line). A row with fields left
+    off its end has them empty."""
     with file.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
         lines = fh.readlines()
     src = _Lines(lines)
@@ -725,12 +726,14 @@ def _csv_records(file: Path) -> tuple[pd.DataFrame, np.ndarray, list[Reject]]:
             src.pos = start  # read on from the next line
             reader = csv.reader(src)
             continue
-        if len(values) < width or any(v.strip() for v in values[width:]):
+        if any(v.strip() for v in values[width:]):
             text = "".join(lines[start - 1 : end]).rstrip("\r\n")
             reason = f"{len(values)} fields where the header has {width}"
             malformed.append(Reject(start, "", reason, text))
             continue
-        records.append(values[:width])
+        # Fields left off the end are empty (as pandas read them): a missing value is named
+        # by its column below, and an empty optional one (supplemental) is no loss.
+        records.append(values[:width] + [""] * (width - len(values)))
         starts.append(start)
     frame = pd.DataFrame(records, columns=header, dtype=str) if records else None
     if frame is None:
