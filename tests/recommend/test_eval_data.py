@@ -440,3 +440,172 @@ def test_events_under_a_services_own_column_names(tmp_path: Path) -> None:
     assert [(r.line, r.field) for r in log.rejects] == [(4, "ts")]
     with pytest.raises(ValueError, match="--columns is for events"):
         read_log(path, "movielens", pairs)
+
+
+@pytest.mark.parametrize("shape", ["csv", "csv with a bad row", "parquet"])
+def test_episodes_roll_up_to_their_series_with_a_catalog(tmp_path: Path, shape: str) -> None:
+    """With the catalog, the episodes a member watched are one interaction with their series,
+    as training and the home page count them (a held-out episode of a series the member is
+    watching is no title to find); films and titles the catalog lacks stay themselves."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    series = 9_000_000_000_000_000_001  # beyond 2^53: read as an integer, never a float
+    events = [
+        ("7", "11", "2024-01-02 10:00:00"),  # episode 1
+        ("7", "12", "2024-01-03 10:00:00"),  # episode 2
+        ("7", "11", "2024-01-01 10:00:00"),  # episode 1 again, earlier
+        ("7", "500", "2024-01-04 10:00:00"),  # a film
+        ("8", "12", "2024-01-05 10:00:00"),
+        ("8", "777", "2024-01-05 11:00:00"),  # not in the catalog
+    ]
+    if shape == "csv with a bad row":
+        events.append(("x", "12", "2024-01-05 12:00:00"))
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "member_id,title_id,start_utc\n" + "\n".join(",".join(r) for r in events) + "\n"
+    )
+    rows = [("11", "episode", str(series)), ("12", "episode", str(series)), ("500", "film", "")]
+    if shape == "parquet":
+        catalog = tmp_path / "catalog.parquet"
+        pq.write_table(
+            pa.table(
+                {
+                    "title_id": pa.array([int(r[0]) for r in rows], pa.int64()),
+                    "kind": [r[1] for r in rows],
+                    "series_id": pa.array([int(r[2]) if r[2] else None for r in rows], pa.int64()),
+                }
+            ),
+            catalog,
+        )
+    else:
+        catalog = tmp_path / "catalog.csv"
+        catalog.write_text(
+            "title_id,title,kind,series_id\n"
+            + "\n".join(f"{t},Name {t},{k},{s}" for t, k, s in rows)
+            + "\n"
+        )
+    log = read_log(path, "events", catalog=catalog)
+    got = sorted(
+        zip(log.users.tolist(), log.items.tolist(), log.values.tolist(), log.times.tolist(),
+            strict=True)
+    )  # fmt: skip
+    day = 86_400
+    jan1 = int(np.datetime64("2024-01-01T10:00:00", "s").astype(np.int64))
+    assert got == [
+        (7, 500, 1.0, jan1 + 3 * day),
+        (7, series, 3.0, jan1),  # three events of two episodes: one interaction, first start
+        (8, 777, 1.0, jan1 + 4 * day + 3600),
+        (8, series, 1.0, jan1 + 4 * day),
+    ]
+    assert log.episodes == 4 and log.duplicates == 2
+    assert "4 rows of episodes counted as their series" in log.summary()
+    assert len(log.rejects) == (1 if "bad" in shape else 0)
+    _accounted(log)
+
+
+def test_a_bad_catalog_is_named_by_file_line_and_field(tmp_path: Path) -> None:
+    events = tmp_path / "events.csv"
+    events.write_text("member_id,title_id,start_utc\n7,11,2024-01-02 10:00:00\n")
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text("title_id,kind,series_id\n11,episode,5\n12,episode,S-1\n")
+    with pytest.raises(IngestError, match=r"catalog\.csv, line 3, field 'series_id'"):
+        read_log(events, "events", catalog=catalog)
+    catalog.write_text("title_id,kind\n11,film\n")
+    with pytest.raises(IngestError, match=r"catalog\.csv.*series_id"):
+        read_log(events, "events", catalog=catalog)
+    with pytest.raises(ValueError, match="--catalog is for events"):
+        read_log(events, "movielens", catalog=catalog)
+
+
+def test_a_null_in_a_parquet_id_column_rejects_that_row_only(tmp_path: Path) -> None:
+    """One missing member id sends a Parquet file to the row reader, which read integer columns
+    with a null through floats: every row became '7.0' and was rejected, and 64-bit ids lost
+    their last digits. Only the row with the null is rejected now; the others keep exact ids."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    big = 9_000_000_000_000_000_001
+    path = tmp_path / "events.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "member_id": pa.array([7, 7, None, 8], pa.int64()),
+                "title_id": pa.array([big, 12, 13, None], pa.int64()),
+                "start_utc": pa.array(
+                    [1_709_323_200_000, None, 1_709_323_200_000, 1_709_323_200_000], pa.int64()
+                ),  # milliseconds
+            }
+        ),
+        path,
+    )
+    log = read_events(path)
+    assert list(zip(log.users.tolist(), log.items.tolist(), strict=True)) == [(7, big)]
+    assert log.times.tolist() == [1_709_323_200]
+    assert [(r.line, r.field) for r in log.rejects] == [
+        (2, "start_utc"),
+        (3, "member_id"),
+        (4, "title_id"),
+    ]
+    _accounted(log)
+
+
+def test_event_rows_of_the_wrong_width_or_with_a_stray_quote_are_rejected(
+    tmp_path: Path,
+) -> None:
+    """A row with a field too many, or too few, and a stray quote (a title id typed as "12)
+    are rejected alone, named by their line; before, the first of them ended the whole read
+    with pandas' tokenizing error, naming no file."""
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "member_id,title_id,start_utc,supplemental\n"
+        "7,10,2024-01-01T00:00:00Z,\n"
+        "7,11,2024-01-02T00:00:00Z,,extra\n"  # line 3
+        '8,"12,2024-01-03T00:00:00Z,\n'  # line 4
+        "8,13,2024-01-04T00:00:00Z,\n"
+        '9,"14,5",2024-01-05T00:00:00Z,\n'  # line 6: quoted, one field, a bad id
+        "9,15\n"  # line 7: no time
+        "9,16,2024-01-06T00:00:00Z,,\n"  # an empty field beyond the header's: kept
+        "9,17,2024-01-07T00:00:00Z\n"  # a supplemental column left off: main content
+    )
+    log = read_events(path)
+    assert list(zip(log.users.tolist(), log.items.tolist(), strict=True)) == [
+        (7, 10),
+        (8, 13),
+        (9, 16),
+        (9, 17),
+    ]
+    assert [(r.line, r.field) for r in log.rejects] == [
+        (3, ""),
+        (4, ""),
+        (6, "title_id"),
+        (7, "start_utc"),
+    ]
+    assert "unbalanced quote" in log.rejects[1].reason
+    assert log.rows_read == 8
+    _accounted(log)
+
+
+def test_the_catalog_rolls_up_as_ingest_and_training_read_it(tmp_path: Path) -> None:
+    """The catalog is read by ingest's rules: the last row of a title wins, and only an episode
+    (kind `episode`, or no kind and a series) counts as its series, as training counts it."""
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "member_id,title_id,start_utc\n"
+        "7,11,2024-01-02 10:00:00\n7,12,2024-01-02 11:00:00\n7,13,2024-01-02 12:00:00\n"
+    )
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text(
+        "title_id,kind,series_id\n"
+        "11,episode,900\n"
+        "11,episode,901\n"  # the last row of a title wins
+        "12,film,900\n"  # a film, whatever its series_id says
+        "13,,900\n"  # no kind, a series: an episode
+    )
+    log = read_log(events, "events", catalog=catalog)
+    assert sorted(log.items.tolist()) == [12, 900, 901]
+    assert log.episodes == 2
+    jsonl = tmp_path / "catalog.jsonl"
+    jsonl.write_text('{"title_id": 11, "series_id": 900}\n')
+    with pytest.raises(IngestError, match="CSV or Parquet"):
+        read_log(events, "events", catalog=jsonl)

@@ -230,3 +230,53 @@ def test_a_dense_model_runs_on_the_most_taken_titles_that_fit(
     assert by["session-ease (tuned)"].params["max_titles"] == int((0.75 * 50_000 / 20) ** 0.5)
     assert "max_titles" not in by["popular"].params
     assert all(0 <= r.metrics.ndcg <= 1 for r in report.rows)
+
+
+def test_events_with_the_catalog_evaluate_series_not_episodes(tmp_path: Path) -> None:
+    """`evaluate --format events --catalog` scores what the home page recommends: a series'
+    episodes are one interaction with the series, so no held-out episode of a series the member
+    is watching stands as a title to find (every member watches the eight episodes of one of
+    four series, and four of twelve films)."""
+    events = tmp_path / "events.csv"
+    catalog = tmp_path / "catalog.csv"
+    lines = ["member_id,title_id,start_utc"]
+    for member in range(1, 41):
+        show = member % 4  # series 1000..1003, episodes 100*show + 1..8
+        for e in range(1, 9):
+            lines.append(f"{member},{100 * show + e},2024-01-{e:02d}T20:00:00Z")
+        for film in range(4):
+            lines.append(f"{member},{900 + (member + film) % 12},2024-02-0{film + 1}T20:00:00Z")
+    events.write_text("\n".join(lines) + "\n")
+    catalog.write_text(
+        "title_id,kind,series_id\n"
+        + "".join(f"{100 * s + e},episode,{1000 + s}\n" for s in range(4) for e in range(1, 9))
+        + "".join(f"{900 + f},film,\n" for f in range(12))
+    )
+    args = ["-q", "evaluate", "--data", str(events), "--format", "events", "--json",
+            "--no-tune", "--models", "popular"]  # fmt: skip
+    by_episode = json.loads(CliRunner().invoke(app, args).stdout)
+    result = CliRunner().invoke(app, [*args, "--catalog", str(catalog)])
+    assert result.exit_code == 0, result.output
+    by_series = json.loads(result.stdout)
+    assert "40 members × 16 titles" in by_series["data"]  # 4 series and 12 films
+    assert "320 rows of episodes counted as their series" in by_series["data"]
+    assert "40 members × 44 titles" in by_episode["data"]
+    bad = CliRunner().invoke(app, [*args[:-4], "--catalog", str(tmp_path / "none.csv")])
+    assert bad.exit_code == 2 and "none.csv" in bad.output
+
+
+def test_every_json_key_is_documented(ratings: Path) -> None:
+    """`evaluate --json` is a documented interface: every key it prints, at every level, is
+    named in docs/recommend.md (a key added without its documentation fails here)."""
+    result = CliRunner().invoke(
+        app,
+        ["-q", "evaluate", "--data", str(ratings), "--json", "--no-tune",
+         "--models", "popular", "--models", "ease"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    keys = set(report) | set(report["rows"][0]) | set(report["rows"][0]["metrics"])
+    keys |= set(report["versus_best_peer"])
+    docs = (Path(__file__).parents[2] / "docs" / "recommend.md").read_text()
+    section = docs[docs.index("`evaluate --json`") :]
+    assert sorted(k for k in keys if f"`{k}`" not in section) == []

@@ -37,6 +37,12 @@ def _evaluate_command(app: typer.Typer) -> None:
             help="Leave out titles fewer members took, before the split (for large catalogues).",
         ),
         columns: str | None = typer.Option(None, "--columns", help=COLUMNS_HELP),
+        catalog: Path | None = typer.Option(
+            None,
+            "--catalog",
+            help="Events: the service's catalog (CSV or Parquet), so a series' episodes are one "
+            "interaction with the series, as train and rows count them.",
+        ),
     ) -> None:
         """Compare the models and their peers on held-out interactions (see docs in the module)."""
         from bingewise.ingest.base import IngestError
@@ -46,7 +52,7 @@ def _evaluate_command(app: typer.Typer) -> None:
 
         pairs = column_map(columns) if columns else ()
         try:
-            log = read_log(data, fmt, pairs)
+            log = read_log(data, fmt, pairs, catalog)
             if min_title_count > 1:
                 log = log.without_rare_titles(min_title_count)
         except (IngestError, ValueError) as exc:

@@ -12,7 +12,10 @@ Viewing events are CSV or Parquet files (or a folder of Parquet parts) with at l
 or a time since the epoch read as ``bingewise ingest`` reads it); the events of one member and
 title become one interaction (first start time, value = number of events). Rows whose
 ``supplemental`` column (when the file has one) names a trailer, recap or hook are no
-interaction, as in training; they are counted in the summary, not silently dropped.
+interaction, as in training; they are counted in the summary, not silently dropped. With the
+service's catalog (``catalog``: CSV or Parquet with ``title_id`` and ``series_id``, as ``bingewise
+ingest`` reads it), the episodes of a series are one interaction with the series, as training
+and the home page count them; without it every episode is a title of its own.
 
 A well-formed file is parsed by Arrow's multithreaded CSV reader (25 million ratings in seconds,
 not minutes); a file with any bad row is read again line by line, so that every bad row is named.
@@ -44,8 +47,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from bingewise.ingest.base import IngestError, Reject
-from bingewise.ingest.generic import EPOCH_UNITS
-from bingewise.schema import Events, MovieLensFiles
+from bingewise.ingest.generic import EPOCH_UNITS, unbalanced_quote, whole_row
+from bingewise.schema import Catalog, Events, MovieLensFiles
 
 __all__ = ["InteractionLog", "read_events", "read_log", "read_movielens"]
 
@@ -68,6 +71,7 @@ class InteractionLog:
     min_title_count: int = 1  #: titles with fewer interactions were left out
     left_out: int = 0  #: interactions of those titles
     supplemental: int = 0  #: event rows of trailers, recaps and hooks (no interaction)
+    episodes: int = 0  #: event rows of episodes counted as their series (with a catalog)
 
     def __len__(self) -> int:
         return len(self.users)
@@ -82,6 +86,8 @@ class InteractionLog:
         )
         if self.supplemental:
             rare += f", {self.supplemental:,} rows of trailers and other supplemental videos"
+        if self.episodes:
+            rare += f", {self.episodes:,} rows of episodes counted as their series"
         return (
             f"{self.source}: {self.rows_read:,} rows read, {len(self):,} interactions "
             f"({len(np.unique(self.users)):,} members × {len(np.unique(self.items)):,} titles), "
@@ -108,18 +114,24 @@ class InteractionLog:
 
 
 def read_log(
-    path: str | Path, fmt: str = "movielens", columns: Sequence[tuple[str, str]] = ()
+    path: str | Path,
+    fmt: str = "movielens",
+    columns: Sequence[tuple[str, str]] = (),
+    catalog: str | Path | None = None,
 ) -> InteractionLog:
     """Read ``path`` in format ``"movielens"`` or ``"events"`` (whose columns a service may name
-    otherwise: ``columns`` pairs a file column with an events column, as ``ingest --columns``)."""
+    otherwise: ``columns`` pairs a file column with an events column, as ``ingest --columns``;
+    ``catalog`` rolls episodes up to their series)."""
     if fmt == "movielens":
         if columns:
             raise ValueError(
                 "column names are fixed in the MovieLens shapes: --columns is for events"
             )
+        if catalog is not None:
+            raise ValueError("MovieLens titles are films: --catalog is for events")
         return read_movielens(path)
     if fmt == "events":
-        return read_events(path, columns)
+        return read_events(path, columns, catalog)
     raise ValueError(f"unknown format {fmt!r}: use 'movielens' or 'events'")
 
 
@@ -403,8 +415,13 @@ def _dedupe(
 _EVENT_COLUMNS = (Events.member_id, Events.title_id, Events.start_utc)
 
 
-def read_events(path: str | Path, columns: Sequence[tuple[str, str]] = ()) -> InteractionLog:
-    """Read viewing events (CSV with a header, or Parquet) into one interaction per title.
+def read_events(
+    path: str | Path,
+    columns: Sequence[tuple[str, str]] = (),
+    catalog: str | Path | None = None,
+) -> InteractionLog:
+    """Read viewing events (CSV with a header, or Parquet) into one interaction per title, or
+    per series for the episodes the ``catalog`` names (see the module docstring).
 
     A well-formed file is read by Arrow (only the three columns needed, ids and times checked as
     the row reader checks them); a file with any bad or missing value is read row by row, so
@@ -417,16 +434,18 @@ def read_events(path: str | Path, columns: Sequence[tuple[str, str]] = ()) -> In
             raise IngestError(file, "a folder without Parquet parts: give one CSV or Parquet file")
     elif not file.is_file():
         raise IngestError(file, "no such file or folder")
+    series = _series_of_episodes(Path(catalog)) if catalog is not None else None
     names = _file_names(columns)
     supplemental = _supplemental_column(file, columns)
     fast = _events_well_formed(file, names, supplemental)
     if fast is None:
-        return _read_events_row_by_row(file, names, supplemental)
+        return _read_events_row_by_row(file, names, supplemental, series)
     users, items, seconds, main = fast
+    items, episodes = _roll_up(items[main], series)
     return replace(
         _dedupe(
             users=users[main],
-            items=items[main],
+            items=items,
             times=seconds[main],
             values=np.ones(int(main.sum())),
             source=str(file),
@@ -436,7 +455,75 @@ def read_events(path: str | Path, columns: Sequence[tuple[str, str]] = ()) -> In
             count_values=True,
         ),
         supplemental=int((~main).sum()),
+        episodes=episodes,
     )
+
+
+def _series_of_episodes(file: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(episode title ids, sorted; their series ids) from a catalog file, CSV or Parquet (a file
+    or a folder of parts), by ingest's rules: the last row of a title wins, and a row is an
+    episode of its ``series_id`` when its ``kind`` is ``episode``, or empty (training rolls up
+    episodes only). A bad id is an error naming the file, line and field (the roll-up must not
+    guess)."""
+    need = [Catalog.title_id, Catalog.series_id]
+    if file.suffix.lower() in (".json", ".jsonl", ".ndjson"):
+        raise IngestError(file, "a JSON catalog: give the catalog as CSV or Parquet")
+    if file.is_dir() or (file.is_file() and _is_parquet(file)):
+        try:
+            table = pq.read_table(file)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise IngestError(file, f"not a readable Parquet catalog ({exc})") from exc
+        missing = [c for c in need if c not in table.column_names]
+        if missing:
+            raise IngestError(file, f"catalog columns missing: {', '.join(missing)}")
+        have = [c for c in (*need, Catalog.kind) if c in table.column_names]
+        frame = pd.DataFrame(  # as text (an int64 column with nulls would go through floats)
+            {c: pc.fill_null(pc.cast(table.column(c), pa.string()), "").to_pylist() for c in have}
+        )
+        first_line = 1  # Parquet: row numbers
+    elif file.is_file():
+        frame = pd.read_csv(file, dtype=str, keep_default_na=False)
+        missing = [c for c in need if c not in frame.columns]
+        if missing:
+            raise IngestError(file, f"catalog header lacks {', '.join(missing)}", line=1)
+        first_line = 2
+    else:
+        raise IngestError(file, "no such catalog file or folder")
+    titles = frame[Catalog.title_id].astype(str).str.strip()
+    series = frame[Catalog.series_id].astype(str).str.strip()
+    for col, text, optional in (
+        (Catalog.title_id, titles, False),
+        (Catalog.series_id, series, True),
+    ):
+        bad = ~text.str.match(_INT).to_numpy(dtype=bool, na_value=False)
+        if optional:
+            bad &= (text != "").to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise IngestError(file, "not a non-negative integer", line=first_line + i, field=col)
+    kind = (
+        frame[Catalog.kind].astype(str).str.strip().str.lower()
+        if Catalog.kind in frame.columns
+        else pd.Series("", index=frame.index)
+    )
+    episode = ((series != "") & kind.isin(["", Catalog.EPISODE])).to_numpy()
+    all_ids = titles.astype(np.int64).to_numpy()  # via Python ints: exact beyond 2^53
+    last = len(all_ids) - 1 - np.unique(all_ids[::-1], return_index=True)[1]
+    last = last[episode[last]]  # each title's last row, when that row is an episode
+    order = np.argsort(all_ids[last])
+    return all_ids[last][order], series.iloc[last[order]].astype(np.int64).to_numpy()
+
+
+def _roll_up(
+    items: np.ndarray, series: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[np.ndarray, int]:
+    """``items`` with each episode replaced by its series, and how many were."""
+    if series is None or not len(series[0]) or not len(items):
+        return items, 0
+    episodes, of = series
+    pos = np.minimum(np.searchsorted(episodes, items), len(episodes) - 1)
+    hit = episodes[pos] == items
+    return np.where(hit, of[pos], items), int(hit.sum())
 
 
 def _is_parquet(file: Path) -> bool:
@@ -587,8 +674,78 @@ def _events_well_formed(
     return users, items, seconds, main
 
 
+class _Lines:
+    """A file's physical lines, handed to ``csv.reader`` one at a time from ``pos`` (0-based),
+    which the caller may set to read on after a stray quote."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.pos = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        self.pos += 1
+        return self.lines[self.pos - 1]
+
+
+def _csv_records(file: Path) -> tuple[pd.DataFrame, np.ndarray, list[Reject]]:
+    """The records of an events CSV as text (columns named by its header), the line each
+    starts on, and the rejects of records that are no row: a value beyond the header's, or a
+    stray quote (by the rule every CSV reader shares, :func:`~bingewise.ingest.generic.whole_row`:
+    its line alone is rejected and the file read on from the next line). A row with fields left
+    off its end has them empty."""
+    with file.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        lines = fh.readlines()
+    src = _Lines(lines)
+    reader = csv.reader(src)
+    header = next(reader, [])
+    if not any(h.strip() for h in header):
+        raise IngestError(file, "empty file: no header", line=1)
+    width = len(header)
+    records: list[list[str]] = []
+    starts: list[int] = []
+    malformed: list[Reject] = []
+    while True:
+        start = src.pos + 1  # 1-based line of the record's first line
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:  # a quote still open at the end of the file
+            values = [""] * (width + 1)
+        end = src.pos
+        if not any(v.strip() for v in values):
+            continue  # blank line
+        if end > start and start < len(lines) and whole_row(lines[start], width, ","):
+            text = lines[start - 1].rstrip("\r\n")
+            malformed.append(Reject(start, "", unbalanced_quote(), text))
+            src.pos = start  # read on from the next line
+            reader = csv.reader(src)
+            continue
+        if any(v.strip() for v in values[width:]):
+            text = "".join(lines[start - 1 : end]).rstrip("\r\n")
+            reason = f"{len(values)} fields where the header has {width}"
+            malformed.append(Reject(start, "", reason, text))
+            continue
+        # Fields left off the end are empty (as pandas read them): a missing value is named
+        # by its column below, and an empty optional one (supplemental) is no loss.
+        records.append(values[:width] + [""] * (width - len(values)))
+        starts.append(start)
+    frame = pd.DataFrame(records, columns=header, dtype=str) if records else None
+    if frame is None:
+        frame = pd.DataFrame({h: pd.Series([], dtype=str) for h in header})
+    return frame, np.asarray(starts, dtype=np.int64), malformed
+
+
 def _read_events_row_by_row(
-    file: Path, names: dict[str, str] | None = None, supplemental: str | None = None
+    file: Path,
+    names: dict[str, str] | None = None,
+    supplemental: str | None = None,
+    series: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> InteractionLog:
     """Every row on its own, naming each bad row's line and field (the file's own names)."""
     names = names or _file_names(())
@@ -600,10 +757,15 @@ def _read_events_row_by_row(
         if missing:
             raise IngestError(file, f"columns missing: {', '.join(missing)}")
         main = _main_content(table.column(supplemental) if supplemental else None, len(table))
-        frame = table.select(list(need)).to_pandas().astype(str)
-        first_line = 1  # Parquet: row numbers
+        # As text through Arrow: pandas would read an integer column with a null as floats
+        # ('7.0', every row rejected; 64-bit ids rounded). A null is an empty value.
+        frame = pd.DataFrame(
+            {c: pc.fill_null(pc.cast(table.column(c), pa.string()), "").to_pylist() for c in need}
+        )
+        lines = np.arange(len(frame)) + 1  # Parquet: row numbers
+        malformed: list[Reject] = []
     else:
-        frame = pd.read_csv(file, dtype=str, keep_default_na=False, usecols=None)
+        frame, lines, malformed = _csv_records(file)
         missing = [c for c in need if c not in frame.columns]
         if missing:
             raise IngestError(file, f"header lacks {', '.join(missing)}", line=1)
@@ -612,9 +774,7 @@ def _read_events_row_by_row(
             len(frame),
         )
         frame = frame[list(need)]
-        first_line = 2
     frame.columns = list(_EVENT_COLUMNS)  # our names from here on; rejects name the file's
-    lines = np.arange(len(frame)) + first_line
     ok = np.ones(len(frame), dtype=bool)
     reasons: dict[int, tuple[str, str]] = {}
     parsed: dict[str, np.ndarray] = {}
@@ -663,17 +823,20 @@ def _read_events_row_by_row(
         )
         for i in sorted(reasons)
     ]
+    rejects = sorted([*malformed, *rejects], key=lambda r: r.line)
+    items, episodes = _roll_up(parsed[Events.title_id][kept], series)
     return replace(
         _dedupe(
             users=parsed[Events.member_id][kept],
-            items=parsed[Events.title_id][kept],
+            items=items,
             times=seconds[kept],
             values=np.ones(int(kept.sum())),
             source=str(file),
-            rows_read=len(frame),
+            rows_read=len(frame) + len(malformed),
             rejects=rejects,
             keep="first",
             count_values=True,
         ),
         supplemental=int((ok & ~main).sum()),
+        episodes=episodes,
     )
