@@ -612,7 +612,9 @@ def test_time_aware_models_train_and_score_with_the_times(warehouse: Warehouse, 
     """``train`` gives a model that reads times (time-popular) the times of the interactions,
     and the page scores the member with the times of their own history: a member active a year
     ago gets what was taken around then, not the platform's all-time popularity (which the
-    model falls back to without times, for everyone alike, whatever their history)."""
+    model falls back to without times, for everyone alike, whatever their history).
+    Every other member also took film 10 when they took the others (the picks of a personalized
+    model need members who took them with one of the member's titles)."""
     w = World()
     old_films, new_films = [11, 12], [21, 22]
     for t in [10, *old_films, *new_films]:
@@ -620,11 +622,11 @@ def test_time_aware_models_train_and_score_with_the_times(warehouse: Warehouse, 
     # Three members took films 11 and 12 a year ago; six took films 21 and 22 last week.
     for m in (1, 2, 3):
         w.member(m)
-        for t in old_films:
+        for t in [10, *old_films]:
             w.watch(m, t, AS_OF - 365 * DAY + m * HOUR, 6000)
     for m in (4, 5, 6, 7, 8, 9):
         w.member(m)
-        for t in new_films:
+        for t in [10, *new_films]:
             w.watch(m, t, AS_OF - 7 * DAY + m * HOUR, 6000)
     w.member(30)  # the page's member: film 10 only, a year ago
     w.watch(30, 10, AS_OF - 365 * DAY, 6000)

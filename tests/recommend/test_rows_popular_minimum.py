@@ -219,15 +219,17 @@ def test_because_you_watched_needs_min_viewers_who_took_both(
     }
 
 
-def test_a_model_file_without_pair_counts_shows_no_because_rows(
+def test_a_model_file_without_pair_counts_shows_no_model_rows(
     home: Path, registry: Registry, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A personalized model saved before pair counts were kept cannot show that a neighbour
-    was taken with its source by enough members: no "Because you watched" rows until it is
-    retrained (its other rows stay)."""
+    or a pick was taken with the member's titles by enough members: no "Because you watched"
+    rows, Top picks or model genre rows until it is retrained."""
     wh = Warehouse.open(home / "warehouse.duckdb")
     pair_world().write(wh)
     train(wh, "ease", as_of=AS_OF, registry=registry)
+    kept = _page(wh, load_trained("ease"), options=RowOptions(min_viewers=1, because_rows=0))
+    assert _model_picks(kept) == {PAIRED, LONE}  # with its counts, the model picks both
     ids_path = home / "models" / "ease.ids.npz"
     with np.load(ids_path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files if not k.startswith("pair_viewers")}
@@ -237,5 +239,102 @@ def test_a_model_file_without_pair_counts_shows_no_because_rows(
     assert old.pair_viewers is None
     rows = _page(wh, old, options=RowOptions(min_viewers=1))
     assert _because(rows) == set()
-    assert RowKind.TOP_PICKS in {r.kind for r in rows}
+    assert _model_picks(rows) == set()
+    assert RowKind.TOP_PICKS not in {r.kind for r in rows}
     assert "keeps no pair counts" in caplog.text
+
+
+def _model_picks(rows: list[Row]) -> set[int]:
+    """Items a model placed by the member's scores: Top picks and the model's genre rows."""
+    return {
+        it.item_id
+        for r in rows
+        for it in r.items
+        if r.kind == RowKind.TOP_PICKS or it.reason.get("basis") == "model"
+    }
+
+
+@pytest.mark.parametrize("kind", ["itemknn", "ease"])
+def test_top_picks_and_genre_rows_need_min_viewers_who_took_both(
+    home: Path, registry: Registry, kind: str
+) -> None:
+    """A member whose history is film 20 alone gets 20's neighbours as picks, as "Because you
+    watched 20" would show them: film 40, with twelve viewers but one member who took it with
+    20, would tell what that member watched. A pick needs ``min_viewers`` counted members who
+    took it with one of the member's titles (the Because rows left out, so that each title
+    is free for the picks). Oracle: the pairs counted by hand in :func:`pair_world`."""
+    wh = Warehouse.open(home / "warehouse.duckdb")
+    pair_world().write(wh)
+    model = train(wh, kind, as_of=AS_OF, registry=registry)
+    assert type(model.model).personalized
+    both = {PAIRED: len(PAIR_TAKERS), LONE: 1}
+    viewers = {PAIRED: len(PAIR_TAKERS) + len(PAIRED_ONLY), LONE: 1 + len(LONE_ONLY)}
+    for minimum in (1, 2, 10, 11):
+        # one title a row: Top picks takes the best, the genre row what is left
+        opts = RowOptions(min_viewers=minimum, because_rows=0, row_length=1)
+        expected = {y for y in both if both[y] >= minimum and viewers[y] >= minimum}
+        assert _model_picks(_page(wh, model, options=opts)) == expected, minimum
+    loose = _page(wh, model, options=RowOptions(min_viewers=1, because_rows=0, row_length=1))
+    by_kind = {r.kind: {it.item_id for it in r.items} for r in loose}
+    assert by_kind[RowKind.TOP_PICKS] | by_kind[RowKind.GENRE] == {PAIRED, LONE}
+    rows = _page(wh, model, options=RowOptions(because_rows=0, row_length=1))
+    assert RowKind.TOP_PICKS in {r.kind for r in rows}
+    assert LONE not in _shown(rows)
+    # A co-taker of 20 and 31 withdraws after the training: nine counted pairs, no pick.
+    record_consent(registry, PAIR_TAKERS[0], Purpose.STATISTICS, False, source="web")
+    withheld = viewing_withheld(registry)
+    assert (
+        _model_picks(_page(wh, model, options=RowOptions(because_rows=0), uncounted=withheld))
+        == set()
+    )
+    nine = RowOptions(min_viewers=9, because_rows=0)
+    assert _model_picks(_page(wh, model, options=nine, uncounted=withheld)) == {PAIRED}
+
+
+A, B, SPLIT, WITH_A = 50, 51, 52, 53  #: the member's two titles; one taken with each by few
+SPLIT_WITH_A = list(range(500, 506))  #: took A and SPLIT
+SPLIT_WITH_B = list(range(510, 516))  #: took B and SPLIT: twelve co-takers in all, six a pair
+WITH_A_TAKERS = list(range(520, 530))  #: took A and WITH_A: ten
+
+
+def split_world() -> World:
+    """The focal member took films 50 and 51. Film 52 was taken with 50 by six members and
+    with 51 by six others (twelve viewers, no pair reaches ten); film 53 with 50 by ten."""
+    w = World()
+    for film in (A, B, SPLIT, WITH_A):
+        w.film(film, f"Film {film}", genres="Drama")
+    w.member(FOCAL)
+    w.watch(FOCAL, A, AS_OF - 61 * DAY, 6000)
+    w.watch(FOCAL, B, AS_OF - 60 * DAY, 6000)
+    for members, source, target in (
+        (SPLIT_WITH_A, A, SPLIT),
+        (SPLIT_WITH_B, B, SPLIT),
+        (WITH_A_TAKERS, A, WITH_A),
+    ):
+        for m in members:
+            w.member(m)
+            w.watch(m, source, AS_OF - 61 * DAY, 6000)
+            w.watch(m, target, AS_OF - 60 * DAY, 6000)
+    return w
+
+
+@pytest.mark.parametrize("kind", ["itemknn", "ease"])
+def test_the_pair_minimum_holds_for_one_pair_not_for_a_sum(
+    home: Path, registry: Registry, kind: str
+) -> None:
+    """The rule reads each (member's title, pick) count on its own: six members link film 52
+    to film 50 and six others to film 51; summed over the history they pass the minimum, but
+    no one pair does (a pick needs one pair of the member's history with enough co-takers)."""
+    wh = Warehouse.open(home / "warehouse.duckdb")
+    split_world().write(wh)
+    model = train(wh, kind, as_of=AS_OF, registry=registry)
+    assert model.pair_viewers is not None
+    at = model.positions(np.array([A, B, SPLIT, WITH_A]))
+    pairs = model.pair_viewers.toarray()
+    assert pairs[at[0], at[2]] == 6 and pairs[at[1], at[2]] == 6 and pairs[at[0], at[3]] == 10
+    loose = _page(wh, model, options=RowOptions(min_viewers=6, because_rows=0))
+    assert _model_picks(loose) == {SPLIT, WITH_A}
+    assert _model_picks(_page(wh, model, options=RowOptions(because_rows=0))) == {WITH_A}
+    assert _model_picks(_page(wh, model, options=RowOptions(min_viewers=7, because_rows=0))) == {
+        WITH_A
+    }

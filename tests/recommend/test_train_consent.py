@@ -3,7 +3,9 @@ shared models nothing, and a withdrawal after training asks for a retrain (SQLit
 
 The planted case: only one member watched both Secret A and Secret B. Trained on everyone, an
 item-item model links the two, and a member who watched Secret A alone is shown Secret B
-"because you watched Secret A": the page tells them what that one member watched.
+"because you watched Secret A" or as a pick: the page tells them what that one member watched.
+At the default viewer minimum, too few members took both secrets for either; the tests lower it
+to one (a household's own server), where consent alone keeps the link off the page.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from test_rows_world import AS_OF, DAY, HOUR, World
 from typer.testing import CliRunner
 
 from bingewise.cli import app
+from bingewise.config import reset_settings
 from bingewise.privacy.consent import Purpose, record_consent
 from bingewise.privacy.erase import pending_retrains
-from bingewise.recommend.rows import Row, RowKind, demo_step, home_rows
+from bingewise.recommend.rows import Row, RowKind, RowOptions, demo_step, home_rows
 from bingewise.recommend.train import TrainedModel, train
 from bingewise.registry import Registry
 from bingewise.warehouse import Warehouse
@@ -73,9 +76,14 @@ def _model_rows_show(rows: list[Row], item: int) -> bool:
     )
 
 
-def _focal_page(trained: TrainedModel) -> list[Row]:
+#: A service that lowered the minimum to one (a household's own server): only consent keeps
+#: the loner's link off the page (at the default minimum, too few members took both secrets)
+ONE = RowOptions(min_viewers=1)
+
+
+def _focal_page(trained: TrainedModel, options: RowOptions = ONE) -> list[Row]:
     with Warehouse.open(read_only=True) as wh:
-        return home_rows(FOCAL, warehouse=wh, trained=trained, as_of=AS_OF)
+        return home_rows(FOCAL, warehouse=wh, trained=trained, as_of=AS_OF, options=options)
 
 
 def _similarity(trained: TrainedModel, a: int, b: int) -> float:
@@ -92,6 +100,7 @@ def test_the_planted_link_exists_when_everyone_consents(stores: Registry) -> Non
     assert LONER in trained.member_ids.tolist() and trained.withheld_members == 0
     assert _similarity(trained, SECRET_A, SECRET_B) > 0
     assert _model_rows_show(_focal_page(trained), SECRET_B)
+    assert not _model_rows_show(_focal_page(trained, RowOptions()), SECRET_B)  # one took both
 
 
 @pytest.mark.parametrize("purpose", [Purpose.STATISTICS, Purpose.PERSONALIZATION])
@@ -118,7 +127,11 @@ def test_train_reads_the_configured_registry_by_default(stores: Registry) -> Non
     assert LONER not in trained.member_ids.tolist() and trained.withheld_members == 1
 
 
-def test_demo_and_cli_leave_withdrawn_members_out_and_say_how_many(stores: Registry) -> None:
+def test_demo_and_cli_leave_withdrawn_members_out_and_say_how_many(
+    stores: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BINGEWISE_MIN_VIEWERS", "1")  # consent alone keeps the link off
+    reset_settings()
     record_consent(stores, LONER, Purpose.STATISTICS, False, source="web")
     with Warehouse.open() as wh:
         member, rows = demo_step(wh, stores, model="itemknn", member_id=FOCAL, show=False)

@@ -31,7 +31,10 @@
    (the model's ``item_viewers``), members who withdrew their consent to ``statistics`` since
    the training not counted. A popularity model ranks the platform alike for everyone; a
    personalized model's neighbours come from other members' viewing, and a title only one or
-   two of them took would tell the member what those people watched.
+   two of them took would tell the member what those people watched. A personalized model's
+   picks and genre rows are, for a short history, the neighbours of the member's titles: a
+   pick Y also needs ``min_viewers`` counted members who took Y with one title X of the
+   history (each pair (X, Y) on its own, the ``pair_viewers`` of 3.).
 6. **Top 10 in your country (last 7 days)** — as 4. over seven days.
 7. **Genre rows** — the member's favourite genres (summed confidence), items ordered by model
    score; without personalization, the country's most watched genres over the last 28 days,
@@ -494,10 +497,11 @@ def _home_rows(
             params=_member_params(opts.params, model),
         )
         user = mine.interactions.matrix
+        picks = _pickable(model, user, opts, ranked, theirs)
         _top10_rows(page, opts.top_windows[:1], opts)
-        scores = _top_picks(page, model, user, opts, ranked, mine.times)
+        scores = _top_picks(page, model, user, opts, picks, mine.times)
         _top10_rows(page, opts.top_windows[1:], opts)
-        _model_genre_rows(page, model, user, scores, seen, opts, ranked)
+        _model_genre_rows(page, model, user, scores, seen, opts, picks)
     else:
         _top10_rows(page, opts.top_windows, opts)
         _popular_genre_rows(page, opts)
@@ -790,6 +794,51 @@ def _rankable(model: TrainedModel, opts: RowOptions, theirs: sp.csr_matrix | Non
     return viewers >= opts.min_viewers
 
 
+def _pickable(
+    model: TrainedModel,
+    user: sp.spmatrix,
+    opts: RowOptions,
+    ranked: np.ndarray,
+    theirs: sp.csr_matrix | None,
+) -> np.ndarray:
+    """Which of the model's items its Top picks and genre rows may show the member whose
+    interactions are ``user`` (bool per column): the ``ranked`` ones (:func:`_rankable`) and,
+    for a personalized model, only those that ``opts.min_viewers`` counted members took with
+    one title of the member's history.
+
+    A personalized model's picks are the neighbours of the member's titles (for a history of
+    one title X, EASE's picks are X's "Because you watched" neighbours): a pick Y that one
+    other member took with X tells the member what that person watched, however many took Y.
+    Each pair (X, Y) is read on its own: the model's pair count (``pair_viewers``, kept at
+    training for X's nearest items, or for Y's: the members who took both are the same) less
+    the uncounted members who took both (``theirs``, :func:`_uncounted_interactions`), and Y
+    passes when one X of the history reaches the minimum (counts summed over the history could
+    add up the same few members; the largest is a lower bound of the distinct members linking
+    Y to it). A pair without a kept count counts as none; a model file without pair counts
+    shows no picks (it is retrained to show them). A popularity model ranks the platform alike
+    for everyone: the item minimum alone applies.
+    """
+    if not type(model.model).personalized:
+        return ranked
+    if model.pair_viewers is None:
+        log.warning(
+            "model %s keeps no pair counts: its Top picks and genre rows are left out; retrain it",
+            model.name,
+        )
+        return np.zeros(len(model.item_ids), dtype=bool)
+    row = sp.csr_matrix(user)
+    history = np.unique(row.indices[row.data > 0])  # the member's titles the model knows
+    if not len(history):
+        return np.zeros(len(model.item_ids), dtype=bool)
+    pairs = sp.csr_matrix(model.pair_viewers)
+    both = sp.csr_matrix(pairs[history].maximum(sp.csr_matrix(pairs[:, history].T)))
+    if theirs is not None:  # history x items: uncounted members who took both
+        both = both - sp.csr_matrix(theirs[:, history].T @ theirs)
+    enough = both >= opts.min_viewers  # each (X, Y) on its own, never a sum over X
+    linked = np.asarray(enough.sum(axis=0)).ravel() > 0
+    return np.asarray(ranked, dtype=bool) & linked
+
+
 def _top_picks(
     page: _Page,
     model: TrainedModel,
@@ -800,7 +849,7 @@ def _top_picks(
 ) -> np.ndarray:
     """Adds "Top picks for you"; returns the member's model scores (one per model item).
 
-    ``ranked``: the items the model may show (:func:`_rankable`), None for all.
+    ``ranked``: the items the model may show (:func:`_pickable`), None for all.
     ``times``: when the member took each item of ``user`` (UTC seconds), read by the models
     that score from the times of a history (``uses_times``), as they were trained.
     """
@@ -840,7 +889,7 @@ def _model_genre_rows(
     ranked: np.ndarray | None,
 ) -> None:
     """Genre rows from the member's favourite genres, items ordered by model score (items only
-    where ``ranked``, as in :func:`_top_picks`)."""
+    where ``ranked``, :func:`_pickable`, as in :func:`_top_picks`)."""
     weights: dict[str, float] = {}
     row = user.tocsr()
     for j, w in zip(row.indices, row.data, strict=True):
@@ -859,7 +908,7 @@ def _model_genre_rows(
             if not scores[j] > 0 or item_id in seen or not page.allowed(item_id):
                 continue  # (not finite, or no evidence for the item: no reason to show it)
             if ranked is not None and not ranked[j]:
-                continue  # too few counted viewers to show it
+                continue  # too few counted viewers, or co-takers with the history, to show it
             if genre not in page.genres(item_id):
                 continue
             reason = {
