@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,14 @@ import pytest
 from test_rows_world import AS_OF, DAY, MODELS, TinyCosine, platform
 
 from bingewise.recommend.interactions import build_interactions, item_table
-from bingewise.recommend.train import CURRENT_FILE, load_trained, pair_viewers, train
+from bingewise.recommend.train import (
+    CURRENT_FILE,
+    TrainedModel,
+    load_trained,
+    pair_viewers,
+    save_trained,
+    train,
+)
 from bingewise.schema import Recs
 from bingewise.warehouse import Warehouse
 
@@ -64,6 +73,81 @@ def test_refuses_maps_of_another_run(world: Warehouse, tmp_path: Path) -> None:
         load_trained("tinycos", models_dir=tmp_path, models=MODELS)
     # a training stopped between its two renames leaves such a pair: the error says what to do
     assert "run `bingewise train --model tinycos` again" in str(caught.value)
+
+
+def test_two_saves_at_once_leave_a_model_with_its_own_id_maps(
+    world: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two trainings of the same model saving at once (both model files written before either
+    is renamed) each use their own temporary files: both saves succeed, and the store holds one
+    run's model with that same run's id maps, and no temporary file."""
+    store = tmp_path / "store"
+    runs = [
+        train(
+            world,
+            "tinycos",
+            as_of=AS_OF - days * DAY,
+            models_dir=tmp_path / str(days),
+            models=MODELS,
+        )
+        for days in (0, 3)
+    ]
+    assert not np.array_equal(runs[0].model.sim, runs[1].model.sim)  # told apart below
+    both_written = threading.Barrier(len(runs), timeout=30)
+    for run in runs:
+        write = run.model.save
+
+        def save_then_wait(path: str | Path, write: Callable[[str | Path], None] = write) -> None:
+            write(path)
+            both_written.wait()  # the other run has written its model file too
+
+        monkeypatch.setattr(run.model, "save", save_then_wait)
+    failures: list[BaseException] = []
+
+    def save(run: TrainedModel) -> None:
+        try:
+            save_trained(run, store)
+        except BaseException as exc:  # reported by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=save, args=(run,)) for run in runs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    loaded = load_trained("tinycos", models_dir=store, models=MODELS)
+    assert isinstance(loaded.model, TinyCosine)
+    (run,) = [r for r in runs if np.array_equal(r.model.sim, loaded.model.sim)]
+    assert loaded.as_of == run.as_of
+    for field in ("member_ids", "item_ids", "is_series", "names"):
+        np.testing.assert_array_equal(getattr(loaded, field), getattr(run, field))
+    assert sorted(p.name for p in store.iterdir()) == [
+        CURRENT_FILE,
+        "tinycos.ids.npz",
+        "tinycos.npz",
+    ]
+
+
+def test_a_failed_save_leaves_no_temporary_files(
+    world: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save that fails (disk full, killed model writer) removes its temporary files and
+    keeps the model saved before, still whole."""
+    store = tmp_path / "store"
+    trained = train(world, "tinycos", as_of=AS_OF, models_dir=store, models=MODELS)
+    before = sorted((p.name, p.read_bytes()) for p in store.iterdir())
+    write = trained.model.save
+
+    def write_half_then_fail(path: str | Path) -> None:
+        write(path)
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(trained.model, "save", write_half_then_fail)
+    with pytest.raises(OSError, match="no space left"):
+        save_trained(trained, store)
+    assert sorted((p.name, p.read_bytes()) for p in store.iterdir()) == before
+    assert load_trained(models_dir=store, models=MODELS).as_of == AS_OF
 
 
 def test_missing_model_says_how_to_train(tmp_path: Path) -> None:

@@ -1360,7 +1360,13 @@ class TabularReader:
         )
         with (
             _without_lines(path, skip, dialect) as kept,
-            consistent_line_ends(kept, dialect.quote) as readable,
+            consistent_line_ends(
+                kept,
+                dialect.quote,
+                delimiter=delim,
+                width=len(columns),
+                encoding=dialect.encoding,
+            ) as readable,
         ):
             reader = self._csv_reader(readable, delim, columns, header, rj, rs, dialect)
             yield _CsvScan(
@@ -1993,30 +1999,57 @@ def _line_stats(path: Path) -> tuple[int, bool]:
     return ends.lines, ends.lone_cr > 0
 
 
-def _write_lf(path: Path, target: Path, quote: str, chunk_size: int = 1 << 24) -> None:
+def _write_lf(
+    path: Path,
+    target: Path,
+    quote: str,
+    *,
+    delimiter: str = ",",
+    width: int = 0,
+    encoding: str = "utf-8",
+) -> None:
     """Copy a delimited file to ``target`` with every CRLF outside quoted fields made LF.
 
     The quote state is followed by the parity of quote characters (a doubled quote inside a
-    quoted field flips it twice), so a quoted value keeps its own line breaks as written.
-    Physical lines stay where they were: a CRLF and an LF each end one line.
+    quoted field flips it twice), so a quoted value keeps its own line breaks as written. A
+    quote that opens a field and does not close on its line, when the next line is a whole row
+    of ``width`` fields by itself, is a stray quote (:func:`whole_row`, the rule the reader
+    rejects that line by) and carries no quote state to the lines after it; ``width`` 0 follows
+    the parity alone. Physical lines stay where they were: a CRLF and an LF each end one line.
     """
     mark = quote.encode("utf-8") if quote else b""
+
+    def lf(line: bytes) -> bytes:
+        return line[:-2] + b"\n" if line.endswith(b"\r\n") else line
+
+    def is_row(line: bytes) -> bool:
+        text = line.decode(encoding, "surrogateescape").rstrip("\r\n")
+        return width > 0 and whole_row(text, width, delimiter, quote)
+
     inside = False
-    held = b""
     with path.open("rb") as src, target.open("wb") as dst:
-        while chunk := src.read(chunk_size):
-            chunk, held = held + chunk, b""
-            if chunk.endswith(b"\r"):  # its LF may open the next chunk
-                chunk, held = chunk[:-1], b"\r"
-            if not mark:
-                dst.write(chunk.replace(b"\r\n", b"\n"))
+        if not mark:
+            for line in src:
+                dst.write(lf(line))
+            return
+        pending: bytes | None = None  # a line whose quote opens and does not close on it
+        for line in src:
+            if pending is not None:
+                if is_row(line):  # the quote was stray: its line ends outside quotes
+                    dst.write(lf(pending))
+                    inside = False
+                else:
+                    dst.write(pending)
+                    inside = True
+                pending = None
+            odd = line.count(mark) % 2 == 1
+            if not inside and odd:
+                pending = line
                 continue
-            for i, part in enumerate(chunk.split(mark)):
-                if i:
-                    dst.write(mark)
-                    inside = not inside
-                dst.write(part if inside else part.replace(b"\r\n", b"\n"))
-        dst.write(held)
+            inside = inside != odd
+            dst.write(line if inside else lf(line))
+        if pending is not None:
+            dst.write(pending)
 
 
 def _has_cr(path: Path) -> bool:
@@ -2030,10 +2063,13 @@ def _has_cr(path: Path) -> bool:
 
 
 @contextmanager
-def consistent_line_ends(path: Path, quote: str = '"') -> Iterator[Path]:
+def consistent_line_ends(
+    path: Path, quote: str = '"', *, delimiter: str = ",", width: int = 0, encoding: str = "utf-8"
+) -> Iterator[Path]:
     """``path`` itself, or (while the context lasts) a copy whose lines all end with LF when
     ``path`` mixes CRLF and lone LF (see :attr:`LineEnds.mixed`; Python's ``csv`` module reads
-    either, DuckDB's reader one kind per file). Line numbers are the same in both."""
+    either, DuckDB's reader one kind per file). Line numbers are the same in both. ``width``
+    (fields of a row) lets a stray quote (:func:`whole_row`) be told from a quoted line break."""
     if not _has_cr(path) or not line_ends(path).mixed:
         yield path
         return
@@ -2041,7 +2077,7 @@ def consistent_line_ends(path: Path, quote: str = '"') -> Iterator[Path]:
     try:
         copy = folder / path.name
         with timed("line ends to LF"):
-            _write_lf(path, copy, quote)
+            _write_lf(path, copy, quote, delimiter=delimiter, width=width, encoding=encoding)
         yield copy
     finally:
         shutil.rmtree(folder, ignore_errors=True)

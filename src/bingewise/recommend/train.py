@@ -14,7 +14,9 @@ The store is ``settings.models_dir``. Training model ``NAME`` writes three files
   of another training run are never paired);
 - ``current.json``: ``{"model": NAME}``, the model :func:`load_trained` picks by default.
 
-Every file is written to a temporary name and renamed, so a reader never sees half a model.
+Every file is written to a temporary name of its own and renamed, so a reader never sees half
+a model; the renames of one save hold a lock on the folder, so two trainings saving at once
+never pair one's model with the other's id maps.
 Loading uses ``allow_pickle=False`` throughout: a model file cannot run code.
 
 Consent: members who withdrew ``statistics`` or ``personalization``
@@ -27,10 +29,13 @@ data, whatever calls :func:`train`: the registry given, else the configured one.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import logging
 import os
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -291,40 +296,71 @@ def withheld_from_training(registry: Registry | None = None) -> set[int]:
 
 
 def save_trained(trained: TrainedModel, models_dir: Path | None = None) -> Path:
-    """Write ``NAME.npz``, ``NAME.ids.npz`` and ``current.json``; returns the model path."""
+    """Write ``NAME.npz``, ``NAME.ids.npz`` and ``current.json``; returns the model path.
+
+    Each call writes to temporary files of its own (removed if the save fails), and renames them
+    into place while holding a lock on the folder: two trainings saving at once (two processes,
+    or the same model twice) leave one run's model with that same run's id maps.
+    """
     folder = models_dir or get_settings().models_dir
     folder.mkdir(parents=True, exist_ok=True)
     name = trained.name
     model_path = folder / f"{name}.npz"
-    tmp_model = folder / f".{name}.tmp.npz"
-    trained.model.save(tmp_model)
-    digest = sha256_file(tmp_model)
-    tmp_ids = folder / f".{name}.ids.tmp.npz"
-    as_of_us = int((trained.as_of - _EPOCH) / dt.timedelta(microseconds=1))
-    arrays: dict[str, np.ndarray] = {
-        "member_ids": np.asarray(trained.member_ids, dtype=np.int64),
-        "item_ids": np.asarray(trained.item_ids, dtype=np.int64),
-        "is_series": np.asarray(trained.is_series, dtype=bool),
-        "names": np.asarray(trained.names, dtype=np.str_),
-        "as_of_us": np.array(as_of_us, dtype=np.int64),
-        "half_life_days": np.array(
-            np.nan if trained.half_life_days is None else trained.half_life_days, dtype=np.float64
-        ),
-        "model_sha256": np.array(digest),
-        "model": np.array(name),
-    }
-    if trained.item_viewers is not None:
-        arrays["item_viewers"] = np.asarray(trained.item_viewers, dtype=np.float64)
-    if trained.pair_viewers is not None:
-        pairs = sp.csr_matrix(trained.pair_viewers, dtype=np.float64)
-        arrays.update(csr_state(PAIRS_KEY, pairs))
-    np.savez(tmp_ids, **arrays)  # type: ignore[arg-type]
-    os.replace(tmp_model, model_path)
-    os.replace(tmp_ids, folder / f"{name}.ids.npz")
-    tmp_current = folder / f".{CURRENT_FILE}.tmp"
-    tmp_current.write_text(json.dumps({"model": name}), encoding="utf-8")
-    os.replace(tmp_current, folder / CURRENT_FILE)
+    tmp_model = _temporary(folder, f".{name}.", ".tmp.npz")
+    tmp_ids = _temporary(folder, f".{name}.ids.", ".tmp.npz")
+    tmp_current = _temporary(folder, f".{CURRENT_FILE}.", ".tmp")
+    try:
+        trained.model.save(tmp_model)
+        digest = sha256_file(tmp_model)
+        as_of_us = int((trained.as_of - _EPOCH) / dt.timedelta(microseconds=1))
+        arrays: dict[str, np.ndarray] = {
+            "member_ids": np.asarray(trained.member_ids, dtype=np.int64),
+            "item_ids": np.asarray(trained.item_ids, dtype=np.int64),
+            "is_series": np.asarray(trained.is_series, dtype=bool),
+            "names": np.asarray(trained.names, dtype=np.str_),
+            "as_of_us": np.array(as_of_us, dtype=np.int64),
+            "half_life_days": np.array(
+                np.nan if trained.half_life_days is None else trained.half_life_days,
+                dtype=np.float64,
+            ),
+            "model_sha256": np.array(digest),
+            "model": np.array(name),
+        }
+        if trained.item_viewers is not None:
+            arrays["item_viewers"] = np.asarray(trained.item_viewers, dtype=np.float64)
+        if trained.pair_viewers is not None:
+            pairs = sp.csr_matrix(trained.pair_viewers, dtype=np.float64)
+            arrays.update(csr_state(PAIRS_KEY, pairs))
+        np.savez(tmp_ids, **arrays)  # type: ignore[arg-type]
+        tmp_current.write_text(json.dumps({"model": name}), encoding="utf-8")
+        with _locked(folder):  # the renames of one save are never interleaved with another's
+            os.replace(tmp_model, model_path)
+            os.replace(tmp_ids, folder / f"{name}.ids.npz")
+            os.replace(tmp_current, folder / CURRENT_FILE)
+    finally:
+        for tmp in (tmp_model, tmp_ids, tmp_current):
+            tmp.unlink(missing_ok=True)
     return model_path
+
+
+def _temporary(folder: Path, prefix: str, suffix: str) -> Path:
+    """A new empty file ``folder/prefix*suffix`` no other call shares (same folder as its
+    destination, so the rename into place is atomic)."""
+    fd, path = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=folder)
+    os.close(fd)
+    return Path(path)
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` for the block (other processes and threads wait);
+    the lock dies with the process, so a killed save never leaves the store locked."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def load_trained(
