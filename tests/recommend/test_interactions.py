@@ -187,8 +187,12 @@ def _tangled_viewing(w: World, rng: np.random.Generator) -> None:
             bookmark = int(rng.integers(0, 7000)) if rng.random() < 0.6 else None
             supplemental = str(rng.choice(["", "  ", "TRAILER"])) if rng.random() < 0.1 else None
             micros = dt.timedelta(microseconds=int(rng.choice([0, 400_000, 500_000, 600_000])))
+            # Members 3 and 6 name a profile on every segment, 1, 4 and 7 on some: a 0-second
+            # segment without one is a date of a history, taken whole; with one it is not.
+            named = member % 3 == 0 or (member % 3 == 1 and rng.random() < 0.5)
             w.watch(member, title, start + micros, seconds, bookmark=bookmark,
-                    null_bookmark=bookmark is None, supplemental=supplemental)  # fmt: skip
+                    null_bookmark=bookmark is None, supplemental=supplemental,
+                    profile="Ana" if named else None)  # fmt: skip
             if rng.random() > 0.15:  # else the next segment starts at the same time
                 start += dt.timedelta(seconds=seconds + int(rng.choice(gaps)))
         # Ties: segments starting at the same instant are ordered by title, then end.
@@ -196,6 +200,12 @@ def _tangled_viewing(w: World, rng: np.random.Generator) -> None:
         w.watch(member, 2, tie, 3000, null_bookmark=True)
         for title, seconds in ((2, 3000), (1, 600), (2, 900)):  # film 1 comes between the 2s
             w.watch(member, title, tie + dt.timedelta(seconds=3300), seconds, null_bookmark=True)
+        # A history of dates: midnight, no duration, no profile; a title twice on one date is
+        # one play. Then a date merged with a named 0-second segment: not taken whole.
+        midnight = dt.datetime.combine((AS_OF - int(rng.integers(6, 9)) * DAY).date(), dt.time())
+        for title in (3, B + 102, 3, 5):
+            w.watch(member, title, midnight, 0, null_bookmark=True)
+        w.watch(member, 5, midnight + dt.timedelta(seconds=30), 0, profile="Ana")
         w.watch(member, 1, AS_OF + HOUR, 6000)  # after as_of: ignored
     keys = rng.permutation(len(w.events)) + 1  # the order of arrival does not matter
     for event, key in zip(w.events, keys, strict=True):
@@ -413,3 +423,62 @@ def test_default_as_of_covers_ratings(warehouse: Warehouse) -> None:
     w.watch(1, 1, AS_OF - HOUR, 6000)
     w.write(warehouse)
     assert default_as_of(warehouse) == AS_OF - HOUR + dt.timedelta(microseconds=1)
+
+
+def test_a_history_of_dates_counts_whole(warehouse: Warehouse) -> None:
+    """A date of a NetflixViewingHistory.csv (midnight, no duration, no profile) is a play of the
+    whole title, as a rating is: finished, weighed in training and on the page alike, and never
+    offered to continue. A 0-second segment that names a profile (a detailed export) is not."""
+    w = World()
+    _catalog(w)
+    day = dt.datetime.combine((AS_OF - 10 * DAY).date(), dt.time())
+    for member in (1, 2):
+        w.member(member, "MX")
+        named = "Ana" if member == 2 else None
+        w.watch(member, 1, day, 0, null_bookmark=True, profile=named)
+        for k, ep in enumerate(SERIES[B + 100][:3]):
+            w.watch(member, ep, day + (k + 1) * DAY, 0, null_bookmark=True, profile=named)
+        w.watch(member, 3, day + 2 * DAY, 0, null_bookmark=True, profile=named)
+    w.member(3, "MX")  # watches three films through yesterday: the country's Top 10
+    for k, film in enumerate((1, 3, 5)):
+        w.watch(3, film, AS_OF - DAY + k * 3 * HOUR, 7200)
+    w.write(warehouse)
+    params = ConfidenceParams(rewatch_weight=0.5, half_life_days=30.0, finished_share=0.85)
+    got = build_interactions(warehouse, as_of=AS_OF, params=params)
+    inter = got.interactions
+    dense = inter.matrix.toarray()
+    rows = {
+        int(m): dict(zip(inter.title_ids.tolist(), dense[r].tolist(), strict=True))
+        for r, m in enumerate(inter.member_ids)
+    }
+
+    def decay(last: dt.datetime) -> float:
+        return float(0.5 ** ((AS_OF - last).total_seconds() / 86400 / 30.0))
+
+    # Member 1: film 1 and film 3 once each (log2 2), three episodes of the series (log2 4).
+    assert rows[1][1] == pytest.approx(decay(day), rel=1e-6)
+    assert rows[1][3] == pytest.approx(decay(day + 2 * DAY), rel=1e-6)
+    assert rows[1][B + 100] == pytest.approx(2.0 * decay(day + 3 * DAY), rel=1e-6)
+    # Member 2 named a profile: 0 seconds of a detailed export is nothing watched.
+    assert all(v == 0.0 for v in rows.get(2, {}).values())
+    # The member's page reads the plays the same way.
+    for member in (1, 2):
+        frame = member_title_plays(warehouse, [member], as_of=AS_OF, finished_share=0.85)
+        assert len(frame) == 5
+        assert bool(frame[Recs.finished].all()) == (member == 1)
+        want = 1.0 if member == 1 else 0.0
+        assert frame[Recs.completion].tolist() == [want] * 5
+        mine = interactions_from_plays(frame, as_of=AS_OF, member_ids=[member], params=params)
+        mine_row = mine.interactions.matrix.toarray()[0].tolist()
+        page = dict(zip(mine.item_ids.tolist(), mine_row, strict=True))
+        for item in set(page) | set(rows.get(member, {})):
+            assert page.get(item, 0.0) == pytest.approx(rows.get(member, {}).get(item, 0.0))
+    # Nothing dated is offered to continue, and a dated film is not recommended back; the
+    # series goes on after its last dated episode, as after a rated one.
+    opts = RowOptions(row_length=10, min_viewers=1)
+    rows_1 = home_rows(1, warehouse=warehouse, as_of=AS_OF, options=opts)
+    assert not [r for r in rows_1 if r.kind == RowKind.CONTINUE_WATCHING]
+    offered = {it.title_id for r in rows_1 for it in r.items}
+    assert not {1, 3} & offered and 5 in offered
+    nexts = [it.title_id for r in rows_1 if r.kind == RowKind.NEXT_EPISODE for it in r.items]
+    assert nexts == [SERIES[B + 100][3]]

@@ -137,6 +137,7 @@ class World:
         country: str = "MX",
         supplemental: str | None = None,
         null_bookmark: bool = False,
+        profile: str | None = None,
     ) -> None:
         """One segment; its bookmark is ``bookmark``, else ``seconds`` (NULL if null_bookmark)."""
         mark = None if null_bookmark else (seconds if bookmark is None else bookmark)
@@ -150,6 +151,7 @@ class World:
                 Events.bookmark_seconds: mark,
                 Events.country: country,
                 Events.supplemental: supplemental,
+                Events.profile: profile,
                 Events.source: "test",
             }
         )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_rows_world import AS_OF, DAY, MODELS, TinyCosine, platform
+from test_rows_world import AS_OF, DAY, HOUR, MODELS, TinyCosine, World, platform
 
 from bingewise.recommend.interactions import build_interactions, item_table
 from bingewise.recommend.train import (
@@ -182,6 +182,25 @@ def test_trains_on_ratings_alone_and_refuses_an_empty_warehouse(
     trained = train(warehouse, "tinycos", models_dir=tmp_path, models=MODELS)
     assert trained.member_ids.tolist() == [1, 2, 3] and trained.item_ids.tolist() == [10, 11]
     assert trained.as_of == AS_OF - DAY + dt.timedelta(microseconds=1)
+
+
+def test_faded_share_counts_old_interactions_not_weak_ones(
+    warehouse: Warehouse, home: Path
+) -> None:
+    """The note's share is of interactions six half-lives old: a recent 30-second sample or a
+    0-second segment of a detailed export weighs little (or nothing) but is not old."""
+    w = World()
+    for film in (10, 11, 12, 13):
+        w.film(film, f"Film {film}", runtime=6000)
+    for member in (1, 2):
+        w.member(member, "MX")
+        w.watch(member, 10, AS_OF - HOUR, 30)  # log2(1 + 30 / 6000): under 1/64, yesterday
+        w.watch(member, 11, AS_OF - 2 * HOUR, 0, profile="Ana")  # nothing watched: 0
+        w.watch(member, 12, AS_OF - 3 * HOUR, 6000)
+    w.watch(1, 13, AS_OF - 600 * DAY, 6000)  # six half-lives and more: the one old interaction
+    w.write(warehouse)
+    trained = train(warehouse, "tinycos", as_of=AS_OF, models_dir=home / "a", models=MODELS)
+    assert trained.faded_share == pytest.approx(1 / 7)
 
 
 def test_half_life_is_kept_with_the_model_and_old_data_gets_a_note(

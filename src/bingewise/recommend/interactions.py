@@ -17,7 +17,11 @@ episode without one takes its series' typical episode length as seen in viewing 
 :func:`estimated_runtimes`: a 22-minute sitcom episode watched to minute 21 is finished, not 48 %
 of a nominal 45 minutes); anything else without one takes :data:`NOMINAL_RUNTIME_SECONDS` (45
 minutes). A play *finishes* its title when its progress reaches
-``finished_share`` (settings, 0.85 by default) of the runtime. For a member and a title ``t``:
+``finished_share`` (settings, 0.85 by default) of the runtime. A play of a history of dates
+(Netflix's NetflixViewingHistory.csv: every segment lasted 0 seconds and named no profile, the
+rule of the recap's history of dates) has no progress to read: it is of the whole title, as a
+rating is (``c_p = 1``, finished). A 0-second segment that names a profile (a detailed export, a
+service log) is not. For a member and a title ``t``:
 ``C_t = max_p c_p`` and ``R_t = max(0, finished plays - 1)`` (rewatches). For a member and an
 item ``i`` (a film, or a series summed over its episodes):
 
@@ -39,8 +43,10 @@ times a plain sort). One DuckDB query reads the main-content segments before ``a
 by member, start, title and end; the segments are merged into plays in NumPy by the rule of
 :func:`bingewise.analytics.plays` (same title as the member's previous segment, starting at most
 the resume gap after it ended), and the plays are aggregated per title and per item with one
-sort each and ``reduceat``. The tests check the result against the analytics' plays and against
-a brute-force reading of the formula. Memory is about 60 bytes per segment at the peak.
+sort each and ``reduceat``; whether a segment is a date of a history is a boolean of the same
+query, and a play is one when all its segments are. The tests check the result against the
+analytics' plays and against a brute-force reading of the formula. Memory is about 60 bytes per
+segment at the peak.
 """
 
 from __future__ import annotations
@@ -196,17 +202,74 @@ def plays(
     that start before ``as_of`` (all when None): a member watching one title, resumed segments
     merged, supplemental videos left out.
     """
-    events = warehouse.table(Events.table)
-    if member_ids is not None:
-        events = events.filter(events[Events.member_id].isin([int(m) for m in member_ids]))
-    if as_of is not None:
-        events = events.filter(events[Events.start_utc] < as_of)
+    events = _events_before(warehouse, member_ids, as_of)
     share = get_settings().finished_share if finished_share is None else finished_share
     return analytics_plays(
         events,
         warehouse.table(Catalog.table),
         warehouse.table(Members.table),
         finished_share=share,
+    )
+
+
+#: Column of a play: of a history of dates (see :func:`_with_dated`).
+_DATED = "_bw_dated"
+
+
+def _events_before(
+    warehouse: Warehouse, member_ids: Sequence[int] | None, as_of: dt.datetime | None
+) -> ir.Table:
+    """The events of ``member_ids`` (all members when None) that start before ``as_of``."""
+    events = warehouse.table(Events.table)
+    if member_ids is not None:
+        events = events.filter(events[Events.member_id].isin([int(m) for m in member_ids]))
+    if as_of is not None:
+        events = events.filter(events[Events.start_utc] < as_of)
+    return events
+
+
+def _with_dated(
+    warehouse: Warehouse, p: ir.Table, member_ids: Sequence[int] | None, as_of: dt.datetime
+) -> ir.Table:
+    """``p`` with ``_bw_dated``: whether the play is of a history of dates (every segment lasted
+    0 seconds and named no profile, as :func:`build_interactions` reads them).
+
+    A play of 0 seconds is made of 0-second segments only, and they are exactly the member's
+    segments of its title starting from its ``start_utc`` to its ``end_utc`` (a segment of that
+    title in between continues it); the play is dated when none of them names a profile.
+    """
+    ev = _events_before(warehouse, member_ids, as_of)
+    supp = ev[Events.supplemental]
+    named = ev.filter(
+        supp.isnull() | (supp.strip() == ""),
+        ev[Events.profile].notnull(),
+        ev[Events.seconds] == 0,
+    ).select(
+        _bw_n_member=ev[Events.member_id],
+        _bw_n_title=ev[Events.title_id],
+        _bw_n_start=ev[Events.start_utc],
+    )
+    zero = p.filter(p[Plays.seconds] == 0)
+    hits = zero.semi_join(
+        named,
+        [
+            zero[Plays.member_id] == named["_bw_n_member"],
+            zero[Plays.title_id] == named["_bw_n_title"],
+            named["_bw_n_start"] >= zero[Plays.start_utc],
+            named["_bw_n_start"] <= zero[Plays.end_utc],
+        ],
+    ).select(_bw_h_member=Plays.member_id, _bw_h_title=Plays.title_id, _bw_h_start=Plays.start_utc)
+    j = p.left_join(
+        hits,
+        [
+            p[Plays.member_id] == hits["_bw_h_member"],
+            p[Plays.title_id] == hits["_bw_h_title"],
+            p[Plays.start_utc] == hits["_bw_h_start"],
+        ],
+    )
+    dated = (j[Plays.seconds] == 0) & j["_bw_h_member"].isnull()
+    return j.mutate(**{_DATED: dated.fill_null(False)}).drop(
+        "_bw_h_member", "_bw_h_title", "_bw_h_start"
     )
 
 
@@ -221,11 +284,14 @@ def annotated_plays(
 
     ``completion`` is progress over runtime clipped to [0, 1]; an unknown runtime is estimated
     (:func:`estimated_runtimes`) or nominal (:data:`NOMINAL_RUNTIME_SECONDS`), and ``finished``
-    is then ``completion >= finished_share``. A title missing from the catalog is its own item,
-    like a film.
+    is then ``completion >= finished_share``. A play of a history of dates (its segments lasted
+    0 seconds and named no profile: NetflixViewingHistory.csv) is of the whole title, as a
+    rating is: completion 1, finished. A title missing from the catalog is its own item, like a
+    film.
     """
     share = get_settings().finished_share if finished_share is None else finished_share
     p = plays(warehouse, member_ids=member_ids, as_of=as_of, finished_share=share)
+    p = _with_dated(warehouse, p, member_ids, as_of)
     runtime = p[Plays.runtime_seconds]
     stand_in = ibis.literal(float(NOMINAL_RUNTIME_SECONDS))
     estimates = estimated_runtimes(warehouse, as_of)
@@ -239,15 +305,17 @@ def annotated_plays(
         runtime = p[Plays.runtime_seconds]
     runtime_s = ibis.ifelse(runtime.notnull() & (runtime > 0), runtime.cast("float64"), stand_in)
     completion = (p[Plays.progress_seconds].fill_null(0).cast("float64") / runtime_s).clip(0.0, 1.0)
+    dated = p[_DATED]
     is_series = (p[Plays.kind] == Catalog.EPISODE) & p[Plays.series_id].notnull()
     out = p.mutate(
         **{
-            Recs.completion: completion,
-            Recs.finished: p[Plays.finished].fill_null(completion >= share),
+            Recs.completion: ibis.ifelse(dated, 1.0, completion),
+            Recs.finished: dated | p[Plays.finished].fill_null(completion >= share),
             Recs.is_series: is_series.fill_null(False),
             Recs.item_id: ibis.ifelse(is_series, p[Plays.series_id], p[Plays.title_id]),
         }
     )
+    out = out.drop(_DATED)
     return out.drop("_bw_est") if "_bw_est" in out.columns else out
 
 
@@ -511,6 +579,7 @@ class _MergedPlays:
     title: np.ndarray  #: int64
     start: np.ndarray  #: int64, UTC microseconds since the epoch (first segment's start)
     progress: np.ndarray  #: int64 seconds: furthest bookmark, else seconds watched (summed)
+    dated: np.ndarray  #: bool: of a history of dates (0 seconds, no profile, every segment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -571,6 +640,7 @@ def _merged_plays(
             _BOOKMARK: ev[Events.bookmark_seconds].cast("int64"),
             _START_S: start_s,
             _END_S: start_s + seconds,
+            _DATED: ((seconds == 0) & ev[Events.profile].isnull()).fill_null(False),
         },
     ).order_by([Events.member_id, Events.start_utc, Events.title_id, _END_S])
     seg = scan.to_pyarrow()
@@ -579,7 +649,7 @@ def _merged_plays(
     n = len(member)
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return _MergedPlays(empty, empty, empty, empty)
+        return _MergedPlays(empty, empty, empty, empty, np.zeros(0, dtype=bool))
     start_s_ = seg[_START_S].to_numpy()
     end_s = seg[_END_S].to_numpy()
     gap = round(DEFAULT_RESUME_GAP_MINUTES * 60)
@@ -597,8 +667,9 @@ def _merged_plays(
     )
     progress = np.where(np.logical_or.reduceat(has_bookmark, first), furthest, watched)
     start = seg[Events.start_utc].cast(pa.timestamp("us")).to_numpy(zero_copy_only=False)
+    dated = np.logical_and.reduceat(seg[_DATED].to_numpy(zero_copy_only=False), first)
     return _MergedPlays(
-        member[first], title[first], start[first].view(np.int64), progress.astype(np.int64)
+        member[first], title[first], start[first].view(np.int64), progress.astype(np.int64), dated
     )
 
 
@@ -641,7 +712,8 @@ def _annotate(merged: _MergedPlays, cat: _CatalogArrays, share: float) -> _Annot
 
     A play finishes its title when its progress reaches ``share`` of the catalog runtime; where
     the runtime is unknown (or 0, and not estimated), when its completion against the nominal
-    runtime does.
+    runtime does. A play of a history of dates is of the whole title (completion 1, finished),
+    as a rating is.
     """
     runtime, is_series, item = _catalog_lookup(merged.title, cat)
     known = runtime > 0  # NaN (unknown) compares False
@@ -650,6 +722,8 @@ def _annotate(merged: _MergedPlays, cat: _CatalogArrays, share: float) -> _Annot
         progress / np.where(known, runtime, float(NOMINAL_RUNTIME_SECONDS)), 0.0, 1.0
     )
     finished = np.where(known, progress >= runtime * share, completion >= share)
+    completion[merged.dated] = 1.0
+    finished |= merged.dated
     return _AnnotatedPlays(
         member=merged.member,
         title=merged.title,

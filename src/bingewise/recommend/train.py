@@ -108,7 +108,8 @@ class TrainedModel:
     #: recency half-life the confidences were built with (0: none); the page builds the member's
     #: row with the same. None: a model file written before it was kept (the page's own applies)
     half_life_days: float | None = None
-    #: share of the training interactions that recency left under 1/64 (six half-lives or more)
+    #: share of the training interactions six half-lives or more old (recency left them under
+    #: 1/64 of their weight)
     faded_share: float = 0.0
     #: members with viewing or ratings left out of training for consent (a count, never who);
     #: known only right after training (not kept in the model files)
@@ -130,6 +131,18 @@ class TrainedModel:
         """Column position of each item id, -1 for items the model was not trained on."""
         lookup = {int(i): j for j, i in enumerate(self.item_ids)}
         return np.array([lookup.get(int(i), -1) for i in item_ids], dtype=np.int64)
+
+
+def _faded_share(data: ViewingInteractions, params: ConfidenceParams) -> float:
+    """Share of the interactions last taken six half-lives or more before ``as_of`` (0 without
+    decay). By age, not by value: a recent interaction can weigh little (a sample) or nothing
+    (0 seconds of a detailed export) without being old."""
+    times = data.times
+    if not params.decays() or times is None or times.nnz == 0:
+        return 0.0
+    as_of_s = (data.as_of - dt.datetime(1970, 1, 1)).total_seconds()
+    age_days = (as_of_s - times.data) / 86400.0
+    return float(np.mean(age_days >= 6 * params.half_life_days))
 
 
 def train(
@@ -183,7 +196,6 @@ def train(
         names_by_id = item_table(warehouse)[Recs.name]
         names = np.array([str(names_by_id.get(int(i), "")) for i in data.item_ids], dtype=np.str_)
         conf = params or ConfidenceParams()
-        values = data.interactions.matrix.data
         trained = TrainedModel(
             recommender,
             data.interactions.member_ids,
@@ -192,7 +204,7 @@ def train(
             names,
             data.as_of,
             half_life_days=conf.half_life_days if conf.decays() else 0.0,
-            faded_share=float(np.mean(values < 1 / 64)) if len(values) else 0.0,
+            faded_share=_faded_share(data, conf),
             withheld_members=data.withheld_members,
             item_viewers=viewers_per_item(data.interactions.matrix),
             pair_viewers=(
