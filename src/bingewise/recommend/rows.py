@@ -697,10 +697,7 @@ def _because_rows(
         if page.items[source].level > page.max_level:
             continue  # never name a title above the profile's limit
         ids, sims = model.model.similar_items(np.array([pos]), n=min(opts.neighbours, n_items - 1))
-        both = pairs.getrow(pos).toarray().ravel()  # members who took the source and each item
-        if theirs is not None:
-            took_source = theirs[:, [pos]].toarray().ravel() > 0
-            both -= np.asarray(theirs[took_source].sum(axis=0), dtype=np.float64).ravel()
+        both = _co_takers(pairs, np.array([pos]), theirs).toarray().ravel()
         chosen: list[RowItem] = []
         for j, s in zip(ids[0], sims[0], strict=True):
             if j < 0 or not np.isfinite(s) or s <= 0:
@@ -794,6 +791,19 @@ def _rankable(model: TrainedModel, opts: RowOptions, theirs: sp.csr_matrix | Non
     return viewers >= opts.min_viewers
 
 
+def _co_takers(
+    pairs: sp.csr_matrix, positions: np.ndarray, theirs: sp.csr_matrix | None
+) -> sp.csr_matrix:
+    """Counted members who took each title at ``positions`` and each model item (positions x
+    items): the model's pair counts (``pair_viewers``, kept at training for each title's
+    nearest items; read in either direction, as the members who took both are the same) less
+    the uncounted members who took both (``theirs``, :func:`_uncounted_interactions`)."""
+    both = sp.csr_matrix(pairs[positions].maximum(sp.csr_matrix(pairs[:, positions].T)))
+    if theirs is not None:
+        both = both - sp.csr_matrix(theirs[:, positions].T @ theirs)
+    return both
+
+
 def _pickable(
     model: TrainedModel,
     user: sp.spmatrix,
@@ -830,10 +840,7 @@ def _pickable(
     history = np.unique(row.indices[row.data > 0])  # the member's titles the model knows
     if not len(history):
         return np.zeros(len(model.item_ids), dtype=bool)
-    pairs = sp.csr_matrix(model.pair_viewers)
-    both = sp.csr_matrix(pairs[history].maximum(sp.csr_matrix(pairs[:, history].T)))
-    if theirs is not None:  # history x items: uncounted members who took both
-        both = both - sp.csr_matrix(theirs[:, history].T @ theirs)
+    both = _co_takers(sp.csr_matrix(model.pair_viewers), history, theirs)
     enough = both >= opts.min_viewers  # each (X, Y) on its own, never a sum over X
     linked = np.asarray(enough.sum(axis=0)).ravel() > 0
     return np.asarray(ranked, dtype=bool) & linked
