@@ -108,8 +108,8 @@ class TrainedModel:
     #: recency half-life the confidences were built with (0: none); the page builds the member's
     #: row with the same. None: a model file written before it was kept (the page's own applies)
     half_life_days: float | None = None
-    #: share of the training interactions six half-lives or more old (recency left them under
-    #: 1/64 of their weight)
+    #: share of the training interactions last taken six half-lives or more before ``as_of``
+    #: (recency left them under 1/64 of their weight; :func:`_faded_share`)
     faded_share: float = 0.0
     #: members with viewing or ratings left out of training for consent (a count, never who);
     #: known only right after training (not kept in the model files)
