@@ -1,6 +1,6 @@
 """Erasure: remove a member from every store and keep only a tombstone.
 
-``erase_member`` reaches, in order:
+``erase_member`` reaches (the models first, then the rest in this order):
 
 1. **Warehouse** (DuckDB): every table with a ``member_id`` column (events, members, ratings,
    daily aggregates and any derived table analytics has materialised: plays, sessions...), the
@@ -17,9 +17,13 @@
    unlinked — the member's entries keep who read what and when, with ``member_id`` NULL and their
    id or email scrubbed from reasons — so the log still shows that an erasure happened (action
    ``member.erase``, resource naming the tombstone) without saying whom it was about.
-3. **Models** (``settings.models_dir``, ``.npz``): member-side rows (factors, interaction rows)
-   are removed now; item-side models that learned from the member are recorded in
-   ``retrain_requests`` to be retrained at the next training (see :func:`erase_from_model`).
+3. **Models** (``settings.models_dir``, ``.npz``), done first, while the warehouse still holds
+   the member's rows: member-side rows (factors, interaction rows) are removed now, and the
+   viewer counts a model keeps for the home page's minimum (``item_viewers``,
+   ``pair_viewers``) lose the member's interactions, read as training reads them
+   (:func:`bingewise.recommend.train.without_members`); item-side models that learned from the
+   member are recorded in ``retrain_requests`` to be retrained at the next training (see
+   :func:`erase_from_model`).
 4. **Outbox and caches**: the Parquet copies a killed ``facts --engine spark`` run left under
    the data folder (:func:`_erase_outbox_and_caches` is the place for any other).
 5. **Tombstone**: ``HMAC-SHA256(secret_key, member_id)`` and the date, so that re-ingesting an
@@ -76,7 +80,7 @@ from bingewise.schema import (
     Ratings,
     RetrainRequests,
 )
-from bingewise.warehouse import add_missing_columns
+from bingewise.warehouse import Warehouse, add_missing_columns
 
 __all__ = [
     "ErasureReport",
@@ -468,6 +472,8 @@ def request_retrain_of_models_with(
     the models (consent withdrawn, :data:`bingewise.privacy.consent.TRAINING_PURPOSES`);
     ``reason`` says why, never who.
     """
+    from bingewise.recommend.train import model_store_lock
+
     folder = models_dir if models_dir is not None else get_settings().models_dir
     queued: list[str] = []
     if not folder.exists():
@@ -475,16 +481,17 @@ def request_retrain_of_models_with(
     for rel, group in model_groups(folder).items():
         listed = False
         learnt = False
-        for path in group:
-            try:
-                with np.load(path, allow_pickle=False) as data:
-                    for key in data.files:
-                        if key.endswith("member_ids"):
-                            listed = True
-                            learnt = learnt or bool((data[key] == member_id).any())
-            except (OSError, ValueError, zipfile.BadZipFile):
-                listed = False  # unreadable: it cannot be checked, so it is retrained
-                break
+        with model_store_lock(group[0].parent, shared=True):  # one save's files, as a load
+            for path in group:
+                try:
+                    with np.load(path, allow_pickle=False) as data:
+                        for key in data.files:
+                            if key.endswith("member_ids"):
+                                listed = True
+                                learnt = learnt or bool((data[key] == member_id).any())
+                except (OSError, ValueError, zipfile.BadZipFile):
+                    listed = False  # unreadable: it cannot be checked, so it is retrained
+                    break
         if learnt or not listed:
             queued.append(rel)
     _request_retrain(registry, queued, reason)
@@ -515,7 +522,7 @@ def model_groups(models_dir: Path) -> dict[str, list[Path]]:
     return groups
 
 
-def erase_from_model(paths: list[Path], member_id: int) -> str:
+def erase_from_model(paths: list[Path], member_id: int, warehouse: Warehouse | None = None) -> str:
     """Remove ``member_id`` from one model (its ``.npz`` files); returns what happened.
 
     ``"untouched"``: the model lists its members and this member is not among them.
@@ -528,6 +535,12 @@ def erase_from_model(paths: list[Path], member_id: int) -> str:
 
     A ``model_sha256`` array in the id maps (see :mod:`bingewise.recommend.train`) is updated to
     the rewritten model file, so model and id maps still pair up.
+
+    With ``warehouse`` (still holding the member's rows), id maps that list the member and keep
+    viewer counts (``item_viewers``, ``pair_viewers``) have the member taken out of them too, in
+    the same write (:func:`bingewise.recommend.train.without_members`): the home page's
+    minimum of counted members holds from the erasure on, not from the retraining. The caller
+    holds the model folder's lock (:func:`bingewise.recommend.train.model_store_lock`).
     """
     arrays: dict[Path, dict[str, np.ndarray]] = {}
     for path in paths:
@@ -557,13 +570,19 @@ def erase_from_model(paths: list[Path], member_id: int) -> str:
 
     if not id_keys:
         return delete_all() if member_side else "item-side"
+    from bingewise.recommend.train import without_members
+
     out = {p: dict(d) for p, d in arrays.items()}
+    counted: set[Path] = set()  # id maps whose viewer counts the member was taken out of
     found = False
     for id_path, id_key in id_keys:
         ids = arrays[id_path][id_key]
         keep = ids != member_id
         if keep.all():
             continue
+        if warehouse is not None and id_path not in counted:  # once per file
+            out[id_path] = without_members(out[id_path], warehouse, [member_id])
+            counted.add(id_path)
         found = True
         n = len(ids)
         out[id_path][id_key] = ids[keep]
@@ -619,24 +638,44 @@ def _drop_csr_rows(arrays: dict[str, Any], prefix: str, keep: np.ndarray) -> Non
 
 
 def _erase_models(
-    registry: Registry, models_dir: Path, member_id: int, report: ErasureReport
+    registry: Registry,
+    models_dir: Path,
+    member_id: int,
+    report: ErasureReport,
+    warehouse_path: Path,
 ) -> None:
+    """Erase the member from every model under ``models_dir``; call it before the warehouse
+    step, which deletes the rows the models' viewer counts are taken down by."""
+    from bingewise.recommend.train import model_store_lock
+
     retrain: list[str] = []
-    if models_dir.exists():
-        for rel, group in model_groups(models_dir).items():
-            try:
-                outcome = erase_from_model(group, member_id)
-            except (OSError, ValueError, zipfile.BadZipFile):
-                # Unreadable as plain .npz: it cannot be checked, so it cannot be kept.
-                for path in group:
-                    path.unlink(missing_ok=True)
-                outcome = "deleted"
+    groups = model_groups(models_dir) if models_dir.exists() else {}
+    wh = (
+        Warehouse.open(warehouse_path, read_only=True)
+        if groups and warehouse_path.exists()
+        else None
+    )
+    try:
+        for rel, group in groups.items():
+            # The folder's lock, as a save's renames and a load take it: no save lands between
+            # the read and the rewrite, and no load reads a model half rewritten.
+            with model_store_lock(group[0].parent):
+                try:
+                    outcome = erase_from_model(group, member_id, wh)
+                except (OSError, ValueError, zipfile.BadZipFile):
+                    # Unreadable as plain .npz: it cannot be checked, so it cannot be kept.
+                    for path in group:
+                        path.unlink(missing_ok=True)
+                    outcome = "deleted"
             if outcome == "rewritten":
                 report.models_rewritten.append(rel)
             elif outcome == "deleted":
                 report.models_deleted.append(rel)
             if outcome != "untouched":
                 retrain.append(rel)
+    finally:
+        if wh is not None:
+            wh.close()
     report.retrain_requested = retrain
     _request_retrain(registry, retrain)
 
@@ -680,11 +719,13 @@ def erase_member(
     # Audited first, with the id (a failed erasure stays on record), then unlinked with the rest.
     audited(registry, actor, "member.erase", member_id, f"tombstone:{digest[:16]}", reason)
     report = ErasureReport(tombstone=digest)
+    # Models first: their viewer counts are taken down by the member's rows, read before the
+    # warehouse step deletes them (and a run stopped between the two finds them again).
+    _erase_models(registry, models, member_id, report, wh_path)
     if wh_path.exists():
         _erase_warehouse(wh_path, member_id, mentions, report)
         if compact:
             compact_warehouse(wh_path)
-    _erase_models(registry, models, member_id, report)
     report.outbox_and_caches = _erase_outbox_and_caches(member_id)
     _erase_registry(registry, member_id, mentions, report, compact)
     log.info(

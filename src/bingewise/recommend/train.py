@@ -15,8 +15,11 @@ The store is ``settings.models_dir``. Training model ``NAME`` writes three files
 - ``current.json``: ``{"model": NAME}``, the model :func:`load_trained` picks by default.
 
 Every file is written to a temporary name of its own and renamed, so a reader never sees half
-a model; the renames of one save hold a lock on the folder, so two trainings saving at once
-never pair one's model with the other's id maps.
+a model; the renames of one save hold the folder's lock (:func:`model_store_lock`), so two
+trainings saving at once never pair one's model with the other's id maps, and
+:func:`load_trained` reads under the same lock (shared), so it never reads one save's model with
+another's maps. Erasure rewrites a model under the lock too, and takes the erased member out of
+the viewer counts at once (:func:`without_members`).
 Loading uses ``allow_pickle=False`` throughout: a model file cannot run code.
 
 Consent: members who withdrew ``statistics`` or ``personalization``
@@ -28,14 +31,15 @@ data, whatever calls :func:`train`: the registry given, else the configured one.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fcntl
 import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,12 +66,15 @@ __all__ = [
     "NEIGHBOURS",
     "TrainedModel",
     "available_models",
+    "counted_interactions",
     "load_trained",
+    "model_store_lock",
     "pair_viewers",
     "save_trained",
     "train",
     "viewers_per_item",
     "withheld_from_training",
+    "without_members",
 ]
 
 log = logging.getLogger(__name__)
@@ -287,6 +294,88 @@ def pair_viewers(
     return out
 
 
+def counted_interactions(
+    warehouse: Warehouse,
+    member_ids: Sequence[int],
+    *,
+    item_ids: np.ndarray,
+    as_of: dt.datetime,
+    half_life_days: float | None = None,
+) -> sp.csr_matrix:
+    """What ``member_ids`` took as a model's viewer counts count it: 1.0 where a member has a
+    positive interaction with an item (members x ``item_ids``, float64), read by
+    :func:`~bingewise.recommend.interactions.build_interactions` as training reads them
+    (episodes rolled up to their series, supplemental videos left out, a dates-only play a
+    whole title, a play of 0 seconds that names a profile nothing, ratings as finished plays,
+    only before ``as_of``) with the model's recency half-life (None: the default).
+
+    The other confidence parameters (rewatch weight, finishing share) change the weight of an
+    interaction, never whether it is positive, so the model's id maps need not keep them.
+    """
+    params = ConfidenceParams()
+    if half_life_days is not None:
+        params = dataclasses.replace(params, half_life_days=half_life_days)
+    matrix = build_interactions(
+        warehouse, as_of=as_of, member_ids=list(member_ids), item_ids=item_ids, params=params
+    ).interactions.matrix
+    return (sp.csr_matrix(matrix) > 0).astype(np.float64)
+
+
+def without_members(
+    arrays: Mapping[str, np.ndarray], warehouse: Warehouse, member_ids: Sequence[int]
+) -> dict[str, np.ndarray]:
+    """The id maps ``arrays`` (of a ``NAME.ids.npz``) with ``member_ids`` taken out of the
+    viewer counts: ``item_viewers`` less the members who took each item, each kept pair of
+    ``pair_viewers`` less the members who took both, both clamped at 0 and pairs left at 0
+    dropped (training keeps no pair no one took). What the members took is read from
+    ``warehouse`` as the model counted it (:func:`counted_interactions`, as of the model's
+    ``as_of``), so call it before their rows are deleted. Erasure calls it
+    (:func:`bingewise.privacy.erase.erase_from_model`): an erased member's history is gone
+    afterwards, and the page could no longer subtract it as it does a withdrawn consent.
+
+    Maps without counts, or without the items and the time they count (not written by
+    :func:`save_trained`), come back unchanged; ``member_ids`` and the other arrays are not
+    touched. A title the members took after ``as_of`` is not subtracted (the model never saw
+    it); viewing ingested after the training but dated before ``as_of`` is, though the model
+    may not have counted it: fewer titles shown, never more.
+    """
+    out = {k: np.asarray(v) for k, v in arrays.items()}
+    has_pairs = f"{PAIRS_KEY}_indptr" in out
+    if ("item_viewers" not in out and not has_pairs) or not member_ids:
+        return out
+    if "item_ids" not in out or "as_of_us" not in out:
+        return out
+    kept = float(out["half_life_days"]) if "half_life_days" in out else float("nan")
+    taken = counted_interactions(
+        warehouse,
+        member_ids,
+        item_ids=out["item_ids"].astype(np.int64),
+        as_of=_EPOCH + dt.timedelta(microseconds=int(out["as_of_us"])),
+        half_life_days=None if np.isnan(kept) else kept,
+    )
+    if "item_viewers" in out:
+        viewers = out["item_viewers"].astype(np.float64) - viewers_per_item(taken)
+        out["item_viewers"] = np.maximum(viewers, 0.0)
+    if has_pairs:
+        state = {k: v for k, v in out.items() if k.startswith(PAIRS_KEY)}
+        pairs = sp.csr_matrix(csr_from_state(PAIRS_KEY, state), dtype=np.float64)
+        rows = np.repeat(np.arange(pairs.shape[0]), np.diff(pairs.indptr))
+        both = np.zeros(pairs.nnz, dtype=np.float64)
+        for r in range(taken.shape[0]):  # a member at a time: nnz booleans at most
+            took = np.zeros(pairs.shape[1], dtype=bool)
+            took[taken.indices[taken.indptr[r] : taken.indptr[r + 1]]] = True
+            both += took[rows] & took[pairs.indices]
+        fewer = sp.csr_matrix(
+            (np.maximum(pairs.data - both, 0.0), pairs.indices.copy(), pairs.indptr.copy()),
+            shape=pairs.shape,
+        )
+        fewer.eliminate_zeros()
+        for key in state:
+            del out[key]
+        out.update(csr_state(PAIRS_KEY, fewer))
+    return out
+
+
 def withheld_from_training(registry: Registry | None = None) -> set[int]:
     """Members whose viewing may not train a model, read from ``registry``.
 
@@ -345,7 +434,7 @@ def save_trained(trained: TrainedModel, models_dir: Path | None = None) -> Path:
             arrays.update(csr_state(PAIRS_KEY, pairs))
         np.savez(tmp_ids, **arrays)  # type: ignore[arg-type]
         tmp_current.write_text(json.dumps({"model": name}), encoding="utf-8")
-        with _locked(folder):  # the renames of one save are never interleaved with another's
+        with model_store_lock(folder):  # one save's renames never interleave with another's
             os.replace(tmp_model, model_path)
             os.replace(tmp_ids, folder / f"{name}.ids.npz")
             os.replace(tmp_current, folder / CURRENT_FILE)
@@ -364,12 +453,15 @@ def _temporary(folder: Path, prefix: str, suffix: str) -> Path:
 
 
 @contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``folder`` for the block (other processes and threads wait);
-    the lock dies with the process, so a killed save never leaves the store locked."""
+def model_store_lock(folder: Path, *, shared: bool = False) -> Iterator[None]:
+    """Hold the lock of the model folder ``folder`` for the block: exclusive (a save's renames,
+    an erasure's rewrite: every other holder waits) or ``shared`` (a load: other loads go on,
+    a save or an erasure waits for it). The lock dies with the process, so a killed save never
+    leaves the store locked. Each call opens the folder anew: a thread that holds the lock and
+    asks for it again waits for itself."""
     fd = os.open(folder, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)
@@ -386,11 +478,24 @@ def load_trained(
     Raises :class:`FileNotFoundError` (with the hint to run ``bingewise train``) when the store
     holds no such model, and :class:`ValueError` when the model file and its id maps do not
     belong to the same training run.
+
+    The files are read under the folder's shared lock (:func:`model_store_lock`): a save
+    renames its files, and an erasure rewrites them, under the exclusive one, so a load reads
+    the model and the id maps of one save, never one's model with the other's maps (a check
+    of the model's SHA-256 alone could pass, then the model be replaced before it is read).
     """
     folder = models_dir or get_settings().models_dir
     registry = dict(models) if models is not None else available_models()
     if name is not None and name not in registry:
         raise LookupError(f"unknown model {name!r}: choose from {', '.join(sorted(registry))}")
+    with model_store_lock(folder, shared=True) if folder.is_dir() else nullcontext():
+        return _load_trained(folder, name, registry)
+
+
+def _load_trained(
+    folder: Path, name: str | None, registry: Mapping[str, type[Recommender]]
+) -> TrainedModel:
+    """:func:`load_trained` once the folder is locked (or missing)."""
     if name is None:
         current = folder / CURRENT_FILE
         if not current.exists():
