@@ -787,12 +787,9 @@ def _uncounted_interactions(
         params=_member_params(opts.params, model),
     )
     taken = (sp.csr_matrix(data.interactions.matrix) > 0).astype(np.float64)
-    times = (
-        sp.csr_matrix(sp.csr_matrix(data.times).multiply(taken))
-        if data.times is not None
-        else sp.csr_matrix(taken.shape, dtype=np.float64)
-    )
-    return _Uncounted(taken, times)
+    if data.times is None:  # (build_interactions keeps them: no day to drop them from else)
+        raise RuntimeError("interactions built without times: cannot uncount their days")
+    return _Uncounted(taken, sp.csr_matrix(sp.csr_matrix(data.times).multiply(taken)))
 
 
 def _rankable(model: TrainedModel, opts: RowOptions, theirs: _Uncounted | None) -> np.ndarray:
