@@ -189,3 +189,42 @@ def test_held_out_times_never_reach_the_model(protocol: str) -> None:
 
 def _with_times(log: InteractionLog, times: np.ndarray) -> InteractionLog:
     return InteractionLog(log.users, log.items, times, log.values, log.source)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(2, 12),
+    st.integers(1, 6),
+    st.integers(1, 80),
+    st.floats(0.5, 30.0),
+    st.integers(0, 2**31),
+)
+def test_viewers_near_match_brute_force(
+    n_users: int, n_items: int, span: int, sigma: float, seed: int
+) -> None:
+    """Distinct counted members who took each title within σ days of one of a row's times, by
+    loops: members of the fit data, less the ones no longer counted (their own times); query
+    times fall inside the grid, before it and after it (binned to days as the counts are)."""
+    x, t = _events(seed, n_users, n_items, span)
+    if not x.any():
+        return
+    model = TimePopular(sigma=sigma).fit(sp.csr_matrix(x), times=sp.csr_matrix(t))
+    rng = np.random.default_rng(seed + 2)
+    qx = (rng.random((4, n_items)) < 0.5).astype(np.float64)
+    shift = rng.integers(-3 * span - 40, 3 * span + 40, size=qx.shape) * DAY
+    qt = np.where(qx > 0, 1.5e9 + shift + rng.integers(0, 86_000, size=qx.shape), 0.0)
+    gone = rng.random(n_users) < 0.3  # withdrew after the training
+    less = sp.csr_matrix(np.where(gone[:, None], t, 0.0))
+    got = model.viewers_near(sp.csr_matrix(qt), less=less)
+    plain = model.viewers_near(sp.csr_matrix(qt))
+    ev_day = np.floor(t / DAY)
+    for r in range(4):
+        own = np.floor(qt[r][qx[r] > 0] / DAY)
+        for j in range(n_items):
+            near = [
+                u
+                for u in range(n_users)
+                if x[u, j] > 0 and any(abs(ev_day[u, j] - d) <= sigma for d in own)
+            ]
+            assert plain[r, j] == len(near)
+            assert got[r, j] == len([u for u in near if not gone[u]])

@@ -11,10 +11,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from bingewise.recommend.time_popular import TimePopular
 
 __all__ = ["Interactions", "Recommender", "candidate_mask", "item_positions", "top_n"]
 
@@ -35,10 +38,23 @@ class Recommender(ABC):
     #: whether a member's scores depend on their history (popularity: no; its similar items are
     #: the popular ones, so the home page makes no "Because you watched" rows from it)
     personalized: ClassVar[bool] = True
+    #: whether a personalized model's scores come from what members took together (its picks
+    #: are the neighbours of the member's titles, its ``similar_items`` "members who took X also
+    #: took Y"): the home page's pair rule and "Because you watched" rows apply to it, and
+    #: training keeps its pair counts. Time-local popularity scores from *when* the member
+    #: watched instead (:meth:`time_local`)
+    co_watched: ClassVar[bool] = True
 
     @abstractmethod
     def fit(self, user_items: sp.csr_matrix) -> Self:
         """Learn from a users × items confidence matrix."""
+
+    def time_local(self) -> TimePopular | None:
+        """The time-local popularity part of the scores, if any (what everyone took around the
+        member's own times): the home page shows a pick only when enough members took it then
+        (:meth:`~bingewise.recommend.time_popular.TimePopular.viewers_near`). None: no such
+        part (this default)."""
+        return None
 
     @abstractmethod
     def score(self, user_items: sp.csr_matrix) -> np.ndarray:

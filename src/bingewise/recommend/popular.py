@@ -42,6 +42,7 @@ class Popular(Recommender):
 
     name: ClassVar[str] = "popular"
     personalized: ClassVar[bool] = False
+    co_watched: ClassVar[bool] = False  #: a platform ranking: the item minimum alone applies
 
     def __init__(self, half_life_days: float | None = None, window_days: float | None = None):
         if half_life_days is not None and half_life_days <= 0:

@@ -14,11 +14,12 @@
    nothing), X's nearest neighbours by the trained model's ``similar_items`` (items the member
    has not watched; only items with a positive similarity or weight: zero or below is no reason
    to show a title). A model that is not personalized (popularity) has no such rows: its
-   "neighbours" are the popular titles, whatever X is. A neighbour Y is shown only when at
-   least ``min_viewers`` members took both X and Y (the model's ``pair_viewers``, counted at
-   training; members who withdrew their consent to ``statistics`` since not counted): the row
-   says "members who watched X also watched Y", and one or two such members would be named by
-   it, however many watched Y alone.
+   "neighbours" are the popular titles, whatever X is; nor has time-popular, whose
+   "neighbours" are what everyone took when X was taken (``co_watched`` is false). A
+   neighbour Y is shown only when at least ``min_viewers`` members took both X and Y (the
+   model's ``pair_viewers``, counted at training; members who withdrew their consent to
+   ``statistics`` since not counted): the row says "members who watched X also watched Y",
+   and one or two such members would be named by it, however many watched Y alone.
 4. **Top 10 in your country (last 24 hours)** — items ranked by distinct members who watched them
    in the member's country in ``[as_of - 24 h, as_of)``; ties by item id. Only items watched by
    at least ``min_viewers`` members (10) are ranked, and members who withdrew their consent to
@@ -31,10 +32,13 @@
    (the model's ``item_viewers``), members who withdrew their consent to ``statistics`` since
    the training not counted. A popularity model ranks the platform alike for everyone; a
    personalized model's neighbours come from other members' viewing, and a title only one or
-   two of them took would tell the member what those people watched. A personalized model's
+   two of them took would tell the member what those people watched. A co-watching model's
    picks and genre rows are, for a short history, the neighbours of the member's titles: a
    pick Y also needs ``min_viewers`` counted members who took Y with one title X of the
-   history (each pair (X, Y) on its own, the ``pair_viewers`` of 3.).
+   history (each pair (X, Y) on its own, the ``pair_viewers`` of 3.). A time-local model's
+   picks (time-popular; session-blend's second part) come from what everyone took around the
+   member's own times: a pick Y needs ``min_viewers`` counted members who took Y within ``σ``
+   days of one of the member's times. Session-blend, with both parts, needs both.
 6. **Top 10 in your country (last 7 days)** — as 4. over seven days.
 7. **Genre rows** — the member's favourite genres (summed confidence), items ordered by model
    score; without personalization, the country's most watched genres over the last 28 days,
@@ -497,7 +501,7 @@ def _home_rows(
             params=_member_params(opts.params, model),
         )
         user = mine.interactions.matrix
-        picks = _pickable(model, user, opts, ranked, theirs)
+        picks = _pickable(model, user, opts, ranked, theirs, mine.times)
         _top10_rows(page, opts.top_windows[:1], opts)
         scores = _top_picks(page, model, user, opts, picks, mine.times)
         _top10_rows(page, opts.top_windows[1:], opts)
@@ -656,16 +660,21 @@ def _because_rows(
     seen: set[int],
     opts: RowOptions,
     ranked: np.ndarray,
-    theirs: sp.csr_matrix | None,
+    theirs: _Uncounted | None,
 ) -> None:
     """Adds "Because you watched X" rows (``ranked``: the items that may be shown,
     :func:`_rankable`; ``theirs``: what the uncounted members took,
     :func:`_uncounted_interactions`).
 
     A neighbour Y of X is shown only when ``opts.min_viewers`` counted members took both: the
-    model's pair count less the uncounted members who took both."""
-    if not type(model.model).personalized:
-        return  # its "similar" items are the popular ones, whatever the source: no reason
+    model's pair count less the uncounted members who took both.
+
+    Only a model whose scores come from co-watching (``co_watched``) has such rows: a
+    popularity model's "similar" titles are the popular ones, whatever X, and time-popular's
+    are what everyone took when X was taken (not "members who watched X also watched Y", and
+    not read from the member's own times)."""
+    if not type(model.model).personalized or not type(model.model).co_watched:
+        return  # no reason "like X" to give
     if model.pair_viewers is None:
         log.warning(
             "model %s keeps no pair counts: its 'Because you watched' rows are left out; "
@@ -697,7 +706,8 @@ def _because_rows(
         if page.items[source].level > page.max_level:
             continue  # never name a title above the profile's limit
         ids, sims = model.model.similar_items(np.array([pos]), n=min(opts.neighbours, n_items - 1))
-        both = _co_takers(pairs, np.array([pos]), theirs).toarray().ravel()
+        both = _co_takers(pairs, np.array([pos]), None if theirs is None else theirs.taken)
+        both = both.toarray().ravel()
         chosen: list[RowItem] = []
         for j, s in zip(ids[0], sims[0], strict=True):
             if j < 0 or not np.isfinite(s) or s <= 0:
@@ -749,27 +759,40 @@ def _top10_rows(page: _Page, windows: Iterable[tuple[str, float]], opts: RowOpti
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Uncounted:
+    """What the uncounted members the model learnt from took: ``taken`` (binary, their rows x
+    the model's items) and when (``times``, UTC seconds, stored where ``taken``; the times
+    training gave them, so the time-local counts drop them from the days they fell in)."""
+
+    taken: sp.csr_matrix
+    times: sp.csr_matrix
+
+
 def _uncounted_interactions(
     wh: Warehouse, model: TrainedModel, opts: RowOptions, uncounted: Collection[int]
-) -> sp.csr_matrix | None:
-    """What the members in ``uncounted`` the model learnt from took (binary, their rows x the
-    model's items), None when the model learnt from none of them: they withdrew their consent
-    to statistics after the training (training itself leaves out those who had withdrawn
-    before), so the page subtracts them from the model's counts."""
+) -> _Uncounted | None:
+    """What the members in ``uncounted`` the model learnt from took, and when, None when the
+    model learnt from none of them: they withdrew their consent to statistics after the
+    training (training itself leaves out those who had withdrawn before), so the page
+    subtracts them from the model's counts."""
     learnt_from = set(int(m) for m in uncounted) & set(model.member_ids.tolist())
     if not learnt_from:
         return None
-    matrix = build_interactions(
+    data = build_interactions(
         wh,
         as_of=model.as_of,
         member_ids=sorted(learnt_from),
         item_ids=model.item_ids,
         params=_member_params(opts.params, model),
-    ).interactions.matrix
-    return (sp.csr_matrix(matrix) > 0).astype(np.float64)
+    )
+    taken = (sp.csr_matrix(data.interactions.matrix) > 0).astype(np.float64)
+    if data.times is None:  # (build_interactions keeps them: no day to drop them from else)
+        raise RuntimeError("interactions built without times: cannot uncount their days")
+    return _Uncounted(taken, sp.csr_matrix(sp.csr_matrix(data.times).multiply(taken)))
 
 
-def _rankable(model: TrainedModel, opts: RowOptions, theirs: sp.csr_matrix | None) -> np.ndarray:
+def _rankable(model: TrainedModel, opts: RowOptions, theirs: _Uncounted | None) -> np.ndarray:
     """Which of the model's items may be shown to a member who has not taken them (bool per
     column).
 
@@ -787,7 +810,7 @@ def _rankable(model: TrainedModel, opts: RowOptions, theirs: sp.csr_matrix | Non
         return np.zeros(len(model.item_ids), dtype=bool)
     viewers = np.asarray(model.item_viewers, dtype=np.float64).copy()
     if theirs is not None:
-        viewers -= viewers_per_item(theirs)
+        viewers -= viewers_per_item(theirs.taken)
     return viewers >= opts.min_viewers
 
 
@@ -797,7 +820,7 @@ def _co_takers(
     """Counted members who took each title at ``positions`` and each model item (positions x
     items): the model's pair counts (``pair_viewers``, kept at training for each title's
     nearest items; read in either direction, as the members who took both are the same) less
-    the uncounted members who took both (``theirs``, :func:`_uncounted_interactions`)."""
+    the uncounted members who took both (``theirs``: what they took, :class:`_Uncounted`)."""
     both = sp.csr_matrix(pairs[positions].maximum(sp.csr_matrix(pairs[:, positions].T)))
     if theirs is not None:
         both = both - sp.csr_matrix(theirs[:, positions].T @ theirs)
@@ -809,41 +832,61 @@ def _pickable(
     user: sp.spmatrix,
     opts: RowOptions,
     ranked: np.ndarray,
-    theirs: sp.csr_matrix | None,
+    theirs: _Uncounted | None,
+    times: sp.csr_matrix | None = None,
 ) -> np.ndarray:
     """Which of the model's items its Top picks and genre rows may show the member whose
-    interactions are ``user`` (bool per column): the ``ranked`` ones (:func:`_rankable`) and,
-    for a personalized model, only those that ``opts.min_viewers`` counted members took with
-    one title of the member's history.
+    interactions are ``user`` (taken at ``times``, UTC seconds) (bool per column): the
+    ``ranked`` ones (:func:`_rankable`), and for a personalized model those that enough counted
+    members took in the way the model's scores come from (``theirs``, the uncounted members,
+    :func:`_uncounted_interactions`, subtracted from each count):
 
-    A personalized model's picks are the neighbours of the member's titles (for a history of
-    one title X, EASE's picks are X's "Because you watched" neighbours): a pick Y that one
-    other member took with X tells the member what that person watched, however many took Y.
-    Each pair (X, Y) is read on its own: the model's pair count (``pair_viewers``, kept at
-    training for X's nearest items, or for Y's: the members who took both are the same) less
-    the uncounted members who took both (``theirs``, :func:`_uncounted_interactions`), and Y
-    passes when one X of the history reaches the minimum (counts summed over the history could
-    add up the same few members; the largest is a lower bound of the distinct members linking
-    Y to it). A pair without a kept count counts as none; a model file without pair counts
-    shows no picks (it is retrained to show them). A popularity model ranks the platform alike
-    for everyone: the item minimum alone applies.
+    - **co-watching** (``co_watched``: EASE, item-kNN, ...): a pick is a neighbour of the
+      member's titles (for a history of one title X, EASE's picks are X's "Because you
+      watched" neighbours), and a pick Y that one other member took with X tells the member
+      what that person watched, however many took Y. Y needs ``opts.min_viewers`` counted
+      members who took it with one title X of the history, each pair (X, Y) on its own (the
+      model's ``pair_viewers``, kept at training for X's nearest items, or for Y's: the members
+      who took both are the same); counts summed over the history could add up the same few
+      members (the largest is a lower bound of the distinct members linking Y to it). A pair
+      without a kept count counts as none; a model file without pair counts shows no picks (it
+      is retrained to show them).
+    - **time-local popularity** (:meth:`~bingewise.recommend.base.Recommender.time_local`:
+      time-popular, session-blend's second part): the scores count what everyone took around
+      the member's own times, and a Y that one member took then tells the member what that
+      person watched then. Y needs ``opts.min_viewers`` counted distinct members who took it
+      within the kernel's scale (``σ`` days) of one of the member's times
+      (:meth:`~bingewise.recommend.time_popular.TimePopular.viewers_near`); co-takers of the
+      member's titles play no part in these scores, so none are asked for.
+
+    A model with both parts (session-blend) needs both. A popularity model ranks the platform
+    alike for everyone: the item minimum alone applies.
     """
     if not type(model.model).personalized:
         return ranked
-    if model.pair_viewers is None:
-        log.warning(
-            "model %s keeps no pair counts: its Top picks and genre rows are left out; retrain it",
-            model.name,
-        )
-        return np.zeros(len(model.item_ids), dtype=bool)
+    allowed = np.asarray(ranked, dtype=bool).copy()
     row = sp.csr_matrix(user)
     history = np.unique(row.indices[row.data > 0])  # the member's titles the model knows
     if not len(history):
         return np.zeros(len(model.item_ids), dtype=bool)
-    both = _co_takers(sp.csr_matrix(model.pair_viewers), history, theirs)
-    enough = both >= opts.min_viewers  # each (X, Y) on its own, never a sum over X
-    linked = np.asarray(enough.sum(axis=0)).ravel() > 0
-    return np.asarray(ranked, dtype=bool) & linked
+    if type(model.model).co_watched:
+        if model.pair_viewers is None:
+            log.warning(
+                "model %s keeps no pair counts: its Top picks and genre rows are left out; "
+                "retrain it",
+                model.name,
+            )
+            return np.zeros(len(model.item_ids), dtype=bool)
+        both = _co_takers(
+            sp.csr_matrix(model.pair_viewers), history, None if theirs is None else theirs.taken
+        )
+        enough = both >= opts.min_viewers  # each (X, Y) on its own, never a sum over X
+        allowed &= np.asarray(enough.sum(axis=0)).ravel() > 0
+    part = model.model.time_local()
+    if part is not None and times is not None:  # (without times it scores global popularity)
+        near = part.viewers_near(times, less=None if theirs is None else theirs.times)
+        allowed &= near[0] >= opts.min_viewers
+    return allowed
 
 
 def _top_picks(

@@ -167,6 +167,11 @@ class SessionBlend(Recommender):
             return base
         return base + self.mix * _standardise(self.popular.score_at(x, t))
 
+    def time_local(self) -> TimePopular | None:
+        """The time-local popularity part, when it is mixed in (``mix > 0``) and has daily
+        counts; the session-ease part is co-watching (the pair rule)."""
+        return self.popular.time_local() if self.mix > 0 else None
+
     def similar_items(self, items: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """The session-ease part's similar titles (what each title predicts)."""
         return self.ease.similar_items(items, n)

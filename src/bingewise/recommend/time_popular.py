@@ -93,6 +93,9 @@ class TimePopular(Recommender):
 
     name: ClassVar[str] = "time-popular"
     personalized: ClassVar[bool] = True
+    #: its picks and "similar" titles come from when titles were taken, not from who took them
+    #: together: no pair rule, no "Because you watched" rows (the time rule instead)
+    co_watched: ClassVar[bool] = False
     uses_times: ClassVar[bool] = (
         True  #: ``fit`` takes ``times=``; scoring reads the history's times
     )
@@ -162,6 +165,58 @@ class TimePopular(Recommender):
         np.add.at(per_day, (rows, day.astype(np.int64)), np.exp(-outside / self.sigma))
         near = np.asarray((counts.T @ self._smooth(per_day).T).T)
         return self._transform(near)
+
+    def time_local(self) -> TimePopular | None:
+        """Itself: all its member-specific scores are time-local (without daily counts, fitted
+        without times, it is global popularity: None)."""
+        counts, _ = self._fitted()
+        return self if counts.shape[0] else None
+
+    def viewers_near(
+        self, times: sp.csr_matrix, *, less: sp.csr_matrix | None = None
+    ) -> np.ndarray:
+        """Distinct members who took each title within ``σ`` days of one of each row's times
+        (rows × titles, float64 counts).
+
+        ``times``: the rows' history times (UTC seconds, stored entries only). Days are binned
+        as the counts are, and "within" is ``|day − the time's day| ≤ σ``, where the kernel
+        weighs a member at least ``1/e`` of what a member on that very day weighs: the part of
+        time a row's scores come from. Each training member counts once per title (``C`` holds
+        one entry per interaction, on the day of its time), so the sum of ``C`` over those
+        days is a count of distinct members. ``less``: the times of members no longer to be
+        counted (their rows × titles, stored entries where they took a title), subtracted
+        where they fall in the same days.
+
+        >>> # model.viewers_near(times)[0, j]: members who took j around row 0's times
+        """
+        counts, _ = self._fitted()
+        t = sp.csr_matrix(times, dtype=np.float64)
+        n_rows, n_days = t.shape[0], counts.shape[0]
+        if n_days == 0:
+            return np.zeros((n_rows, counts.shape[1]))
+        first = round(self.start / SECONDS_PER_DAY)
+        rows = np.repeat(np.arange(n_rows), np.diff(t.indptr))
+        day = np.floor(t.data / SECONDS_PER_DAY) - first
+        reach = np.floor(self.sigma)
+        lo = np.clip(day - reach, 0, n_days).astype(np.int64)
+        hi = np.clip(day + reach + 1, 0, n_days).astype(np.int64)  # exclusive
+        edges = np.zeros((n_rows, n_days + 1))
+        np.add.at(edges, (rows, lo), 1.0)
+        np.add.at(edges, (rows, hi), -1.0)
+        near = np.cumsum(edges[:, :-1], axis=1) > 0  # rows × days: within σ of a row's time
+        within = sp.csr_matrix(near, dtype=np.float64)
+        out: np.ndarray = np.asarray((within @ counts).toarray())
+        if less is not None:
+            gone = sp.csr_matrix(less, dtype=np.float64)
+            gone.eliminate_zeros()
+            cols = gone.indices
+            d = (np.floor(gone.data / SECONDS_PER_DAY) - first).astype(np.int64)
+            inside = (d >= 0) & (d < n_days)
+            taken = sp.csr_matrix(
+                (np.ones(int(inside.sum())), (d[inside], cols[inside])), shape=counts.shape
+            )
+            out -= np.asarray((within @ taken).toarray())
+        return out
 
     def similar_items(self, items: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Titles taken around the times each item was taken (its daily counts as a history)."""

@@ -6,7 +6,8 @@ The store is ``settings.models_dir``. Training model ``NAME`` writes three files
 - ``NAME.ids.npz``: the id maps: ``member_ids`` (row i of the training matrix), ``item_ids``
   (column j: a film's title_id or a series' series_id), ``is_series``, display ``names``,
   ``item_viewers`` (distinct members each item was learnt from: a non-personalized model's picks
-  are a platform ranking and need enough of them), for a personalized model ``pair_viewers_*``
+  are a platform ranking and need enough of them), for a personalized model whose scores come
+  from co-watching (``co_watched``: not time-popular) ``pair_viewers_*``
   (a sparse items x items matrix in four arrays: row i holds, for each of i's
   :data:`NEIGHBOURS` nearest items j by ``similar_items``, the distinct members who took both:
   "Because you watched i: j" needs enough of them, :func:`pair_viewers`), the ``as_of`` time
@@ -126,7 +127,8 @@ class TrainedModel:
     item_viewers: np.ndarray | None = None
     #: items x items, float64: row i, column j (one of i's nearest items by ``similar_items``)
     #: holds the distinct training members who took both (:func:`pair_viewers`); pairs not kept
-    #: count as none. None: a model that is not personalized, or a file written before
+    #: count as none. None: a model that is not personalized or not ``co_watched``
+    #: (time-popular), or a file written before
     pair_viewers: sp.csr_matrix | None = None
 
     @property
@@ -216,7 +218,7 @@ def train(
             item_viewers=viewers_per_item(data.interactions.matrix),
             pair_viewers=(
                 pair_viewers(recommender, data.interactions.matrix)
-                if type(recommender).personalized
+                if type(recommender).personalized and type(recommender).co_watched
                 else None
             ),
         )
