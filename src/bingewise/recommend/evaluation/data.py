@@ -26,10 +26,10 @@ A well-formed file is parsed by Arrow's multithreaded CSV reader (25 million rat
 not minutes); a file with any bad row is read again line by line, so that every bad row is named.
 Bad rows never crash the read and never vanish: each one becomes a :class:`Reject` naming its
 line and field, the valid rows are kept, and ``rows_read == len(log) + duplicates +
-len(rejects) + left_out + supplemental + unwatched`` (``left_out``: rows of rare titles, only with
-:meth:`InteractionLog.without_rare_titles`). As in the Microsoft Recommenders MovieLens
-benchmark, every rating counts as one interaction whatever its value (the rating is kept in
-``values`` but the evaluation binarises).
+len(rejects) + left_out + supplemental + unwatched + withheld`` (``left_out``: rows of rare
+titles, only with :meth:`InteractionLog.without_rare_titles`). As in the Microsoft
+Recommenders MovieLens benchmark, every rating counts as one interaction whatever its value
+(the rating is kept in ``values`` but the evaluation binarises).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -81,6 +81,9 @@ class InteractionLog:
     #: event rows of titles a member played with no progress (0 s, naming a profile): no
     #: interaction, as training weighs them nothing
     unwatched: int = 0
+    #: event rows of members withheld for consent (``withheld``), and how many members had any
+    withheld: int = 0
+    withheld_members: int = 0
 
     def __len__(self) -> int:
         return len(self.users)
@@ -97,6 +100,11 @@ class InteractionLog:
             rare += f", {self.supplemental:,} rows of trailers and other supplemental videos"
         if self.episodes:
             rare += f", {self.episodes:,} rows of episodes counted as their series"
+        if self.withheld:
+            rare += (
+                f", {self.withheld:,} rows of {self.withheld_members:,} members left out: "
+                "consent to statistics or personalization withdrawn"
+            )
         if self.unwatched:
             rare += f", {self.unwatched:,} rows of plays without progress (0 s, a profile)"
         return (
@@ -129,10 +137,12 @@ def read_log(
     fmt: str = "movielens",
     columns: Sequence[tuple[str, str]] = (),
     catalog: str | Path | None = None,
+    withheld: Collection[int] = (),
 ) -> InteractionLog:
     """Read ``path`` in format ``"movielens"`` or ``"events"`` (whose columns a service may name
     otherwise: ``columns`` pairs a file column with an events column, as ``ingest --columns``;
-    ``catalog`` rolls episodes up to their series)."""
+    ``catalog`` rolls episodes up to their series; ``withheld``: the service's members whose
+    viewing may not be used, left out as training leaves them out)."""
     if fmt == "movielens":
         if columns:
             raise ValueError(
@@ -140,9 +150,11 @@ def read_log(
             )
         if catalog is not None:
             raise ValueError("MovieLens titles are films: --catalog is for events")
+        if withheld:
+            raise ValueError("MovieLens users are no members of the service: consent is for events")
         return read_movielens(path)
     if fmt == "events":
-        return read_events(path, columns, catalog)
+        return read_events(path, columns, catalog, withheld)
     raise ValueError(f"unknown format {fmt!r}: use 'movielens' or 'events'")
 
 
@@ -430,6 +442,7 @@ def read_events(
     path: str | Path,
     columns: Sequence[tuple[str, str]] = (),
     catalog: str | Path | None = None,
+    withheld: Collection[int] = (),
 ) -> InteractionLog:
     """Read viewing events (CSV with a header, or Parquet) into one interaction per title, or
     per series for the episodes the ``catalog`` names (see the module docstring).
@@ -437,7 +450,10 @@ def read_events(
     A well-formed file is read by Arrow (only the three columns needed, ids and times checked as
     the row reader checks them); a file with any bad or missing value is read row by row, so
     every bad row is named. ``columns`` pairs the file's own column names with the events
-    columns (``(file column, events column)``); rejects name the file's columns.
+    columns (``(file column, events column)``); rejects name the file's columns. The rows of
+    ``withheld`` members (consent withdrawn:
+    :func:`bingewise.recommend.train.withheld_from_training`) are left out and counted, never
+    named.
     """
     file = Path(path)
     if file.is_dir():
@@ -450,8 +466,10 @@ def read_events(
     optional = _optional_columns(file, columns)
     fast = _events_well_formed(file, names, optional)
     if fast is None:
-        return _read_events_row_by_row(file, names, optional, series)
-    return _to_log(fast, series, source=str(file), rows_read=len(fast.users), rejects=[])
+        return _read_events_row_by_row(file, names, optional, series, withheld)
+    return _to_log(
+        fast, series, source=str(file), rows_read=len(fast.users), rejects=[], withheld=withheld
+    )
 
 
 @dataclass(frozen=True)
@@ -474,11 +492,18 @@ def _to_log(
     source: str,
     rows_read: int,
     rejects: list[Reject],
+    withheld: Collection[int] = (),
 ) -> InteractionLog:
     """The interactions of the main-content rows, as training reads the same events: plays by
     its rule, each (member, item) timed by its latest play start, and those whose every play
-    had no progress left out (counted as ``unwatched``)."""
-    m = seg.main
+    had no progress left out (counted as ``unwatched``); the rows of ``withheld`` members are
+    none (counted)."""
+    out = (
+        np.isin(seg.users, np.fromiter((int(w) for w in withheld), dtype=np.int64))
+        if withheld
+        else np.zeros(len(seg.users), dtype=bool)
+    )
+    m = seg.main & ~out
 
     def main(a: np.ndarray | None) -> np.ndarray | None:
         return None if a is None else a[m]
@@ -501,9 +526,11 @@ def _to_log(
             keep="last",
             count_values=True,
         ),
-        supplemental=int((~m).sum()),
+        supplemental=int((~seg.main & ~out).sum()),
         episodes=episodes,
         unwatched=int((~watched).sum()),
+        withheld=int(out.sum()),
+        withheld_members=len(np.unique(seg.users[out])),
     )
 
 
@@ -891,6 +918,7 @@ def _read_events_row_by_row(
     names: dict[str, str] | None = None,
     optional: dict[str, str] | None = None,
     series: tuple[np.ndarray, np.ndarray] | None = None,
+    withheld: Collection[int] = (),
 ) -> InteractionLog:
     """Every row on its own, naming each bad row's line and field (the file's own names)."""
     names = names or _file_names(())
@@ -1006,5 +1034,10 @@ def _read_events_row_by_row(
         named=valid(named),
     )
     return _to_log(
-        segments, series, source=str(file), rows_read=len(frame) + len(malformed), rejects=rejects
+        segments,
+        series,
+        source=str(file),
+        rows_read=len(frame) + len(malformed),
+        rejects=rejects,
+        withheld=withheld,
     )
