@@ -127,3 +127,38 @@ def test_evaluation_reads_events_as_training_does(
         log.rows_read
         == len(log) + log.duplicates + len(log.rejects) + log.supplemental + log.unwatched
     )
+
+
+def test_time_aware_models_train_and_score_with_a_title_played_for_0_seconds(
+    warehouse: Warehouse,
+) -> None:
+    """A title a named profile played for 0 seconds weighs 0 in the training matrix (an explicit
+    zero, with its time): session-ease and session-blend learn and score from the positive
+    entries and their times, as time-popular does, instead of refusing the times' pattern."""
+    from bingewise.recommend.session_blend import SessionBlend
+    from bingewise.recommend.session_ease import SessionEASE
+
+    w = World()
+    for f in FILMS:
+        w.film(f, f"Film {f}", runtime=5400)
+    for member in range(1, 5):
+        w.member(member)
+        w.watch(member, 10, T0 + dt.timedelta(days=member), 5400, profile="Ana")
+        w.watch(member, 11, T0 + dt.timedelta(days=member, hours=2), 5400, profile="Ana")
+    w.watch(1, 12, T0 + dt.timedelta(days=9), 0, null_bookmark=True, profile="Ana")
+    w.write(warehouse)
+    data = build_interactions(warehouse, as_of=AS_OF)
+    x = data.interactions.matrix
+    assert (x.data == 0).sum() == 1  # member 1's 0-second title
+    for model in (SessionEASE(l2=1.0), SessionBlend(l2=1.0, mix=0.5, sitting_power=1.0)):
+        model.fit(x, times=data.times)
+        scores = model.score_at(x, data.times)
+        assert np.isfinite(scores).all()
+    # The same as fitting on the matrix and times without the zero entry.
+    kept = x.copy()
+    kept.eliminate_zeros()
+    times = data.times.multiply(kept > 0).tocsr()
+    a = SessionEASE(l2=1.0).fit(x, times=data.times)
+    b = SessionEASE(l2=1.0).fit(kept, times=times)
+    assert a.weights is not None and b.weights is not None
+    assert np.array_equal(a.weights, b.weights)
