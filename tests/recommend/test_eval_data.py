@@ -663,3 +663,28 @@ def test_the_catalog_rolls_up_as_ingest_and_training_read_it(tmp_path: Path) -> 
     jsonl.write_text('{"title_id": 11, "series_id": 900}\n')
     with pytest.raises(IngestError, match="CSV or Parquet"):
         read_log(events, "events", catalog=jsonl)
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_segment_order_and_pair_lookup_agree_with_brute_force(big: bool) -> None:
+    """Training's scan order (member, start, title, end; ties included) and "any flagged row in
+    the pair", against a plain lexicographic sort and a dict, with ids small and near 2^62."""
+    rng = np.random.default_rng(5)
+    n = 3_000
+    scale = 2**56 if big else 1  # ids near 2^62
+    users = rng.integers(0, 40, n) * scale + 1
+    titles = rng.integers(0, 30, n) * scale + 2
+    starts = 1_600_000_000 + rng.integers(0, 200, n)  # many equal starts
+    ends = starts + rng.integers(0, 5, n)
+    order = data._segment_order(users, titles, starts, ends)
+    # Members in any order (plays never span two): here, their first appearance.
+    rank = {u: k for k, u in reversed(list(enumerate(users.tolist())))}
+    cols = (users.tolist(), starts.tolist(), titles.tolist(), ends.tolist())
+    key = [(rank[u], s, t, e) for u, s, t, e in zip(*cols, strict=True)]
+    assert [key[i] for i in order] == sorted(key)
+    flag = rng.random(n) < 0.02
+    seen: dict[tuple[int, int], bool] = {}
+    for u, t, f in zip(users.tolist(), titles.tolist(), flag.tolist(), strict=True):
+        seen[(u, t)] = seen.get((u, t), False) or f
+    expected = [seen[(u, t)] for u, t in zip(users.tolist(), titles.tolist(), strict=True)]
+    assert data._any_in_pair(users, titles, flag).tolist() == expected
