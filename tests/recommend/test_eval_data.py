@@ -15,7 +15,9 @@ from bingewise.recommend.evaluation.data import read_events, read_log, read_movi
 
 
 def _accounted(log) -> None:  # type: ignore[no-untyped-def]
-    assert log.rows_read == len(log) + log.duplicates + len(log.rejects) + log.supplemental
+    assert log.rows_read == (
+        len(log) + log.duplicates + len(log.rejects) + log.supplemental + log.unwatched
+    )
 
 
 @pytest.mark.parametrize("shape", ["csv", "csv with a bad row", "parquet folder"])
@@ -124,10 +126,61 @@ def test_events_roll_up_to_one_interaction_per_title(tmp_path: Path) -> None:
     log = read_events(path)
     assert log.users.tolist() == [7, 7] and log.items.tolist() == [100, 101]
     assert log.values.tolist() == [2.0, 1.0]  # events per title
-    first = np.datetime64("2024-01-01T09:00:00").astype("datetime64[s]").astype(np.int64)
-    assert log.times[0] == first  # first start of the title
+    latest = np.datetime64("2024-01-02T10:00:00").astype("datetime64[s]").astype(np.int64)
+    assert log.times[0] == latest  # the title's latest play start, as training times it
     assert [(r.line, r.field) for r in log.rejects] == [(5, "start_utc"), (6, "title_id")]
     _accounted(log)
+
+
+@pytest.mark.parametrize("shape", ["csv", "csv with a bad row", "parquet"])
+def test_events_are_timed_and_kept_as_training_reads_them(tmp_path: Path, shape: str) -> None:
+    """An interaction's time is its latest play start (a segment resumed within the gap is the
+    same play), as training gives the time-aware models; a title played only for 0 seconds by a
+    named profile is no interaction (training weighs it nothing), a dated history's is one."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [
+        ("7", "100", "2024-01-01 09:00:00", "600", "Ana"),
+        ("7", "100", "2024-01-02 10:00:00", "600", "Ana"),  # the latest play starts here
+        ("7", "100", "2024-01-02 10:30:00", "600", "Ana"),  # resumed 20 min after: same play
+        ("7", "101", "2024-01-03 00:00:00", "0", ""),  # a date of a history: the whole title
+        ("7", "102", "2024-01-03 20:00:00", "0", "Ana"),  # 0 s, a profile: nothing
+    ]
+    if shape == "csv with a bad row":
+        rows.append(("7", "103", "2024-01-04 10:00:00", "ten", "Ana"))  # named: seconds
+    cols = ["member_id", "title_id", "start_utc", "seconds", "profile"]
+    if shape == "parquet":
+        path = tmp_path / "events.parquet"
+        pq.write_table(
+            pa.table(
+                {
+                    "member_id": pa.array([int(r[0]) for r in rows], pa.int64()),
+                    "title_id": pa.array([int(r[1]) for r in rows], pa.int64()),
+                    "start_utc": pa.array(
+                        [np.datetime64(r[2].replace(" ", "T"), "us") for r in rows],
+                        pa.timestamp("us"),
+                    ),
+                    "seconds": pa.array([int(r[3]) for r in rows], pa.int32()),
+                    "profile": [r[4] or None for r in rows],
+                }
+            ),
+            path,
+        )
+    else:
+        path = tmp_path / "events.csv"
+        path.write_text(",".join(cols) + "\n" + "\n".join(",".join(r) for r in rows) + "\n")
+    log = read_events(path)
+
+    def at(text: str) -> int:
+        return int(np.datetime64(text, "s").astype(np.int64))
+
+    got = sorted(zip(log.items.tolist(), log.times.tolist(), log.values.tolist(), strict=True))
+    assert got == [(100, at("2024-01-02T10:00:00"), 3.0), (101, at("2024-01-03T00:00:00"), 1.0)]
+    assert log.unwatched == 1 and log.duplicates == 2
+    assert "1 rows of plays without progress" in log.summary()
+    assert [(r.line, r.field) for r in log.rejects] == ([(7, "seconds")] if "bad" in shape else [])
+    assert log.rows_read == len(log) + log.duplicates + len(log.rejects) + log.unwatched
 
 
 _ROW = st.tuples(
@@ -201,7 +254,7 @@ def _dedupe_reference(
     rows: list[tuple[int, int, int, float]], keep: str, count: bool
 ) -> list[tuple[int, int, int, float]]:
     """Pure-Python merge: per pair, the first or last row by (time, file order); pairs in order
-    of first appearance; with ``count`` the earliest time and the number of rows."""
+    of first appearance; with ``count`` the latest time and the number of rows."""
     groups: dict[tuple[int, int], list[tuple[int, int, float]]] = {}
     for pos, (u, i, t, v) in enumerate(rows):
         groups.setdefault((u, i), []).append((t, pos, v))
@@ -210,7 +263,7 @@ def _dedupe_reference(
         members.sort()
         t, _, v = members[0] if keep == "first" else members[-1]
         if count:
-            t, v = members[0][0], float(len(members))
+            t, v = members[-1][0], float(len(members))
         out.append((u, i, t, v))
     return out
 
@@ -494,7 +547,8 @@ def test_episodes_roll_up_to_their_series_with_a_catalog(tmp_path: Path, shape: 
     jan1 = int(np.datetime64("2024-01-01T10:00:00", "s").astype(np.int64))
     assert got == [
         (7, 500, 1.0, jan1 + 3 * day),
-        (7, series, 3.0, jan1),  # three events of two episodes: one interaction, first start
+        (7, series, 3.0, jan1 + 2 * day),  # three events of two episodes: one interaction,
+        # timed by its latest start (each event a play of its own: the file has no seconds)
         (8, 777, 1.0, jan1 + 4 * day + 3600),
         (8, series, 1.0, jan1 + 4 * day),
     ]
@@ -609,3 +663,28 @@ def test_the_catalog_rolls_up_as_ingest_and_training_read_it(tmp_path: Path) -> 
     jsonl.write_text('{"title_id": 11, "series_id": 900}\n')
     with pytest.raises(IngestError, match="CSV or Parquet"):
         read_log(events, "events", catalog=jsonl)
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_segment_order_and_pair_lookup_agree_with_brute_force(big: bool) -> None:
+    """Training's scan order (member, start, title, end; ties included) and "any flagged row in
+    the pair", against a plain lexicographic sort and a dict, with ids small and near 2^62."""
+    rng = np.random.default_rng(5)
+    n = 3_000
+    scale = 2**56 if big else 1  # ids near 2^62
+    users = rng.integers(0, 40, n) * scale + 1
+    titles = rng.integers(0, 30, n) * scale + 2
+    starts = 1_600_000_000 + rng.integers(0, 200, n)  # many equal starts
+    ends = starts + rng.integers(0, 5, n)
+    order = data._segment_order(users, titles, starts, ends)
+    # Members in any order (plays never span two): here, their first appearance.
+    rank = {u: k for k, u in reversed(list(enumerate(users.tolist())))}
+    cols = (users.tolist(), starts.tolist(), titles.tolist(), ends.tolist())
+    key = [(rank[u], s, t, e) for u, s, t, e in zip(*cols, strict=True)]
+    assert [key[i] for i in order] == sorted(key)
+    flag = rng.random(n) < 0.02
+    seen: dict[tuple[int, int], bool] = {}
+    for u, t, f in zip(users.tolist(), titles.tolist(), flag.tolist(), strict=True):
+        seen[(u, t)] = seen.get((u, t), False) or f
+    expected = [seen[(u, t)] for u, t in zip(users.tolist(), titles.tolist(), strict=True)]
+    assert data._any_in_pair(users, titles, flag).tolist() == expected

@@ -10,8 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from bingewise.cli import app
-from bingewise.recommend.evaluation import evaluate, read_movielens
+from bingewise.privacy.consent import Purpose, record_consent
+from bingewise.recommend.evaluation import evaluate, read_log, read_movielens
 from bingewise.recommend.evaluation.candidates import CANDIDATES
+from bingewise.registry import Registry
 
 
 def planted_ratings(path: Path, *, members: int = 150, titles: int = 80, seed: int = 0) -> Path:
@@ -280,3 +282,31 @@ def test_every_json_key_is_documented(ratings: Path) -> None:
     docs = (Path(__file__).parents[2] / "docs" / "recommend.md").read_text()
     section = docs[docs.index("`evaluate --json`") :]
     assert sorted(k for k in keys if f"`{k}`" not in section) == []
+
+
+def test_events_of_members_who_withdrew_consent_are_left_out(
+    tmp_path: Path, registry: Registry
+) -> None:
+    """As `train` leaves them out: a member who withdrew statistics or personalization is in no
+    fold of `evaluate --format events`; the summary counts the rows, never who. MovieLens users
+    are no members of the service, so consent is not read for them."""
+    events = tmp_path / "events.csv"
+    lines = ["member_id,title_id,start_utc,seconds"]
+    for member in range(1, 41):
+        for film in range(6):
+            lines.append(f"{member},{900 + (member + film) % 12},2024-02-0{film + 1}T20:00:00Z,600")
+    events.write_text("\n".join(lines) + "\n")
+    record_consent(registry, 7, Purpose.PERSONALIZATION, False, source="web")
+    record_consent(registry, 8, Purpose.STATISTICS, False, source="web")
+    args = ["-q", "evaluate", "--data", str(events), "--format", "events", "--json",
+            "--no-tune", "--models", "popular"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)["data"]
+    assert "228 interactions (38 members × 12 titles)" in data
+    assert "12 rows of 2 members left out: consent to statistics or personalization" in data
+    log = read_log(events, "events", withheld={7, 8})
+    assert not {7, 8} & set(log.users.tolist()) and log.withheld == 12
+    assert log.rows_read == len(log) + log.withheld
+    with pytest.raises(ValueError, match="consent is for events"):
+        read_log(planted_ratings(tmp_path / "ratings.csv"), "movielens", withheld={7})

@@ -49,10 +49,13 @@ def _evaluate_command(app: typer.Typer) -> None:
         from bingewise.recommend.evaluation import evaluate as run
         from bingewise.recommend.evaluation import read_log
         from bingewise.recommend.evaluation.report import render_table
+        from bingewise.recommend.train import withheld_from_training
 
         pairs = column_map(columns) if columns else ()
         try:
-            log = read_log(data, fmt, pairs, catalog)
+            # A service's event log: members who withdrew consent are left out, as in training.
+            withheld = withheld_from_training() if fmt == "events" else set()
+            log = read_log(data, fmt, pairs, catalog, withheld)
             if min_title_count > 1:
                 log = log.without_rare_titles(min_title_count)
         except (IngestError, ValueError) as exc:

@@ -51,6 +51,30 @@ def as_csr(user_items: sp.spmatrix | sp.sparray, dtype: type = np.float32) -> sp
     return m
 
 
+def positive_times(user_items: sp.csr_matrix, times: sp.csr_matrix) -> sp.csr_matrix:
+    """``times`` on the positive entries of ``user_items`` only (canonical CSR, float64).
+
+    A training matrix may hold an explicit zero with its time (a title a named profile played
+    for 0 seconds weighs nothing: :mod:`bingewise.recommend.interactions`); the time-aware models
+    read interactions as ``user_items > 0``, so their times must leave such entries out. Times
+    whose pattern is not that of ``user_items`` are returned as they are (the caller names it).
+    """
+    x = as_csr(user_items)
+    t = sp.csr_matrix(times, dtype=np.float64)
+    t.sum_duplicates()
+    t.sort_indices()
+    keep = x.data > 0
+    same = (
+        x.shape == t.shape
+        and np.array_equal(x.indptr, t.indptr)
+        and np.array_equal(x.indices, t.indices)
+    )
+    if not same or keep.all():
+        return t
+    rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+    return sp.csr_matrix((t.data[keep], (rows[keep], t.indices[keep])), shape=t.shape)
+
+
 def csr_state(prefix: str, m: sp.csr_matrix) -> dict[str, np.ndarray]:
     """A CSR matrix as four plain arrays named ``prefix_data`` ... ``prefix_shape``."""
     return {

@@ -22,7 +22,13 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
-from bingewise.recommend._common import PARAMS_KEY, as_csr, pack_params, unpack_params
+from bingewise.recommend._common import (
+    PARAMS_KEY,
+    as_csr,
+    pack_params,
+    positive_times,
+    unpack_params,
+)
 from bingewise.recommend.base import Recommender
 from bingewise.recommend.session_ease import SessionEASE
 from bingewise.recommend.time_popular import TimePopular
@@ -151,8 +157,7 @@ class SessionBlend(Recommender):
         x = as_csr(user_items)
         if self.ease.weights is None:
             raise RuntimeError("fit the model first")
-        t = sp.csr_matrix(times, dtype=np.float64)
-        t.sort_indices()
+        t = positive_times(x, times)
         weighted = (x > 0).astype(np.float64)
         weighted.sort_indices()
         if self.sitting_power != 0 and t.nnz:

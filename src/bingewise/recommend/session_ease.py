@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
-from bingewise.recommend._common import as_csr, ensure_memory, gram
+from bingewise.recommend._common import as_csr, ensure_memory, gram, positive_times
 from bingewise.recommend.ease import EASE, ease_weights
 
 __all__ = ["SessionEASE", "timed_gram"]
@@ -120,7 +120,7 @@ class SessionEASE(EASE):
         if timed:
             assert times is not None
             g *= 1.0 - self.weight
-            t = timed_gram((x > 0).astype(np.float64), times, self.tau)
+            t = timed_gram((x > 0).astype(np.float64), positive_times(x, times), self.tau)
             t *= self.weight
             g += t
             del t

@@ -10,7 +10,12 @@ A folder is searched for one of those names, and so is a ZIP (as GroupLens ships
 Viewing events are CSV or Parquet files (or a folder of Parquet parts) with at least the
 :class:`bingewise.schema.Events` columns ``member_id``, ``title_id`` and ``start_utc`` (ISO 8601,
 or a time since the epoch read as ``bingewise ingest`` reads it); the events of one member and
-title become one interaction (first start time, value = number of events). Rows whose
+title become one interaction (value = number of events) at the time training gives it: its latest
+play start. With a ``seconds`` column, segments merge into plays by training's rule (the same
+title resumed within the resume gap; :func:`_plays`), and a title whose every play has no progress
+(0 seconds and no bookmark, naming a profile) is no interaction, as it weighs nothing in training;
+a play of a history of dates (every segment 0 seconds, no profile) is one. Without ``seconds``
+every event is a play of its own. Rows whose
 ``supplemental`` column (when the file has one) names a trailer, recap or hook are no
 interaction, as in training; they are counted in the summary, not silently dropped. With the
 service's catalog (``catalog``: CSV or Parquet with ``title_id`` and ``series_id``, as ``bingewise
@@ -21,10 +26,10 @@ A well-formed file is parsed by Arrow's multithreaded CSV reader (25 million rat
 not minutes); a file with any bad row is read again line by line, so that every bad row is named.
 Bad rows never crash the read and never vanish: each one becomes a :class:`Reject` naming its
 line and field, the valid rows are kept, and ``rows_read == len(log) + duplicates +
-len(rejects) + left_out + supplemental`` (``left_out``: rows of rare titles, only with
-:meth:`InteractionLog.without_rare_titles`). As in the Microsoft Recommenders MovieLens
-benchmark, every rating counts as one interaction whatever its value (the rating is kept in
-``values`` but the evaluation binarises).
+len(rejects) + left_out + supplemental + unwatched + withheld`` (``left_out``: rows of rare
+titles, only with :meth:`InteractionLog.without_rare_titles`). As in the Microsoft
+Recommenders MovieLens benchmark, every rating counts as one interaction whatever its value
+(the rating is kept in ``values`` but the evaluation binarises).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -46,6 +51,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from bingewise.analytics.plays import DEFAULT_RESUME_GAP_MINUTES
 from bingewise.ingest.base import IngestError, Reject
 from bingewise.ingest.generic import EPOCH_UNITS, unbalanced_quote, whole_row
 from bingewise.schema import Catalog, Events, MovieLensFiles
@@ -72,6 +78,12 @@ class InteractionLog:
     left_out: int = 0  #: interactions of those titles
     supplemental: int = 0  #: event rows of trailers, recaps and hooks (no interaction)
     episodes: int = 0  #: event rows of episodes counted as their series (with a catalog)
+    #: event rows of titles a member played with no progress (0 s, naming a profile): no
+    #: interaction, as training weighs them nothing
+    unwatched: int = 0
+    #: event rows of members withheld for consent (``withheld``), and how many members had any
+    withheld: int = 0
+    withheld_members: int = 0
 
     def __len__(self) -> int:
         return len(self.users)
@@ -88,6 +100,13 @@ class InteractionLog:
             rare += f", {self.supplemental:,} rows of trailers and other supplemental videos"
         if self.episodes:
             rare += f", {self.episodes:,} rows of episodes counted as their series"
+        if self.withheld:
+            rare += (
+                f", {self.withheld:,} rows of {self.withheld_members:,} members left out: "
+                "consent to statistics or personalization withdrawn"
+            )
+        if self.unwatched:
+            rare += f", {self.unwatched:,} rows of plays without progress (0 s, a profile)"
         return (
             f"{self.source}: {self.rows_read:,} rows read, {len(self):,} interactions "
             f"({len(np.unique(self.users)):,} members × {len(np.unique(self.items)):,} titles), "
@@ -118,10 +137,12 @@ def read_log(
     fmt: str = "movielens",
     columns: Sequence[tuple[str, str]] = (),
     catalog: str | Path | None = None,
+    withheld: Collection[int] = (),
 ) -> InteractionLog:
     """Read ``path`` in format ``"movielens"`` or ``"events"`` (whose columns a service may name
     otherwise: ``columns`` pairs a file column with an events column, as ``ingest --columns``;
-    ``catalog`` rolls episodes up to their series)."""
+    ``catalog`` rolls episodes up to their series; ``withheld``: the service's members whose
+    viewing may not be used, left out as training leaves them out)."""
     if fmt == "movielens":
         if columns:
             raise ValueError(
@@ -129,9 +150,11 @@ def read_log(
             )
         if catalog is not None:
             raise ValueError("MovieLens titles are films: --catalog is for events")
+        if withheld:
+            raise ValueError("MovieLens users are no members of the service: consent is for events")
         return read_movielens(path)
     if fmt == "events":
-        return read_events(path, columns, catalog)
+        return read_events(path, columns, catalog, withheld)
     raise ValueError(f"unknown format {fmt!r}: use 'movielens' or 'events'")
 
 
@@ -354,9 +377,9 @@ def _dedupe(
     keep: Literal["first", "last"],
     count_values: bool = False,
 ) -> InteractionLog:
-    """Merge rows of the same (member, title): keep the last (ratings) or the first (views) by
-    time, ties by file order; with ``count_values`` the value is the number of rows merged and
-    the time the earliest.
+    """Merge rows of the same (member, title): keep the last or the first by time, ties by file
+    order; with ``count_values`` the value is the number of rows merged and the time the latest
+    (events: the latest play start, as training times an interaction).
 
     Pairs keep the order of their first appearance, so seeded splits are reproducible from the
     file. A file without duplicate pairs (the usual case) is returned in its own order.
@@ -394,7 +417,7 @@ def _dedupe(
     kept_rows = source_row[kept]
     if count_values:
         out_times = np.asarray(times).copy()
-        out_times[first_row] = times[ranked[starts]]
+        out_times[first_row] = times[ranked[np.append(starts[1:], len(rep)) - 1]]
         out_values = np.ones(n)
         out_values[first_row] = np.diff(np.append(starts, len(rep)))
         out_times, out_values = out_times[kept], out_values[kept]
@@ -419,6 +442,7 @@ def read_events(
     path: str | Path,
     columns: Sequence[tuple[str, str]] = (),
     catalog: str | Path | None = None,
+    withheld: Collection[int] = (),
 ) -> InteractionLog:
     """Read viewing events (CSV with a header, or Parquet) into one interaction per title, or
     per series for the episodes the ``catalog`` names (see the module docstring).
@@ -426,7 +450,10 @@ def read_events(
     A well-formed file is read by Arrow (only the three columns needed, ids and times checked as
     the row reader checks them); a file with any bad or missing value is read row by row, so
     every bad row is named. ``columns`` pairs the file's own column names with the events
-    columns (``(file column, events column)``); rejects name the file's columns.
+    columns (``(file column, events column)``); rejects name the file's columns. The rows of
+    ``withheld`` members (consent withdrawn:
+    :func:`bingewise.recommend.train.withheld_from_training`) are left out and counted, never
+    named.
     """
     file = Path(path)
     if file.is_dir():
@@ -436,27 +463,160 @@ def read_events(
         raise IngestError(file, "no such file or folder")
     series = _series_of_episodes(Path(catalog)) if catalog is not None else None
     names = _file_names(columns)
-    supplemental = _supplemental_column(file, columns)
-    fast = _events_well_formed(file, names, supplemental)
+    optional = _optional_columns(file, columns)
+    fast = _events_well_formed(file, names, optional)
     if fast is None:
-        return _read_events_row_by_row(file, names, supplemental, series)
-    users, items, seconds, main = fast
-    items, episodes = _roll_up(items[main], series)
+        return _read_events_row_by_row(file, names, optional, series, withheld)
+    return _to_log(
+        fast, series, source=str(file), rows_read=len(fast.users), rejects=[], withheld=withheld
+    )
+
+
+@dataclass(frozen=True)
+class _Segments:
+    """The valid event rows of a file (aligned arrays)."""
+
+    users: np.ndarray  #: int64 member ids
+    titles: np.ndarray  #: int64 title ids
+    starts: np.ndarray  #: int64 UTC seconds
+    main: np.ndarray  #: bool: main content (no supplemental type)
+    seconds: np.ndarray | None  #: int64 seconds watched, when the file has the column
+    bookmark: np.ndarray | None  #: int64 position reached, -1 where none (when it has one)
+    named: np.ndarray | None  #: bool: the row names a profile (when it has the column)
+
+
+def _to_log(
+    seg: _Segments,
+    series: tuple[np.ndarray, np.ndarray] | None,
+    *,
+    source: str,
+    rows_read: int,
+    rejects: list[Reject],
+    withheld: Collection[int] = (),
+) -> InteractionLog:
+    """The interactions of the main-content rows, as training reads the same events: plays by
+    its rule, each (member, item) timed by its latest play start, and those whose every play
+    had no progress left out (counted as ``unwatched``); the rows of ``withheld`` members are
+    none (counted)."""
+    out = (
+        np.isin(seg.users, np.fromiter((int(w) for w in withheld), dtype=np.int64))
+        if withheld
+        else np.zeros(len(seg.users), dtype=bool)
+    )
+    m = seg.main & ~out
+
+    def main(a: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None else a[m]
+
+    users, titles = seg.users[m], seg.titles[m]
+    play_start, counts = _plays(
+        users, titles, seg.starts[m], main(seg.seconds), main(seg.bookmark), main(seg.named)
+    )
+    items, episodes = _roll_up(titles, series)
+    watched = _any_in_pair(users, items, counts)
     return replace(
         _dedupe(
-            users=users[main],
-            items=items,
-            times=seconds[main],
-            values=np.ones(int(main.sum())),
-            source=str(file),
-            rows_read=len(users),
-            rejects=[],
-            keep="first",
+            users=users[watched],
+            items=items[watched],
+            times=play_start[watched],
+            values=np.ones(int(watched.sum())),
+            source=source,
+            rows_read=rows_read,
+            rejects=rejects,
+            keep="last",
             count_values=True,
         ),
-        supplemental=int((~main).sum()),
+        supplemental=int((~seg.main & ~out).sum()),
         episodes=episodes,
+        unwatched=int((~watched).sum()),
+        withheld=int(out.sum()),
+        withheld_members=len(np.unique(seg.users[out])),
     )
+
+
+def _plays(
+    users: np.ndarray,
+    titles: np.ndarray,
+    starts: np.ndarray,
+    seconds: np.ndarray | None,
+    bookmark: np.ndarray | None,
+    named: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(start of each row's play, whether that play counts), by training's rule
+    (:func:`bingewise.recommend.interactions.build_interactions`): a member's segments in time
+    order (then title, then end), a segment continuing the previous one when it is of the same
+    title and starts at most the resume gap after that one ended. A play counts when it made
+    progress (its furthest bookmark, else its seconds, above 0) or is of a history of dates
+    (every segment 0 seconds, naming no profile). Without ``seconds`` each row is a play that
+    counts."""
+    n = len(users)
+    if seconds is None or n == 0:
+        return starts, np.ones(n, dtype=bool)
+    ends = starts + seconds
+    order = _segment_order(users, titles, starts, ends)
+    u, t, s, e = users[order], titles[order], starts[order], ends[order]
+    gap = round(DEFAULT_RESUME_GAP_MINUTES * 60)
+    opens = np.ones(n, dtype=bool)
+    opens[1:] = ~((u[1:] == u[:-1]) & (t[1:] == t[:-1]) & (s[1:] - e[:-1] <= gap))
+    first = np.flatnonzero(opens)
+    play = np.cumsum(opens) - 1
+    progress = np.add.reduceat(seconds[order], first)
+    if bookmark is not None:
+        b = bookmark[order]
+        has = np.logical_or.reduceat(b >= 0, first)
+        progress = np.where(has, np.maximum.reduceat(b, first), progress)
+    zero = seconds[order] == 0
+    if named is not None:
+        zero &= ~named[order]
+    counts = (progress > 0) | np.logical_and.reduceat(zero, first)
+    out_start = np.empty(n, dtype=np.int64)
+    out_counts = np.empty(n, dtype=bool)
+    out_start[order] = s[first][play]
+    out_counts[order] = counts[play]
+    return out_start, out_counts
+
+
+def _segment_order(
+    users: np.ndarray, titles: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> np.ndarray:
+    """The order of training's scan: by member, start, title, end (members in any order, as
+    plays never span two). One sort of a (member, start) key, then the rare runs of equal keys
+    sorted by title and end: a lexicographic sort of four columns costs several times more."""
+    code = pd.factorize(users)[0].astype(np.int64)
+    offset = starts - (starts.min() if len(starts) else 0)
+    span = int(offset.max()) + 1 if len(offset) else 1
+    if (int(code.max()) + 1 if len(code) else 1) * span >= 2**62:
+        return np.lexsort((ends, titles, starts, users))
+    key = code * span + offset
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    tie = sorted_key[1:] == sorted_key[:-1]
+    if tie.any():
+        in_run = np.zeros(len(order), dtype=bool)
+        in_run[1:] |= tie
+        in_run[:-1] |= tie
+        at = np.flatnonzero(in_run)  # runs of equal keys, each contiguous
+        sub = order[at]
+        order[at] = sub[np.lexsort((ends[sub], titles[sub], key[sub]))]
+    return order
+
+
+def _any_in_pair(users: np.ndarray, items: np.ndarray, flag: np.ndarray) -> np.ndarray:
+    """True for each row whose (member, item) pair has a row where ``flag`` is True."""
+    if flag.all():
+        return flag
+    u_min, i_min = int(users.min()), int(items.min())
+    span_i = int(items.max()) - i_min + 1
+    if (int(users.max()) - u_min + 1) * span_i < 2**62:  # one int64 key per pair
+        # Only the pairs of unflagged rows (few) are looked up: hashing, cost in their number.
+        key = pd.Series((users - u_min) * span_i + (items - i_min))
+        doubtful = key[~flag].unique()
+        suspect = key.isin(doubtful).to_numpy(dtype=bool)
+        rescued = key[flag & suspect].unique()
+        lost = np.setdiff1d(doubtful, rescued)
+        return ~(suspect & key.isin(lost).to_numpy(dtype=bool))
+    pairs = pd.MultiIndex.from_arrays([users, items])
+    return np.asarray(pairs.isin(pairs[flag]), dtype=bool)
 
 
 def _series_of_episodes(file: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -531,16 +691,50 @@ def _is_parquet(file: Path) -> bool:
     return file.is_dir() or file.suffix.lower() == ".parquet"
 
 
-def _supplemental_column(file: Path, columns: Sequence[tuple[str, str]]) -> str | None:
-    """The file's name of the ``supplemental`` column, when it has one."""
-    name = _theirs(columns).get(Events.supplemental, Events.supplemental)
+#: Columns read when the file has them: trailers, and what plays and their progress need.
+_OPTIONAL_COLUMNS = (Events.supplemental, Events.seconds, Events.bookmark_seconds, Events.profile)
+
+
+def _optional_columns(file: Path, columns: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Events column → the file's name for it, of the :data:`_OPTIONAL_COLUMNS` it has."""
+    theirs = _theirs(columns)
     if _is_parquet(file):
         present = pq.read_schema(
             file if file.is_file() else next(iter(sorted(file.rglob("*.parquet"))))
         ).names
     else:
         present = next(csv.reader([_first_line(file)]), [])
-    return name if name in present else None
+    named = {c: theirs.get(c, c) for c in _OPTIONAL_COLUMNS}
+    return {c: name for c, name in named.items() if name in present}
+
+
+def _optional_ids(col: pa.ChunkedArray) -> np.ndarray | None:
+    """Non-negative integers, -1 where empty or null; None if any other value is not one."""
+    if pa.types.is_integer(col.type):
+        valid = col.is_valid().to_numpy(zero_copy_only=False)
+        values = col.fill_null(0).to_numpy().astype(np.int64)
+        return None if (values < 0).any() else np.where(valid, values, -1)
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        return None
+    text = pc.utf8_trim_whitespace(pc.fill_null(col, ""))
+    empty = np.asarray(pc.equal(text, "").to_numpy(zero_copy_only=False), dtype=bool)
+    out = np.full(len(text), -1, dtype=np.int64)
+    if empty.all():
+        return out
+    given = pc.filter(text, pa.array(~empty))
+    if not pc.all(pc.match_substring_regex(given, _INT_PATTERN)).as_py():
+        return None
+    try:
+        out[~empty] = pc.cast(given, pa.int64()).to_numpy()
+    except pa.ArrowInvalid:
+        return None
+    return out
+
+
+def _named(col: pa.ChunkedArray) -> np.ndarray:
+    """True where a profile is named (not null, not blank)."""
+    text = pc.utf8_trim_whitespace(pc.cast(col, pa.string()))
+    return np.asarray(pc.fill_null(pc.not_equal(text, ""), False).to_numpy(zero_copy_only=False))
 
 
 def _main_content(col: pa.ChunkedArray | None, n: int) -> np.ndarray:
@@ -643,13 +837,14 @@ def _theirs(columns: Sequence[tuple[str, str]]) -> dict[str, str]:
 
 
 def _events_well_formed(
-    file: Path, names: dict[str, str] | None = None, supplemental: str | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """(members, titles, UTC seconds, main content) read by Arrow, or None when any row needs
-    the row reader. ``names``: the file's name of each events column (default: the same);
-    ``supplemental``: the file's supplemental column, if it has one."""
+    file: Path, names: dict[str, str] | None = None, optional: dict[str, str] | None = None
+) -> _Segments | None:
+    """The rows read by Arrow, or None when any row needs the row reader. ``names``: the file's
+    name of each events column (default: the same); ``optional``: the file's names of the
+    :data:`_OPTIONAL_COLUMNS` it has (default: found in the file)."""
     names = names or _file_names(())
-    wanted = [names[c] for c in _EVENT_COLUMNS] + ([supplemental] if supplemental else [])
+    optional = _optional_columns(file, ()) if optional is None else optional
+    wanted = [names[c] for c in _EVENT_COLUMNS] + list(optional.values())
     try:
         if _is_parquet(file):
             table = pq.read_table(file, columns=wanted)
@@ -667,11 +862,23 @@ def _events_well_formed(
         return None
     users = _ids(table.column(names[Events.member_id]))
     items = _ids(table.column(names[Events.title_id]))
-    seconds = _utc_seconds(table.column(names[Events.start_utc]))
-    if users is None or items is None or seconds is None:
+    starts = _utc_seconds(table.column(names[Events.start_utc]))
+    if users is None or items is None or starts is None:
         return None
+    supplemental = optional.get(Events.supplemental)
     main = _main_content(table.column(supplemental) if supplemental else None, len(users))
-    return users, items, seconds, main
+    seconds = bookmark = named = None
+    if Events.seconds in optional:
+        seconds = _ids(table.column(optional[Events.seconds]))
+        if seconds is None:
+            return None
+    if Events.bookmark_seconds in optional:
+        bookmark = _optional_ids(table.column(optional[Events.bookmark_seconds]))
+        if bookmark is None:
+            return None
+    if Events.profile in optional:
+        named = _named(table.column(optional[Events.profile]))
+    return _Segments(users, items, starts, main, seconds, bookmark, named)
 
 
 class _Lines:
@@ -744,12 +951,17 @@ def _csv_records(file: Path) -> tuple[pd.DataFrame, np.ndarray, list[Reject]]:
 def _read_events_row_by_row(
     file: Path,
     names: dict[str, str] | None = None,
-    supplemental: str | None = None,
+    optional: dict[str, str] | None = None,
     series: tuple[np.ndarray, np.ndarray] | None = None,
+    withheld: Collection[int] = (),
 ) -> InteractionLog:
     """Every row on its own, naming each bad row's line and field (the file's own names)."""
     names = names or _file_names(())
+    optional = _optional_columns(file, ()) if optional is None else optional
+    supplemental = optional.get(Events.supplemental)
     need = [names[c] for c in _EVENT_COLUMNS]
+    # Columns of plays (seconds, bookmark, profile) the file has, read as text like the ids.
+    extra = {c: n for c, n in optional.items() if c != Events.supplemental}
     main: np.ndarray
     if _is_parquet(file):
         table = pq.read_table(file)
@@ -760,7 +972,10 @@ def _read_events_row_by_row(
         # As text through Arrow: pandas would read an integer column with a null as floats
         # ('7.0', every row rejected; 64-bit ids rounded). A null is an empty value.
         frame = pd.DataFrame(
-            {c: pc.fill_null(pc.cast(table.column(c), pa.string()), "").to_pylist() for c in need}
+            {
+                c: pc.fill_null(pc.cast(table.column(c), pa.string()), "").to_pylist()
+                for c in [*need, *extra.values()]
+            }
         )
         lines = np.arange(len(frame)) + 1  # Parquet: row numbers
         malformed: list[Reject] = []
@@ -773,7 +988,8 @@ def _read_events_row_by_row(
             pa.chunked_array([frame[supplemental].to_numpy(dtype=str)]) if supplemental else None,
             len(frame),
         )
-        frame = frame[list(need)]
+    texts = {c: frame[n].astype(str).str.strip() for c, n in extra.items()}
+    frame = frame[list(need)]
     frame.columns = list(_EVENT_COLUMNS)  # our names from here on; rejects name the file's
     ok = np.ones(len(frame), dtype=bool)
     reasons: dict[int, tuple[str, str]] = {}
@@ -812,8 +1028,23 @@ def _read_events_row_by_row(
     for i in np.flatnonzero(bad_time & ok).tolist():
         reasons[i] = (names[Events.start_utc], "not a timestamp or a time since the epoch")
     ok &= ~bad_time
+    # Seconds must be given; a bookmark may be empty; a profile is named or not.
+    ints: dict[str, np.ndarray] = {}
+    for col in (Events.seconds, Events.bookmark_seconds):
+        if col not in texts:
+            continue
+        text_ = texts[col]
+        empty = (text_ == "").to_numpy()
+        is_int = text_.str.match(_INT).to_numpy(dtype=bool, na_value=False)
+        as_num = pd.to_numeric(text_.where(is_int), errors="coerce").to_numpy(dtype=np.float64)
+        is_int = is_int & np.isfinite(as_num) & (as_num < 2**62)
+        bad = ~is_int & ~empty if col == Events.bookmark_seconds else ~is_int
+        for i in np.flatnonzero(bad & ok).tolist():
+            reasons[i] = (extra[col], "not a non-negative integer")
+        ok &= ~bad
+        ints[col] = np.where(is_int, np.nan_to_num(as_num), -1).astype(np.int64)
+    named = (texts[Events.profile] != "").to_numpy() if Events.profile in texts else None
     # Trailers and other supplemental rows are no interaction (a bad one is still named).
-    kept = ok & main
     rejects = [
         Reject(
             int(lines[i]),
@@ -824,19 +1055,24 @@ def _read_events_row_by_row(
         for i in sorted(reasons)
     ]
     rejects = sorted([*malformed, *rejects], key=lambda r: r.line)
-    items, episodes = _roll_up(parsed[Events.title_id][kept], series)
-    return replace(
-        _dedupe(
-            users=parsed[Events.member_id][kept],
-            items=items,
-            times=seconds[kept],
-            values=np.ones(int(kept.sum())),
-            source=str(file),
-            rows_read=len(frame) + len(malformed),
-            rejects=rejects,
-            keep="first",
-            count_values=True,
-        ),
-        supplemental=int((ok & ~main).sum()),
-        episodes=episodes,
+
+    def valid(a: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None else a[ok]
+
+    segments = _Segments(
+        users=parsed[Events.member_id][ok],
+        titles=parsed[Events.title_id][ok],
+        starts=seconds[ok],
+        main=main[ok],
+        seconds=valid(ints.get(Events.seconds)),
+        bookmark=valid(ints.get(Events.bookmark_seconds)),
+        named=valid(named),
+    )
+    return _to_log(
+        segments,
+        series,
+        source=str(file),
+        rows_read=len(frame) + len(malformed),
+        rejects=rejects,
+        withheld=withheld,
     )
