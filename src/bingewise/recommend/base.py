@@ -17,9 +17,17 @@ import numpy as np
 import scipy.sparse as sp
 
 if TYPE_CHECKING:
+    from bingewise.recommend.features import ItemFeatures
     from bingewise.recommend.time_popular import TimePopular
 
-__all__ = ["Interactions", "Recommender", "candidate_mask", "item_positions", "top_n"]
+__all__ = [
+    "Interactions",
+    "Recommender",
+    "candidate_mask",
+    "fit_model",
+    "item_positions",
+    "top_n",
+]
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,11 @@ class Recommender(ABC):
     #: training keeps its pair counts. Time-local popularity scores from *when* the member
     #: watched instead (:meth:`time_local`)
     co_watched: ClassVar[bool] = True
+    #: whether ``fit`` reads the times of the interactions (``times=``, same sparsity, UTC s)
+    uses_times: ClassVar[bool] = False
+    #: whether ``fit`` reads the catalogue's genres and years (``item_features=``,
+    #: :class:`~bingewise.recommend.features.ItemFeatures` aligned with the columns)
+    uses_features: ClassVar[bool] = False
 
     @abstractmethod
     def fit(self, user_items: sp.csr_matrix) -> Self:
@@ -141,6 +154,24 @@ class Recommender(ABC):
             if name != cls.name:
                 raise ValueError(f"{path}: holds a {name!r} model, not {cls.name!r}")
             return cls.from_state({k: data[k] for k in data.files if k != "__model__"})
+
+
+def fit_model(
+    model: Recommender,
+    user_items: sp.csr_matrix,
+    *,
+    times: sp.csr_matrix | None = None,
+    item_features: ItemFeatures | None = None,
+) -> Recommender:
+    """Fit ``model`` with what it can read: ``times`` only if it ``uses_times``, the catalogue's
+    ``item_features`` only if it ``uses_features`` (the others ignore them)."""
+    extra: dict[str, Any] = {}
+    if type(model).uses_times:
+        extra["times"] = times
+    if type(model).uses_features and item_features is not None:
+        extra["item_features"] = item_features
+    model.fit(user_items, **extra)
+    return model
 
 
 def candidate_mask(

@@ -12,6 +12,10 @@ Models that read times (``uses_times``) can run the same tests on planted times
 (:func:`checkerboard_times`), so a model that learns from *when* titles were taken meets the same
 oracle; it is then fitted with ``times=`` and scored with the history's times.
 
+Models that read the catalogue (``uses_features``) can run them with planted genres and years
+(``planted_features = True``, :func:`checkerboard_features`): the two blocks are two genres and
+two decades, so the side information agrees with the oracle and must not break it.
+
 Usage in a test module::
 
     class TestEASE(RecommenderConformance):
@@ -22,16 +26,18 @@ Usage in a test module::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 
-from bingewise.recommend.base import Recommender
+from bingewise.recommend.base import Recommender, fit_model
+from bingewise.recommend.features import ItemFeatures
 
 __all__ = [
     "RecommenderConformance",
     "checkerboard",
+    "checkerboard_features",
     "checkerboard_times",
     "held_out_checkerboard",
 ]
@@ -62,6 +68,16 @@ def checkerboard_times(x: sp.csr_matrix) -> sp.csr_matrix:
     return out
 
 
+def checkerboard_features(n: int = 50) -> ItemFeatures:
+    """Genres and years of the checkerboard's titles: even titles "Even" from the 1980s, odd
+    titles "Odd" from the 2000s; every third title also "Common" (across both blocks)."""
+    genres = [
+        ["Even" if j % 2 == 0 else "Odd"] + (["Common"] if j % 3 == 0 else []) for j in range(n)
+    ]
+    years = [1985.0 if j % 2 == 0 else 2005.0 for j in range(n)]
+    return ItemFeatures.from_lists(genres, years)
+
+
 class RecommenderConformance:
     """Mixin of tests; set ``model_class`` (and ``params``) in the inheriting test class."""
 
@@ -69,6 +85,7 @@ class RecommenderConformance:
     params: ClassVar[dict[str, Any]] = {}
     size: ClassVar[int] = 50
     planted_times: ClassVar[bool] = False  #: fit and score with :func:`checkerboard_times`
+    planted_features: ClassVar[bool] = False  #: fit with :func:`checkerboard_features`
 
     def make(self) -> Recommender:
         """A fresh, unfitted model."""
@@ -78,10 +95,12 @@ class RecommenderConformance:
         """A model fitted on the held-out checkerboard, the matrix and the held-out titles."""
         x, held = held_out_checkerboard(self.size)
         model = self.make()
-        if self.planted_times:
-            cast(Any, model).fit(x, times=checkerboard_times(x))
-        else:
-            model.fit(x)
+        fit_model(
+            model,
+            x,
+            times=checkerboard_times(x) if self.planted_times else None,
+            item_features=checkerboard_features(self.size) if self.planted_features else None,
+        )
         return model, x, held
 
     def recommend(
