@@ -41,7 +41,8 @@ def _evaluate_command(app: typer.Typer) -> None:
             None,
             "--catalog",
             help="Events: the service's catalog (CSV or Parquet), so a series' episodes are one "
-            "interaction with the series, as train and rows count them.",
+            "interaction with the series, as train and rows count them; its genres and release "
+            "dates, when it has them, go to the models that read them.",
         ),
     ) -> None:
         """Compare the models and their peers on held-out interactions (see docs in the module)."""
@@ -68,6 +69,14 @@ def _evaluate_command(app: typer.Typer) -> None:
             )
         if len(log.rejects) > 20:
             console.print(f"[yellow]... and {len(log.rejects) - 20:,} more rejected rows[/yellow]")
+        for reject in log.titles_rejects[:20]:
+            console.print(
+                f"[yellow]rejected[/yellow] {log.titles_source}, line {reject.line}, "
+                f"field {reject.field or '(row)'!r}: {reject.reason}"
+            )
+        if len(log.titles_rejects) > 20:
+            more = len(log.titles_rejects) - 20
+            console.print(f"[yellow]... and {more:,} more rejected catalogue rows[/yellow]")
         say(log.summary())
         if len(log) == 0:
             console.print(f"[red]error:[/red] {log.source}: no valid interactions to evaluate")

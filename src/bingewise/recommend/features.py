@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["ItemFeatures", "title_year"]
+__all__ = ["CatalogFeatures", "ItemFeatures", "title_year"]
 
 #: A year in parentheses at the end of a title, as MovieLens writes "Heat (1995)".
 _YEAR_IN_TITLE = re.compile(r"\((\d{4})\)\s*$")
@@ -52,7 +52,9 @@ class ItemFeatures:
         return int(self.genres.shape[0])
 
     @classmethod
-    def from_lists(cls, genres: Sequence[Sequence[str]], years: Sequence[float]) -> ItemFeatures:
+    def from_lists(
+        cls, genres: Sequence[Sequence[str]], years: Sequence[float] | np.ndarray
+    ) -> ItemFeatures:
         """From each title's genre names and release year (NaN: unknown)."""
         names = np.array(sorted({g for gs in genres for g in gs}), dtype=np.str_)
         rows = [i for i, gs in enumerate(genres) for _ in set(gs)]
@@ -87,3 +89,76 @@ class ItemFeatures:
     def any(self) -> bool:
         """Whether any title has a genre or a known year."""
         return bool(self.genres.nnz) or bool(np.isfinite(self.years).any())
+
+
+@dataclass(frozen=True)
+class CatalogFeatures:
+    """The catalogue's features by title id: give them to a model with :meth:`for_titles`."""
+
+    title_ids: np.ndarray  #: int64, sorted, unique
+    features: ItemFeatures  #: row ``i`` describes ``title_ids[i]``
+
+    @classmethod
+    def from_rows(
+        cls,
+        title_ids: Sequence[int] | np.ndarray,
+        genres: Sequence[str],
+        years: Sequence[float] | np.ndarray,
+    ) -> CatalogFeatures:
+        """From catalogue rows: ids, ``|``-separated genre names (blank names dropped) and
+        years (NaN: unknown). The last row of a title wins, as ingest keeps it."""
+        ids = np.asarray(title_ids, dtype=np.int64)
+        last = len(ids) - 1 - np.unique(ids[::-1], return_index=True)[1]  # sorted by id
+        names = [[g.strip() for g in str(genres[i]).split("|") if g.strip()] for i in last]
+        return cls(
+            ids[last],
+            ItemFeatures.from_lists(names, np.asarray(years, dtype=np.float64)[last]),
+        )
+
+    @classmethod
+    def with_series(
+        cls,
+        title_ids: Sequence[int] | np.ndarray,
+        genres: Sequence[str],
+        years: Sequence[float] | np.ndarray,
+        series_ids: Sequence[int] | np.ndarray,
+    ) -> CatalogFeatures:
+        """As :meth:`from_rows`, plus one title per series the episodes name (``series_ids``,
+        -1 for a row that is no episode), as training and the home page count a series: the
+        genres of all its episodes and the earliest of their years, unless the catalogue
+        describes the series id itself."""
+        ids = np.asarray(title_ids, dtype=np.int64)
+        of = np.asarray(series_ids, dtype=np.int64)
+        yrs = np.asarray(years, dtype=np.float64)
+        gen = [str(g) for g in genres]
+        extra_ids: list[int] = []
+        extra_genres: list[str] = []
+        extra_years: list[float] = []
+        own = set(ids.tolist())
+        episodes = np.flatnonzero(of >= 0)
+        for sid in np.unique(of[episodes]):
+            if int(sid) in own:
+                continue
+            rows = episodes[of[episodes] == sid]
+            names = sorted({g.strip() for i in rows for g in gen[i].split("|") if g.strip()})
+            known = yrs[rows][np.isfinite(yrs[rows])]
+            extra_ids.append(int(sid))
+            extra_genres.append("|".join(names))
+            extra_years.append(float(known.min()) if len(known) else float("nan"))
+        return cls.from_rows(
+            np.concatenate([ids, np.asarray(extra_ids, dtype=np.int64)]),
+            gen + extra_genres,
+            np.concatenate([yrs, np.asarray(extra_years, dtype=np.float64)]),
+        )
+
+    def for_titles(self, title_ids: np.ndarray) -> ItemFeatures:
+        """The features of ``title_ids`` in that order (none for titles not in the catalogue)."""
+        ids = np.asarray(title_ids, dtype=np.int64)
+        if not len(self.title_ids):
+            return ItemFeatures.from_lists([[] for _ in ids], [np.nan] * len(ids))
+        pos = np.minimum(np.searchsorted(self.title_ids, ids), len(self.title_ids) - 1)
+        return self.features.take(pos, self.title_ids[pos] == ids)
+
+    def any(self) -> bool:
+        """Whether any title has a genre or a known year."""
+        return self.features.any()

@@ -27,6 +27,7 @@ from implicit.cpu.bpr import BayesianPersonalizedRanking
 
 from bingewise.recommend import MODELS, Recommender
 from bingewise.recommend._common import single_blas_thread
+from bingewise.recommend.base import fit_model
 from bingewise.recommend.evaluation.matrices import FoldMatrices
 from bingewise.recommend.session_blend import SessionBlend
 from bingewise.recommend.session_ease import SessionEASE
@@ -51,17 +52,39 @@ class ModelRanker:
         self.model = model
 
     def fit(self, m: FoldMatrices) -> None:
-        if getattr(self.model, "uses_times", False):
-            # Times of the fit interactions only (training input), never of held-out rows.
-            self.model.fit(m.fit, times=m.fit_times)  # type: ignore[call-arg]
-        else:
-            self.model.fit(m.fit)
+        # Times of the fit interactions only (training input), never of held-out rows; the
+        # catalogue's genres and years of the fit columns (no member data).
+        fit_model(self.model, m.fit, times=m.fit_times, item_features=m.item_features)
 
     def top_k(self, m: FoldMatrices, k: int) -> np.ndarray:
         # A time-aware model reads the history's own times (query rows), never test times.
         times = m.query_times if getattr(self.model, "uses_times", False) else None
         ids, _ = self.model.recommend(m.query, k, filter_seen=True, times=times)
         return ids
+
+
+class SessionEaseRanker(ModelRanker):
+    """:class:`SessionEASE`, the fitted model kept for the last fit matrix and parameters, so
+    tuning the genre term's weight (a part of scoring only) costs no new Gram inverse."""
+
+    _cache: ClassVar[tuple[sp.csr_matrix, dict[str, Any], SessionEASE] | None] = None
+
+    def __init__(self, **params: Any):
+        super().__init__(SessionEASE(**params))
+
+    def fit(self, m: FoldMatrices) -> None:
+        model = self.model
+        assert isinstance(model, SessionEASE)
+        key = {**model.params(), "feature_term": 0.0}
+        cached = SessionEaseRanker._cache
+        if cached is not None and cached[0] is m.fit and cached[1] == key:
+            fitted = cached[2]
+        else:
+            SessionEaseRanker._cache = None  # free the previous model first
+            fitted = model.with_feature_term(0.0)
+            fit_model(fitted, m.fit, times=m.fit_times, item_features=m.item_features)
+            SessionEaseRanker._cache = (m.fit, key, fitted)
+        self.model = fitted.with_feature_term(model.feature_term)
 
 
 class SessionBlendRanker(ModelRanker):
@@ -183,6 +206,15 @@ class Candidate:
     build: Callable[..., Ranker]
     default: dict[str, Any]
     grid: list[dict[str, Any]]
+    #: the parameter values that leave out the catalogue's genres and years (None: the model
+    #: reads none): without a catalogue only the configurations with them are tried, and with
+    #: one the table also shows the best of them (the model without genres, same run)
+    without_side: dict[str, Any] | None = None
+
+    def plain(self, params: dict[str, Any]) -> bool:
+        """Whether ``params`` leave the side information out (a missing one: its default 0)."""
+        side = self.without_side or {}
+        return all(params.get(k, v) == v for k, v in side.items())
 
 
 def _ours(name: str) -> Callable[..., Ranker]:
@@ -200,6 +232,29 @@ _ALS_GRID = _grid(
     regularization=[0.01, 0.1, 1.0],
     alpha=[1.0, 2.0, 5.0],
     iterations=[15],
+)
+
+
+def _with_genres(base: list[dict[str, Any]], near: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``base`` (no side information), each configuration in ``near`` followed by its genre
+    variants: pseudo-rows 0 or 100, genre term 0, 0.5 or 1 (consecutive, so that
+    :class:`SessionEaseRanker` inverts each Gram matrix once)."""
+    out: list[dict[str, Any]] = []
+    for params in base:
+        out.append(params)
+        if params in near:
+            out += [
+                {**params, "feature_rows": rows, "feature_term": term}
+                for rows in (0.0, 100.0)
+                for term in (0.0, 0.5, 1.0)
+                if rows or term
+            ]
+    return out
+
+
+_SESSION_EASE_GRID = _with_genres(
+    _grid(l2=[100.0, 150.0, 250.0, 400.0], tau=[0.005, 0.01], weight=[0.75, 0.9, 1.0]),
+    _grid(l2=[150.0, 250.0], tau=[0.005], weight=[0.9]),
 )
 
 #: Every candidate by name. "tuned" variants are tuned on a validation split of the fit rows.
@@ -231,9 +286,10 @@ CANDIDATES: dict[str, Candidate] = {
         Candidate(
             "session-ease",
             "ours",
-            _ours("session-ease"),
+            lambda seed=0, **params: SessionEaseRanker(**params),
             {"l2": 200.0, "tau": 0.01, "weight": 0.6},
-            _grid(l2=[100.0, 150.0, 250.0, 400.0], tau=[0.005, 0.01], weight=[0.75, 0.9, 1.0]),
+            _SESSION_EASE_GRID,
+            without_side={"feature_rows": 0.0, "feature_term": 0.0},
         ),
         Candidate(
             "time-popular",

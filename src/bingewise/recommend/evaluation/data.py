@@ -54,7 +54,8 @@ import pyarrow.parquet as pq
 from bingewise.analytics.plays import DEFAULT_RESUME_GAP_MINUTES
 from bingewise.ingest.base import IngestError, Reject
 from bingewise.ingest.generic import EPOCH_UNITS, unbalanced_quote, whole_row
-from bingewise.schema import Catalog, Events, MovieLensFiles
+from bingewise.recommend.features import CatalogFeatures, title_year
+from bingewise.schema import Catalog, Events, MovieLensFiles, SourceColumns
 
 __all__ = ["InteractionLog", "read_events", "read_log", "read_movielens"]
 
@@ -84,6 +85,13 @@ class InteractionLog:
     #: event rows of members withheld for consent (``withheld``), and how many members had any
     withheld: int = 0
     withheld_members: int = 0
+    #: the catalogue's genres and years (``movies.csv`` next to MovieLens ratings, or the events'
+    #: ``--catalog`` with genres or release dates), for the models that read them; None: none
+    titles: CatalogFeatures | None = None
+    titles_source: str = ""  #: the file they were read from
+    #: rows of that file that could not be used (not counted in ``rows_read``, which counts
+    #: the interaction file's rows)
+    titles_rejects: tuple[Reject, ...] = field(default_factory=tuple)
 
     def __len__(self) -> int:
         return len(self.users)
@@ -107,6 +115,14 @@ class InteractionLog:
             )
         if self.unwatched:
             rare += f", {self.unwatched:,} rows of plays without progress (0 s, a profile)"
+        if self.titles is not None:
+            f = self.titles.features
+            rare += (
+                f"; {self.titles_source}: {len(self.titles.title_ids):,} titles, "
+                f"{int((f.genres.getnnz(axis=1) > 0).sum()):,} with genres, "
+                f"{int(np.isfinite(f.years).sum()):,} with a year, "
+                f"{len(self.titles_rejects):,} rejected"
+            )
         return (
             f"{self.source}: {self.rows_read:,} rows read, {len(self):,} interactions "
             f"({len(np.unique(self.users)):,} members × {len(np.unique(self.items)):,} titles), "
@@ -235,7 +251,57 @@ def read_movielens(path: str | Path) -> InteractionLog:
     file = _find_movielens(Path(path))
     if zipfile.is_zipfile(file):
         return _read_zipped(file)
-    return _read_ratings_file(file)
+    return _with_movies(_read_ratings_file(file), file.parent / SourceColumns.movies_csv)
+
+
+def _with_movies(log: InteractionLog, movies: Path, source: str | None = None) -> InteractionLog:
+    """``log`` with the genres and years of ``movies`` (``movies.csv``), when that file is there."""
+    if not movies.is_file():
+        return log
+    titles, rejects = read_movies_csv(movies)
+    return replace(
+        log, titles=titles, titles_source=source or str(movies), titles_rejects=tuple(rejects)
+    )
+
+
+def read_movies_csv(file: Path) -> tuple[CatalogFeatures, list[Reject]]:
+    """MovieLens ``movies.csv`` (``movieId,title,genres``): each film's genres (``|``-separated,
+    ``(no genres listed)`` = none) and the year its title ends with (``Heat (1995)``; none: NaN).
+
+    A row with the wrong number of fields or a ``movieId`` that is not a non-negative integer is
+    rejected (line and field named); the other rows are kept. A file without the header's
+    columns is an error.
+    """
+    ids: list[int] = []
+    genres: list[str] = []
+    years: list[float] = []
+    rejects: list[Reject] = []
+    with file.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        reader = csv.reader(fh)
+        header = [h.strip() for h in next(reader, [])]
+        missing = [c for c in SourceColumns.movies_header if c not in header]
+        if missing:
+            raise IngestError(file, f"header lacks {', '.join(missing)}", line=1)
+        id_at, title_at, genres_at = (header.index(c) for c in SourceColumns.movies_header)
+        for row in reader:
+            line = reader.line_num
+            if not "".join(row).strip():
+                continue
+            raw = ",".join(row)
+            if len(row) != len(header):
+                found = f"expected {len(header)} fields, found {len(row)}"
+                rejects.append(Reject(line, "", found, raw))
+                continue
+            if not _INT.match(row[id_at]):
+                rejects.append(
+                    Reject(line, SourceColumns.movies_header[0], "not a non-negative integer", raw)
+                )
+                continue
+            ids.append(int(row[id_at]))
+            text = row[genres_at].strip()
+            genres.append("" if text == SourceColumns.no_genres else text)
+            years.append(title_year(row[title_at]))
+    return CatalogFeatures.from_rows(ids, genres, years), rejects
 
 
 def _read_zipped(archive: Path) -> InteractionLog:
@@ -255,6 +321,14 @@ def _read_zipped(archive: Path) -> InteractionLog:
             with zf.open(member) as src, target.open("wb") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
             log = _read_ratings_file(target)
+            movies = member.rsplit("/", 1)[0] + "/" + SourceColumns.movies_csv
+            if "/" not in member:
+                movies = SourceColumns.movies_csv
+            if movies in names:
+                target = Path(tmp) / SourceColumns.movies_csv
+                with zf.open(movies) as src, target.open("wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+                log = _with_movies(log, target, source=f"{archive}/{movies}")
     # Rejects and the summary name the file inside the archive.
     return replace(log, source=f"{archive}/{member}")
 
@@ -461,7 +535,67 @@ def read_events(
             raise IngestError(file, "a folder without Parquet parts: give one CSV or Parquet file")
     elif not file.is_file():
         raise IngestError(file, "no such file or folder")
-    series = _series_of_episodes(Path(catalog)) if catalog is not None else None
+    series = None
+    titles: tuple[CatalogFeatures | None, list[Reject]] = (None, [])
+    if catalog is not None:
+        read = _read_catalog(Path(catalog))
+        series = _series_of_episodes(Path(catalog), read)
+        titles = _catalog_titles(read)
+    log = _read_events(file, columns, series, withheld)
+    if titles[0] is None:
+        return log
+    return replace(
+        log, titles=titles[0], titles_source=str(catalog), titles_rejects=tuple(titles[1])
+    )
+
+
+def _catalog_titles(read: tuple[pd.DataFrame, int]) -> tuple[CatalogFeatures | None, list[Reject]]:
+    """The genres and release years of a catalog read by :func:`_read_catalog` (None when it
+    has neither column), a series counted as one title (:meth:`CatalogFeatures.with_series`).
+    A release date that is not a date rejects the row (line and field named); ids were checked
+    by :func:`_series_of_episodes`."""
+    frame, first_line = read
+    if Catalog.genres not in frame.columns and Catalog.release_date not in frame.columns:
+        return None, []
+    n = len(frame)
+    empty = pd.Series([""] * n, index=frame.index, dtype=object)
+    genres = frame[Catalog.genres] if Catalog.genres in frame.columns else empty
+    dates = frame[Catalog.release_date] if Catalog.release_date in frame.columns else empty
+    text = dates.astype(str).str.strip()
+    parsed = pd.to_datetime(text.where(text != ""), errors="coerce", format="ISO8601")
+    bad = ((text != "") & parsed.isna()).to_numpy(dtype=bool)
+    rejects = [
+        Reject(first_line + int(i), Catalog.release_date, "not a date", str(text.iloc[i]))
+        for i in np.flatnonzero(bad)
+    ]
+    keep = ~bad
+    series = frame[Catalog.series_id].astype(str).str.strip()
+    kind = (
+        frame[Catalog.kind].astype(str).str.strip().str.lower()
+        if Catalog.kind in frame.columns
+        else pd.Series("", index=frame.index)
+    )
+    episode = ((series != "") & kind.isin(["", Catalog.EPISODE])).to_numpy()
+    ids = frame[Catalog.title_id].astype(str).str.strip().astype(np.int64).to_numpy()
+    of = np.where(episode, pd.to_numeric(series.where(series != "", "-1")).to_numpy(), -1)
+    years = parsed.dt.year.to_numpy(dtype=np.float64, na_value=np.nan)
+    return (
+        CatalogFeatures.with_series(
+            ids[keep],
+            [str(g) for g in genres.to_numpy()[keep]],
+            years[keep],
+            of[keep].astype(np.int64),
+        ),
+        rejects,
+    )
+
+
+def _read_events(
+    file: Path,
+    columns: Sequence[tuple[str, str]],
+    series: tuple[np.ndarray, np.ndarray] | None,
+    withheld: Collection[int],
+) -> InteractionLog:
     names = _file_names(columns)
     optional = _optional_columns(file, columns)
     fast = _events_well_formed(file, names, optional)
@@ -619,13 +753,12 @@ def _any_in_pair(users: np.ndarray, items: np.ndarray, flag: np.ndarray) -> np.n
     return np.asarray(pairs.isin(pairs[flag]), dtype=bool)
 
 
-def _series_of_episodes(file: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(episode title ids, sorted; their series ids) from a catalog file, CSV or Parquet (a file
-    or a folder of parts), by ingest's rules: the last row of a title wins, and a row is an
-    episode of its ``series_id`` when its ``kind`` is ``episode``, or empty (training rolls up
-    episodes only). A bad id is an error naming the file, line and field (the roll-up must not
-    guess)."""
+def _read_catalog(file: Path) -> tuple[pd.DataFrame, int]:
+    """A catalog file, CSV or Parquet (a file or a folder of parts), as text columns (ids,
+    series, kind, and genres and release date when it has them), and the line of its first row
+    (Parquet: row numbers from 1)."""
     need = [Catalog.title_id, Catalog.series_id]
+    wanted = (*need, Catalog.kind, Catalog.genres, Catalog.release_date)
     if file.suffix.lower() in (".json", ".jsonl", ".ndjson"):
         raise IngestError(file, "a JSON catalog: give the catalog as CSV or Parquet")
     if file.is_dir() or (file.is_file() and _is_parquet(file)):
@@ -636,19 +769,29 @@ def _series_of_episodes(file: Path) -> tuple[np.ndarray, np.ndarray]:
         missing = [c for c in need if c not in table.column_names]
         if missing:
             raise IngestError(file, f"catalog columns missing: {', '.join(missing)}")
-        have = [c for c in (*need, Catalog.kind) if c in table.column_names]
+        have = [c for c in wanted if c in table.column_names]
         frame = pd.DataFrame(  # as text (an int64 column with nulls would go through floats)
             {c: pc.fill_null(pc.cast(table.column(c), pa.string()), "").to_pylist() for c in have}
         )
-        first_line = 1  # Parquet: row numbers
-    elif file.is_file():
+        return frame, 1
+    if file.is_file():
         frame = pd.read_csv(file, dtype=str, keep_default_na=False)
         missing = [c for c in need if c not in frame.columns]
         if missing:
             raise IngestError(file, f"catalog header lacks {', '.join(missing)}", line=1)
-        first_line = 2
-    else:
-        raise IngestError(file, "no such catalog file or folder")
+        return frame, 2
+    raise IngestError(file, "no such catalog file or folder")
+
+
+def _series_of_episodes(
+    file: Path, read: tuple[pd.DataFrame, int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(episode title ids, sorted; their series ids) from a catalog file, CSV or Parquet (a file
+    or a folder of parts), by ingest's rules: the last row of a title wins, and a row is an
+    episode of its ``series_id`` when its ``kind`` is ``episode``, or empty (training rolls up
+    episodes only). A bad id is an error naming the file, line and field (the roll-up must not
+    guess). ``read``: the file as :func:`_read_catalog` gives it, when already read."""
+    frame, first_line = read if read is not None else _read_catalog(file)
     titles = frame[Catalog.title_id].astype(str).str.strip()
     series = frame[Catalog.series_id].astype(str).str.strip()
     for col, text, optional in (

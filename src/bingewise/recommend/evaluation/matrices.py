@@ -10,6 +10,9 @@ ratings are treated as implicit interactions, as in that benchmark.
 Times: ``fit_times`` are the times of the fit rows (training input) and ``query_times`` those of
 the query rows (the history a member is scored from, for models that read it in time order).
 Neither ever holds the time of a test row.
+
+``item_features``: the catalogue's genres and years of the fit matrix's columns (None when the
+log came without a catalogue, or one without genres and years): catalogue data, no member's.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import scipy.sparse as sp
 
 from bingewise.recommend.evaluation.data import InteractionLog
 from bingewise.recommend.evaluation.splits import Fold
+from bingewise.recommend.features import ItemFeatures
 
 __all__ = ["FoldMatrices", "fold_matrices"]
 
@@ -40,6 +44,7 @@ class FoldMatrices:
     eval_fit_rows: np.ndarray  #: row of each evaluated member in ``fit`` (-1: not a fit member)
     train_counts: np.ndarray  #: fit interactions per title (column)
     skipped: int  #: members with test rows but no history to query with
+    item_features: ItemFeatures | None = None  #: genres and years of each column (module doc)
 
     @property
     def n_items(self) -> int:
@@ -112,4 +117,9 @@ def fold_matrices(log: InteractionLog, fold: Fold) -> FoldMatrices:
         eval_fit_rows=eval_fit_rows.astype(np.int64),
         train_counts=np.asarray(fit.sum(axis=0)).ravel(),
         skipped=int(skipped),
+        item_features=(
+            log.titles.for_titles(title_ids)
+            if log.titles is not None and log.titles.any()
+            else None
+        ),
     )

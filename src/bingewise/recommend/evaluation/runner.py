@@ -152,20 +152,34 @@ def tune(
     seed: int,
     advance: Any = None,
     extra: dict[str, Any] | None = None,
+    grid: list[dict[str, Any]] | None = None,
+    tried: list[tuple[float, dict[str, Any]]] | None = None,
 ) -> tuple[dict[str, Any], int]:
-    """The configuration of ``cand.grid`` with the best validation NDCG@k (ties: first); every
-    configuration gets the ``extra`` parameters (a title cap) too."""
+    """The configuration of ``grid`` (default ``cand.grid``) with the best validation NDCG@k
+    (ties: first); every configuration gets the ``extra`` parameters (a title cap) too. Each
+    (NDCG@k, configuration) is appended to ``tried`` when given."""
+    grid = cand.grid if grid is None else grid
     best: tuple[float, dict[str, Any]] | None = None
-    for grid_params in cand.grid:
+    for grid_params in grid:
         params = {**grid_params, **(extra or {})}
         metrics, _ = _score(cand, params, valid, k, seed, interval=False)
         log.info("tuning %s %s: ndcg@%d=%.4f", cand.name, params, k, metrics.ndcg)
+        if tried is not None:
+            tried.append((metrics.ndcg, params))
         if best is None or metrics.ndcg > best[0]:
             best = (metrics.ndcg, params)
         if advance is not None:
             advance()
     assert best is not None
-    return best[1], len(cand.grid)
+    return best[1], len(grid)
+
+
+def _grid_for(cand: Candidate, side: bool) -> list[dict[str, Any]]:
+    """The candidate's grid; without side information (``side`` false) only the configurations
+    that read none (the others would repeat them)."""
+    if side or cand.without_side is None:
+        return cand.grid
+    return [p for p in cand.grid if cand.plain(p)]
 
 
 def _plan(names: list[str], tuned: bool) -> list[tuple[Candidate, str]]:
@@ -183,9 +197,17 @@ def _plan(names: list[str], tuned: bool) -> list[tuple[Candidate, str]]:
     return plan
 
 
-def _steps(cand: Candidate, how: str) -> int:
-    """Progress steps of one row: each tuning configuration, then the final fit."""
-    return 1 + (len(cand.grid) if how == "tuned" else 0)
+def _steps(cand: Candidate, how: str, side: bool) -> int:
+    """Progress steps of one row: each tuning configuration, then the final fit(s)."""
+    if how != "tuned":
+        return 1
+    grid = _grid_for(cand, side)
+    return len(grid) + (2 if _ablated(cand, side) else 1)
+
+
+def _ablated(cand: Candidate, side: bool) -> bool:
+    """Whether the tuned row also gets a row without the side information (same tuning)."""
+    return side and cand.without_side is not None
 
 
 def evaluate(
@@ -223,7 +245,8 @@ def evaluate(
     rows: list[ResultRow] = []
     not_run: list[tuple[str, str]] = []
     done = 0
-    steps = sum(_steps(c, how) for c, how in plan)
+    side = m.item_features is not None  # the catalogue's genres or years
+    steps = sum(_steps(c, how, side) for c, how in plan)
     with progress() as bar:
         task = bar.add_task(f"evaluating ({protocol})", total=steps)
         for cand, how in plan:
@@ -233,15 +256,44 @@ def evaluate(
                 bar.update(task, completed=done)
                 params = {**cand.default, **cap}
                 tune_seconds, tried = 0.0, 1
+                scores: list[tuple[float, dict[str, Any]]] = []
+                plain_row: ResultRow | None = None
                 try:
                     if how == "tuned":
                         if vm is None:
                             vm = fold_matrices(log_, vfold)
                         start = time.perf_counter()
                         params, tried = tune(
-                            cand, vm, k, seed, lambda: bar.advance(task, 1), extra=cap
+                            cand,
+                            vm,
+                            k,
+                            seed,
+                            lambda: bar.advance(task, 1),
+                            extra=cap,
+                            grid=_grid_for(cand, side),
+                            tried=scores,
                         )
                         tune_seconds = time.perf_counter() - start
+                    if how == "tuned" and _ablated(cand, side):
+                        # The same model without the catalogue's genres and years: the best of
+                        # the configurations that read none, on the same validation runs.
+                        plain = max(
+                            (s for s in scores if cand.plain(s[1])),
+                            key=lambda s: s[0],
+                            default=None,
+                        )
+                        if plain is not None:
+                            plain_metrics, plain_fit = _score(cand, plain[1], m, k, seed)
+                            plain_row = ResultRow(
+                                f"{cand.name} (tuned, no genres)",
+                                cand.name,
+                                cand.kind,
+                                plain[1],
+                                plain_metrics,
+                                plain_fit,
+                                tune_seconds,
+                                tried,
+                            )
                     metrics, fit_seconds = _score(cand, params, m, k, seed)
                 except MemoryError as exc:
                     # Raised before the allocation (see ``ensure_memory``): a dense model runs
@@ -267,8 +319,10 @@ def evaluate(
                         tried,
                     )
                 )
+                if plain_row is not None:
+                    rows.append(plain_row)
                 break
-            done += _steps(cand, how)
+            done += _steps(cand, how, side)
             bar.update(task, completed=done)
     note = f", {m.skipped:,} members with test rows but no history skipped" if m.skipped else ""
     return EvaluationReport(
