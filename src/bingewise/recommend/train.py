@@ -23,6 +23,10 @@ another's maps. Erasure rewrites a model under the lock too, and takes the erase
 the viewer counts at once (:func:`without_members`).
 Loading uses ``allow_pickle=False`` throughout: a model file cannot run code.
 
+Side information: models that read the catalogue (``uses_features``: session-ease) are fitted
+with each item's genres and release year (:func:`catalog_features`; a series: its episodes'
+genres and first release), catalogue data only; the others as before.
+
 Consent: members who withdrew ``statistics`` or ``personalization``
 (:func:`bingewise.privacy.consent.members_withheld_from_training`) are left out of the training
 data, whatever calls :func:`train`: the registry given, else the configured one.
@@ -45,13 +49,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from bingewise.config import get_settings
 from bingewise.console import progress
 from bingewise.files import sha256_file
 from bingewise.recommend._common import csr_from_state, csr_state
-from bingewise.recommend.base import Recommender
+from bingewise.recommend.base import Recommender, fit_model
+from bingewise.recommend.features import ItemFeatures, title_year
 from bingewise.recommend.interactions import (
     ConfidenceParams,
     ViewingInteractions,
@@ -59,7 +65,7 @@ from bingewise.recommend.interactions import (
     item_table,
 )
 from bingewise.registry import Registry
-from bingewise.schema import Recs
+from bingewise.schema import Catalog, Recs
 from bingewise.warehouse import Warehouse
 
 __all__ = [
@@ -195,14 +201,20 @@ def train(
                 f"{data.as_of:%Y-%m-%d %H:%M} UTC (ingest some with `bingewise ingest`)"
             )
         bar.advance(task)
-        if getattr(type(recommender), "uses_times", False):
-            # the times of the interactions: without them a time-aware model is another one
-            # (time-popular mere popularity, session-ease plain EASE)
-            recommender.fit(data.interactions.matrix, times=data.times)  # type: ignore[call-arg]
-        else:
-            recommender.fit(data.interactions.matrix)
+        items = item_table(warehouse)
+        # the times of the interactions (without them a time-aware model is another one:
+        # time-popular mere popularity, session-ease plain EASE), and for a model that reads
+        # them the catalogue's genres and years of the columns
+        fit_model(
+            recommender,
+            data.interactions.matrix,
+            times=data.times,
+            item_features=(
+                catalog_features(items, data.item_ids) if type(recommender).uses_features else None
+            ),
+        )
         bar.advance(task)
-        names_by_id = item_table(warehouse)[Recs.name]
+        names_by_id = items[Recs.name]
         names = np.array([str(names_by_id.get(int(i), "")) for i in data.item_ids], dtype=np.str_)
         conf = params or ConfidenceParams()
         trained = TrainedModel(
@@ -233,6 +245,22 @@ def train(
         data.withheld_members,
     )
     return trained
+
+
+def catalog_features(items: pd.DataFrame, item_ids: np.ndarray) -> ItemFeatures | None:
+    """Genres and release years of ``item_ids`` from :func:`item_table`'s ``items`` (a series:
+    its episodes' genres, its first release); a film without a release date takes the year its
+    title ends with, as MovieLens writes "Heat (1995)". None when no item has either."""
+    known = items.reindex(np.asarray(item_ids, dtype=np.int64))
+    genres = [list(g) if isinstance(g, tuple | list) else [] for g in known[Catalog.genres]]
+    dates = pd.to_datetime(known[Catalog.release_date], errors="coerce")
+    years = np.array(dates.dt.year.to_numpy(dtype=np.float64, na_value=np.nan), copy=True)
+    names = known[Recs.name].fillna("").astype(str).to_numpy()
+    series = known[Recs.is_series].fillna(False).astype(bool).to_numpy()
+    for j in np.flatnonzero(np.isnan(years) & ~series):
+        years[j] = title_year(names[j])
+    features = ItemFeatures.from_lists(genres, years)
+    return features if features.any() else None
 
 
 def viewers_per_item(matrix: sp.spmatrix) -> np.ndarray:
