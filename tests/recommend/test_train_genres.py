@@ -107,3 +107,19 @@ def test_the_genre_term_never_shows_a_pick_the_pair_rule_forbids(
                 assert both.max() >= opts.min_viewers
                 shown += 1
     assert shown > 0  # the rule is exercised, not vacuous
+
+
+def test_erasure_rewrites_a_model_with_genre_vectors(warehouse: Warehouse, tmp_path: Path) -> None:
+    """The genre vectors are an item-side sparse matrix (item positions, never member ids):
+    erasing a member rewrites the model rather than deleting it, and it still loads."""
+    from bingewise.privacy.erase import erase_from_model, model_groups
+
+    platform().write(warehouse)
+    model = SessionEASE(l2=5.0, feature_term=1.0)
+    trained = train(warehouse, model, as_of=AS_OF, models_dir=tmp_path)
+    member = int(trained.member_ids[0])
+    paths = model_groups(tmp_path)["session-ease"]
+    assert erase_from_model(paths, member, warehouse) == "rewritten"
+    loaded = load_trained(models_dir=tmp_path)
+    assert member not in loaded.member_ids.tolist()
+    assert loaded.model.genre_vectors is not None  # type: ignore[attr-defined]
