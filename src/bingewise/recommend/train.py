@@ -39,7 +39,9 @@ import json
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -259,7 +261,8 @@ def pair_viewers(
     Returns an items x items CSR matrix of float64 counts (floats for the reason given in
     :func:`viewers_per_item`); pairs with no such member, and items outside the ``n`` nearest,
     are left out (they count as none). Counts come from the binary pattern of ``matrix``, a
-    block of items at a time (``block_entries`` dense counts at most, 32 MiB): the work is that
+    block of items at a time (``block_entries`` dense counts at most, 32 MiB, per core: blocks
+    run on every core): the work is that
     of the item-item co-occurrence product, the memory two binary copies of ``matrix``.
 
     >>> # pair_viewers(model, x)[i, j]: members who took both item i and item j
@@ -272,12 +275,12 @@ def pair_viewers(
     by_member = taken.astype(np.float32)  # members x items; float32 counts exact to 2**24
     by_item = sp.csr_matrix(by_member.T)  # items x members
     step = max(1, min(n_items, block_entries // n_items))
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
-    for start in range(0, n_items, step):
+    asking = threading.Lock()  # similar_items one block at a time: models need not be thread-safe
+
+    def count(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         block = np.arange(start, min(start + step, n_items), dtype=np.int64)
-        ids, sims = model.similar_items(block, n=k)
+        with asking:
+            ids, sims = model.similar_items(block, n=k)
         ids = np.asarray(ids, dtype=np.int64)
         sims = np.asarray(sims, dtype=np.float64)
         both = (by_item[block] @ by_member).toarray()  # block x items: members who took both
@@ -285,9 +288,16 @@ def pair_viewers(
         counts = np.take_along_axis(both, np.maximum(ids, 0), axis=1)
         kept &= counts > 0
         at = np.nonzero(kept)
-        rows.append(block[at[0]])
-        cols.append(ids[at])
-        vals.append(counts[at].astype(np.float64))
+        return block[at[0]], ids[at], counts[at].astype(np.float64)
+
+    # SciPy's sparse product releases the GIL: blocks on every core (each holds its own dense
+    # block of counts, so memory is ``block_entries`` per core).
+    workers = max(1, min(len(os.sched_getaffinity(0)), 8))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(count, range(0, n_items, step)))
+    rows = [p[0] for p in parts]
+    cols = [p[1] for p in parts]
+    vals = [p[2] for p in parts]
     out = sp.csr_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
         shape=(n_items, n_items),
