@@ -218,6 +218,43 @@ class TimePopular(Recommender):
             out -= np.asarray((within @ taken).toarray())
         return out
 
+    @classmethod
+    def state_without(
+        cls, state: dict[str, np.ndarray], taken: sp.csr_matrix, times: sp.csr_matrix
+    ) -> dict[str, np.ndarray]:
+        """The daily counts and the counts per title less ``taken`` at ``times`` (one per
+        member and title, on the day training counted it; clamped at 0, days left at 0
+        dropped): what :meth:`fit` counts on the members who remain, on the same grid of days.
+        An interaction outside the grid (never counted) subtracts nothing."""
+        out = dict(state)
+        x = sp.csr_matrix(taken, dtype=np.float64)
+        x.eliminate_zeros()
+        x.sort_indices()
+        if x.nnz == 0:
+            return out
+        counts = sp.csr_matrix(csr_from_state("counts", state), dtype=np.float64)
+        if "popularity" in out:
+            took = np.asarray((x > 0).sum(axis=0), dtype=np.float64).ravel()
+            out["popularity"] = np.maximum(np.asarray(out["popularity"]) - took, 0.0)
+        n_days = counts.shape[0]
+        if n_days == 0:
+            return out
+        t = sp.csr_matrix(times, dtype=np.float64)
+        t.sort_indices()
+        if not (np.array_equal(x.indptr, t.indptr) and np.array_equal(x.indices, t.indices)):
+            raise ValueError("times must have the non-zero pattern of taken")
+        first = round(float(state["start"]) / SECONDS_PER_DAY)
+        day = (np.floor(t.data / SECONDS_PER_DAY) - first).astype(np.int64)
+        inside = (day >= 0) & (day < n_days)
+        gone = sp.csr_matrix(
+            (np.ones(int(inside.sum())), (day[inside], t.indices[inside])), shape=counts.shape
+        )
+        fewer = sp.csr_matrix((counts - gone).maximum(0.0), dtype=np.float64)
+        fewer.eliminate_zeros()
+        fewer.sort_indices()
+        out.update(csr_state("counts", fewer))
+        return out
+
     def similar_items(self, items: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Titles taken around the times each item was taken (its daily counts as a history)."""
         counts, _ = self._fitted()
