@@ -204,3 +204,53 @@ def test_session_blend_scores_titles_few_took_around_the_members_time_without_th
     assert blend.popular.viewers_near(when)[0][at[1]] == 1
     # The pair rule still decides: with a minimum of 11 co-takers, nothing is picked.
     assert _picks(_page(wh, model, options=RowOptions(because_rows=0, min_viewers=11))) == set()
+
+
+UNWATCHED = FILLERS[0]  #: the member opened it long ago and watched nothing (0 s, a profile)
+
+
+def _opened_long_ago(w: World) -> World:
+    """The member also opened film 50 on LONG_AGO and watched 0 seconds of it, naming a
+    profile: no interaction (training weighs it nothing, its day counts leave it out), though
+    its time is stored next to the explicit zero of the member's row."""
+    w.watch(FOCAL, UNWATCHED, LONG_AGO, 0, profile="Main")
+    return w
+
+
+def test_a_play_without_progress_brings_no_time_to_time_popular(
+    home: Path, registry: Registry
+) -> None:
+    """Film 40: one member near the member's one interaction (WHEN), eleven around LONG_AGO,
+    when the member only opened film 50 for 0 seconds. Training counts that play nowhere; the
+    page neither: 40 has one viewer near the member's times and is not shown, as without the
+    play (the page read the play's time, found eleven viewers and picked 40 from them)."""
+    wh = Warehouse.open(home / "warehouse.duckdb")
+    _opened_long_ago(blend_world()).write(wh)
+    model = train(wh, "time-popular", as_of=AS_OF, registry=registry)
+    at = model.positions(np.array([UNWATCHED]))
+    assert at[0] >= 0  # the film is one of the model's items
+    shown = _shown(_page(wh, model))
+    assert ALONE not in shown
+    assert shown == {LOCAL, COUNTED_TOO}  # what the member's one interaction has near it
+
+
+def test_a_play_without_progress_brings_no_time_to_session_blends_rule(
+    home: Path, registry: Registry
+) -> None:
+    """Session-blend reads the times of interactions only: its time-local part for film 40
+    comes from WHEN, where one member took it. The rule must read the same times: with the
+    0-second play's LONG_AGO counted, 40 had eleven members "near" and kept a time-local part
+    made of one member's viewing. Oracle: 40's score is its session-ease z, as without the
+    play."""
+    wh = Warehouse.open(home / "warehouse.duckdb")
+    _opened_long_ago(blend_world()).write(wh)
+    model = train(wh, "session-blend", as_of=AS_OF, registry=registry)
+    blend = model.model
+    assert isinstance(blend, SessionBlend)
+    rows = _page(wh, model, options=RowOptions(because_rows=0))
+    at = model.positions(np.array([MINE, ALONE]))
+    n = len(model.item_ids)
+    user = sp.csr_matrix(([1.0], ([0], [at[0]])), shape=(1, n))
+    ease_z = _z(np.asarray(blend.ease.scores_of(user), dtype=np.float64)[0])
+    got = {it.item_id: it.reason["score"] for r in rows for it in r.items}
+    assert got[ALONE] == pytest.approx(ease_z[at[1]], rel=1e-9, abs=1e-12)

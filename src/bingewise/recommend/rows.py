@@ -88,6 +88,7 @@ import scipy.sparse as sp
 
 from bingewise.config import get_settings
 from bingewise.geo import country_name
+from bingewise.recommend._common import positive_times
 from bingewise.recommend.base import candidate_mask, top_n
 from bingewise.recommend.interactions import (
     ADULT_LEVEL,
@@ -893,7 +894,10 @@ def _pickable(
         allowed &= np.asarray(enough.sum(axis=0)).ravel() > 0
     part = model.model.time_local()
     if part is not None and times is not None:  # (without times it scores global popularity)
-        near = part.viewers_near(times, less=None if theirs is None else theirs.times)
+        # The times of the member's interactions only (a 0-second play is an explicit zero
+        # with a time), as the scores read them: the rule counts around the same days.
+        mine = positive_times(row, times)
+        near = part.viewers_near(mine, less=None if theirs is None else theirs.times)
         counted = near[0] >= opts.min_viewers
         if type(model.model).blends_time_local:
             return allowed, counted

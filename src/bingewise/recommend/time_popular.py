@@ -39,6 +39,7 @@ from bingewise.recommend._common import (
     csr_from_state,
     csr_state,
     pack_params,
+    positive_times,
     unpack_params,
 )
 from bingewise.recommend.base import Recommender, item_positions, top_n
@@ -150,13 +151,15 @@ class TimePopular(Recommender):
         return np.tile(self._transform(np.zeros(x.shape[1])), (x.shape[0], 1))
 
     def score_at(self, user_items: sp.csr_matrix, times: sp.csr_matrix) -> np.ndarray:
-        """Time-local popularity around each row's own times (UTC seconds, ``times``)."""
+        """Time-local popularity around each row's own times (UTC seconds, ``times``): the
+        times of its interactions (positive entries) only, as :meth:`fit` counts them (a title
+        played for 0 seconds, an explicit zero, brings no time)."""
         counts, _ = self._fitted()
         x = as_csr(user_items)
         n_days = counts.shape[0]
         if n_days == 0:
             return self.score(x)
-        t = sp.csr_matrix(times, dtype=np.float64)
+        t = positive_times(x, times)
         rows = np.repeat(np.arange(t.shape[0]), np.diff(t.indptr))
         pos = (t.data - self.start) / SECONDS_PER_DAY
         day = np.clip(np.floor(pos), 0, n_days - 1)
