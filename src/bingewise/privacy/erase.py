@@ -432,15 +432,24 @@ def pending_retrains(registry: Registry) -> list[str]:
         return [str(m) for m in conn.execute(query).scalars()]
 
 
-def mark_retrained(registry: Registry, model: str) -> int:
-    """Training calls this after retraining ``model``; returns requests closed."""
+def mark_retrained(registry: Registry, model: str, *, read_from: dt.datetime | None = None) -> int:
+    """Training calls this after retraining ``model``; returns requests closed.
+
+    ``read_from``: when the training began to read the warehouse (UTC, naive or aware). Only
+    requests made before it are closed: an erasure or withdrawal that came while the training
+    ran may have reached the warehouse after the training read the member's rows, so its
+    request stays open for the next training. Without it, every open request is closed.
+    """
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    where = [retrain_requests.c.model == model, retrain_requests.c.done_utc.is_(None)]
+    if read_from is not None:
+        if read_from.tzinfo is not None:
+            read_from = read_from.astimezone(dt.UTC).replace(tzinfo=None)
+        where.append(retrain_requests.c.requested_utc < read_from)
     with registry.engine.begin() as conn:
         return int(
             conn.execute(
-                retrain_requests.update()
-                .where(retrain_requests.c.model == model, retrain_requests.c.done_utc.is_(None))
-                .values({RetrainRequests.done_utc: now})
+                retrain_requests.update().where(*where).values({RetrainRequests.done_utc: now})
             ).rowcount
         )
 
