@@ -18,8 +18,11 @@ regularization 0.01, alpha 1):
 
 - ``implicit ALS fit``: ``implicit.cpu.als.AlternatingLeastSquares.fit`` on a ready CSR matrix;
 - ``bingewise iALS pipeline``: raw (member id, title id) arrays → CSR → ``IALS.fit`` → ``.npz``
-  on disk (the overhead ratio against the line above should stay under 1.5×);
-- ``bingewise EASE pipeline``: the same arrays → CSR → ``EASE.fit`` (Gram + Cholesky inverse);
+  on disk → the counts ``train`` keeps with a model for the home page's privacy rule (viewers
+  per title, and members who took both of each title and its 200 nearest); the overhead ratio
+  against the line above should stay under 1.5×;
+- ``bingewise EASE pipeline``: the same arrays → CSR → ``EASE.fit`` (Gram + Cholesky inverse)
+  → the same counts. The counts' own seconds are printed apart.
 - ``Spark MLlib ALS``: ``pyspark.ml.recommendation.ALS(implicitPrefs=True).fit`` (plus a count
   of both factor tables) in local mode, bound to loopback, on the same interactions written once
   to Parquet and read back with ``spark.read.parquet`` (cached and counted before the clock
@@ -60,6 +63,8 @@ from rich.table import Table
 from threadpoolctl import threadpool_limits
 
 from bingewise.recommend import EASE, IALS
+from bingewise.recommend.base import Recommender
+from bingewise.recommend.train import pair_viewers, viewers_per_item
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -123,13 +128,31 @@ def implicit_fit(x: sp.csr_matrix) -> None:
         AlternatingLeastSquares(random_state=0, **ALS_PARAMS).fit(x, show_progress=False)
 
 
+COUNT_SECONDS: dict[str, list[float]] = {"ials": [], "ease": []}
+
+
+def _counts(model: Recommender, x: sp.csr_matrix, name: str, folder: Path) -> None:
+    """What ``train`` keeps next to the model: viewers per title and pair counts (privacy rule)."""
+    start = time.perf_counter()
+    np.savez(
+        folder / f"{name}.counts.npz",
+        item_viewers=viewers_per_item(x),
+        pair_viewers=pair_viewers(model, x).data,
+    )
+    COUNT_SECONDS[name].append(time.perf_counter() - start)
+
+
 def ials_pipeline(users: np.ndarray, items: np.ndarray, folder: Path) -> None:
-    model = IALS(seed=0, **ALS_PARAMS).fit(to_csr(users, items))
+    x = to_csr(users, items)
+    model = IALS(seed=0, **ALS_PARAMS).fit(x)
     model.save(folder / "ials.npz")
+    _counts(model, x, "ials", folder)
 
 
-def ease_pipeline(users: np.ndarray, items: np.ndarray) -> None:
-    EASE(l2=500.0).fit(to_csr(users, items))
+def ease_pipeline(users: np.ndarray, items: np.ndarray, folder: Path) -> None:
+    x = to_csr(users, items)
+    model = EASE(l2=500.0).fit(x)
+    _counts(model, x, "ease", folder)
 
 
 PUBLISHED_SPARK_RATIO = (20.0, 30.0)  # implicit's README: Spark MLlib ALS 20-30x slower
@@ -313,13 +336,19 @@ def main() -> None:
             {
                 "implicit": lambda: implicit_fit(x),
                 "ials": lambda: ials_pipeline(users, items, Path(tmp)),
-                "ease": lambda: ease_pipeline(users, items),
+                "ease": lambda: ease_pipeline(users, items, Path(tmp)),
             },
             args.repeats,
         )
     record("implicit ALS fit", args.members, x.nnz, runs["implicit"], "")
     record("bingewise iALS pipeline", args.members, x.nnz, runs["ials"], "implicit ALS fit")
     record("bingewise EASE pipeline", args.members, x.nnz, runs["ease"], "implicit ALS fit")
+    for name, label in (("ials", "iALS"), ("ease", "EASE")):
+        console.print(
+            f"of which the {label} pipeline's viewer and pair counts (train's privacy rule): "
+            f"median {statistics.median(COUNT_SECONDS[name]):.1f} s "
+            f"{[round(c, 1) for c in COUNT_SECONDS[name]]}"
+        )
     spark_info: dict[str, Any] = {}
     if not args.no_spark:
         spark_members = args.spark_members or args.members
@@ -375,7 +404,8 @@ def main() -> None:
             "spark_repeats": args.spark_repeats, "spark": spark_info,
             "published_spark_ratio": PUBLISHED_SPARK_RATIO, "peak_rss_gb": peak_gb,
             "machine": platform.platform(), "cores": os.cpu_count(),
-            "load_average": os.getloadavg()}  # fmt: skip
+            "load_average": os.getloadavg(),
+            "count_seconds": COUNT_SECONDS}  # fmt: skip
     out.write_text(json.dumps({"rows": rows, **meta}, indent=2))
     console.print(f"wrote {out.relative_to(ROOT)}")
 

@@ -347,3 +347,21 @@ def test_erasure_removes_the_parquet_copy_a_killed_spark_run_left(
         assert live.exists()
     assert not left.parent.exists() and not live.exists()
     assert report.outbox_and_caches == 1
+
+
+def test_a_training_closes_only_the_requests_made_before_it_read_the_warehouse(
+    world: Path, registry: Registry
+) -> None:
+    """An erasure that lands while a training runs may reach the warehouse after the training
+    read the member's rows: its request must stay open, or the saved model would hold an
+    erased member with nothing left to say so."""
+    import datetime as dt
+
+    erase_member(registry, TARGET.member_id, actor="os:dpo", reason="erasure")
+    assert "ials" in pending_retrains(registry)
+    began = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)  # the training read before it
+    assert mark_retrained(registry, "ials", read_from=began) == 0
+    assert "ials" in pending_retrains(registry)
+    after = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    assert mark_retrained(registry, "ials", read_from=after) == 1
+    assert "ials" not in pending_retrains(registry)

@@ -23,12 +23,16 @@ from test_rows_popular_minimum import (
     X,
     pair_world,
 )
+from test_rows_time_popular import FOCAL as TP_FOCAL
+from test_rows_time_popular import LOCAL, LOCAL_NEAR, one_member_world
 from test_rows_world import AS_OF, DAY, HOUR, World
 
 from bingewise.config import get_settings
 from bingewise.privacy.erase import erase_member, pending_retrains
+from bingewise.recommend import TimePopular
 from bingewise.recommend.interactions import ConfidenceParams, build_interactions
 from bingewise.recommend.rows import Row, RowKind, RowOptions, home_rows
+from bingewise.recommend.time_popular import day_counts
 from bingewise.recommend.train import (
     load_trained,
     model_store_lock,
@@ -224,3 +228,72 @@ def test_a_model_is_not_read_while_a_save_holds_the_store(home: Path, registry: 
     reader.join()
     assert len(results) == 1
     assert not isinstance(results[0], ValueError), results[0]
+
+
+@pytest.mark.parametrize("kind", ["time-popular", "session-blend"])
+def test_day_counts_after_erasure_are_those_of_the_members_who_remain(
+    home: Path, registry: Registry, kind: str
+) -> None:
+    """Brute force: a time-local model's daily counts (title x day, what ``viewers_near`` and
+    the scores read) and its per-title counts, after erasing three members, equal training's
+    own counting (``build_interactions`` with its times, ``day_counts``) on the members who
+    remain, day for day; the retraining stays queued."""
+    world, ratings = random_world(11)
+    with Warehouse.open(home / "warehouse.duckdb") as wh:
+        world.write(wh)
+        wh.duck.register("_incoming", pa.Table.from_pylist(ratings, schema=Ratings.arrow))
+        wh.duck.execute(f'INSERT INTO "{Ratings.table}" SELECT * FROM _incoming')
+        wh.duck.unregister("_incoming")
+        trained = train(wh, kind, as_of=AS_OF, registry=registry)
+    erased = [int(m) for m in trained.member_ids[[1, 6, 20]]]
+    for m in erased:
+        _erase(registry, home, m)
+    assert kind in pending_retrains(registry)
+    after = load_trained(kind)
+    remaining = [int(m) for m in trained.member_ids if int(m) not in erased]
+    with Warehouse.open(home / "warehouse.duckdb", read_only=True) as wh:
+        half_life = after.half_life_days if after.half_life_days is not None else 90.0
+        data = build_interactions(
+            wh,
+            as_of=after.as_of,
+            member_ids=remaining,
+            item_ids=after.item_ids,
+            params=dataclasses.replace(ConfidenceParams(), half_life_days=half_life),
+        )
+    assert data.times is not None
+    expected, start = day_counts(data.interactions.matrix, data.times)
+    before_part, part = trained.model.time_local(), after.model.time_local()
+    assert isinstance(part, TimePopular) and isinstance(before_part, TimePopular)
+    assert part.counts is not None and before_part.counts is not None
+    assert part.popularity is not None and before_part.popularity is not None
+    shift = round((start - part.start) / DAY.total_seconds())
+    got = part.counts.toarray()
+    assert got.shape[0] >= shift + expected.shape[0]
+    np.testing.assert_array_equal(got[shift : shift + expected.shape[0]], expected.toarray())
+    assert got[:shift].sum() == 0 and got[shift + expected.shape[0] :].sum() == 0
+    assert part.counts.nnz == expected.nnz  # days left at 0 are dropped
+    assert part.counts.sum() < before_part.counts.sum()  # the erasure did take some away
+    np.testing.assert_array_equal(part.popularity, viewers_per_item(data.interactions.matrix))
+
+
+def test_a_time_local_pick_whose_tenth_nearby_member_is_erased_goes_at_once(
+    home: Path, registry: Registry
+) -> None:
+    """Exactly ten members took film 31 within 100 days of the member's time: time-popular
+    picks it. One of the ten is erased: nine remain near, and the pick goes at once, without
+    retraining (which stays queued); with a minimum of nine it is back."""
+    with Warehouse.open(home / "warehouse.duckdb") as wh:
+        one_member_world().write(wh)
+        train(wh, "time-popular", as_of=AS_OF, registry=registry)
+        before = load_trained("time-popular")
+        assert _model_picks(home_rows(TP_FOCAL, warehouse=wh, trained=before, as_of=AS_OF)) == {
+            LOCAL
+        }
+    _erase(registry, home, LOCAL_NEAR[3])
+    assert "time-popular" in pending_retrains(registry)
+    after = load_trained("time-popular")
+    with Warehouse.open(home / "warehouse.duckdb", read_only=True) as wh:
+        assert _model_picks(home_rows(TP_FOCAL, warehouse=wh, trained=after, as_of=AS_OF)) == set()
+        nine = RowOptions(min_viewers=9)
+        rows = home_rows(TP_FOCAL, warehouse=wh, trained=after, as_of=AS_OF, options=nine)
+        assert _model_picks(rows) == {LOCAL}

@@ -140,3 +140,67 @@ def test_rejects_bad_input() -> None:
     with pytest.raises(ValueError, match="fitted with this model's parameters"):
         SessionBlend(**PARAMS).fit_with(SessionEASE(l2=1.0), x, t)
     assert MODELS["session-blend"] is SessionBlend
+
+
+def _near_by_loop(
+    fit_x: np.ndarray, fit_t: np.ndarray, row_t: np.ndarray, sigma: float
+) -> np.ndarray:
+    """Distinct training members who took each title within ``floor(sigma)`` days of one of
+    the row's times (days binned as UTC days), one member at a time."""
+    reach = np.floor(sigma)
+    row_days = np.floor(row_t[row_t > 0] / DAY)
+    out = np.zeros(fit_x.shape[1])
+    for u in range(fit_x.shape[0]):
+        for j in range(fit_x.shape[1]):
+            if fit_x[u, j] > 0:
+                day = np.floor(fit_t[u, j] / DAY)
+                out[j] += bool((np.abs(row_days - day) <= reach).any())
+    return out
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_titles_few_members_took_around_the_members_times_get_no_time_local_part(
+    seed: int,
+) -> None:
+    """Brute force: with the titles ``counted`` (at least k members took them within σ days
+    of the member's times, counted by a loop over the training members), the score is
+    z(EASE part) + mix · z(time-local part), the time-local part standardised over the
+    counted titles only; a title outside them is scored by the EASE part alone, so its
+    score is the same whatever its time-local popularity, and a title one member took around
+    the member's times gets no boost from it."""
+    rng = np.random.default_rng(seed)
+    x = sp.csr_matrix((rng.random((40, 14)) < 0.3).astype(np.float64))
+    t = x.copy()  # a year of days, any second of the day
+    t.data = 1.4e9 + rng.integers(0, 365, size=x.nnz) * DAY + rng.integers(0, 86_400, x.nnz)
+    model = SessionBlend(**{**PARAMS, "sigma": 10.0, "mix": 0.7}).fit(x, times=t)
+    twin = SessionBlend(**{**PARAMS, "sigma": 10.0, "mix": 0.0}).fit_with(model.ease, x, t)
+    k = 3
+    xd, td = x.toarray(), t.toarray()
+    boosted_one = mixed = 0
+    for r in range(8):
+        near = _near_by_loop(xd, td, td[r], 10.0)
+        np.testing.assert_array_equal(model.popular.viewers_near(t[r])[0], near)
+        counted = near >= k
+        mixed += int(counted.any() and not counted.all())
+        ease_z = twin.score_at(x[r], t[r])[0]
+        local = model.popular.score_at(x[r], t[r])[0]
+        part = np.zeros_like(local)
+        vals = local[counted]
+        sd = vals.std()
+        part[counted] = (vals - vals.mean()) / (sd if sd > 0 else 1.0)
+        expected = ease_z + 0.7 * part
+        got = model.score_counted(x[r], t[r], counted[None, :])[0]
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)
+        np.testing.assert_array_equal(got[~counted], ease_z[~counted])  # no part at all
+        # Without the rule, a title one member took then is lifted by the time-local part.
+        free = model.score_at(x[r], t[r])[0]
+        lifted = (near == 1) & (free > ease_z + 1e-9)
+        boosted_one += int(lifted.sum())
+        assert (got[lifted] < free[lifted]).all()
+    assert mixed  # rows with titles on both sides of the minimum
+    assert boosted_one  # the data does hold such titles: the rule is what removes the lift
+    # Every title counted: the blend's own scores.
+    everything = np.ones((1, x.shape[1]), dtype=bool)
+    np.testing.assert_allclose(
+        model.score_counted(x[0], t[0], everything), model.score_at(x[0], t[0]), rtol=1e-12
+    )

@@ -84,6 +84,22 @@ def test_times_beyond_the_grid_decay_from_its_edge() -> None:
     np.testing.assert_allclose(got[0], np.log(np.array([near_0, near_1]) + 1 / 6 + 1e-12))
 
 
+def test_a_title_played_for_0_seconds_brings_no_time() -> None:
+    """An explicit zero (a title a named profile played for 0 seconds) is no interaction: fit
+    counts it nowhere, and scoring reads no time from it. Oracle: the scores of the row
+    without that entry."""
+    x = sp.csr_matrix(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]))
+    t = sp.csr_matrix(np.diag([1.5e9, 1.5e9 + 200 * DAY, 1.5e9 + 400 * DAY]))
+    model = TimePopular(sigma=10.0, beta=0.0).fit(x, times=t)
+    q = sp.csr_matrix((np.array([1.0, 0.0]), (np.array([0, 0]), np.array([0, 2]))), shape=(1, 3))
+    at = sp.csr_matrix(
+        (np.array([1.5e9, 1.5e9 + 400 * DAY]), (np.array([0, 0]), np.array([0, 2]))), shape=(1, 3)
+    )
+    assert q.nnz == 2  # the zero is stored, with its time
+    alone = model.score_at(sp.csr_matrix(np.array([[1.0, 0.0, 0.0]])), sp.csr_matrix(t[0]))
+    np.testing.assert_allclose(model.score_at(q, at), alone, rtol=1e-12)
+
+
 def test_without_times_it_is_global_popularity() -> None:
     x = sp.csr_matrix((np.arange(6)[np.newaxis, :] >= np.arange(6)[:, np.newaxis]).astype("f4"))
     model = TimePopular(sigma=10.0, beta=0.5).fit(x)

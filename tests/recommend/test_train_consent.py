@@ -190,3 +190,22 @@ def test_consent_withdraw_names_the_models_waiting_for_retraining(stores: Regist
     said = runner.invoke(app, ["-q", "consent", "withdraw", str(LONER), "statistics"])
     assert said.exit_code == 0, said.output
     assert "models waiting for retraining: itemknn" in said.stdout
+
+
+def test_a_request_made_while_training_ran_stays_open(stores: Registry) -> None:
+    """An erasure or withdrawal that lands while `bingewise train` runs may reach the warehouse
+    after the training read the member's rows: the training must not close its request (the
+    saved model may hold the member), and says so. Stood in for by a request dated after the
+    training began."""
+    from bingewise.registry.tables import retrain_requests
+
+    later = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(hours=1)
+    with stores.engine.begin() as conn:
+        conn.execute(
+            retrain_requests.insert(),
+            [{"model": "itemknn", "reason": "erasure", "requested_utc": later}],
+        )
+    result = runner.invoke(app, ["train", "--model", "itemknn", "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert pending_retrains(stores) == ["itemknn"]
+    assert "stays queued for retraining" in " ".join(result.output.split())

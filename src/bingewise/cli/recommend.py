@@ -152,10 +152,11 @@ def _train_command(app: typer.Typer) -> None:
                 console.print("[red]error:[/red] --max-titles must be at least 1")
                 raise typer.Exit(2)
             chosen = cls(max_titles=max_titles)  # type: ignore[call-arg]
-        from bingewise.privacy.erase import mark_retrained
+        from bingewise.privacy.erase import mark_retrained, pending_retrains
         from bingewise.registry import Registry
 
         registry = Registry.open()
+        read_from = dt.datetime.now(dt.UTC)  # requests made from now on may postdate our read
         try:
             with Warehouse.open() as wh:
                 try:  # consent read from the registry: withdrawn members are left out
@@ -164,11 +165,17 @@ def _train_command(app: typer.Typer) -> None:
                     console.print(f"[red]error:[/red] {exc}")
                     raise typer.Exit(2) from exc
             # erasures and consent withdrawals queued this model for retraining: this is it
-            closed = mark_retrained(registry, trained.name)
+            closed = mark_retrained(registry, trained.name, read_from=read_from)
+            waiting = trained.name in pending_retrains(registry)
         finally:
             registry.close()
         if closed:
             say(f"closed {closed:,} retraining request(s) left by erasures and consent withdrawals")
+        if waiting:
+            say(
+                "an erasure or consent withdrawal came while training ran: this model may still "
+                "hold that member, and stays queued for retraining (run train again)"
+            )
         kept = getattr(trained.model, "kept", None)  # dense models capped by --max-titles
         learnt = f", {len(kept):,} of them learnt" if kept is not None else ""
         out.print(

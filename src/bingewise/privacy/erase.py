@@ -21,9 +21,11 @@
    the member's rows: member-side rows (factors, interaction rows) are removed now, and the
    viewer counts a model keeps for the home page's minimum (``item_viewers``,
    ``pair_viewers``) lose the member's interactions, read as training reads them
-   (:func:`bingewise.recommend.train.without_members`); item-side models that learned from the
-   member are recorded in ``retrain_requests`` to be retrained at the next training (see
-   :func:`erase_from_model`).
+   (:func:`bingewise.recommend.train.without_members`), and so do the counts a model keeps as
+   its weights (time-popular's, and session-blend's time-local part's, per day and title, which
+   the page's time rule reads: :func:`bingewise.recommend.train.model_without_members`);
+   item-side models that learned from the member are recorded in ``retrain_requests`` to be
+   retrained at the next training (see :func:`erase_from_model`).
 4. **Outbox and caches**: the Parquet copies a killed ``facts --engine spark`` run left under
    the data folder (:func:`_erase_outbox_and_caches` is the place for any other).
 5. **Tombstone**: ``HMAC-SHA256(secret_key, member_id)`` and the date, so that re-ingesting an
@@ -430,15 +432,24 @@ def pending_retrains(registry: Registry) -> list[str]:
         return [str(m) for m in conn.execute(query).scalars()]
 
 
-def mark_retrained(registry: Registry, model: str) -> int:
-    """Training calls this after retraining ``model``; returns requests closed."""
+def mark_retrained(registry: Registry, model: str, *, read_from: dt.datetime | None = None) -> int:
+    """Training calls this after retraining ``model``; returns requests closed.
+
+    ``read_from``: when the training began to read the warehouse (UTC, naive or aware). Only
+    requests made before it are closed: an erasure or withdrawal that came while the training
+    ran may have reached the warehouse after the training read the member's rows, so its
+    request stays open for the next training. Without it, every open request is closed.
+    """
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    where = [retrain_requests.c.model == model, retrain_requests.c.done_utc.is_(None)]
+    if read_from is not None:
+        if read_from.tzinfo is not None:
+            read_from = read_from.astimezone(dt.UTC).replace(tzinfo=None)
+        where.append(retrain_requests.c.requested_utc < read_from)
     with registry.engine.begin() as conn:
         return int(
             conn.execute(
-                retrain_requests.update()
-                .where(retrain_requests.c.model == model, retrain_requests.c.done_utc.is_(None))
-                .values({RetrainRequests.done_utc: now})
+                retrain_requests.update().where(*where).values({RetrainRequests.done_utc: now})
             ).rowcount
         )
 
@@ -538,8 +549,10 @@ def erase_from_model(paths: list[Path], member_id: int, warehouse: Warehouse | N
 
     With ``warehouse`` (still holding the member's rows), id maps that list the member and keep
     viewer counts (``item_viewers``, ``pair_viewers``) have the member taken out of them too, in
-    the same write (:func:`bingewise.recommend.train.without_members`): the home page's
-    minimum of counted members holds from the erasure on, not from the retraining. The caller
+    the same write (:func:`bingewise.recommend.train.without_members`), and the model file's
+    own counts (time-popular's per day and title:
+    :func:`bingewise.recommend.train.model_without_members`): the home page's minimum of
+    counted members holds from the erasure on, not from the retraining. The caller
     holds the model folder's lock (:func:`bingewise.recommend.train.model_store_lock`).
     """
     arrays: dict[Path, dict[str, np.ndarray]] = {}
@@ -570,7 +583,7 @@ def erase_from_model(paths: list[Path], member_id: int, warehouse: Warehouse | N
 
     if not id_keys:
         return delete_all() if member_side else "item-side"
-    from bingewise.recommend.train import without_members
+    from bingewise.recommend.train import model_without_members, without_members
 
     out = {p: dict(d) for p, d in arrays.items()}
     counted: set[Path] = set()  # id maps whose viewer counts the member was taken out of
@@ -581,6 +594,9 @@ def erase_from_model(paths: list[Path], member_id: int, warehouse: Warehouse | N
         if keep.all():
             continue
         if warehouse is not None and id_path not in counted:  # once per file
+            for p, d in arrays.items():  # the model file's own counts (time-popular's days)
+                if p != id_path and "__model__" in d:
+                    out[p] = model_without_members(d, arrays[id_path], warehouse, [member_id])
             out[id_path] = without_members(out[id_path], warehouse, [member_id])
             counted.add(id_path)
         found = True

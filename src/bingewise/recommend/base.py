@@ -57,6 +57,11 @@ class Recommender(ABC):
     #: whether ``fit`` reads the catalogue's genres and years (``item_features=``,
     #: :class:`~bingewise.recommend.features.ItemFeatures` aligned with the columns)
     uses_features: ClassVar[bool] = False
+    #: whether the time-local part (:meth:`time_local`) is one part of a blend the model can
+    #: score a title without (:meth:`score_counted`; session-blend): the home page then gives a
+    #: title too few members took around the member's times no time-local part instead of
+    #: leaving it out. False (time-popular): the part is the whole score, the title is left out
+    blends_time_local: ClassVar[bool] = False
 
     @abstractmethod
     def fit(self, user_items: sp.csr_matrix) -> Self:
@@ -81,6 +86,27 @@ class Recommender(ABC):
         what is to be predicted.
         """
         return self.score(user_items)
+
+    def score_counted(
+        self, user_items: sp.csr_matrix, times: sp.csr_matrix, counted: np.ndarray
+    ) -> np.ndarray:
+        """:meth:`score_at` with the time-local part kept only where ``counted`` (rows x
+        titles, bool): a title outside it is scored by the model's other parts alone. Only for
+        models that blend such a part (``blends_time_local``); the others raise."""
+        raise NotImplementedError(f"{self.name} blends no time-local part")
+
+    @classmethod
+    def state_without(
+        cls, state: dict[str, np.ndarray], taken: sp.csr_matrix, times: sp.csr_matrix
+    ) -> dict[str, np.ndarray]:
+        """:meth:`state` (as saved) with the interactions ``taken`` (members x titles, 1.0
+        where a member took a title, as training counted it) at ``times`` (UTC seconds, same
+        pattern) taken out of what the model keeps as plain counts (time-popular's counts per
+        day and title): erasure calls it so an erased member stops counting at once. Weights
+        learnt from the interactions need a retraining; by default nothing is counted, and the
+        state comes back as it is."""
+        del taken, times
+        return dict(state)
 
     def recommend(
         self,

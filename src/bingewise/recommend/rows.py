@@ -38,7 +38,9 @@
    history (each pair (X, Y) on its own, the ``pair_viewers`` of 3.). A time-local model's
    picks (time-popular; session-blend's second part) come from what everyone took around the
    member's own times: a pick Y needs ``min_viewers`` counted members who took Y within ``σ``
-   days of one of the member's times. Session-blend, with both parts, needs both.
+   days of one of the member's times. Session-blend, with both parts, keeps the pair rule for
+   which titles are shown and gives a title without ``min_viewers`` such members no time-local
+   part in its score.
 6. **Top 10 in your country (last 7 days)** — as 4. over seven days.
 7. **Genre rows** — the member's favourite genres (summed confidence), items ordered by model
    score; without personalization, the country's most watched genres over the last 28 days,
@@ -86,6 +88,8 @@ import scipy.sparse as sp
 
 from bingewise.config import get_settings
 from bingewise.geo import country_name
+from bingewise.recommend._common import positive_times
+from bingewise.recommend.base import candidate_mask, top_n
 from bingewise.recommend.interactions import (
     ADULT_LEVEL,
     MATURITY_LEVELS,
@@ -501,9 +505,9 @@ def _home_rows(
             params=_member_params(opts.params, model),
         )
         user = mine.interactions.matrix
-        picks = _pickable(model, user, opts, ranked, theirs, mine.times)
+        picks, counted = _pickable(model, user, opts, ranked, theirs, mine.times)
         _top10_rows(page, opts.top_windows[:1], opts)
-        scores = _top_picks(page, model, user, opts, picks, mine.times)
+        scores = _top_picks(page, model, user, opts, picks, mine.times, counted)
         _top10_rows(page, opts.top_windows[1:], opts)
         _model_genre_rows(page, model, user, scores, seen, opts, picks)
     else:
@@ -834,9 +838,11 @@ def _pickable(
     ranked: np.ndarray,
     theirs: _Uncounted | None,
     times: sp.csr_matrix | None = None,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Which of the model's items its Top picks and genre rows may show the member whose
-    interactions are ``user`` (taken at ``times``, UTC seconds) (bool per column): the
+    interactions are ``user`` (taken at ``times``, UTC seconds) (bool per column), and for a
+    model that blends a time-local part with others, the titles that part may score (bool per
+    column, else None): the
     ``ranked`` ones (:func:`_rankable`), and for a personalized model those that enough counted
     members took in the way the model's scores come from (``theirs``, the uncounted members,
     :func:`_uncounted_interactions`, subtracted from each count):
@@ -859,16 +865,20 @@ def _pickable(
       (:meth:`~bingewise.recommend.time_popular.TimePopular.viewers_near`); co-takers of the
       member's titles play no part in these scores, so none are asked for.
 
-    A model with both parts (session-blend) needs both. A popularity model ranks the platform
-    alike for everyone: the item minimum alone applies.
+    A model that blends the two (session-blend, ``blends_time_local``) keeps the pair rule for
+    which titles may be shown, and the time rule goes inside its scores: a title with fewer
+    than ``opts.min_viewers`` counted members near the member's times gets no time-local part
+    (:meth:`~bingewise.recommend.base.Recommender.score_counted`), so that part tells nothing
+    of what one person took then, and the title may still be picked on its co-watching part.
+    A popularity model ranks the platform alike for everyone: the item minimum alone applies.
     """
     if not type(model.model).personalized:
-        return ranked
+        return ranked, None
     allowed = np.asarray(ranked, dtype=bool).copy()
     row = sp.csr_matrix(user)
     history = np.unique(row.indices[row.data > 0])  # the member's titles the model knows
     if not len(history):
-        return np.zeros(len(model.item_ids), dtype=bool)
+        return np.zeros(len(model.item_ids), dtype=bool), None
     if type(model.model).co_watched:
         if model.pair_viewers is None:
             log.warning(
@@ -876,7 +886,7 @@ def _pickable(
                 "retrain it",
                 model.name,
             )
-            return np.zeros(len(model.item_ids), dtype=bool)
+            return np.zeros(len(model.item_ids), dtype=bool), None
         both = _co_takers(
             sp.csr_matrix(model.pair_viewers), history, None if theirs is None else theirs.taken
         )
@@ -884,9 +894,15 @@ def _pickable(
         allowed &= np.asarray(enough.sum(axis=0)).ravel() > 0
     part = model.model.time_local()
     if part is not None and times is not None:  # (without times it scores global popularity)
-        near = part.viewers_near(times, less=None if theirs is None else theirs.times)
-        allowed &= near[0] >= opts.min_viewers
-    return allowed
+        # The times of the member's interactions only (a 0-second play is an explicit zero
+        # with a time), as the scores read them: the rule counts around the same days.
+        mine = positive_times(row, times)
+        near = part.viewers_near(mine, less=None if theirs is None else theirs.times)
+        counted = near[0] >= opts.min_viewers
+        if type(model.model).blends_time_local:
+            return allowed, counted
+        allowed &= counted
+    return allowed, None
 
 
 def _top_picks(
@@ -896,17 +912,23 @@ def _top_picks(
     opts: RowOptions,
     ranked: np.ndarray | None,
     times: sp.csr_matrix | None = None,
+    counted: np.ndarray | None = None,
 ) -> np.ndarray:
     """Adds "Top picks for you"; returns the member's model scores (one per model item).
 
     ``ranked``: the items the model may show (:func:`_pickable`), None for all.
     ``times``: when the member took each item of ``user`` (UTC seconds), read by the models
     that score from the times of a history (``uses_times``), as they were trained.
+    ``counted``: the titles a blended time-local part may score (:func:`_pickable`), None for
+    all. The picks are the best of these scores, as ``recommend`` ranks them (seen titles out).
     """
     if times is None:
         scores = np.asarray(model.model.score(user), dtype=np.float64)[0]
-    else:
+    elif counted is None:
         scores = np.asarray(model.model.score_at(user, times), dtype=np.float64)[0]
+    else:
+        scored = model.model.score_counted(user, times, counted[None, :])
+        scores = np.asarray(scored, dtype=np.float64)[0]
     allowed = np.array(
         [
             j
@@ -916,7 +938,9 @@ def _top_picks(
         dtype=np.int64,
     )
     if len(allowed):
-        ids, top = model.model.recommend(user, n=opts.row_length, allowed=allowed, times=times)
+        mask = candidate_mask(len(model.item_ids), allowed, None)
+        seen = sp.csr_matrix(user)
+        ids, top = top_n(scores[None, :].copy(), opts.row_length, seen=seen, mask=mask)
         chosen = [
             page.item(
                 int(model.item_ids[j]),

@@ -74,6 +74,16 @@ def _standardise(s: np.ndarray) -> np.ndarray:
     return np.where(finite, z, s)
 
 
+def _standardise_where(s: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Each row standardised over its entries where ``keep`` (mean 0, standard deviation 1
+    over them alone), 0 elsewhere: the others' values enter no result."""
+    n = np.maximum(keep.sum(axis=1, keepdims=True), 1)
+    mean = np.where(keep, s, 0.0).sum(axis=1, keepdims=True) / n
+    sd = np.sqrt((np.where(keep, s - mean, 0.0) ** 2).sum(axis=1, keepdims=True) / n)
+    out: np.ndarray = np.where(keep, (s - mean) / np.where(sd > 0, sd, 1.0), 0.0)
+    return out
+
+
 class SessionBlend(Recommender):
     """Session-aware EASE read by sittings, blended with time-local popularity.
 
@@ -97,6 +107,9 @@ class SessionBlend(Recommender):
     uses_times: ClassVar[bool] = (
         True  #: ``fit`` takes ``times=``; scoring reads the history's times
     )
+    #: the home page leaves the time-local part out of a title's score (:meth:`score_counted`)
+    #: rather than the title out of the picks
+    blends_time_local: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -154,6 +167,20 @@ class SessionBlend(Recommender):
 
     def score_at(self, user_items: sp.csr_matrix, times: sp.csr_matrix) -> np.ndarray:
         """Sitting-weighted EASE part plus time-local popularity (see the module docstring)."""
+        return self._scored(user_items, times, None)
+
+    def score_counted(
+        self, user_items: sp.csr_matrix, times: sp.csr_matrix, counted: np.ndarray
+    ) -> np.ndarray:
+        """:meth:`score_at` with the time-local part only for the titles ``counted`` (rows x
+        titles, bool; the home page's: enough members took them around the member's times),
+        standardised over those titles alone; the others are scored by the EASE part alone
+        (their time-local popularity enters no score). All counted: :meth:`score_at`."""
+        return self._scored(user_items, times, np.asarray(counted, dtype=bool))
+
+    def _scored(
+        self, user_items: sp.csr_matrix, times: sp.csr_matrix, counted: np.ndarray | None
+    ) -> np.ndarray:
         x = as_csr(user_items)
         if self.ease.weights is None:
             raise RuntimeError("fit the model first")
@@ -170,7 +197,10 @@ class SessionBlend(Recommender):
         base = _standardise(self.ease.scores_of(weighted))
         if self.mix == 0:
             return base
-        return base + self.mix * _standardise(self.popular.score_at(x, t))
+        local = np.asarray(self.popular.score_at(x, t), dtype=np.float64)
+        if counted is None:
+            return base + self.mix * _standardise(local)
+        return base + self.mix * _standardise_where(local, np.broadcast_to(counted, local.shape))
 
     def time_local(self) -> TimePopular | None:
         """The time-local popularity part, when it is mixed in (``mix > 0``) and has daily
@@ -180,6 +210,17 @@ class SessionBlend(Recommender):
     def similar_items(self, items: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """The session-ease part's similar titles (what each title predicts)."""
         return self.ease.similar_items(items, n)
+
+    @classmethod
+    def state_without(
+        cls, state: dict[str, np.ndarray], taken: sp.csr_matrix, times: sp.csr_matrix
+    ) -> dict[str, np.ndarray]:
+        """The time-local part's counts less ``taken`` (:meth:`TimePopular.state_without`);
+        the session-ease part's weights wait for the retraining."""
+        prefix = "popular__"
+        part = {k.removeprefix(prefix): v for k, v in state.items() if k.startswith(prefix)}
+        fewer = TimePopular.state_without(part, taken, times)
+        return {**state, **{prefix + k: v for k, v in fewer.items()}}
 
     def state(self) -> dict[str, np.ndarray]:
         """Both parts' arrays (prefixed) and the parameters."""

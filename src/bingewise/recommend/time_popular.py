@@ -39,6 +39,7 @@ from bingewise.recommend._common import (
     csr_from_state,
     csr_state,
     pack_params,
+    positive_times,
     unpack_params,
 )
 from bingewise.recommend.base import Recommender, item_positions, top_n
@@ -150,13 +151,15 @@ class TimePopular(Recommender):
         return np.tile(self._transform(np.zeros(x.shape[1])), (x.shape[0], 1))
 
     def score_at(self, user_items: sp.csr_matrix, times: sp.csr_matrix) -> np.ndarray:
-        """Time-local popularity around each row's own times (UTC seconds, ``times``)."""
+        """Time-local popularity around each row's own times (UTC seconds, ``times``): the
+        times of its interactions (positive entries) only, as :meth:`fit` counts them (a title
+        played for 0 seconds, an explicit zero, brings no time)."""
         counts, _ = self._fitted()
         x = as_csr(user_items)
         n_days = counts.shape[0]
         if n_days == 0:
             return self.score(x)
-        t = sp.csr_matrix(times, dtype=np.float64)
+        t = positive_times(x, times)
         rows = np.repeat(np.arange(t.shape[0]), np.diff(t.indptr))
         pos = (t.data - self.start) / SECONDS_PER_DAY
         day = np.clip(np.floor(pos), 0, n_days - 1)
@@ -216,6 +219,43 @@ class TimePopular(Recommender):
                 (np.ones(int(inside.sum())), (d[inside], cols[inside])), shape=counts.shape
             )
             out -= np.asarray((within @ taken).toarray())
+        return out
+
+    @classmethod
+    def state_without(
+        cls, state: dict[str, np.ndarray], taken: sp.csr_matrix, times: sp.csr_matrix
+    ) -> dict[str, np.ndarray]:
+        """The daily counts and the counts per title less ``taken`` at ``times`` (one per
+        member and title, on the day training counted it; clamped at 0, days left at 0
+        dropped): what :meth:`fit` counts on the members who remain, on the same grid of days.
+        An interaction outside the grid (never counted) subtracts nothing."""
+        out = dict(state)
+        x = sp.csr_matrix(taken, dtype=np.float64)
+        x.eliminate_zeros()
+        x.sort_indices()
+        if x.nnz == 0:
+            return out
+        counts = sp.csr_matrix(csr_from_state("counts", state), dtype=np.float64)
+        if "popularity" in out:
+            took = np.asarray((x > 0).sum(axis=0), dtype=np.float64).ravel()
+            out["popularity"] = np.maximum(np.asarray(out["popularity"]) - took, 0.0)
+        n_days = counts.shape[0]
+        if n_days == 0:
+            return out
+        t = sp.csr_matrix(times, dtype=np.float64)
+        t.sort_indices()
+        if not (np.array_equal(x.indptr, t.indptr) and np.array_equal(x.indices, t.indices)):
+            raise ValueError("times must have the non-zero pattern of taken")
+        first = round(float(state["start"]) / SECONDS_PER_DAY)
+        day = (np.floor(t.data / SECONDS_PER_DAY) - first).astype(np.int64)
+        inside = (day >= 0) & (day < n_days)
+        gone = sp.csr_matrix(
+            (np.ones(int(inside.sum())), (day[inside], t.indices[inside])), shape=counts.shape
+        )
+        fewer = sp.csr_matrix((counts - gone).maximum(0.0), dtype=np.float64)
+        fewer.eliminate_zeros()
+        fewer.sort_indices()
+        out.update(csr_state("counts", fewer))
         return out
 
     def similar_items(self, items: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:

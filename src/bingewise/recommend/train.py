@@ -20,7 +20,8 @@ a model; the renames of one save hold the folder's lock (:func:`model_store_lock
 trainings saving at once never pair one's model with the other's id maps, and
 :func:`load_trained` reads under the same lock (shared), so it never reads one save's model with
 another's maps. Erasure rewrites a model under the lock too, and takes the erased member out of
-the viewer counts at once (:func:`without_members`).
+the viewer counts at once (:func:`without_members`), and out of the counts a model keeps as its
+weights (time-popular's per day and title: :func:`model_without_members`).
 Loading uses ``allow_pickle=False`` throughout: a model file cannot run code.
 
 Side information: models that read the catalogue (``uses_features``: session-ease) are fitted
@@ -43,7 +44,9 @@ import json
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +58,7 @@ import scipy.sparse as sp
 from bingewise.config import get_settings
 from bingewise.console import progress
 from bingewise.files import sha256_file
-from bingewise.recommend._common import csr_from_state, csr_state
+from bingewise.recommend._common import csr_from_state, csr_state, positive_times
 from bingewise.recommend.base import Recommender, fit_model
 from bingewise.recommend.features import ItemFeatures, title_year
 from bingewise.recommend.interactions import (
@@ -74,8 +77,10 @@ __all__ = [
     "TrainedModel",
     "available_models",
     "counted_interactions",
+    "counted_times",
     "load_trained",
     "model_store_lock",
+    "model_without_members",
     "pair_viewers",
     "save_trained",
     "train",
@@ -287,7 +292,8 @@ def pair_viewers(
     Returns an items x items CSR matrix of float64 counts (floats for the reason given in
     :func:`viewers_per_item`); pairs with no such member, and items outside the ``n`` nearest,
     are left out (they count as none). Counts come from the binary pattern of ``matrix``, a
-    block of items at a time (``block_entries`` dense counts at most, 32 MiB): the work is that
+    block of items at a time (``block_entries`` dense counts at most, 32 MiB, per core: blocks
+    run on every core): the work is that
     of the item-item co-occurrence product, the memory two binary copies of ``matrix``.
 
     >>> # pair_viewers(model, x)[i, j]: members who took both item i and item j
@@ -300,12 +306,12 @@ def pair_viewers(
     by_member = taken.astype(np.float32)  # members x items; float32 counts exact to 2**24
     by_item = sp.csr_matrix(by_member.T)  # items x members
     step = max(1, min(n_items, block_entries // n_items))
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
-    for start in range(0, n_items, step):
+    asking = threading.Lock()  # similar_items one block at a time: models need not be thread-safe
+
+    def count(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         block = np.arange(start, min(start + step, n_items), dtype=np.int64)
-        ids, sims = model.similar_items(block, n=k)
+        with asking:
+            ids, sims = model.similar_items(block, n=k)
         ids = np.asarray(ids, dtype=np.int64)
         sims = np.asarray(sims, dtype=np.float64)
         both = (by_item[block] @ by_member).toarray()  # block x items: members who took both
@@ -313,9 +319,16 @@ def pair_viewers(
         counts = np.take_along_axis(both, np.maximum(ids, 0), axis=1)
         kept &= counts > 0
         at = np.nonzero(kept)
-        rows.append(block[at[0]])
-        cols.append(ids[at])
-        vals.append(counts[at].astype(np.float64))
+        return block[at[0]], ids[at], counts[at].astype(np.float64)
+
+    # SciPy's sparse product releases the GIL: blocks on every core (each holds its own dense
+    # block of counts, so memory is ``block_entries`` per core).
+    workers = max(1, min(len(os.sched_getaffinity(0)), 8))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(count, range(0, n_items, step)))
+    rows = [p[0] for p in parts]
+    cols = [p[1] for p in parts]
+    vals = [p[2] for p in parts]
     out = sp.csr_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
         shape=(n_items, n_items),
@@ -342,13 +355,81 @@ def counted_interactions(
     The other confidence parameters (rewatch weight, finishing share) change the weight of an
     interaction, never whether it is positive, so the model's id maps need not keep them.
     """
+    return counted_times(
+        warehouse, member_ids, item_ids=item_ids, as_of=as_of, half_life_days=half_life_days
+    )[0]
+
+
+def counted_times(
+    warehouse: Warehouse,
+    member_ids: Sequence[int],
+    *,
+    item_ids: np.ndarray,
+    as_of: dt.datetime,
+    half_life_days: float | None = None,
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """:func:`counted_interactions` and the time training gave each of them (UTC seconds,
+    stored where the first is: what a time-aware model was fitted with, and the day
+    time-popular counted it on)."""
     params = ConfidenceParams()
     if half_life_days is not None:
         params = dataclasses.replace(params, half_life_days=half_life_days)
-    matrix = build_interactions(
+    data = build_interactions(
         warehouse, as_of=as_of, member_ids=list(member_ids), item_ids=item_ids, params=params
-    ).interactions.matrix
-    return (sp.csr_matrix(matrix) > 0).astype(np.float64)
+    )
+    matrix = sp.csr_matrix(data.interactions.matrix)
+    if data.times is None:  # (build_interactions keeps them)
+        raise RuntimeError("interactions built without times")
+    times = positive_times(matrix, data.times)
+    return (matrix > 0).astype(np.float64), times
+
+
+def _counted_by_maps(
+    arrays: Mapping[str, np.ndarray], warehouse: Warehouse, member_ids: Sequence[int]
+) -> tuple[sp.csr_matrix, sp.csr_matrix] | None:
+    """:func:`counted_times` for the items, ``as_of`` and half-life of the id maps ``arrays``;
+    None when the maps lack them (not written by :func:`save_trained`)."""
+    if "item_ids" not in arrays or "as_of_us" not in arrays or not member_ids:
+        return None
+    kept = float(arrays["half_life_days"]) if "half_life_days" in arrays else float("nan")
+    return counted_times(
+        warehouse,
+        member_ids,
+        item_ids=np.asarray(arrays["item_ids"]).astype(np.int64),
+        as_of=_EPOCH + dt.timedelta(microseconds=int(arrays["as_of_us"])),
+        half_life_days=None if np.isnan(kept) else kept,
+    )
+
+
+def model_without_members(
+    model_arrays: Mapping[str, np.ndarray],
+    id_arrays: Mapping[str, np.ndarray],
+    warehouse: Warehouse,
+    member_ids: Sequence[int],
+) -> dict[str, np.ndarray]:
+    """A saved model's arrays (``NAME.npz``, its id maps ``id_arrays``) with ``member_ids``
+    taken out of the counts the model keeps as its weights
+    (:meth:`~bingewise.recommend.base.Recommender.state_without`: time-popular's, and
+    session-blend's time-local part's, interactions per day and title, which the home page's
+    time rule reads, and per title), read as training counted them (:func:`counted_times`, as
+    of the model's ``as_of``); call it before their rows are deleted, as
+    :func:`without_members`. A model of no known name, or maps without the items and time they
+    count, come back unchanged; other weights wait for the retraining.
+    """
+    out = {k: np.asarray(v) for k, v in model_arrays.items()}
+    if "__model__" not in out:
+        return out
+    cls = available_models().get(str(out["__model__"]))
+    if cls is None or getattr(cls.state_without, "__func__", None) is getattr(
+        Recommender.state_without, "__func__", None
+    ):
+        return out  # (counts nothing: no need to read the members' interactions)
+    counted = _counted_by_maps(id_arrays, warehouse, member_ids)
+    if counted is None:
+        return out
+    taken, times = counted
+    state = {k: v for k, v in out.items() if k != "__model__"}
+    return {**cls.state_without(state, taken, times), "__model__": out["__model__"]}
 
 
 def without_members(
@@ -373,16 +454,10 @@ def without_members(
     has_pairs = f"{PAIRS_KEY}_indptr" in out
     if ("item_viewers" not in out and not has_pairs) or not member_ids:
         return out
-    if "item_ids" not in out or "as_of_us" not in out:
+    counted = _counted_by_maps(out, warehouse, member_ids)
+    if counted is None:
         return out
-    kept = float(out["half_life_days"]) if "half_life_days" in out else float("nan")
-    taken = counted_interactions(
-        warehouse,
-        member_ids,
-        item_ids=out["item_ids"].astype(np.int64),
-        as_of=_EPOCH + dt.timedelta(microseconds=int(out["as_of_us"])),
-        half_life_days=None if np.isnan(kept) else kept,
-    )
+    taken = counted[0]
     if "item_viewers" in out:
         viewers = out["item_viewers"].astype(np.float64) - viewers_per_item(taken)
         out["item_viewers"] = np.maximum(viewers, 0.0)
