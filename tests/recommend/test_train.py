@@ -277,6 +277,38 @@ def test_train_max_titles_keeps_the_most_watched_for_dense_models(
     assert done.exit_code == 2 and "--max-titles is for dense models" in done.output
 
 
+def test_train_param_sets_a_models_parameters(world: Warehouse, home: Path) -> None:
+    """`train --param NAME=NUMBER` builds the model with those parameters (saved with it, so
+    the page scores as trained: session-ease's genre weights reach the home page this way);
+    an unknown name, a value that is no number, or one the model refuses is one line."""
+    from typer.testing import CliRunner
+
+    from bingewise.cli import app
+    from bingewise.recommend.train import load_trained
+
+    world.close()
+    runner = CliRunner()
+    done = runner.invoke(
+        app,
+        ["-q", "train", "--model", "session-ease", "--param", "feature_rows=100",
+         "--param", "feature_term=1", "--param", "l2=150", "--max-titles", "5"],
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    params = load_trained().model.params()
+    assert params["feature_rows"] == 100.0 and params["feature_term"] == 1.0
+    assert params["l2"] == 150.0 and params["max_titles"] == 5
+    for bad, said in (
+        (["--param", "nonsense=1"], "is not a parameter of 'session-ease'"),
+        (["--param", "l2"], "expected NAME=NUMBER"),
+        (["--param", "l2=abc"], "expected NAME=NUMBER"),
+        (["--param", "l2=nan"], "expected NAME=NUMBER"),
+        (["--param", "l2=-1"], "l2 must be positive"),
+    ):
+        done = runner.invoke(app, ["-q", "train", "--model", "session-ease", *bad])
+        assert done.exit_code == 2, done.output
+        assert said in " ".join(done.output.split())
+
+
 @pytest.mark.parametrize("kind", ["ease", "itemknn", "ials"])
 @pytest.mark.parametrize("block_entries", [1, 40, 1 << 22])
 def test_pair_viewers_counts_the_members_who_took_both(kind: str, block_entries: int) -> None:

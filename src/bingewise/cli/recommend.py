@@ -128,6 +128,13 @@ def _train_command(app: typer.Typer) -> None:
             help="Dense models (ease, session-ease): learn only the N most watched titles, for "
             "catalogues too large for memory.",
         ),
+        param: list[str] = typer.Option(
+            [],
+            "--param",
+            help="A model parameter, NAME=NUMBER, repeatable (e.g. session-ease's "
+            "feature_rows=100 --param feature_term=1 fits with the catalogue's genres; "
+            "`evaluate` prints each model's tuned parameters).",
+        ),
     ) -> None:
         """Fit a model on the warehouse's viewing and ratings and save it in the model store."""
         import inspect
@@ -143,15 +150,42 @@ def _train_command(app: typer.Typer) -> None:
             raise typer.Exit(2)
         params = ConfidenceParams(half_life_days=half_life_days)
         chosen: Any = model
+        kwargs: dict[str, float | int] = {}
+        cls = available_models().get(model)
+        accepted = inspect.signature(cls).parameters if cls is not None else {}
+        for item in param:
+            name, sep, text = item.partition("=")
+            name = name.strip()
+            try:
+                value = float(text) if sep else float("nan")
+            except ValueError:
+                value = float("nan")
+            if not sep or value != value or value in (float("inf"), float("-inf")):
+                console.print(f"[red]error:[/red] --param {item!r}: expected NAME=NUMBER")
+                raise typer.Exit(2)
+            if cls is None or name not in accepted or name == "max_titles":
+                known = ", ".join(n for n in accepted if n != "max_titles") or "none"
+                console.print(
+                    f"[red]error:[/red] --param {name!r} is not a parameter of {model!r} "
+                    f"(its parameters: {known})"
+                )
+                raise typer.Exit(2)
+            default = accepted[name].default
+            kwargs[name] = int(value) if isinstance(default, int) and value.is_integer() else value
         if max_titles is not None:
-            cls = available_models().get(model)
-            if cls is None or "max_titles" not in inspect.signature(cls).parameters:
+            if cls is None or "max_titles" not in accepted:
                 console.print(f"[red]error:[/red] --max-titles is for dense models, not {model!r}")
                 raise typer.Exit(2)
             if max_titles < 1:
                 console.print("[red]error:[/red] --max-titles must be at least 1")
                 raise typer.Exit(2)
-            chosen = cls(max_titles=max_titles)  # type: ignore[call-arg]
+            kwargs["max_titles"] = max_titles
+        if kwargs and cls is not None:
+            try:
+                chosen = cls(**kwargs)
+            except ValueError as exc:  # the model's own check of a value
+                console.print(f"[red]error:[/red] {model}: {exc}")
+                raise typer.Exit(2) from exc
         from bingewise.privacy.erase import mark_retrained, pending_retrains
         from bingewise.registry import Registry
 
