@@ -34,6 +34,7 @@ from bingewise.recommend.interactions import ConfidenceParams, build_interaction
 from bingewise.recommend.rows import Row, RowKind, RowOptions, home_rows
 from bingewise.recommend.time_popular import day_counts
 from bingewise.recommend.train import (
+    TrainedModel,
     load_trained,
     model_store_lock,
     pair_viewers,
@@ -162,13 +163,7 @@ def test_counts_after_erasure_are_the_counts_of_the_members_who_remain(
     ``pair_viewers`` equal training's own counting (``build_interactions``,
     ``viewers_per_item``, ``pair_viewers`` with the same fitted model, so the same
     neighbours) run on the members who remain, as of the training."""
-    world, ratings = random_world(7)
-    with Warehouse.open(home / "warehouse.duckdb") as wh:
-        world.write(wh)
-        wh.duck.register("_incoming", pa.Table.from_pylist(ratings, schema=Ratings.arrow))
-        wh.duck.execute(f'INSERT INTO "{Ratings.table}" SELECT * FROM _incoming')
-        wh.duck.unregister("_incoming")
-        trained = train(wh, kind, as_of=AS_OF, registry=registry)
+    trained = _trained_on_random_world(home, registry, kind, 7)
     erased = [int(m) for m in trained.member_ids[[0, 5, 17]]]
     for m in erased:
         _erase(registry, home, m)
@@ -195,6 +190,18 @@ def test_counts_after_erasure_are_the_counts_of_the_members_who_remain(
     np.testing.assert_array_equal(after.pair_viewers.toarray(), expected.toarray())
     assert after.pair_viewers.nnz == expected.nnz  # pairs no one remains behind are dropped
     assert after.pair_viewers.sum() < trained.pair_viewers.sum()
+
+
+def _trained_on_random_world(home: Path, registry: Registry, kind: str, seed: int) -> TrainedModel:
+    """``random_world(seed)`` with its ratings written to the warehouse, and ``kind`` trained on
+    it as of ``AS_OF``."""
+    world, ratings = random_world(seed)
+    with Warehouse.open(home / "warehouse.duckdb") as wh:
+        world.write(wh)
+        wh.duck.register("_incoming", pa.Table.from_pylist(ratings, schema=Ratings.arrow))
+        wh.duck.execute(f'INSERT INTO "{Ratings.table}" SELECT * FROM _incoming')
+        wh.duck.unregister("_incoming")
+        return train(wh, kind, as_of=AS_OF, registry=registry)
 
 
 def test_a_model_is_not_read_while_a_save_holds_the_store(home: Path, registry: Registry) -> None:
@@ -238,13 +245,7 @@ def test_day_counts_after_erasure_are_those_of_the_members_who_remain(
     the scores read) and its per-title counts, after erasing three members, equal training's
     own counting (``build_interactions`` with its times, ``day_counts``) on the members who
     remain, day for day; the retraining stays queued."""
-    world, ratings = random_world(11)
-    with Warehouse.open(home / "warehouse.duckdb") as wh:
-        world.write(wh)
-        wh.duck.register("_incoming", pa.Table.from_pylist(ratings, schema=Ratings.arrow))
-        wh.duck.execute(f'INSERT INTO "{Ratings.table}" SELECT * FROM _incoming')
-        wh.duck.unregister("_incoming")
-        trained = train(wh, kind, as_of=AS_OF, registry=registry)
+    trained = _trained_on_random_world(home, registry, kind, 11)
     erased = [int(m) for m in trained.member_ids[[1, 6, 20]]]
     for m in erased:
         _erase(registry, home, m)

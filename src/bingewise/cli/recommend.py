@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -157,10 +158,10 @@ def _train_command(app: typer.Typer) -> None:
             name, sep, text = item.partition("=")
             name = name.strip()
             try:
-                value = float(text) if sep else float("nan")
+                value = float(text) if sep else math.nan
             except ValueError:
-                value = float("nan")
-            if not sep or value != value or value in (float("inf"), float("-inf")):
+                value = math.nan
+            if not math.isfinite(value):
                 console.print(f"[red]error:[/red] --param {item!r}: expected NAME=NUMBER")
                 raise typer.Exit(2)
             if cls is None or name not in accepted or name == "max_titles":

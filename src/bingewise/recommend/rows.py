@@ -95,7 +95,6 @@ from bingewise.recommend.interactions import (
     MATURITY_LEVELS,
     RATED,
     ConfidenceParams,
-    build_interactions,
     default_as_of,
     in_running_order,
     interactions_from_plays,
@@ -107,6 +106,7 @@ from bingewise.recommend.train import (
     DEFAULT_MODEL,
     NEIGHBOURS,
     TrainedModel,
+    counted_times,
     load_trained,
     train,
     viewers_per_item,
@@ -783,17 +783,14 @@ def _uncounted_interactions(
     learnt_from = set(int(m) for m in uncounted) & set(model.member_ids.tolist())
     if not learnt_from:
         return None
-    data = build_interactions(
+    taken, times = counted_times(  # as training counted them, and when
         wh,
-        as_of=model.as_of,
-        member_ids=sorted(learnt_from),
+        sorted(learnt_from),
         item_ids=model.item_ids,
-        params=_member_params(opts.params, model),
+        as_of=model.as_of,
+        half_life_days=model.half_life_days,
     )
-    taken = (sp.csr_matrix(data.interactions.matrix) > 0).astype(np.float64)
-    if data.times is None:  # (build_interactions keeps them: no day to drop them from else)
-        raise RuntimeError("interactions built without times: cannot uncount their days")
-    return _Uncounted(taken, sp.csr_matrix(sp.csr_matrix(data.times).multiply(taken)))
+    return _Uncounted(taken, times)
 
 
 def _rankable(model: TrainedModel, opts: RowOptions, theirs: _Uncounted | None) -> np.ndarray:
